@@ -1,0 +1,483 @@
+"""SpikeData: binned spike counts of repeated trials, with their time axis and unit metadata."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import quantities as pq
+import torch
+
+from ._binning import n_bins_for_window
+from ._validation import check_fraction, check_time_quantity, describe
+
+__all__ = ["SpikeData"]
+
+TrialIndex = int | slice | Sequence[int] | Sequence[bool] | np.ndarray | torch.Tensor
+
+
+def _copy_annotations(items: Sequence[Mapping[str, Any]] | None, n: int, name: str) -> tuple:
+    """Deep-copy a sequence of ``n`` annotation dicts (``None`` gives empty dicts)."""
+    if items is None:
+        return tuple({} for _ in range(n))
+    items = list(items)
+    if len(items) != n or not all(isinstance(item, Mapping) for item in items):
+        raise ValueError(
+            f"Expected `{name}` to be a sequence of {n} dicts, but got {describe(items)} "
+            f"of length {len(items)}."
+        )
+    return tuple(copy.deepcopy(dict(item)) for item in items)
+
+
+def _check_counts(counts: Any) -> torch.Tensor:
+    """Validate a counts array of shape (n_trials, n_bins, n_neurons) and return it as a tensor."""
+    if not isinstance(counts, (torch.Tensor, np.ndarray)):
+        raise TypeError(
+            "Expected `counts` to be a torch.Tensor or numpy array of shape "
+            f"(n_trials, n_bins, n_neurons), but got {describe(counts)}."
+        )
+    tensor = torch.as_tensor(counts).detach()
+    if tensor.ndim != 3:
+        raise ValueError(
+            "Expected `counts` to have shape (n_trials, n_bins, n_neurons), but got shape "
+            f"{tuple(tensor.shape)}."
+        )
+    if min(tensor.shape) == 0:
+        raise ValueError(f"Expected `counts` to be non-empty, but got shape {tuple(tensor.shape)}.")
+    if tensor.dtype == torch.bool:
+        tensor = tensor.to(torch.float32)
+    if tensor.is_complex():
+        raise TypeError(f"Expected `counts` to be real, but got dtype {tensor.dtype}.")
+    if tensor.is_floating_point():
+        bad = ~torch.isfinite(tensor) | (tensor != torch.round(tensor))
+        if bool(bad.any()):
+            raise ValueError("Expected `counts` to hold whole numbers, but got non-integer values.")
+    if bool((tensor < 0).any()):
+        raise ValueError("Expected `counts` to be non-negative, but got negative values.")
+    return tensor
+
+
+class SpikeData:
+    """Binned spike counts of repeated trials.
+
+    Parameters
+    ----------
+    counts : torch.Tensor or np.ndarray
+        Spike counts, shape (n_trials, n_bins, n_neurons), whole non-negative numbers. A tensor is
+        kept as it is (never written to); an array is converted with ``torch.as_tensor``.
+    bin_size : pq.Quantity
+        Width of one bin (time quantity).
+    t_start : pq.Quantity, optional
+        Left edge of the first bin. Default: 0 in the units of ``bin_size``.
+    t_stop : pq.Quantity, optional
+        End of the trial window; may exceed the last bin edge by less than one bin (as in
+        ``elephant.conversion.BinnedSpikeTrain``). Default: ``t_start + n_bins * bin_size``.
+    unit_ids : sequence of hashable, optional
+        One unique id per neuron. Default: ``0 .. n_neurons - 1``.
+    unit_annotations : sequence of dict, optional
+        One dict per neuron. Default: empty dicts.
+    trial_annotations : sequence of dict, optional
+        One dict per trial. Default: empty dicts.
+    hidden : sequence of bool, optional
+        Per neuron, whether it is a hidden (unrecorded, model-only) neuron. Default: all False.
+    annotations : dict, optional
+        Annotations of the whole data set (those of the Neo Block).
+    tolerance : float or None, optional
+        Rounding tolerance (in bins) of the rule that gives the number of bins from the window.
+
+    Notes
+    -----
+    ``bin_size``, ``t_start`` and ``t_stop`` are stored in one time unit: that of ``t_start`` if
+    given, else that of ``bin_size``. Annotations are deep-copied; inputs are never modified.
+    """
+
+    def __init__(
+        self,
+        counts: torch.Tensor | np.ndarray,
+        bin_size: pq.Quantity,
+        t_start: pq.Quantity | None = None,
+        t_stop: pq.Quantity | None = None,
+        unit_ids: Sequence[Hashable] | None = None,
+        unit_annotations: Sequence[Mapping[str, Any]] | None = None,
+        trial_annotations: Sequence[Mapping[str, Any]] | None = None,
+        hidden: Sequence[bool] | np.ndarray | None = None,
+        annotations: Mapping[str, Any] | None = None,
+        tolerance: float | None = 1e-8,
+    ) -> None:
+        tensor = _check_counts(counts)
+        n_trials, n_bins, n_neurons = tensor.shape
+        bin_size = check_time_quantity(bin_size, "bin_size", positive=True)
+        units = bin_size.units if t_start is None else check_time_quantity(t_start, "t_start").units
+        start = 0.0 if t_start is None else float(t_start.rescale(units).magnitude)
+        step = float(bin_size.rescale(units).magnitude)
+        if t_stop is None:
+            stop = start + n_bins * step
+        else:
+            stop = float(check_time_quantity(t_stop, "t_stop").rescale(units).magnitude)
+            expected = n_bins_for_window(start, stop, step, tolerance) if stop > start else 0
+            if expected != n_bins:
+                raise ValueError(
+                    f"Expected `counts` to have {expected} bins for the window [{start}, {stop}] "
+                    f"{units.dimensionality.string} with bin_size {step}, but got {n_bins}."
+                )
+        self._init(
+            tensor,
+            (step, start, stop, units),
+            _check_unit_ids(unit_ids, n_neurons),
+            _copy_annotations(unit_annotations, n_neurons, "unit_annotations"),
+            _copy_annotations(trial_annotations, n_trials, "trial_annotations"),
+            _check_hidden(hidden, n_neurons),
+            copy.deepcopy(dict(annotations or {})),
+        )
+
+    def _init(
+        self,
+        counts: torch.Tensor,
+        window: tuple[float, float, float, pq.Quantity],
+        unit_ids: tuple,
+        unit_annotations: tuple,
+        trial_annotations: tuple,
+        hidden: np.ndarray,
+        annotations: dict,
+    ) -> None:
+        """Set the attributes of an already validated instance."""
+        self.counts = counts
+        self._bin_size, self._t_start, self._t_stop, self._units = window
+        self.unit_ids = unit_ids
+        self.unit_annotations = unit_annotations
+        self.trial_annotations = trial_annotations
+        hidden = np.array(hidden, dtype=bool)
+        hidden.setflags(write=False)
+        self.hidden = hidden
+        self.annotations = annotations
+
+    @classmethod
+    def _from_validated(cls, counts: torch.Tensor, **fields: Any) -> SpikeData:
+        """Build an instance from fields that are already checked (internal fast path)."""
+        obj = cls.__new__(cls)
+        obj._init(
+            counts,
+            fields["window"],
+            fields["unit_ids"],
+            fields["unit_annotations"],
+            fields["trial_annotations"],
+            fields["hidden"],
+            fields["annotations"],
+        )
+        return obj
+
+    def _replace(self, **changes: Any) -> SpikeData:
+        """Return a copy with some fields replaced (annotations shared, never mutated)."""
+        fields = {
+            "window": (self._bin_size, self._t_start, self._t_stop, self._units),
+            "unit_ids": self.unit_ids,
+            "unit_annotations": self.unit_annotations,
+            "trial_annotations": self.trial_annotations,
+            "hidden": self.hidden,
+            "annotations": self.annotations,
+        }
+        counts = changes.pop("counts", self.counts)
+        fields.update(changes)
+        return SpikeData._from_validated(counts, **fields)
+
+    # ------------------------------------------------------------------ time axis
+    @property
+    def units(self) -> pq.Quantity:
+        """Time unit of ``bin_size``, ``t_start`` and ``t_stop``."""
+        return self._units
+
+    @property
+    def bin_size(self) -> pq.Quantity:
+        """Width of one bin (scalar time quantity)."""
+        return pq.Quantity(self._bin_size, self._units)
+
+    @property
+    def t_start(self) -> pq.Quantity:
+        """Left edge of the first bin (scalar time quantity)."""
+        return pq.Quantity(self._t_start, self._units)
+
+    @property
+    def t_stop(self) -> pq.Quantity:
+        """End of the trial window (scalar time quantity)."""
+        return pq.Quantity(self._t_stop, self._units)
+
+    @property
+    def bin_edges(self) -> pq.Quantity:
+        """Bin edges, shape (n_bins + 1,), as ``BinnedSpikeTrain.bin_edges``."""
+        last = self._t_start + self.n_bins * self._bin_size
+        return pq.Quantity(np.linspace(self._t_start, last, self.n_bins + 1), self._units)
+
+    @property
+    def bin_centers(self) -> pq.Quantity:
+        """Bin centres, shape (n_bins,), as ``BinnedSpikeTrain.bin_centers``."""
+        first = self._t_start + self._bin_size / 2
+        last = first + (self.n_bins - 1) * self._bin_size
+        return pq.Quantity(np.linspace(first, last, self.n_bins), self._units)
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def n_trials(self) -> int:
+        """Number of trials."""
+        return int(self.counts.shape[0])
+
+    @property
+    def n_bins(self) -> int:
+        """Number of bins per trial."""
+        return int(self.counts.shape[1])
+
+    @property
+    def n_neurons(self) -> int:
+        """Number of neurons (recorded and hidden)."""
+        return int(self.counts.shape[2])
+
+    @property
+    def n_hidden(self) -> int:
+        """Number of hidden neurons."""
+        return int(self.hidden.sum())
+
+    @property
+    def n_recorded(self) -> int:
+        """Number of recorded (not hidden) neurons."""
+        return self.n_neurons - self.n_hidden
+
+    @property
+    def device(self) -> torch.device:
+        """Device of ``counts``."""
+        return self.counts.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """Data type of ``counts``."""
+        return self.counts.dtype
+
+    # ------------------------------------------------------------------ conversions
+    def to(
+        self, device: torch.device | str | None = None, dtype: torch.dtype | None = None
+    ) -> SpikeData:
+        """Return the data with ``counts`` on another device and/or in another dtype.
+
+        Parameters
+        ----------
+        device : torch.device or str, optional
+            Target device (unchanged if None).
+        dtype : torch.dtype, optional
+            Target dtype (unchanged if None).
+
+        Returns
+        -------
+        SpikeData
+            A new object; ``self`` is unchanged.
+        """
+        if dtype is not None and not isinstance(dtype, torch.dtype):
+            raise TypeError(f"Expected `dtype` to be a torch.dtype, but got {describe(dtype)}.")
+        return self._replace(counts=self.counts.to(device=device, dtype=dtype))
+
+    # ------------------------------------------------------------------ selection
+    def __getitem__(self, index: TrialIndex) -> SpikeData:
+        """Select trials; see :meth:`select_trials`."""
+        return self.select_trials(index)
+
+    def __len__(self) -> int:
+        """Number of trials."""
+        return self.n_trials
+
+    def select_trials(self, index: TrialIndex) -> SpikeData:
+        """Return a subset of trials (the trial axis is kept, also for an integer index).
+
+        Parameters
+        ----------
+        index : int, slice, sequence of int, or boolean mask of shape (n_trials,)
+            Trials to keep, in the order given.
+
+        Returns
+        -------
+        SpikeData
+            Counts of shape (n_selected, n_bins, n_neurons) and the matching trial annotations.
+        """
+        positions = _resolve_index(index, self.n_trials, "index")
+        counts = self.counts[torch.as_tensor(positions, device=self.counts.device)]
+        trial_annotations = tuple(self.trial_annotations[i] for i in positions)
+        return self._replace(counts=counts, trial_annotations=trial_annotations)
+
+    def select_units(self, units: Sequence[Hashable] | np.ndarray | torch.Tensor) -> SpikeData:
+        """Return a subset of neurons.
+
+        Parameters
+        ----------
+        units : sequence of unit ids, or boolean mask of shape (n_neurons,)
+            Unit ids to keep, in the order given, or a mask over neurons.
+
+        Returns
+        -------
+        SpikeData
+            Counts of shape (n_trials, n_bins, n_selected) and the matching unit metadata.
+        """
+        positions = self._unit_positions(units)
+        counts = self.counts[..., torch.as_tensor(positions, device=self.counts.device)]
+        return self._replace(
+            counts=counts,
+            unit_ids=tuple(self.unit_ids[i] for i in positions),
+            unit_annotations=tuple(self.unit_annotations[i] for i in positions),
+            hidden=self.hidden[positions],
+        )
+
+    def recorded(self) -> SpikeData:
+        """Return the recorded (not hidden) neurons only."""
+        return self.select_units(~self.hidden)
+
+    def _unit_positions(self, units: Any) -> np.ndarray:
+        """Positions of the selected units, from a boolean mask or a sequence of unit ids."""
+        if isinstance(units, (np.ndarray, torch.Tensor)) and units.dtype in (np.bool_, torch.bool):
+            return _resolve_index(units, self.n_neurons, "units")
+        if isinstance(units, (str, bytes)) or not isinstance(units, (Sequence, np.ndarray)):
+            raise TypeError(
+                f"Expected `units` to be a sequence of unit ids or a boolean mask, but got "
+                f"{describe(units)}."
+            )
+        items = list(units)
+        if items and all(isinstance(u, (bool, np.bool_)) for u in items):
+            return _resolve_index(np.asarray(items, dtype=bool), self.n_neurons, "units")
+        lookup = {uid: i for i, uid in enumerate(self.unit_ids)}
+        missing = [u for u in items if u not in lookup]
+        if missing:
+            raise ValueError(
+                f"Expected `units` to name existing unit ids, but got unknown id(s) {missing[:5]}; "
+                f"known ids start with {list(self.unit_ids[:5])}."
+            )
+        if len(set(items)) != len(items):
+            raise ValueError(f"Expected `units` to hold each unit once, but got {items}.")
+        return np.asarray([lookup[u] for u in items], dtype=np.int64)
+
+    def split(
+        self, test_fraction: float = 0.2, seed: int | np.random.Generator | None = None
+    ) -> tuple[SpikeData, SpikeData]:
+        """Split trials at random into a training and a test set.
+
+        Parameters
+        ----------
+        test_fraction : float, optional
+            Fraction of trials in the test set, in (0, 1); at least one trial goes to each set.
+        seed : int or np.random.Generator, optional
+            Seed of the random permutation; the same seed gives the same split.
+
+        Returns
+        -------
+        train, test : SpikeData
+            Disjoint trial subsets that together hold every trial, each in recording order.
+        """
+        fraction = check_fraction(test_fraction, "test_fraction")
+        if self.n_trials < 2:
+            raise ValueError(
+                f"Expected at least 2 trials to split into train and test, but got {self.n_trials}."
+            )
+        n_test = min(max(round(fraction * self.n_trials), 1), self.n_trials - 1)
+        order = np.random.default_rng(seed).permutation(self.n_trials)
+        test = np.sort(order[:n_test])
+        train = np.sort(order[n_test:])
+        return self.select_trials(train), self.select_trials(test)
+
+    # ------------------------------------------------------------------ comparison
+    def __eq__(self, other: object) -> bool:
+        """Equal counts (values and shape), time axis and metadata."""
+        if not isinstance(other, SpikeData):
+            return NotImplemented
+        same_window = (
+            self.n_bins == other.n_bins
+            and np.isclose(self._bin_size, float(other.bin_size.rescale(self._units).magnitude))
+            and np.isclose(self._t_start, float(other.t_start.rescale(self._units).magnitude))
+            and np.isclose(self._t_stop, float(other.t_stop.rescale(self._units).magnitude))
+        )
+        return bool(
+            same_window
+            and self.counts.shape == other.counts.shape
+            and torch.equal(self.counts.cpu().double(), other.counts.cpu().double())
+            and self.unit_ids == other.unit_ids
+            and self.unit_annotations == other.unit_annotations
+            and self.trial_annotations == other.trial_annotations
+            and np.array_equal(self.hidden, other.hidden)
+            and self.annotations == other.annotations
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        unit = self._units.dimensionality.string
+        return (
+            f"SpikeData(n_trials={self.n_trials}, n_bins={self.n_bins}, "
+            f"n_neurons={self.n_neurons} ({self.n_hidden} hidden), "
+            f"bin_size={self._bin_size} {unit}, t_start={self._t_start} {unit}, "
+            f"t_stop={self._t_stop} {unit}, dtype={self.dtype}, device={self.device})"
+        )
+
+
+def _check_unit_ids(unit_ids: Sequence[Hashable] | None, n_neurons: int) -> tuple:
+    """Validate unit ids: one unique hashable per neuron."""
+    if unit_ids is None:
+        return tuple(range(n_neurons))
+    ids = tuple(unit_ids)
+    if len(ids) != n_neurons:
+        raise ValueError(
+            f"Expected `unit_ids` to hold {n_neurons} ids (one per neuron), but got {len(ids)}."
+        )
+    try:
+        unique = len(set(ids))
+    except TypeError as exc:
+        raise TypeError(f"Expected `unit_ids` to be hashable, but got {describe(ids)}.") from exc
+    if unique != n_neurons:
+        raise ValueError(f"Expected `unit_ids` to be unique, but got duplicates in {list(ids)}.")
+    return ids
+
+
+def _check_hidden(hidden: Sequence[bool] | np.ndarray | None, n_neurons: int) -> np.ndarray:
+    """Validate the per-neuron hidden flags."""
+    if hidden is None:
+        return np.zeros(n_neurons, dtype=bool)
+    flags = np.asarray(hidden)
+    if flags.shape != (n_neurons,) or flags.dtype != bool:
+        raise ValueError(
+            f"Expected `hidden` to be {n_neurons} booleans (one per neuron), but got "
+            f"{describe(flags)} of dtype {flags.dtype}."
+        )
+    return flags.copy()
+
+
+def _resolve_index(index: Any, size: int, name: str) -> np.ndarray:
+    """Turn an int, slice, sequence of ints or boolean mask into positions in ``range(size)``."""
+    positions = _positions(index, size, name)
+    if positions.size == 0:
+        raise ValueError(f"Expected `{name}` to select at least one element, but it selects none.")
+    return positions
+
+
+def _positions(index: Any, size: int, name: str) -> np.ndarray:
+    """Positions for :func:`_resolve_index` (possibly empty)."""
+    if isinstance(index, (bool, np.bool_)):
+        raise TypeError(f"Expected `{name}` to be an index, but got {describe(index)}.")
+    if isinstance(index, (int, np.integer)):
+        index = [int(index)]
+    if isinstance(index, slice):
+        return np.arange(size)[index]
+    if isinstance(index, torch.Tensor):
+        index = index.detach().cpu().numpy()
+    try:
+        positions = np.asarray(index)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"Expected `{name}` to be an index, but got {describe(index)}.") from exc
+    if positions.dtype == bool:
+        if positions.shape != (size,):
+            raise ValueError(
+                f"Expected boolean `{name}` to have shape ({size},), but got {positions.shape}."
+            )
+        return np.flatnonzero(positions)
+    if positions.size == 0:
+        positions = positions.astype(np.int64)
+    if positions.ndim != 1 or not np.issubdtype(positions.dtype, np.integer):
+        raise TypeError(
+            f"Expected `{name}` to be an int, slice, sequence of ints or boolean mask, but got "
+            f"{describe(index)}."
+        )
+    if positions.size and (positions.min() < -size or positions.max() >= size):
+        raise IndexError(f"`{name}` {positions.tolist()[:10]} is out of range for size {size}.")
+    return np.where(positions < 0, positions + size, positions).astype(np.int64)

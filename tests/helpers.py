@@ -1,0 +1,51 @@
+"""Builders of Neo test data and the Elephant reference used across test modules."""
+
+from __future__ import annotations
+
+import neo
+import numpy as np
+import quantities as pq
+from elephant.conversion import BinnedSpikeTrain
+
+
+def poisson_block(
+    rng, n_trials=3, n_units=4, duration=2.0, rate=20.0, units="s", groups=True, key="unit_id"
+):
+    """A Block with one Segment per trial, Poisson trains, unit ids and (optionally) Groups."""
+    scale = 1000.0 if units == "ms" else 1.0
+    block = neo.Block(name="test", session="s1")
+    unit_groups = [neo.Group(name=f"u{j}", unit_id=f"u{j}") for j in range(n_units)]
+    for k in range(n_trials):
+        segment = neo.Segment(name=f"trial {k}", condition=k % 2)
+        for j in range(n_units):
+            times = np.sort(rng.uniform(0, duration, rng.poisson(rate * duration))) * scale
+            st = neo.SpikeTrain(times, t_stop=duration * scale, units=units, name=f"u{j}")
+            if key is not None:
+                st.annotate(**{key: f"u{j}"})
+            segment.spiketrains.append(st)
+            unit_groups[j].add(st)
+        block.segments.append(segment)
+    if groups:
+        block.groups.extend(unit_groups)
+    block.check_relationships()
+    return block
+
+
+def elephant_counts(trials, bin_size, t_start=None, t_stop=None, binary=False):
+    """Reference counts of shape (n_trials, n_bins, n_units), one BinnedSpikeTrain per trial."""
+    arrays = []
+    for trains in trials:
+        binned = BinnedSpikeTrain(list(trains), bin_size=bin_size, t_start=t_start, t_stop=t_stop)
+        arrays.append(binned.to_bool_array() if binary else binned.to_array())
+    return np.stack([a.T for a in arrays]).astype(np.float64)
+
+
+def segments_as_lists(block):
+    return [list(segment.spiketrains) for segment in block.segments]
+
+
+def same_counts(data, reference):
+    return np.array_equal(data.counts.double().numpy(), reference)
+
+
+__all__ = ["elephant_counts", "poisson_block", "pq", "same_counts", "segments_as_lists"]
