@@ -18,8 +18,8 @@ import warnings
 import neo
 import numpy as np
 import quantities as pq
-
 from elephant.conversion import BinnedSpikeTrain
+
 from elephant_fit import from_neo
 
 
@@ -57,9 +57,7 @@ def compare(name, trials, bin_size, repeats, elephant_variants):
 
 def per_trial(trials, bin_size):
     """Elephant: one BinnedSpikeTrain per trial, stacked as (n_trials, n_bins, n_units)."""
-    return np.stack(
-        [BinnedSpikeTrain(trial, bin_size=bin_size).to_array().T for trial in trials]
-    )
+    return np.stack([BinnedSpikeTrain(trial, bin_size=bin_size).to_array().T for trial in trials])
 
 
 def all_at_once(trials, bin_size):
@@ -79,12 +77,14 @@ def main():
     rng = np.random.default_rng(0)
     warnings.simplefilter("ignore")
     print("Elephant = BinnedSpikeTrain(...).to_array(); from_neo = dense float32 counts tensor.")
-    print(f"{'workload':<44} {'Elephant variant':<26} {'Elephant':>11} {'from_neo':>11} {'ratio':>9}")
+    print(
+        f"{'workload':<44} {'Elephant variant':<26} {'Elephant':>11} {'from_neo':>11} {'ratio':>9}"
+    )
     workloads_a = [[poisson_trains(rng, 500 // scale, 100.0, rate)] for rate in (10, 50)]
     trials_b = [poisson_trains(rng, 50, 2.0, 10) for _ in range(1000 // scale)]
     for bin_size in (1 * pq.ms, 10 * pq.ms):
         tag = f"{bin_size.item():g} ms bins"
-        for rate, trials in zip((10, 50), workloads_a):
+        for rate, trials in zip((10, 50), workloads_a, strict=False):
             compare(
                 f"(a) {500 // scale} trains x 100 s, {rate} Hz, {tag}",
                 trials,

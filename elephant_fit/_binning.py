@@ -19,9 +19,9 @@ import numpy as np
 __all__ = [
     "DISCARDED_SPIKES_MESSAGE",
     "SpikesOutsideWindowWarning",
-    "round_binning_errors",
-    "n_bins_for_window",
     "bin_spike_times",
+    "n_bins_for_window",
+    "round_binning_errors",
 ]
 
 #: Text of Elephant's warning for spikes that fall at or after the right edge of the last bin.
@@ -129,5 +129,7 @@ def bin_spike_times(
     valid = bins < n_bins
     n_discarded = int(valid.shape[0] - np.count_nonzero(valid))
     if n_discarded > 0:
-        warnings.warn(DISCARDED_SPIKES_MESSAGE.format(n_discarded), UserWarning, stacklevel=stacklevel + 1)
+        warnings.warn(
+            DISCARDED_SPIKES_MESSAGE.format(n_discarded), UserWarning, stacklevel=stacklevel + 1
+        )
     return in_window[valid], bins[valid]

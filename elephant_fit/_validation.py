@@ -13,10 +13,10 @@ import numpy as np
 import quantities as pq
 
 __all__ = [
-    "describe",
-    "check_time_quantity",
     "check_fraction",
     "check_positive_int",
+    "check_time_quantity",
+    "describe",
 ]
 
 

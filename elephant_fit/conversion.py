@@ -1,5 +1,7 @@
-"""Neo <-> tensor adapters: :func:`from_neo` bins spike trains exactly like Elephant, :func:`to_neo`
-turns counts back into a Neo Block.
+"""Neo <-> tensor adapters.
+
+:func:`from_neo` bins spike trains exactly like Elephant; :func:`to_neo` turns counts back into a
+Neo Block.
 
 Binning follows ``elephant.conversion.BinnedSpikeTrain`` (see :mod:`elephant_fit._binning`); all spikes
 of all trials are binned in one vectorised pass.
@@ -24,7 +26,7 @@ from ._binning import bin_spike_times, n_bins_for_window
 from ._validation import check_time_quantity, describe
 from .spikedata import SpikeData
 
-__all__ = ["from_neo", "to_neo", "read_block"]
+__all__ = ["from_neo", "read_block", "to_neo"]
 
 #: Annotation keys that hold our own bookkeeping (or an IO's) rather than user metadata.
 _RESERVED_KEYS = frozenset({"unit_id", "hidden", "nix_name"})
@@ -78,7 +80,9 @@ def read_block(path: str | os.PathLike) -> neo.Block:
     """
     file = Path(path)
     if not file.exists():
-        raise FileNotFoundError(f"Expected `obj` to be an existing file, but {str(file)!r} does not exist.")
+        raise FileNotFoundError(
+            f"Expected `obj` to be an existing file, but {str(file)!r} does not exist."
+        )
     try:
         candidates = neo.io.list_candidate_ios(str(file))
     except (ValueError, OSError):
@@ -89,7 +93,7 @@ def read_block(path: str | os.PathLike) -> neo.Block:
     for io_class in dict.fromkeys(candidates):
         try:
             return _read_with(io_class, file)
-        except Exception as exc:  # noqa: BLE001 - every reader failure is reported below
+        except Exception as exc:
             errors.append(f"{io_class.__name__}: {type(exc).__name__}: {exc}")
     raise ValueError(f"neo.io could not read {str(file)!r}. " + "; ".join(errors))
 
@@ -164,7 +168,9 @@ def _as_trial_lists(obj: Sequence) -> list[list[neo.SpikeTrain]]:
 def _collect_block(block: neo.Block, unit_key: str | None) -> _Collected:
     """Order the trains of a Block (one Segment per trial) by unit."""
     if not block.segments:
-        raise ValueError("Expected `obj` to be a Block with one Segment per trial, but it has no Segment.")
+        raise ValueError(
+            "Expected `obj` to be a Block with one Segment per trial, but it has no Segment."
+        )
     trials = [list(segment.spiketrains) for segment in block.segments]
     trial_annotations = [segment.annotations for segment in block.segments]
     unit_groups = [group for group in block.groups if len(group.spiketrains) > 0]
@@ -221,7 +227,9 @@ def _unit_key_function(
     trains = [st for trial in trials for st in trial]
     if unit_key is not None:
         if not isinstance(unit_key, str):
-            raise TypeError(f"Expected `unit_key` to be an annotation name, but got {describe(unit_key)}.")
+            raise TypeError(
+                f"Expected `unit_key` to be an annotation name, but got {describe(unit_key)}."
+            )
         for k, trial in enumerate(trials):
             for st in trial:
                 if unit_key not in st.annotations:
@@ -282,7 +290,9 @@ def _trial_ids(trial: list[neo.SpikeTrain], key: Callable, key_name: str, k: int
     try:
         unique = set(ids)
     except TypeError as exc:
-        raise TypeError(f"Expected unit ids ({key_name}) to be hashable, but got {ids[:5]}.") from exc
+        raise TypeError(
+            f"Expected unit ids ({key_name}) to be hashable, but got {ids[:5]}."
+        ) from exc
     if len(unique) != len(ids):
         seen: set = set()
         twice = next(u for u in ids if u in seen or seen.add(u))

@@ -14,7 +14,7 @@ import torch
 from elephant.trials import TrialsFromBlock, TrialsFromLists
 from helpers import elephant_counts, poisson_block, same_counts, segments_as_lists
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import strategies as hst
 from neo.test.tools import assert_neo_object_is_compliant
 
 import elephant_fit as ef
@@ -40,18 +40,18 @@ def binned_both(trials, bin_size, **window):
 
 
 # ------------------------------------------------------------------------ reference vs Elephant
-@st.composite
+@hst.composite
 def binning_cases(draw):
     """Random trials whose spikes include bin edges, the window edges and float-rounding traps."""
-    unit = draw(st.sampled_from(["s", "ms"]))
+    unit = draw(hst.sampled_from(["s", "ms"]))
     scale = 1000.0 if unit == "ms" else 1.0
-    bin_s = draw(st.sampled_from([0.001, 0.003, 0.005, 0.007, 0.01, 0.02, 0.1, 0.25]))
-    t_start = draw(st.sampled_from([0.0, 0.5, -1.0, 0.1, 1.7]))
-    duration = draw(st.sampled_from([0.3, 1.0, 1.234, 2.0]))
+    bin_s = draw(hst.sampled_from([0.001, 0.003, 0.005, 0.007, 0.01, 0.02, 0.1, 0.25]))
+    t_start = draw(hst.sampled_from([0.0, 0.5, -1.0, 0.1, 1.7]))
+    duration = draw(hst.sampled_from([0.3, 1.0, 1.234, 2.0]))
     duration = max(duration, bin_s)
-    n_trials = draw(st.integers(1, 3))
-    n_units = draw(st.integers(1, 4))
-    seed = draw(st.integers(0, 2**31 - 1))
+    n_trials = draw(hst.integers(1, 3))
+    n_units = draw(hst.integers(1, 4))
+    seed = draw(hst.integers(0, 2**31 - 1))
     rng = np.random.default_rng(seed)
     n_bins_max = int(duration / bin_s) + 1
     trials = []
@@ -69,7 +69,7 @@ def binning_cases(draw):
                 )
             )
         trials.append(trains)
-    bin_unit = draw(st.sampled_from(["s", "ms"]))
+    bin_unit = draw(hst.sampled_from(["s", "ms"]))
     bin_size = pq.Quantity(bin_s * (1000.0 if bin_unit == "ms" else 1.0), bin_unit)
     return trials, bin_size
 
@@ -84,7 +84,7 @@ def test_counts_equal_binnedspiketrain_on_random_trains(case):
 
 
 @settings(max_examples=60, deadline=None)
-@given(binning_cases(), st.floats(0.0, 0.4), st.floats(0.0, 0.4))
+@given(binning_cases(), hst.floats(0.0, 0.4), hst.floats(0.0, 0.4))
 def test_counts_equal_binnedspiketrain_in_a_narrower_window(case, cut_left, cut_right):
     trials, bin_size = case
     own_start, own_stop = trials[0][0].t_start, trials[0][0].t_stop
@@ -279,13 +279,15 @@ def test_list_of_lists_and_elephant_trials(rng):
     assert from_lists.unit_ids == expected.unit_ids
 
 
-@pytest.mark.parametrize("suffix", ["pkl", "nix"])
+@pytest.mark.parametrize("suffix", ["pkl", "nix", "mat"])
 def test_path_to_a_file_neo_reads(rng, tmp_path, suffix):
     block = poisson_block(rng)
     expected = from_neo(block, 5 * pq.ms)
     path = tmp_path / f"rec.{suffix}"
     if suffix == "pkl":
         neo.io.PickleIO(str(path)).write_block(block)
+    elif suffix == "mat":
+        neo.io.NeoMatlabIO(str(path)).write_block(block)
     else:
         with neo.io.NixIO(str(path), mode="ow") as io:
             io.write_block(copy.deepcopy(block))
@@ -335,16 +337,16 @@ def test_common_window_allows_trials_with_different_extents(rng):
 
 
 # ------------------------------------------------------------------------ to_neo and round trips
-@st.composite
+@hst.composite
 def spike_data(draw):
-    n_trials, n_bins, n_neurons = (draw(st.integers(1, 4)) for _ in range(3))
-    seed = draw(st.integers(0, 2**31 - 1))
+    n_trials, n_bins, n_neurons = (draw(hst.integers(1, 4)) for _ in range(3))
+    seed = draw(hst.integers(0, 2**31 - 1))
     rng = np.random.default_rng(seed)
-    counts = rng.poisson(draw(st.sampled_from([0.05, 0.5, 3.0])), (n_trials, n_bins, n_neurons))
-    unit = draw(st.sampled_from(["s", "ms"]))
-    bin_size = pq.Quantity(draw(st.sampled_from([0.001, 0.003, 0.01, 0.02])), "s").rescale(unit)
-    t_start = pq.Quantity(draw(st.sampled_from([0.0, -0.25, 1.5])), "s").rescale(unit)
-    leftover = draw(st.sampled_from([0.0, 0.4]))
+    counts = rng.poisson(draw(hst.sampled_from([0.05, 0.5, 3.0])), (n_trials, n_bins, n_neurons))
+    unit = draw(hst.sampled_from(["s", "ms"]))
+    bin_size = pq.Quantity(draw(hst.sampled_from([0.001, 0.003, 0.01, 0.02])), "s").rescale(unit)
+    t_start = pq.Quantity(draw(hst.sampled_from([0.0, -0.25, 1.5])), "s").rescale(unit)
+    leftover = draw(hst.sampled_from([0.0, 0.4]))
     t_stop = t_start + (n_bins + leftover) * bin_size
     hidden = rng.random(n_neurons) < 0.3
     return SpikeData(
@@ -375,7 +377,9 @@ def test_to_neo_structure(rng):
     counts = np.zeros((2, 5, 3), dtype=np.float32)
     counts[0, 1, 2] = 3
     counts[1, 4, 0] = 1
-    data = SpikeData(counts, 10 * pq.ms, t_start=1 * pq.s, unit_ids=[4, 5, 6], hidden=[False, False, True])
+    data = SpikeData(
+        counts, 10 * pq.ms, t_start=1 * pq.s, unit_ids=[4, 5, 6], hidden=[False, False, True]
+    )
     block = to_neo(data, include_hidden=True)
     assert len(block.segments) == 2
     assert [g.annotations["unit_id"] for g in block.groups] == [4, 5, 6]
@@ -437,10 +441,25 @@ def train(times=(0.1,), t_start=0.0, t_stop=1.0, **annotations):
 
 BAD_INPUTS = [
     ("bin_size float", lambda: from_neo([train()], 0.005), TypeError, "`bin_size`.*time quantity"),
-    ("bin_size in mV", lambda: from_neo([train()], 5 * pq.mV), TypeError, "`bin_size`.*not a unit of time"),
+    (
+        "bin_size in mV",
+        lambda: from_neo([train()], 5 * pq.mV),
+        TypeError,
+        "`bin_size`.*not a unit of time",
+    ),
     ("bin_size zero", lambda: from_neo([train()], 0 * pq.ms), ValueError, "`bin_size`.*positive"),
-    ("bin_size negative", lambda: from_neo([train()], -1 * pq.ms), ValueError, "`bin_size`.*positive"),
-    ("bin_size array", lambda: from_neo([train()], [1, 2] * pq.ms), ValueError, "`bin_size`.*scalar"),
+    (
+        "bin_size negative",
+        lambda: from_neo([train()], -1 * pq.ms),
+        ValueError,
+        "`bin_size`.*positive",
+    ),
+    (
+        "bin_size array",
+        lambda: from_neo([train()], [1, 2] * pq.ms),
+        ValueError,
+        "`bin_size`.*scalar",
+    ),
     ("bin_size nan", lambda: from_neo([train()], np.nan * pq.ms), ValueError, "`bin_size`.*finite"),
     ("window < bin", lambda: from_neo([train()], 2 * pq.s), ValueError, "at least one bin"),
     (
@@ -491,8 +510,18 @@ BAD_INPUTS = [
         ValueError,
         "share t_stop",
     ),
-    ("nan spike", lambda: from_neo([train(times=[0.1, np.nan])], 1 * pq.ms), ValueError, "NaN or inf"),
-    ("unsupported type", lambda: from_neo(np.zeros(3), 1 * pq.ms), TypeError, "Expected `obj`.*ndarray"),
+    (
+        "nan spike",
+        lambda: from_neo([train(times=[0.1, np.nan])], 1 * pq.ms),
+        ValueError,
+        "NaN or inf",
+    ),
+    (
+        "unsupported type",
+        lambda: from_neo(np.zeros(3), 1 * pq.ms),
+        TypeError,
+        "Expected `obj`.*ndarray",
+    ),
     ("dict", lambda: from_neo({"a": 1}, 1 * pq.ms), TypeError, "Expected `obj`"),
     ("mixed list", lambda: from_neo([train(), 3], 1 * pq.ms), TypeError, "items are"),
     (
@@ -501,7 +530,12 @@ BAD_INPUTS = [
         TypeError,
         r"`obj\[1\]`",
     ),
-    ("missing file", lambda: from_neo("/no/such/file.nix", 1 * pq.ms), FileNotFoundError, "does not exist"),
+    (
+        "missing file",
+        lambda: from_neo("/no/such/file.nix", 1 * pq.ms),
+        FileNotFoundError,
+        "does not exist",
+    ),
     (
         "missing unit_key",
         lambda: from_neo([train(unit_id=1)], 1 * pq.ms, unit_key="electrode"),
@@ -512,7 +546,9 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize(("label", "call", "error", "match"), BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS])
+@pytest.mark.parametrize(
+    ("label", "call", "error", "match"), BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS]
+)
 def test_bad_input_raises_a_clear_error(label, call, error, match):
     with pytest.raises(error, match=match):
         call()
@@ -532,7 +568,7 @@ def test_unreadable_and_unknown_files(tmp_path):
 def test_group_membership_errors(rng):
     block = poisson_block(rng, key=None)
     block.groups[0].spiketrains.append(block.segments[0].spiketrains[1])
-    with pytest.raises(ValueError, match="belong to one neo.Group"):
+    with pytest.raises(ValueError, match=r"belong to one neo\.Group"):
         from_neo(block, 5 * pq.ms)
     block = poisson_block(rng, key=None)
     extra = train(t_stop=2.0)
