@@ -35,6 +35,9 @@ class SpikesOutsideWindowWarning(UserWarning):
 def round_binning_errors(values: np.ndarray, tolerance: float | None) -> np.ndarray:
     """Round bin positions down, first moving values within ``tolerance`` below an integer up.
 
+    Same result as Elephant's ``round_binning_errors`` (add 0.5 where ``1 - tolerance <= value % 1``,
+    then truncate) for non-negative values, computed as ``floor + (fraction >= 1 - tolerance)``.
+
     Parameters
     ----------
     values : np.ndarray
@@ -48,10 +51,11 @@ def round_binning_errors(values: np.ndarray, tolerance: float | None) -> np.ndar
         Integer bin indices (int64), same shape as ``values``. ``values`` is not modified.
     """
     values = np.asarray(values, dtype=np.float64)
+    floor = values.astype(np.int64)
     if tolerance is None or tolerance == 0:
-        return values.astype(np.int64)
-    corrected = np.where(1 - tolerance <= values % 1, values + 0.5, values)
-    return corrected.astype(np.int64)
+        return floor
+    floor += (values - floor) >= 1 - tolerance
+    return floor
 
 
 def n_bins_for_window(
@@ -84,7 +88,7 @@ def bin_spike_times(
     *,
     warn_outside: bool = False,
     stacklevel: int = 2,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray | None, np.ndarray]:
     """Bin indices of spike times, with Elephant's edge rules.
 
     Parameters
@@ -105,8 +109,9 @@ def bin_spike_times(
 
     Returns
     -------
-    kept : np.ndarray
-        Indices into ``times`` of the spikes that were binned, shape (n_kept,).
+    kept : np.ndarray or None
+        Indices into ``times`` of the spikes that were binned, shape (n_kept,); None when every
+        spike was binned (the common case, which saves a gather).
     bins : np.ndarray
         Their bin indices in ``[0, n_bins)``, shape (n_kept,), int64.
 
@@ -116,20 +121,26 @@ def bin_spike_times(
         Elephant's warning, with the same text, when spikes in the window fall at or after the
         right edge of the last bin (for example a spike exactly at ``t_stop``).
     """
-    in_window = np.flatnonzero((times >= t_start) & (times <= t_stop))
-    n_outside = times.shape[0] - in_window.shape[0]
-    if warn_outside and n_outside > 0:
-        warnings.warn(
-            f"{n_outside} spike(s) outside the window [{t_start}, {t_stop}] were ignored.",
-            SpikesOutsideWindowWarning,
-            stacklevel=stacklevel + 1,
-        )
-    positions = (times[in_window] - t_start) * (1 / bin_size)
-    bins = round_binning_errors(positions, tolerance)
+    inside = (times >= t_start) & (times <= t_stop)
+    n_outside = times.shape[0] - int(np.count_nonzero(inside))
+    kept: np.ndarray | None = None
+    if n_outside > 0:
+        kept = np.flatnonzero(inside)
+        times = times[kept]
+        if warn_outside:
+            warnings.warn(
+                f"{n_outside} spike(s) outside the window [{t_start}, {t_stop}] were ignored.",
+                SpikesOutsideWindowWarning,
+                stacklevel=stacklevel + 1,
+            )
+    bins = round_binning_errors((times - t_start) * (1 / bin_size), tolerance)
     valid = bins < n_bins
-    n_discarded = int(valid.shape[0] - np.count_nonzero(valid))
+    n_discarded = bins.shape[0] - int(np.count_nonzero(valid))
     if n_discarded > 0:
         warnings.warn(
             DISCARDED_SPIKES_MESSAGE.format(n_discarded), UserWarning, stacklevel=stacklevel + 1
         )
-    return in_window[valid], bins[valid]
+        valid_index = np.flatnonzero(valid)
+        kept = valid_index if kept is None else kept[valid_index]
+        bins = bins[valid_index]
+    return kept, bins

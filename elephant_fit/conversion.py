@@ -355,7 +355,7 @@ class _Flat:
     """All spikes of all trains in one array, in a common time unit."""
 
     times: np.ndarray  # (n_spikes,)
-    train_of_spike: np.ndarray  # (n_spikes,)
+    lengths: np.ndarray  # (n_trains,) number of spikes per train
     t_starts: np.ndarray  # (n_trains,)
     t_stops: np.ndarray  # (n_trains,)
     units: pq.Quantity
@@ -384,8 +384,7 @@ def _flatten(trains: list[neo.SpikeTrain]) -> _Flat:
         times = times * np.repeat(factors, lengths)
         t_starts = t_starts * factors
         t_stops = t_stops * factors
-    train_of_spike = np.repeat(np.arange(n_trains), lengths)
-    return _Flat(times, train_of_spike, t_starts, t_stops, units)
+    return _Flat(times, lengths, t_starts, t_stops, units)
 
 
 def _resolve_window(
@@ -521,7 +520,8 @@ def _bin_trials(
         return f"trial {train // n_units} unit {collected.unit_ids[train % n_units]!r}"
 
     if not np.isfinite(flat.times).all():
-        bad = int(flat.train_of_spike[np.flatnonzero(~np.isfinite(flat.times))[0]])
+        first_bad = np.flatnonzero(~np.isfinite(flat.times))[0]
+        bad = int(np.searchsorted(np.cumsum(flat.lengths), first_bad, side="right"))
         raise ValueError(f"Expected finite spike times, but {locate(bad)} holds NaN or inf.")
     start, stop = _resolve_window(flat, t_start, t_stop, tolerance, locate)
     step = float(bin_size.rescale(flat.units).magnitude)
@@ -537,8 +537,13 @@ def _bin_trials(
     kept, bins = bin_spike_times(
         flat.times, start, stop, step, n_bins, tolerance, warn_outside=explicit, stacklevel=3
     )
-    train = flat.train_of_spike[kept]
-    flat_index = ((train // n_units) * n_bins + bins) * n_units + train % n_units
+    # Offset of each train's (trial k, unit j) cell in the flat (n_trials, n_bins, n_units) array.
+    trains = np.arange(n_trials * n_units)
+    offsets = (trains // n_units) * (n_bins * n_units) + trains % n_units
+    flat_index = np.repeat(offsets, flat.lengths)
+    if kept is not None:
+        flat_index = flat_index[kept]
+    flat_index += bins * n_units
     counts = torch.zeros(n_trials * n_bins * n_units, dtype=dtype)
     index = torch.from_numpy(flat_index)
     counts.index_add_(0, index, torch.ones(index.shape[0], dtype=dtype))
