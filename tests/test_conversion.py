@@ -194,6 +194,8 @@ def test_default_dtype_is_float32_and_dtype_is_configurable(rng):
     block = poisson_block(rng)
     assert from_neo(block, 5 * pq.ms).dtype == torch.float32
     assert from_neo(block, 5 * pq.ms, dtype=torch.int64).dtype == torch.int64
+    half = from_neo(block, 5 * pq.ms, dtype=torch.bfloat16)
+    assert torch.equal(half.counts.float(), from_neo(block, 5 * pq.ms).counts)
 
 
 # ------------------------------------------------------------------------ accepted input types
@@ -543,6 +545,7 @@ BAD_INPUTS = [
         "'electrode'",
     ),
     ("dtype", lambda: from_neo([train()], 1 * pq.ms, dtype="float32"), TypeError, "`dtype`"),
+    ("dtype bool", lambda: from_neo([train()], 1 * pq.ms, dtype=torch.bool), TypeError, "`dtype`"),
 ]
 
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-__all__ = ["pad_spike_times", "unpad_spike_times", "lengths_of"]
+__all__ = ["lengths_of", "pad_spike_times", "unpad_spike_times"]
 
 
 def pad_spike_times(
