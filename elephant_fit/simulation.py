@@ -75,7 +75,7 @@ def _noise(
 
 
 def _poisson_sample(mean: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
-    """Poisson counts by inverting the CDF with given uniforms (exact; mean counts per bin are small).
+    """Poisson counts from given uniforms: inverse CDF for means up to 20, normal approximation above.
 
     Parameters
     ----------
@@ -90,19 +90,21 @@ def _poisson_sample(mean: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
         Counts with a straight-through gradient equal to that of the mean.
     """
     with torch.no_grad():
-        lam = mean.detach().clamp(max=1e3)
-        term = torch.exp(-lam)
+        lam = mean.detach().clamp(min=0.0)
+        small = lam.clamp(max=20.0)
+        term = torch.exp(-small)
         cdf = term.clone()
         count = torch.zeros_like(lam)
-        k = 0
-        while True:
+        for k in range(1, 80):  # P(count >= 80 | mean 20) < 1e-20
             below = uniform > cdf
-            if not bool(below.any()) or k > 10_000:
+            if not bool(below.any()):
                 break
-            k += 1
             count += below.to(count.dtype)
-            term = term * lam / k
+            term = term * small / k
             cdf = cdf + term
+        normal = torch.sqrt(torch.tensor(2.0, dtype=lam.dtype)) * torch.erfinv(2 * uniform - 1)
+        large = torch.clamp(torch.round(lam + torch.sqrt(lam) * normal), min=0.0)
+        count = torch.where(lam > 20.0, large, count)
     return count + (mean - mean.detach())
 
 

@@ -1,0 +1,128 @@
+"""SpikingNetwork: parameters, effective coupling, history convolution, observation models."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from elephant_fit.model import (
+    SpikingNetwork,
+    exponential_basis,
+    gaussian_bumps,
+    raised_cosine_basis,
+)
+
+
+def naive_history(spikes, coupling):
+    """sum_l spikes[t - l] @ W[l - 1], by explicit loops."""
+    n_trials, n_bins, _ = spikes.shape
+    n_lags, _, n_post = coupling.shape
+    out = torch.zeros(n_trials, n_bins, n_post, dtype=spikes.dtype)
+    for t in range(n_bins):
+        for lag in range(1, n_lags + 1):
+            if t - lag >= 0:
+                out[:, t] += spikes[:, t - lag] @ coupling[lag - 1]
+    return out
+
+
+@pytest.mark.parametrize("basis", [None, "raised_cosine", "exponential"])
+def test_history_equals_the_naive_loop(basis):
+    model = SpikingNetwork(4, n_hidden=2, n_lags=5, basis=basis, n_basis=3).double()
+    with torch.no_grad():
+        model.coupling_weights.normal_()
+    spikes = (torch.rand(3, 17, 6, dtype=torch.float64) < 0.3).double()
+    torch.testing.assert_close(model.history(spikes), naive_history(spikes, model.coupling()))
+
+
+def test_bases_have_expected_shapes_and_peaks():
+    rc = raised_cosine_basis(4, 10)
+    assert rc.shape == (4, 10)
+    assert torch.all(rc.argmax(dim=1).diff() >= 0)
+    ex = exponential_basis(3, 9)
+    assert ex.shape == (3, 9)
+    assert torch.allclose(ex[:, 0], torch.ones(3, dtype=torch.float64))
+    bumps = gaussian_bumps(5, 50)
+    assert bumps.shape == (50, 5)
+    assert bumps.argmax(dim=0).tolist() == [0, 12, 24, 37, 49]
+
+
+def test_no_self_coupling_and_dale():
+    model = SpikingNetwork(5, n_hidden=5, self_coupling=False, dale=True, excitatory_fraction=0.6)
+    with torch.no_grad():
+        model.coupling_weights.normal_()
+    w = model.coupling()
+    assert torch.all(torch.diagonal(w, dim1=1, dim2=2) == 0)
+    signs = model.dale_sign
+    assert signs.tolist() == [1, 1, 1, -1, -1, 1, 1, 1, -1, -1]
+    assert torch.all(w * signs.view(1, -1, 1) >= 0)  # outgoing weights share the neuron's sign
+
+
+def test_drive_is_smooth_or_free():
+    smooth = SpikingNetwork(3, n_bins=40, drive="smooth", n_drive_basis=4)
+    assert smooth.drive_weights.shape == (4, 3)
+    assert smooth.drive().shape == (40, 3)
+    free = SpikingNetwork(3, n_bins=40, drive="free")
+    assert free.drive_weights.shape == (40, 3)
+    assert SpikingNetwork(3).drive() is None
+    with pytest.raises(ValueError, match="bins"):
+        smooth.static_input(41)
+
+
+def test_covariate_filters_are_causal():
+    model = SpikingNetwork(2, n_inputs=1, n_input_lags=3).double()
+    with torch.no_grad():
+        model.input_filters.copy_(torch.tensor([[[1.0, 0.0]], [[0.5, 0.0]], [[0.25, 0.0]]]))
+    x = torch.zeros(1, 8, 1, dtype=torch.float64)
+    x[0, 2, 0] = 1.0
+    out = model.filter_inputs(x)[0, :, 0]
+    assert out.tolist() == [0, 0, 1.0, 0.5, 0.25, 0, 0, 0]
+
+
+def test_negative_log_likelihoods_match_torch_distributions():
+    u = torch.randn(50, dtype=torch.float64)
+    z = (torch.rand(50, dtype=torch.float64) < 0.4).double()
+    bern = SpikingNetwork(1).double()
+    expected = -torch.distributions.Bernoulli(logits=u).log_prob(z)
+    torch.testing.assert_close(bern.neg_log_likelihood(u, z), expected)
+    counts = torch.poisson(torch.full((50,), 1.5, dtype=torch.float64))
+    pois = SpikingNetwork(1, observation="poisson")
+    expected = -torch.distributions.Poisson(torch.exp(u)).log_prob(counts)
+    torch.testing.assert_close(pois.neg_log_likelihood(u, counts), expected)
+    soft = SpikingNetwork(1, observation="poisson", link="softplus")
+    rate = torch.nn.functional.softplus(u)
+    expected = -torch.distributions.Poisson(rate).log_prob(counts)
+    torch.testing.assert_close(soft.neg_log_likelihood(u, counts), expected)
+
+
+BAD = [
+    ({"n_recorded": 0}, ValueError, "`n_recorded`"),
+    ({"n_recorded": 3, "n_hidden": -1}, ValueError, "`n_hidden`"),
+    ({"n_recorded": 3, "n_lags": 0}, ValueError, "`n_lags`"),
+    ({"n_recorded": 3, "observation": "gauss"}, ValueError, "`observation`"),
+    ({"n_recorded": 3, "link": "exp"}, ValueError, "`link`"),
+    ({"n_recorded": 3, "drive": "smooth"}, ValueError, "n_bins"),
+    ({"n_recorded": 3, "drive": "wiggly", "n_bins": 5}, ValueError, "`drive`"),
+    ({"n_recorded": 3, "basis": "splines"}, ValueError, "`basis`"),
+    ({"n_recorded": 3, "basis": torch.ones(2, 4)}, ValueError, "`basis`"),
+    (
+        {"n_recorded": 3, "dale": True, "excitatory_fraction": 2.0},
+        ValueError,
+        "excitatory_fraction",
+    ),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "error", "match"), BAD)
+def test_bad_hyper_parameters(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        SpikingNetwork(**kwargs)
+
+
+def test_bad_covariates():
+    model = SpikingNetwork(2, n_inputs=2)
+    with pytest.raises(ValueError, match="`inputs`"):
+        model.static_input(10, torch.zeros(3, 10, 1))
+    with pytest.raises(TypeError, match="`inputs`"):
+        model.static_input(10, [[0.0]])
+    with pytest.raises(ValueError, match="no covariates"):
+        SpikingNetwork(2).static_input(10, torch.zeros(3, 10, 1))

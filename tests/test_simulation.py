@@ -1,0 +1,135 @@
+"""Free-running and teacher-forced passes: determinism, consistency, gradients, stability."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from elephant_fit.model import SpikingNetwork
+from elephant_fit.simulation import make_generator, simulate, teacher_forced
+
+
+def random_network(n_recorded=5, n_hidden=0, scale=0.4, **kwargs):
+    model = SpikingNetwork(n_recorded, n_hidden=n_hidden, n_lags=4, **kwargs)
+    with torch.no_grad():
+        model.coupling_weights.normal_(0, scale, generator=torch.Generator().manual_seed(3))
+        model.bias.fill_(-1.5)
+    return model
+
+
+def test_same_seed_same_spikes_and_generator_accepted():
+    model = random_network()
+    a = simulate(model, 6, 40, seed=11, requires_grad=False)
+    b = simulate(model, 6, 40, seed=11, requires_grad=False)
+    c = simulate(model, 6, 40, seed=12, requires_grad=False)
+    assert torch.equal(a.spikes, b.spikes)
+    assert not torch.equal(a.spikes, c.spikes)
+    d = simulate(model, 6, 40, seed=make_generator(11, torch.device("cpu")), requires_grad=False)
+    assert torch.equal(a.spikes, d.spikes)
+
+
+@pytest.mark.parametrize("observation", ["bernoulli", "poisson"])
+def test_grad_and_no_grad_paths_sample_the_same_spikes(observation):
+    model = random_network(
+        n_hidden=2, scale=0.1, observation=observation, n_bins=30, drive="smooth"
+    )
+    plain = simulate(model, 4, 30, seed=5, requires_grad=False)
+    graph = simulate(model, 4, 30, seed=5, requires_grad=True)
+    torch.testing.assert_close(plain.spikes, graph.spikes.detach())
+    torch.testing.assert_close(plain.u, graph.u.detach())
+
+
+def test_teacher_forcing_reproduces_the_free_run_pre_activations():
+    model = random_network(n_inputs=2, n_input_lags=2)
+    x = torch.randn(3, 25, 2)
+    free = simulate(model, 3, 25, inputs=x, seed=1, requires_grad=False)
+    forced = teacher_forced(model, free.spikes, inputs=x)
+    torch.testing.assert_close(forced.u, free.u, rtol=1e-5, atol=1e-5)
+
+
+def test_teacher_forcing_with_hidden_neurons_matches_the_free_run():
+    model = random_network(n_recorded=3, n_hidden=2)
+    generator_seed = 9
+    free = simulate(model, 4, 30, seed=generator_seed, requires_grad=False)
+    forced = teacher_forced(model, free.spikes[..., :3], seed=generator_seed)
+    assert forced.spikes.shape == (4, 30, 5)
+    assert torch.equal(forced.spikes[..., :3], free.spikes[..., :3])
+    # same coupling, same data history: the hidden input differs only through resampled hidden spikes
+    hidden_free = free.spikes[..., 3:]
+    forced_again = teacher_forced(model, free.spikes[..., :3], seed=generator_seed)
+    assert torch.equal(forced.spikes, forced_again.spikes)
+    assert hidden_free.shape == forced.spikes[..., 3:].shape
+
+
+def test_every_parameter_receives_a_gradient():
+    model = random_network(n_recorded=3, n_hidden=2, n_bins=20, drive="smooth", n_inputs=1)
+    with torch.no_grad():
+        model.input_filters.normal_()
+    x = torch.randn(4, 20, 1)
+    free = simulate(model, 4, 20, inputs=x, seed=0)
+    forced = teacher_forced(model, free.spikes[..., :3].detach(), inputs=x, seed=1)
+    loss = (
+        free.spikes.mean()
+        + model.neg_log_likelihood(forced.u[..., :3], free.spikes[..., :3].detach()).mean()
+    )
+    loss.backward()
+    for name, parameter in model.named_parameters():
+        assert parameter.grad is not None, name
+        assert parameter.grad.abs().sum() > 0, name
+
+
+def test_straight_through_gradient_of_a_spike_count():
+    model = random_network(n_recorded=2)
+    free = simulate(model, 1, 1, seed=0, estimator="sigmoid")
+    free.spikes.sum().backward()
+    p = torch.sigmoid(model.bias.detach())
+    torch.testing.assert_close(model.bias.grad, p * (1 - p))
+
+
+def test_default_initialisation_is_stable():
+    model = SpikingNetwork(50, n_hidden=50)
+    spikes = simulate(model, 20, 500, seed=0, requires_grad=False).spikes
+    late = spikes[:, -100:].mean()
+    early = spikes[:, :100].mean()
+    assert late < 3 * early + 0.01
+    assert late < 0.2
+
+
+def test_poisson_counts_have_the_right_mean():
+    model = SpikingNetwork(3, observation="poisson")
+    with torch.no_grad():
+        model.coupling_weights.zero_()
+        model.bias.fill_(0.5)
+    counts = simulate(model, 400, 50, seed=0, requires_grad=False).spikes
+    assert abs(counts.mean().item() - torch.exp(torch.tensor(0.5)).item()) < 0.03
+    assert abs(counts.var().item() - torch.exp(torch.tensor(0.5)).item()) < 0.06
+    assert counts.max() >= 4
+    with torch.no_grad():
+        model.bias.fill_(4.0)  # mean 54.6: normal approximation
+    counts = simulate(model, 100, 50, seed=0, requires_grad=False).spikes
+    assert abs(counts.mean().item() / torch.exp(torch.tensor(4.0)).item() - 1) < 0.01
+
+
+BAD = [
+    (lambda m: simulate(m, 0, 10), ValueError, "`n_trials`"),
+    (lambda m: simulate(m, 2, 10, seed="x"), TypeError, "`seed`"),
+    (lambda m: teacher_forced(m, torch.zeros(2, 10, 4)), ValueError, "`recorded`"),
+    (lambda m: simulate(m, 2, 10, estimator="nope"), ValueError, "`estimator`"),
+]
+
+
+@pytest.mark.parametrize(("call", "error", "match"), BAD)
+def test_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
+        call(random_network())
+
+
+@pytest.mark.gpu
+def test_cuda_matches_cpu_forward():
+    model = random_network(n_hidden=2)
+    cpu = simulate(model, 4, 30, seed=0, requires_grad=False)
+    cuda_model = random_network(n_hidden=2).cuda()
+    on_gpu = teacher_forced(cuda_model, cpu.spikes[..., :5].cuda(), seed=0)
+    assert on_gpu.u.is_cuda
+    forced = teacher_forced(model, cpu.spikes[..., :5], seed=0)
+    torch.testing.assert_close(on_gpu.u[..., :5].cpu(), forced.u[..., :5], rtol=1e-4, atol=1e-4)
