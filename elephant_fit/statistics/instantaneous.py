@@ -1,0 +1,681 @@
+"""Instantaneous firing rate by kernel convolution (``elephant.statistics.instantaneous_rate``).
+
+Elephant's estimate, reproduced number for number: spikes are counted in bins of
+``sampling_period`` (``numpy.histogram`` rules: half-open bins, the last one closed, a trailing
+piece shorter than a bin dropped), the counts are convolved with the kernel discretised on the same
+grid (:func:`elephant_fit.kernels.kernel_grid`), in 'same' mode or, with ``trim``, 'valid' mode,
+negative round-off is clipped to 0, and an optional border correction rescales the estimate near
+``t_start`` and ``t_stop`` (Gaussian kernels only).
+
+Composable pieces, each usable alone: :func:`histogram_spike_times`, :func:`smooth_counts`,
+:func:`border_correction_factor`, :func:`optimal_kernel_bandwidth`; the two front ends
+:func:`instantaneous_rate` (padded spike times) and :func:`instantaneous_rate_from_counts` (binned
+counts) chain them.
+
+Gradients. The rate is linear in the counts and smooth in the kernel's ``sigma`` (for a fixed
+number of taps). Binning is piecewise constant in the spike times, so the forward pass keeps
+Elephant's exact counts while the backward pass uses a straight-through surrogate: each spike's
+count is moved by a central difference over its two neighbouring bins, which makes
+``d rate / d spike_time`` the finite-difference derivative ``-K'`` of the kernel at the spike
+(exact up to ``O(sampling_period^2)`` for a smooth kernel).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+from ..kernels import KernelGrid, SmoothingKernel, kernel_grid, median_index
+
+__all__ = [
+    "InstantaneousRate",
+    "border_correction_factor",
+    "histogram_spike_times",
+    "instantaneous_rate",
+    "instantaneous_rate_from_counts",
+    "optimal_kernel_bandwidth",
+    "smooth_counts",
+]
+
+KernelArg = SmoothingKernel | KernelGrid | str
+
+
+class InstantaneousRate(NamedTuple):
+    """Result of :func:`instantaneous_rate`.
+
+    Attributes
+    ----------
+    rate : torch.Tensor
+        Rate estimate in spikes per time unit, shape (..., n_samples, n_trains) (``n_trains`` is
+        1 with ``pool_spike_trains``; the trial axis is gone with ``pool_trials``).
+    t_start : float
+        Time of the first sample (moved right by the kernel's median index with ``trim``).
+    kernel : SmoothingKernel
+        The kernel used (the Gaussian chosen for ``'auto'``), ``sigma`` in time units.
+    """
+
+    rate: torch.Tensor
+    t_start: float
+    kernel: SmoothingKernel
+
+
+# ----------------------------------------------------------------------------------- binning
+def histogram_spike_times(
+    times: torch.Tensor,
+    mask: torch.Tensor,
+    t_start: float,
+    sampling_period: float,
+    n_bins: int,
+) -> torch.Tensor:
+    """Spike counts on ``n_bins`` bins of ``sampling_period`` from ``t_start`` (numpy's rules).
+
+    Same counts as ``numpy.histogram(train, bins=n_bins, range=(t_start, t_start + n_bins *
+    sampling_period))`` in the same dtype: bins are half-open except the last, which includes its
+    right edge; spikes outside the range are ignored. Gradients with respect to ``times`` follow
+    the straight-through central-difference surrogate described in the module docstring.
+
+    Parameters
+    ----------
+    times : torch.Tensor
+        Padded spike times, shape (..., n_trains, max_spikes).
+    mask : torch.Tensor
+        Bool, same shape, True on real spikes.
+    t_start : float
+        Left edge of the first bin.
+    sampling_period : float
+        Bin width, in the unit of ``times``.
+    n_bins : int
+        Number of bins.
+
+    Returns
+    -------
+    torch.Tensor
+        Counts of shape (..., n_bins, n_trains), dtype of ``times`` (a transposed view of a
+        (..., n_trains, n_bins) tensor).
+    """
+    return _histogram_rows(times, mask, t_start, sampling_period, n_bins, n_bins).transpose(-1, -2)
+
+
+def _histogram_rows(
+    times: torch.Tensor,
+    mask: torch.Tensor,
+    t_start: float,
+    sampling_period: float,
+    n_bins: int,
+    width: int,
+) -> torch.Tensor:
+    """Counts of shape (..., n_trains, width): ``n_bins`` bins followed by zeros."""
+    detached = times.detach()
+    first = float(t_start)
+    last = first + n_bins * float(sampling_period)
+    keep = mask & (detached >= first) & (detached <= last)
+    index = ((detached - first) / (last - first) * n_bins).to(torch.int64)
+    index = torch.clamp(index, 0, n_bins - 1)
+    step = (last - first) / n_bins
+    edges = torch.arange(n_bins + 1, dtype=times.dtype, device=times.device) * step + first
+    edges[-1] = last
+    index = index - (detached < edges[index]).to(torch.int64)
+    index = torch.clamp(index, 0, n_bins - 1)
+    index = index + ((detached >= edges[index + 1]) & (index != n_bins - 1)).to(torch.int64)
+    counts = torch.zeros((*times.shape[:-1], width), dtype=times.dtype, device=times.device)
+    counts.scatter_add_(-1, index, keep.to(times.dtype))
+    if times.requires_grad:
+        shift = (times - detached) / (2 * float(sampling_period))
+        shift = torch.where(keep, shift, torch.zeros_like(shift))
+        counts = counts + _moved_counts(shift, index, n_bins, width)
+    return counts
+
+
+def _moved_counts(
+    shift: torch.Tensor, index: torch.Tensor, n_bins: int, width: int
+) -> torch.Tensor:
+    """Counts ``+shift`` in the bin right of each spike's and ``-shift`` in the one left of it."""
+    right, left = index + 1, index - 1
+    zero = torch.zeros_like(shift)
+    counts = torch.zeros((*shift.shape[:-1], width), dtype=shift.dtype, device=shift.device)
+    counts = counts.scatter_add(
+        -1, torch.clamp(right, max=n_bins - 1), torch.where(right < n_bins, shift, zero)
+    )
+    return counts.scatter_add(-1, torch.clamp(left, min=0), torch.where(left >= 0, -shift, zero))
+
+
+# ----------------------------------------------------------------------------------- convolution
+def _fast_length(n: int) -> int:
+    """Smallest 5-smooth integer (2^a 3^b 5^c) not below ``n``: a fast FFT size."""
+    best = 1 << max(n - 1, 0).bit_length()
+    power5 = 1
+    while power5 < best:
+        power35 = power5
+        while power35 < best:
+            candidate = power35
+            while candidate < n:
+                candidate *= 2
+            best = min(best, candidate)
+            power35 *= 3
+        power5 *= 5
+    return best
+
+
+def _check_taps(n_bins: int, n_taps: int, trim: bool) -> None:
+    if trim and n_taps > n_bins:
+        raise ValueError(
+            f"Kernel length ({n_taps}) is longer than binned spike train length ({n_bins}) for "
+            "'valid' convolution. Try adjusting the kernel width, 'sampling_period', or using "
+            "'trim=False'."
+        )
+
+
+def _convolve_rows(
+    rows: torch.Tensor, n_bins: int, weights: torch.Tensor, trim: bool
+) -> torch.Tensor:
+    """Linear convolution of zero-padded rows (..., n_trains, size) with ``weights``.
+
+    ``size`` must be at least ``n_bins + n_taps - 1`` and the rows zero beyond ``n_bins``. Returns
+    the 'same' or 'valid' part, shape (..., n_trains, n_samples), negative round-off clipped.
+    Without autograd on CPU the transforms run in numpy's pocketfft (faster there than torch's);
+    otherwise in torch.fft.
+    """
+    size, n_taps = rows.shape[-1], weights.shape[-1]
+    weights = weights.to(dtype=rows.dtype, device=rows.device)
+    start = n_taps - 1 if trim else (n_taps - 1) // 2
+    stop = n_bins if trim else start + n_bins
+    needs_grad = torch.is_grad_enabled() and (rows.requires_grad or weights.requires_grad)
+    if rows.device.type == "cpu" and not needs_grad:
+        spectrum = np.fft.rfft(rows.numpy(), axis=-1)
+        spectrum *= np.fft.rfft(weights.numpy(), n=size)
+        full = torch.from_numpy(np.fft.irfft(spectrum, n=size, axis=-1)[..., start:stop])
+        return full.clamp_(min=0)
+    spectrum = torch.fft.rfft(rows) * torch.fft.rfft(weights, n=size)
+    return torch.clamp(torch.fft.irfft(spectrum, n=size)[..., start:stop], min=0)
+
+
+def smooth_counts(counts: torch.Tensor, weights: torch.Tensor, trim: bool = False) -> torch.Tensor:
+    """Convolve counts with a discretised kernel along the bin axis (FFT), like scipy's fftconvolve.
+
+    Parameters
+    ----------
+    counts : torch.Tensor
+        Shape (..., n_bins, n_trains).
+    weights : torch.Tensor
+        Kernel taps, shape (n_taps,), odd length, middle tap on the spike.
+    trim : bool, optional
+        'valid' mode (only samples with full overlap, ``n_bins - n_taps + 1`` of them) instead of
+        'same' mode (``n_bins`` samples centred on the input).
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (..., n_samples, n_trains), negative round-off clipped to 0.
+
+    Raises
+    ------
+    ValueError
+        If ``trim`` and the kernel has more taps than there are bins.
+    """
+    n_bins, n_taps = counts.shape[-2], weights.shape[-1]
+    _check_taps(n_bins, n_taps, trim)
+    size = _fast_length(n_bins + n_taps - 1)
+    rows = torch.nn.functional.pad(counts.transpose(-1, -2), (0, size - n_bins))
+    return _convolve_rows(rows, n_bins, weights, trim).transpose(-1, -2)
+
+
+# ----------------------------------------------------------------------------------- border
+def border_correction_factor(
+    sample_times: torch.Tensor, sigma: float | torch.Tensor, t_start: float, t_stop: float
+) -> torch.Tensor:
+    """Inverse of the Gaussian kernel mass inside ``[t_start, t_stop]`` at each sample time.
+
+    Parameters
+    ----------
+    sample_times : torch.Tensor
+        Shape (n_samples,).
+    sigma : float or torch.Tensor
+        Gaussian standard deviation, same unit.
+    t_start, t_stop : float
+        Window edges.
+
+    Returns
+    -------
+    torch.Tensor
+        ``2 / (erf((t_stop - t) / (sqrt(2) sigma)) - erf((t_start - t) / (sqrt(2) sigma)))``,
+        shape (n_samples,).
+    """
+    scale = math.sqrt(2.0) * sigma
+    return 2 / (
+        torch.erf((t_stop - sample_times) / scale) - torch.erf((t_start - sample_times) / scale)
+    )
+
+
+def _border_correct(
+    rate: torch.Tensor,
+    n_spikes: torch.Tensor,
+    sigma: float | torch.Tensor,
+    t_first: float,
+    sampling_period: float,
+    t_start: float,
+    t_stop: float,
+) -> torch.Tensor:
+    """Elephant's border correction, then rescale each train's integral to its spike count."""
+    index = torch.arange(rate.shape[-2], dtype=rate.dtype, device=rate.device)
+    sample_times = t_first + index * sampling_period
+    rate = rate * border_correction_factor(sample_times, sigma, t_start, t_stop).unsqueeze(-1)
+    duration = t_stop - t_start
+    scale = n_spikes.to(rate.dtype) / (rate.mean(dim=-2) * duration)
+    scale = torch.where(n_spikes > 0, scale, torch.ones_like(scale))
+    return rate * scale.unsqueeze(-2)
+
+
+# ----------------------------------------------------------------------------------- 'auto'
+def _gaussian_smooth_fft(density: torch.Tensor, width: float) -> torch.Tensor:
+    """Shimazaki's FFT Gaussian smoother (``width`` in bins), magnitude of the result."""
+    length = density.shape[-1]
+    size = 2 ** math.ceil(math.log2(length + 3 * width))
+    spectrum = torch.fft.fft(density.to(torch.complex128), n=size)
+    freq = torch.arange(size, dtype=torch.float64, device=density.device) / size
+    half = size // 2
+    freq = torch.cat([-freq[:half], freq[1 : half + 1].flip(0)])
+    gain = torch.exp(-0.5 * (width * 2 * math.pi * freq) ** 2)
+    return torch.fft.ifft(spectrum * gain, n=size)[:length].abs()
+
+
+def _bandwidth_cost(density: torch.Tensor, n_spikes: float, width: float, dt: float) -> float:
+    """Shimazaki-Shinomoto cost of a Gaussian of standard deviation ``width``."""
+    smooth = _gaussian_smooth_fft(density, width / dt)
+    cost = (
+        float((smooth**2).sum()) * dt
+        - 2 * float((smooth * density).sum()) * dt
+        + 2 / math.sqrt(2 * math.pi) / width / n_spikes
+    )
+    return cost * n_spikes * n_spikes
+
+
+def _softplus(x: float) -> float:
+    return math.log(1 + math.exp(x)) if x < 1e2 else x
+
+
+def _softplus_inverse(x: float) -> float:
+    return math.log(math.exp(x) - 1) if x < 1e2 else x
+
+
+def optimal_kernel_bandwidth(spike_times: torch.Tensor) -> float:
+    """Optimal Gaussian bandwidth (standard deviation) of Shimazaki & Shinomoto (2010).
+
+    Same search as ``elephant.statistics.optimal_kernel_bandwidth(spike_times)['optw']``: the
+    spikes are histogrammed on at most 1000 points spaced by the smallest inter-spike interval,
+    and a golden-section search on a softplus scale (at most 20 steps, tolerance 1e-5) minimises
+    the cost between ``2 dt`` and the spike-time range. The bandwidth is a selection and carries
+    no gradient.
+
+    Parameters
+    ----------
+    spike_times : torch.Tensor
+        Spike times of one train, shape (n_spikes,), in the order given (Elephant takes the
+        differences of consecutive entries).
+
+    Returns
+    -------
+    float
+        The bandwidth, in the unit of ``spike_times``.
+
+    Raises
+    ------
+    ValueError
+        If it cannot be computed: fewer than two distinct spike times, or spikes so close to each
+        other that the search interval is empty.
+    """
+    spikes = spike_times.detach().to(torch.float64).reshape(-1)
+    message = "Unable to calculate optimal kernel width for instantaneous rate from input data."
+    intervals = torch.diff(spikes)
+    intervals = intervals[intervals > 0]
+    if intervals.numel() == 0:
+        raise ValueError(message)
+    low, high = float(spikes.min()), float(spikes.max())
+    span = high - low
+    n_points = min(int(span / float(intervals.min()) + 0.5), 1000)
+    if n_points < 2:
+        raise ValueError(message)
+    step = span / (n_points - 1)
+    grid = torch.arange(n_points, dtype=torch.float64, device=spikes.device) * step + low
+    grid[-1] = high
+    dt = float(torch.diff(grid).min())
+    edges = torch.cat([grid - dt / 2, grid[-1:] + dt / 2])
+    sorted_spikes = torch.sort(spikes).values
+    cumulative = torch.cat(
+        [
+            torch.searchsorted(sorted_spikes, edges[:-1], right=False),
+            torch.searchsorted(sorted_spikes, edges[-1:], right=True),
+        ]
+    )
+    histogram = torch.diff(cumulative).to(torch.float64)
+    n_spikes = float(histogram.sum())
+    density = histogram / (n_spikes * dt)
+    return _golden_section(density, n_spikes, dt, 2 * dt, span, message)
+
+
+def _golden_section(
+    density: torch.Tensor, n_spikes: float, dt: float, w_min: float, w_max: float, message: str
+) -> float:
+    """Elephant's golden-section search on the softplus scale; returns the last point tried."""
+    phi = 0.5 * (math.sqrt(5) + 1)
+    a, b = _softplus_inverse(w_min), _softplus_inverse(w_max)
+    c1 = (phi - 1) * a + (2 - phi) * b
+    c2 = (2 - phi) * a + (phi - 1) * b
+    f1 = _bandwidth_cost(density, n_spikes, _softplus(c1), dt)
+    f2 = _bandwidth_cost(density, n_spikes, _softplus(c2), dt)
+    best: float | None = None
+    for _ in range(20):
+        if not abs(b - a) > 1e-5 * (abs(c1) + abs(c2)):
+            break
+        if f1 < f2:
+            b, c2, f2 = c2, c1, f1
+            c1 = (phi - 1) * a + (2 - phi) * b
+            best = _softplus(c1)
+            f1 = _bandwidth_cost(density, n_spikes, best, dt)
+        else:
+            a, c1, f1 = c1, c2, f2
+            c2 = (2 - phi) * a + (phi - 1) * b
+            best = _softplus(c2)
+            f2 = _bandwidth_cost(density, n_spikes, best, dt)
+    if best is None:
+        raise ValueError(message)
+    return best
+
+
+# ----------------------------------------------------------------------------------- front ends
+def _check_common(sampling_period: float, cutoff: float, flags: dict[str, object]) -> float:
+    if isinstance(sampling_period, bool) or not isinstance(sampling_period, (int, float)):
+        raise TypeError(
+            f"Expected `sampling_period` to be a positive float, but got {sampling_period!r}."
+        )
+    if not (math.isfinite(sampling_period) and sampling_period > 0):
+        raise ValueError(
+            f"Expected `sampling_period` to be positive and finite, but got {sampling_period!r}."
+        )
+    if isinstance(cutoff, bool) or not isinstance(cutoff, (int, float)):
+        raise TypeError(f"Expected `cutoff` to be a float, but got {cutoff!r}.")
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise TypeError(f"Expected `{name}` to be a bool, but got {value!r}.")
+    return float(sampling_period)
+
+
+def _resolve_grid(
+    kernel: KernelArg,
+    sampling_period: float,
+    cutoff: float,
+    center_kernel: bool,
+    dtype: torch.dtype,
+    device: torch.device,
+    auto_times: torch.Tensor | None,
+) -> tuple[KernelGrid, SmoothingKernel]:
+    """The discretised kernel and its time-unit description."""
+    if isinstance(kernel, str) and kernel == "auto":
+        if auto_times is None:
+            raise ValueError(
+                "Cannot estimate a kernel for several spike trains (or from counts). Please "
+                "provide a kernel explicitly rather than 'auto'."
+            )
+        kernel = SmoothingKernel("gaussian", optimal_kernel_bandwidth(auto_times))
+    if isinstance(kernel, KernelGrid):
+        described = SmoothingKernel(kernel.name, kernel.sigma * sampling_period, kernel.invert)
+        return kernel, described
+    if not isinstance(kernel, SmoothingKernel):
+        raise TypeError(
+            "Expected `kernel` to be 'auto', a SmoothingKernel or a KernelGrid, but got "
+            f"{type(kernel).__name__}."
+        )
+    sigma = kernel.sigma
+    sigma_bins = (
+        sigma.to(dtype=dtype, device=device) / sampling_period
+        if isinstance(sigma, torch.Tensor)
+        else torch.tensor(sigma / sampling_period, dtype=dtype, device=device)
+    )
+    grid = kernel_grid(kernel.name, sigma_bins, cutoff, center_kernel, kernel.invert, stacklevel=4)
+    return grid, kernel
+
+
+def _rate_from_rows(
+    rows: torch.Tensor,
+    n_bins: int,
+    n_spikes: torch.Tensor,
+    grid: KernelGrid,
+    described: SmoothingKernel,
+    sampling_period: float,
+    t_start: float,
+    t_stop: float,
+    trim: bool,
+    border_correction: bool,
+    pool_trials: bool,
+    pool_spike_trains: bool,
+) -> InstantaneousRate:
+    """Shared tail: convolve zero-padded rows (..., n_trains, size), border-correct, pool."""
+    _check_taps(n_bins, grid.weights.shape[-1], trim)
+    weights = grid.weights.to(dtype=rows.dtype, device=rows.device) / sampling_period
+    rate = _convolve_rows(rows, n_bins, weights, trim).transpose(-1, -2)
+    t_first, t_last = t_start, t_stop
+    if trim:
+        middle = median_index(grid.name, grid.times, grid.sigma, grid.invert)
+        t_first = t_start + middle * sampling_period
+        t_last = t_stop - (grid.weights.shape[-1] - middle) * sampling_period
+    if border_correction:
+        if grid.name != "gaussian":
+            raise ValueError("The border correction is only implemented for Gaussian kernels.")
+        sigma = grid.sigma.to(dtype=rows.dtype, device=rows.device) * sampling_period
+        rate = _border_correct(rate, n_spikes, sigma, t_first, sampling_period, t_first, t_last)
+    if pool_spike_trains:
+        rate = rate.mean(dim=-1, keepdim=True)
+    if pool_trials and rate.ndim >= 3:
+        rate = rate.mean(dim=-3)
+    return InstantaneousRate(rate, t_first, described)
+
+
+def instantaneous_rate(
+    times: torch.Tensor,
+    mask: torch.Tensor,
+    sampling_period: float,
+    kernel: KernelArg = "auto",
+    *,
+    t_start: float,
+    t_stop: float,
+    cutoff: float = 5.0,
+    trim: bool = False,
+    center_kernel: bool = True,
+    border_correction: bool = False,
+    pool_trials: bool = False,
+    pool_spike_trains: bool = False,
+    n_bins: int | None = None,
+) -> InstantaneousRate:
+    """Instantaneous firing rate of padded spike trains (Elephant's ``instantaneous_rate``).
+
+    Parameters
+    ----------
+    times : torch.Tensor
+        Padded spike times, shape (..., n_trains, max_spikes), e.g. (n_trials, n_trains,
+        max_spikes); see :mod:`elephant_fit.statistics._padding`.
+    mask : torch.Tensor
+        Bool, same shape, True on real spikes.
+    sampling_period : float
+        Sampling period of the estimate (also the bin width), in the unit of ``times``.
+    kernel : SmoothingKernel, KernelGrid or 'auto', optional
+        The kernel (``sigma`` in the unit of ``times``), a kernel already discretised in bins
+        (then ``cutoff`` and ``center_kernel`` are not used), or ``'auto'``: a Gaussian with
+        :func:`optimal_kernel_bandwidth`, only for a single spike train.
+    t_start, t_stop : float
+        Window of the estimate; a trailing piece shorter than ``sampling_period`` is dropped.
+    cutoff : float, optional
+        Half width of the discretised kernel in units of sigma (raised to the kernel's minimum
+        with a warning).
+    trim : bool, optional
+        Keep only samples where the kernel fully overlaps the window ('valid' convolution).
+    center_kernel : bool, optional
+        Centre the kernel's median (rather than its origin) on each spike.
+    border_correction : bool, optional
+        Correct the loss of kernel mass near the window edges (Gaussian kernels only), then scale
+        each train's estimate so that it integrates to the train's spike count.
+    pool_trials : bool, optional
+        Average over the trial axis (dim -3 of ``times``; no effect for 2-D input).
+    pool_spike_trains : bool, optional
+        Average over the spike trains of each trial.
+    n_bins : int, optional
+        Number of samples; default ``floor((t_stop - t_start) / sampling_period)``.
+
+    Returns
+    -------
+    InstantaneousRate
+        ``rate`` of shape (..., n_samples, n_trains) in spikes per time unit (``n_samples`` is
+        ``n_bins`` or, with ``trim``, ``n_bins - n_taps + 1``), ``t_start`` of the first sample
+        and the kernel used.
+
+    Raises
+    ------
+    TypeError
+        For arguments of the wrong type.
+    ValueError
+        For an empty window, mismatched ``times``/``mask``, ``'auto'`` with several trains, a
+        border correction with a non-Gaussian kernel, or ``trim`` with a kernel longer than the
+        window.
+    """
+    if not isinstance(times, torch.Tensor) or not times.is_floating_point():
+        raise TypeError(f"Expected `times` to be a float tensor, but got {type(times).__name__}.")
+    if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool or mask.shape != times.shape:
+        raise ValueError(
+            f"Expected `mask` to be a bool tensor of shape {tuple(times.shape)}, but got "
+            f"{getattr(mask, 'dtype', type(mask).__name__)} of shape "
+            f"{tuple(getattr(mask, 'shape', ()))}."
+        )
+    if times.ndim < 2:
+        raise ValueError(
+            "Expected `times` to have shape (..., n_trains, max_spikes), but got shape "
+            f"{tuple(times.shape)}."
+        )
+    flags = {
+        "trim": trim,
+        "center_kernel": center_kernel,
+        "border_correction": border_correction,
+        "pool_trials": pool_trials,
+        "pool_spike_trains": pool_spike_trains,
+    }
+    sampling_period = _check_common(sampling_period, cutoff, flags)
+    n_bins = _window_bins(t_start, t_stop, sampling_period, n_bins)
+    single = times.shape[:-1].numel() == 1
+    auto_times = times.detach().reshape(-1)[mask.reshape(-1)] if single else None
+    grid, described = _resolve_grid(
+        kernel, sampling_period, cutoff, center_kernel, times.dtype, times.device, auto_times
+    )
+    size = _fast_length(n_bins + grid.weights.shape[-1] - 1)
+    rows = _histogram_rows(times, mask, t_start, sampling_period, n_bins, size)
+    return _rate_from_rows(
+        rows,
+        n_bins,
+        mask.sum(dim=-1),
+        grid,
+        described,
+        sampling_period,
+        float(t_start),
+        float(t_stop),
+        trim,
+        border_correction,
+        pool_trials,
+        pool_spike_trains,
+    )
+
+
+def _window_bins(t_start: float, t_stop: float, sampling_period: float, n_bins: int | None) -> int:
+    for name, value in (("t_start", t_start), ("t_stop", t_stop)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"Expected `{name}` to be a float, but got {value!r}.")
+    if n_bins is None:
+        n_bins = int((t_stop - t_start) / sampling_period)
+    if isinstance(n_bins, bool) or not isinstance(n_bins, int) or n_bins < 1:
+        raise ValueError(
+            f"Expected the window [{t_start}, {t_stop}] to hold at least one sampling period "
+            f"({sampling_period}), but got n_bins={n_bins!r}."
+        )
+    return n_bins
+
+
+def instantaneous_rate_from_counts(
+    counts: torch.Tensor,
+    sampling_period: float,
+    kernel: SmoothingKernel | KernelGrid,
+    *,
+    t_start: float = 0.0,
+    t_stop: float | None = None,
+    cutoff: float = 5.0,
+    trim: bool = False,
+    center_kernel: bool = True,
+    border_correction: bool = False,
+    pool_trials: bool = False,
+    pool_spike_trains: bool = False,
+    n_spikes: torch.Tensor | None = None,
+) -> InstantaneousRate:
+    """Instantaneous firing rate from counts binned at ``sampling_period``.
+
+    Same estimate as :func:`instantaneous_rate` once the spikes are binned; differentiable with
+    respect to ``counts`` (e.g. sampled spikes of a model).
+
+    Parameters
+    ----------
+    counts : torch.Tensor
+        Shape (..., n_bins, n_neurons), e.g. (n_trials, n_bins, n_neurons).
+    sampling_period : float
+        Bin width, in the time unit of the result.
+    kernel : SmoothingKernel or KernelGrid
+        The kernel (``sigma`` in time units) or a kernel discretised in bins.
+    t_start : float, optional
+        Time of the first bin's left edge.
+    t_stop : float, optional
+        End of the window for the border correction; default ``t_start + n_bins *
+        sampling_period``.
+    cutoff, trim, center_kernel, border_correction, pool_trials, pool_spike_trains
+        As in :func:`instantaneous_rate` (``pool_trials`` averages over dim -3).
+    n_spikes : torch.Tensor, optional
+        Spikes per train for the border correction's normalisation, shape (..., n_neurons);
+        default the counts' sums.
+
+    Returns
+    -------
+    InstantaneousRate
+        ``rate`` of shape (..., n_samples, n_neurons) in spikes per time unit.
+    """
+    if not isinstance(counts, torch.Tensor) or not counts.is_floating_point() or counts.ndim < 2:
+        raise TypeError(
+            "Expected `counts` to be a float tensor of shape (..., n_bins, n_neurons), but got "
+            f"{type(counts).__name__} of shape {tuple(getattr(counts, 'shape', ()))}."
+        )
+    flags = {
+        "trim": trim,
+        "center_kernel": center_kernel,
+        "border_correction": border_correction,
+        "pool_trials": pool_trials,
+        "pool_spike_trains": pool_spike_trains,
+    }
+    sampling_period = _check_common(sampling_period, cutoff, flags)
+    if isinstance(kernel, str):
+        raise ValueError("Cannot estimate an 'auto' kernel from counts; pass a kernel.")
+    grid, described = _resolve_grid(
+        kernel, sampling_period, cutoff, center_kernel, counts.dtype, counts.device, None
+    )
+    n_bins = counts.shape[-2]
+    t_stop = float(t_start) + n_bins * sampling_period if t_stop is None else float(t_stop)
+    if n_spikes is None:
+        n_spikes = counts.detach().sum(dim=-2)
+    size = _fast_length(n_bins + grid.weights.shape[-1] - 1)
+    rows = torch.nn.functional.pad(counts.transpose(-1, -2), (0, size - n_bins))
+    return _rate_from_rows(
+        rows,
+        n_bins,
+        n_spikes,
+        grid,
+        described,
+        sampling_period,
+        float(t_start),
+        t_stop,
+        trim,
+        border_correction,
+        pool_trials,
+        pool_spike_trains,
+    )
