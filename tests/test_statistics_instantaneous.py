@@ -469,6 +469,20 @@ def test_counts_bad_input():
         instantaneous_rate_from_counts(torch.zeros(5, 2), 0.001, "auto")
 
 
+def test_no_grad_mode_and_grad_mode_agree(rng):
+    times, mask = padded([np.sort(rng.uniform(0, 1, 20)) for _ in range(2)])
+    sigma = torch.tensor(0.012, dtype=torch.float64, requires_grad=True)
+    options = {"t_start": 0.0, "t_stop": 1.0}
+    with_grad = functional_rate(times, mask, 0.001, SmoothingKernel("laplacian", sigma), **options)
+    with torch.no_grad():
+        without = functional_rate(
+            times, mask, 0.001, SmoothingKernel("laplacian", sigma), **options
+        )
+    assert with_grad.rate.requires_grad
+    assert not without.rate.requires_grad
+    torch.testing.assert_close(with_grad.rate.detach(), without.rate, rtol=1e-12, atol=1e-12)
+
+
 def test_inputs_not_modified(rng):
     times, mask = padded([np.sort(rng.uniform(0, 1, 20))])
     times.requires_grad_(True)

@@ -184,8 +184,8 @@ def _convolve_rows(
     stop = n_bins if trim else start + n_bins
     needs_grad = torch.is_grad_enabled() and (rows.requires_grad or weights.requires_grad)
     if rows.device.type == "cpu" and not needs_grad:
-        spectrum = np.fft.rfft(rows.numpy(), axis=-1)
-        spectrum *= np.fft.rfft(weights.numpy(), n=size)
+        spectrum = np.fft.rfft(rows.detach().numpy(), axis=-1)
+        spectrum *= np.fft.rfft(weights.detach().numpy(), n=size)
         full = torch.from_numpy(np.fft.irfft(spectrum, n=size, axis=-1)[..., start:stop])
         return full.clamp_(min=0)
     spectrum = torch.fft.rfft(rows) * torch.fft.rfft(weights, n=size)
