@@ -1,0 +1,555 @@
+"""NetworkFitter: a scikit-learn-style front end that fits a SpikingNetwork to Neo data."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+import neo
+import numpy as np
+import quantities as pq
+import torch
+
+from ._validation import check_fraction, check_positive_int, check_time_quantity, describe
+from ._version import __version__
+from .conversion import NeoInput, from_neo, to_neo
+from .fitting import FitHistory, fit_model
+from .losses import make_loss
+from .model import SpikingNetwork
+from .simulation import simulate, teacher_forced
+from .spikedata import SpikeData
+
+__all__ = ["NetworkFitter", "NotFittedError", "load"]
+
+FORMAT = "elephant-fit-model"
+
+
+class NotFittedError(ValueError, AttributeError):
+    """The estimator is used before ``fit``."""
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """'auto' -> CUDA when available, else CPU; anything else -> torch.device(device)."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"Expected `device` to be 'auto', 'cpu', 'cuda' or a torch.device, but got {describe(device)}."
+        ) from exc
+
+
+class NetworkFitter:
+    """Fit a recurrent stochastic spiking network to spike trains of repeated trials.
+
+    Parameters
+    ----------
+    n_hidden : int, optional
+        Number of hidden (unrecorded) neurons.
+    bin_size : pq.Quantity, optional
+        Bin width used to bin Neo input (required unless ``fit`` receives a SpikeData).
+    n_lags : int, optional
+        Coupling filter length in bins.
+    basis : None, 'raised_cosine' or 'exponential', optional
+        Temporal basis of the coupling filters (None: free lags).
+    n_basis : int, optional
+        Number of basis functions.
+    loss : str or dict, optional
+        'mle', 'sm' (normalised sample-and-measure defaults), 'paper', or ``{term: weight}`` with
+        terms 'nll', 'psth', 'noise_covariance', 'rate', 'hidden_rate' (or custom LossTerms).
+    max_lag : int, optional
+        Lags 0..max_lag of the noise-covariance term.
+    observation : {'bernoulli', 'poisson'}, optional
+        Observation model.
+    drive : None, 'smooth' or 'free', optional
+        Stimulus-locked drive shared by all trials.
+    n_drive_basis : int, optional
+        Number of temporal bumps of a smooth drive.
+    self_coupling, dale : bool, optional
+        Allow self-history; sign-constrain outgoing weights.
+    estimator : str, optional
+        Gradient estimator through sampled spikes: 'sigmoid', 'pseudo' or 'gumbel'.
+    max_iterations, learning_rate, batch_size : optional
+        Optimisation settings (Adam, gradient-norm clip 1).
+    validation_fraction : float, optional
+        Fraction of trials held out to select the best checkpoint.
+    eval_every, patience : int, optional
+        Validation period (iterations) and early-stopping patience (evaluations; None: off).
+    seed : int, optional
+        Seed of initialisation, splitting, batching and sampling.
+    device : str, optional
+        'auto' (CUDA when present), 'cpu' or 'cuda'.
+    dtype : torch.dtype, optional
+        Float dtype of the fit.
+    progress : bool, optional
+        Show a progress bar.
+    """
+
+    def __init__(
+        self,
+        n_hidden: int = 0,
+        bin_size: pq.Quantity | None = None,
+        n_lags: int = 9,
+        basis: str | None = None,
+        n_basis: int | None = None,
+        loss: str | dict = "mle",
+        max_lag: int = 2,
+        observation: str = "bernoulli",
+        drive: str | None = "smooth",
+        n_drive_basis: int | None = None,
+        self_coupling: bool = True,
+        dale: bool = False,
+        estimator: str = "sigmoid",
+        max_iterations: int = 1000,
+        learning_rate: float = 1e-2,
+        batch_size: int = 20,
+        validation_fraction: float = 0.2,
+        eval_every: int = 20,
+        patience: int | None = None,
+        seed: int = 0,
+        device: str = "auto",
+        dtype: torch.dtype = torch.float32,
+        progress: bool = True,
+    ) -> None:
+        self.n_hidden = n_hidden
+        self.bin_size = bin_size
+        self.n_lags = n_lags
+        self.basis = basis
+        self.n_basis = n_basis
+        self.loss = loss
+        self.max_lag = max_lag
+        self.observation = observation
+        self.drive = drive
+        self.n_drive_basis = n_drive_basis
+        self.self_coupling = self_coupling
+        self.dale = dale
+        self.estimator = estimator
+        self.max_iterations = max_iterations
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.validation_fraction = validation_fraction
+        self.eval_every = eval_every
+        self.patience = patience
+        self.seed = seed
+        self.device = device
+        self.dtype = dtype
+        self.progress = progress
+
+    # ------------------------------------------------------------------ helpers
+    def get_params(self) -> dict[str, Any]:
+        """Hyper-parameters given to ``__init__``."""
+        names = self.__init__.__code__.co_varnames[1 : self.__init__.__code__.co_argcount]
+        return {name: getattr(self, name) for name in names}
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError("This NetworkFitter is not fitted yet: call fit(data) first.")
+
+    def _as_spikedata(self, data: NeoInput | SpikeData, bin_size: pq.Quantity | None) -> SpikeData:
+        """Bin Neo input, or check that a SpikeData uses the expected bin size."""
+        if isinstance(data, SpikeData):
+            if bin_size is not None and not np.isclose(
+                float(data.bin_size.rescale("s").magnitude), float(bin_size.rescale("s").magnitude)
+            ):
+                raise ValueError(
+                    f"Expected data binned with bin_size {bin_size}, but got data binned with {data.bin_size}."
+                )
+            return data
+        if bin_size is None:
+            raise ValueError(
+                "Expected `bin_size` (a time quantity) to bin Neo input, but got None."
+            )
+        binary = self.observation == "bernoulli"
+        return from_neo(data, bin_size, binary=binary)
+
+    def _validate(self) -> None:
+        """Check hyper-parameters (at fit time, as scikit-learn does)."""
+        if (
+            isinstance(self.n_hidden, bool)
+            or not isinstance(self.n_hidden, int)
+            or self.n_hidden < 0
+        ):
+            raise ValueError(
+                f"Expected `n_hidden` to be a non-negative integer, but got {describe(self.n_hidden)}."
+            )
+        if self.bin_size is not None:
+            check_time_quantity(self.bin_size, "bin_size", positive=True)
+        check_positive_int(self.max_iterations, "max_iterations")
+        check_positive_int(self.batch_size, "batch_size")
+        check_fraction(self.validation_fraction, "validation_fraction")
+        if not (isinstance(self.learning_rate, (int, float)) and self.learning_rate > 0):
+            raise ValueError(
+                f"Expected `learning_rate` to be a positive number, but got {describe(self.learning_rate)}."
+            )
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, data: NeoInput | SpikeData) -> NetworkFitter:
+        """Fit the network.
+
+        Parameters
+        ----------
+        data : SpikeData or anything :func:`elephant_fit.from_neo` accepts
+            Repeated trials of the recorded neurons.
+
+        Returns
+        -------
+        NetworkFitter
+            ``self``, with learned attributes ``model_``, ``coupling_``, ``history_``, ...
+        """
+        self._validate()
+        loss = make_loss(self.loss, max_lag=self.max_lag)
+        spikedata = self._as_spikedata(data, self.bin_size).recorded()
+        counts = self._counts(spikedata)
+        if "free" in loss.needs and spikedata.n_trials < 2:
+            raise ValueError(
+                "Sample-and-measure losses compare trial-to-trial statistics: they need at least 2 "
+                f"trials, but the data has {spikedata.n_trials}."
+            )
+        device = resolve_device(self.device)
+        train, validation = self._split(spikedata)
+        self.model_ = self._build_model(spikedata, counts).to(device=device, dtype=self.dtype)
+        to = {"device": device, "dtype": self.dtype}
+        self.history_: FitHistory = fit_model(
+            self.model_,
+            self._counts(train).to(**to),
+            None if validation is None else self._counts(validation).to(**to),
+            loss,
+            max_iterations=self.max_iterations,
+            learning_rate=self.learning_rate,
+            batch_size=self.batch_size,
+            seed=self.seed,
+            estimator=self.estimator,
+            eval_every=self.eval_every,
+            patience=self.patience,
+            progress=self.progress,
+        )
+        self._set_fitted_attributes(spikedata)
+        return self
+
+    def _counts(self, data: SpikeData) -> torch.Tensor:
+        """Counts for the observation model (Bernoulli: clipped at 1, with a warning)."""
+        counts = data.counts.to(torch.float64)
+        if self.observation == "bernoulli" and bool((counts > 1).any()):
+            warnings.warn(
+                "Some bins hold more than one spike: a Bernoulli model sees them as one spike. Use "
+                "a smaller bin_size or observation='poisson'.",
+                UserWarning,
+                stacklevel=3,
+            )
+            counts = counts.clamp(max=1)
+        return counts
+
+    def _split(self, data: SpikeData) -> tuple[SpikeData, SpikeData | None]:
+        """Training and validation trials (no validation with fewer than 5 trials)."""
+        if data.n_trials < 5:
+            return data, None
+        return data.split(self.validation_fraction, seed=self.seed)
+
+    def _build_model(self, data: SpikeData, counts: torch.Tensor) -> SpikingNetwork:
+        """A network sized for ``data``, biases set to the data's mean rates."""
+        model = SpikingNetwork(
+            n_recorded=data.n_neurons,
+            n_hidden=self.n_hidden,
+            n_lags=self.n_lags,
+            basis=self.basis,
+            n_basis=self.n_basis,
+            observation=self.observation,
+            n_bins=data.n_bins,
+            drive=self.drive,
+            n_drive_basis=self.n_drive_basis,
+            self_coupling=self.self_coupling,
+            dale=self.dale,
+            seed=self.seed,
+        )
+        rate = counts.mean(dim=(0, 1)).clamp(1e-4, 0.9)
+        hidden_rate = float(rate.mean())
+        rates = torch.cat([rate, torch.full((self.n_hidden,), hidden_rate, dtype=rate.dtype)])
+        with torch.no_grad():
+            bias = torch.logit(rates) if self.observation == "bernoulli" else torch.log(rates)
+            model.bias.copy_(bias.to(model.bias.dtype))
+        return model
+
+    def _set_fitted_attributes(self, data: SpikeData) -> None:
+        """Learned attributes (trailing underscore)."""
+        coupling = self.model_.coupling().detach().cpu().double()  # (lag, pre, post)
+        self.coupling_ = coupling.permute(2, 1, 0).numpy()  # (post, pre, lag)
+        self.bin_size_ = data.bin_size
+        self.t_start_ = data.t_start
+        self.t_stop_ = data.t_stop
+        self.n_bins_ = data.n_bins
+        self.unit_ids_ = data.unit_ids
+        self.unit_annotations_ = data.unit_annotations
+        self.n_recorded_ = data.n_neurons
+
+    # ------------------------------------------------------------------ use
+    def _template(self, counts: torch.Tensor, include_hidden: bool) -> SpikeData:
+        """SpikeData with the fitted time axis and unit metadata around ``counts``."""
+        n_hidden = counts.shape[2] - self.n_recorded_
+        ids = list(self.unit_ids_) + [f"hidden-{j}" for j in range(n_hidden)]
+        annotations = list(self.unit_annotations_) + [{} for _ in range(n_hidden)]
+        hidden = np.array([False] * self.n_recorded_ + [True] * n_hidden)
+        return SpikeData(
+            counts,
+            self.bin_size_,
+            t_start=self.t_start_,
+            t_stop=self.t_stop_,
+            unit_ids=ids,
+            unit_annotations=annotations,
+            hidden=hidden,
+            annotations={"source": "elephant-fit simulation", "elephant_fit_version": __version__},
+        )
+
+    def simulate(
+        self, n_trials: int, seed: int | None = None, include_hidden: bool = False
+    ) -> neo.Block:
+        """Simulate trials of the fitted network.
+
+        Parameters
+        ----------
+        n_trials : int
+            Number of trials.
+        seed : int, optional
+            Seed (None: random).
+        include_hidden : bool, optional
+            Include hidden neurons (annotated ``hidden=True``).
+
+        Returns
+        -------
+        neo.Block
+            One Segment per trial, the fitted data's unit ids, Groups and annotations.
+        """
+        self._check_fitted()
+        sim = simulate(self.model_, n_trials, self.n_bins_, seed=seed, requires_grad=False)
+        data = self._template(sim.spikes.detach().cpu().float(), include_hidden)
+        return to_neo(data, include_hidden=include_hidden)
+
+    def simulate_data(self, n_trials: int, seed: int | None = None) -> SpikeData:
+        """Like :meth:`simulate`, as a SpikeData of all neurons (hidden flagged)."""
+        self._check_fitted()
+        sim = simulate(self.model_, n_trials, self.n_bins_, seed=seed, requires_grad=False)
+        return self._template(sim.spikes.detach().cpu().float(), True)
+
+    def _teacher(
+        self, data: NeoInput | SpikeData, seed: int | None
+    ) -> tuple[SpikeData, torch.Tensor, torch.Tensor]:
+        """Bin ``data`` like the training data and run the teacher-forced pass."""
+        self._check_fitted()
+        spikedata = self._as_spikedata(data, self.bin_size_).recorded()
+        if spikedata.n_bins != self.n_bins_ or spikedata.n_neurons != self.n_recorded_:
+            raise ValueError(
+                f"Expected data of {self.n_bins_} bins x {self.n_recorded_} units like the fitted data, "
+                f"but got {spikedata.n_bins} bins x {spikedata.n_neurons} units."
+            )
+        param = self.model_.bias
+        counts = self._counts(spikedata).to(device=param.device, dtype=param.dtype)
+        with torch.no_grad():
+            u = teacher_forced(self.model_, counts, seed=self.seed if seed is None else seed).u
+        return spikedata, counts, u[..., : self.n_recorded_]
+
+    def predict_rates(self, data: NeoInput | SpikeData, seed: int | None = None) -> neo.Block:
+        """Teacher-forced firing rates of the recorded neurons, one AnalogSignal per trial (Hz)."""
+        spikedata, _, u = self._teacher(data, seed)
+        rates = (
+            (self.model_.mean(u) / float(self.bin_size_.rescale("s").magnitude))
+            .cpu()
+            .double()
+            .numpy()
+        )
+        block = neo.Block(name="elephant-fit predicted rates")
+        for k in range(spikedata.n_trials):
+            segment = neo.Segment(name=f"trial {k}")
+            segment.annotate(**spikedata.trial_annotations[k])
+            signal = neo.AnalogSignal(
+                rates[k],
+                units="Hz",
+                t_start=self.t_start_,
+                sampling_period=self.bin_size_,
+                name="predicted rate",
+            )
+            signal.array_annotate(unit_id=np.array([str(u) for u in self.unit_ids_]))
+            segment.analogsignals.append(signal)
+            block.segments.append(segment)
+        block.check_relationships()
+        return block
+
+    def score(self, data: NeoInput | SpikeData, seed: int | None = None) -> float:
+        """Held-out log-likelihood in bits per spike, relative to a homogeneous rate per neuron.
+
+        The baseline is each neuron's mean count per bin in ``data`` (the same observation model).
+        """
+        _, counts, u = self._teacher(data, seed)
+        with torch.no_grad():
+            nll_model = self.model_.neg_log_likelihood(u, counts).sum()
+            rate = counts.mean(dim=(0, 1)).clamp(1e-6, 1 - 1e-6)
+            base = torch.logit(rate) if self.model_.observation == "bernoulli" else torch.log(rate)
+            u_base = base.expand_as(counts)
+            if self.model_.observation == "poisson" and self.model_.link == "softplus":
+                u_base = torch.log(torch.expm1(rate)).expand_as(counts)
+            nll_base = self.model_.neg_log_likelihood(u_base, counts).sum()
+        n_spikes = float(counts.sum())
+        return float((nll_base - nll_model) / (max(n_spikes, 1.0) * math.log(2)))
+
+    # ------------------------------------------------------------------ export
+    def to_neo(self) -> neo.Group:
+        """The fitted model as Neo objects.
+
+        Returns
+        -------
+        neo.Group
+            ``analogsignals``: one coupling-filter AnalogSignal per target neuron (time axis = lag,
+            channels = source neurons, array annotations ``source_unit``; annotation
+            ``target_unit``), and the stimulus-locked drive (if any) as an AnalogSignal over the
+            trial (channels = neurons). Hyper-parameters are in the Group's annotations.
+        """
+        self._check_fitted()
+        n = self.model_.n_neurons
+        ids = [str(u) for u in self.unit_ids_] + [
+            f"hidden-{j}" for j in range(n - self.n_recorded_)
+        ]
+        group = neo.Group(name="elephant-fit model", allowed_types=[neo.AnalogSignal])
+        params = {
+            k: (v if isinstance(v, (int, float, str, bool)) else str(v))
+            for k, v in self.get_params().items()
+        }
+        group.annotate(
+            elephant_fit_version=__version__, **{k: v for k, v in params.items() if v is not None}
+        )
+        for post in range(n):
+            signal = neo.AnalogSignal(
+                self.coupling_[post].T,  # (lag, pre)
+                units="dimensionless",
+                t_start=self.bin_size_,
+                sampling_period=self.bin_size_,
+                name=f"coupling to {ids[post]}",
+                target_unit=ids[post],
+            )
+            signal.array_annotate(source_unit=np.array(ids))
+            group.add(signal)
+        drive = self.model_.drive()
+        if drive is not None:
+            signal = neo.AnalogSignal(
+                drive.detach().cpu().double().numpy(),
+                units="dimensionless",
+                t_start=self.t_start_,
+                sampling_period=self.bin_size_,
+                name="stimulus-locked drive",
+            )
+            signal.array_annotate(unit=np.array(ids))
+            group.add(signal)
+        return group
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path) -> None:
+        """Save the fitted estimator (hyper-parameters, weights, metadata) to ``path``."""
+        self._check_fitted()
+        params = _plain(self.get_params())
+        params["bin_size"] = (
+            None
+            if self.bin_size is None
+            else [float(self.bin_size.magnitude), self.bin_size.dimensionality.string]
+        )
+        params["dtype"] = str(self.dtype).replace("torch.", "")
+        state = {
+            "format": FORMAT,
+            "version": __version__,
+            "params": params,
+            "state_dict": {k: v.detach().cpu() for k, v in self.model_.state_dict().items()},
+            "meta": {
+                "bin_size": float(self.bin_size_.magnitude),
+                "t_start": float(self.t_start_.magnitude),
+                "t_stop": float(self.t_stop_.magnitude),
+                "units": self.bin_size_.dimensionality.string,
+                "n_bins": self.n_bins_,
+                "unit_ids": _plain(list(self.unit_ids_)),
+                "unit_annotations": _plain([dict(a) for a in self.unit_annotations_]),
+                "n_recorded": self.n_recorded_,
+            },
+            "history": {
+                "train": self.history_.train,
+                "validation": self.history_.validation,
+                "best_iteration": self.history_.best_iteration,
+                "stopped_early": self.history_.stopped_early,
+            },
+        }
+        torch.save(state, Path(path))
+
+
+def _plain(value: Any) -> Any:
+    """Numpy scalars/arrays inside lists and dicts as plain Python (loadable with weights_only)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    if isinstance(value, pq.Quantity):
+        return [_plain(value.magnitude), value.dimensionality.string]
+    return value
+
+
+def load(path: str | Path) -> NetworkFitter:
+    """Load a NetworkFitter saved with :meth:`NetworkFitter.save` (safe: ``weights_only=True``).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If the file is not an elephant-fit model or was written by an incompatible version.
+    """
+    file = Path(path)
+    if not file.exists():
+        raise FileNotFoundError(
+            f"Expected an elephant-fit model file, but {str(file)!r} does not exist."
+        )
+    try:
+        state = torch.load(file, weights_only=True, map_location="cpu")
+    except Exception as exc:
+        raise ValueError(
+            f"{str(file)!r} is not an elephant-fit model file ({type(exc).__name__}: {exc})."
+        ) from exc
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise ValueError(f"{str(file)!r} is not an elephant-fit model file.")
+    if str(state.get("version", "")).split(".")[:2] != __version__.split(".")[:2]:
+        raise ValueError(
+            f"{str(file)!r} was written by elephant-fit {state.get('version')}; this is {__version__}, "
+            "which cannot read it. Refit, or load it with the version that wrote it."
+        )
+    return _restore_fitter(state)
+
+
+def _restore_fitter(state: dict) -> NetworkFitter:
+    """Rebuild a fitted NetworkFitter from a loaded state."""
+    params = dict(state["params"])
+    if params["bin_size"] is not None:
+        params["bin_size"] = pq.Quantity(params["bin_size"][0], params["bin_size"][1])
+    params["dtype"] = getattr(torch, params["dtype"])
+    fitter = NetworkFitter(**params)
+    meta = state["meta"]
+    units = pq.Quantity(1.0, meta["units"]).units
+    fitter.bin_size_ = pq.Quantity(meta["bin_size"], units)
+    fitter.t_start_ = pq.Quantity(meta["t_start"], units)
+    fitter.t_stop_ = pq.Quantity(meta["t_stop"], units)
+    fitter.n_bins_ = meta["n_bins"]
+    fitter.unit_ids_ = tuple(meta["unit_ids"])
+    fitter.unit_annotations_ = tuple(meta["unit_annotations"])
+    fitter.n_recorded_ = meta["n_recorded"]
+    dummy = SpikeData(
+        torch.zeros(1, fitter.n_bins_, fitter.n_recorded_),
+        fitter.bin_size_,
+        fitter.t_start_,
+        fitter.t_stop_,
+    )
+    model = fitter._build_model(dummy, torch.zeros(1, fitter.n_bins_, fitter.n_recorded_))
+    model.load_state_dict(state["state_dict"])
+    fitter.model_ = model.to(device=resolve_device(fitter.device), dtype=fitter.dtype)
+    history = state["history"]
+    fitter.history_ = FitHistory(
+        history["train"], history["validation"], history["best_iteration"], history["stopped_early"]
+    )
+    coupling = model.coupling().detach().double()
+    fitter.coupling_ = coupling.permute(2, 1, 0).numpy()
+    return fitter

@@ -1,0 +1,219 @@
+"""The optimisation loop: Adam, gradient clipping, mini-batches of trials, best checkpoint."""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+
+import torch
+from tqdm.auto import tqdm
+
+from .estimators import SpikeEstimator
+from .losses import Batch, CombinedLoss
+from .model import SpikingNetwork
+from .simulation import make_generator, simulate, teacher_forced
+
+__all__ = ["FitHistory", "NonFiniteLossError", "fit_model"]
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss became NaN or inf; the model keeps its last good parameters."""
+
+
+@dataclass
+class FitHistory:
+    """Losses recorded during a fit.
+
+    Attributes
+    ----------
+    train : list of dict
+        Per iteration: the total and each term's value on the training batch.
+    validation : list of dict
+        Per evaluation: the iteration, the total and each term on the validation trials.
+    best_iteration : int
+        Iteration of the kept (best validation) parameters.
+    stopped_early : bool
+        Whether early stopping ended the fit.
+    """
+
+    train: list[dict[str, float]] = field(default_factory=list)
+    validation: list[dict[str, float]] = field(default_factory=list)
+    best_iteration: int = 0
+    stopped_early: bool = False
+
+
+def _evaluate(
+    model: SpikingNetwork,
+    data: torch.Tensor,
+    loss: CombinedLoss,
+    seed: int,
+    estimator: str | SpikeEstimator,
+) -> dict[str, float]:
+    """Loss on ``data`` without gradients, with fixed randomness (common random numbers)."""
+    with torch.no_grad():
+        batch = _batch(model, data, loss, seed, estimator, requires_grad=False)
+        total, values = loss(model, batch)
+    return {"loss": float(total), **values}
+
+
+def _batch(
+    model: SpikingNetwork,
+    data: torch.Tensor,
+    loss: CombinedLoss,
+    seed: int | torch.Generator,
+    estimator: str | SpikeEstimator,
+    requires_grad: bool = True,
+) -> Batch:
+    """Run the passes the loss needs on one batch of trials."""
+    generator = make_generator(seed, model.bias.device)
+    batch = Batch(data)
+    if "teacher" in loss.needs:
+        batch.teacher = teacher_forced(model, data, seed=generator, estimator=estimator)
+    if "free" in loss.needs:
+        batch.free = simulate(
+            model,
+            data.shape[0],
+            data.shape[1],
+            seed=generator,
+            estimator=estimator,
+            requires_grad=requires_grad,
+        )
+    return batch
+
+
+def fit_model(
+    model: SpikingNetwork,
+    train: torch.Tensor,
+    validation: torch.Tensor | None,
+    loss: CombinedLoss,
+    max_iterations: int = 1000,
+    learning_rate: float = 1e-3,
+    batch_size: int = 20,
+    seed: int = 0,
+    estimator: str | SpikeEstimator = "sigmoid",
+    clip_norm: float = 1.0,
+    eval_every: int = 20,
+    patience: int | None = None,
+    progress: bool = True,
+) -> FitHistory:
+    """Fit ``model`` in place and return the loss history.
+
+    Parameters
+    ----------
+    model : SpikingNetwork
+        The network (its parameters are updated; at the end it holds the best parameters).
+    train : torch.Tensor
+        Training counts, shape (n_trials, n_bins, n_recorded), on the model's device and dtype.
+    validation : torch.Tensor or None
+        Validation counts, shape (n_val_trials, n_bins, n_recorded); None: the training loss on a
+        fixed batch selects the checkpoint.
+    loss : CombinedLoss
+        The loss.
+    max_iterations : int, optional
+        Number of Adam steps.
+    learning_rate : float, optional
+        Adam learning rate.
+    batch_size : int, optional
+        Trials per mini-batch (and simulated trials per SM evaluation).
+    seed : int, optional
+        Seed of batch selection and sampling; same seed, same device -> same result.
+    estimator : str or SpikeEstimator, optional
+        Gradient estimator through sampled spikes.
+    clip_norm : float, optional
+        Maximal gradient norm.
+    eval_every : int, optional
+        Iterations between validation evaluations.
+    patience : int, optional
+        Stop after this many evaluations without improvement (None: never stop early).
+    progress : bool, optional
+        Show a tqdm progress bar with the loss terms.
+
+    Returns
+    -------
+    FitHistory
+        The recorded losses.
+
+    Raises
+    ------
+    NonFiniteLossError
+        If the loss or a gradient becomes NaN or inf; the model keeps the last good parameters.
+    """
+    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+    order = torch.Generator().manual_seed(seed)
+    sampler = make_generator(seed + 1, model.bias.device)
+    held_out = validation if validation is not None else train[: max(batch_size, 1)]
+    history = FitHistory()
+    best = math.inf
+    best_state = copy.deepcopy(model.state_dict())
+    waited = 0
+    last_good: dict = {}
+    bar = tqdm(range(1, max_iterations + 1), disable=not progress, desc="fitting", leave=False)
+    for iteration in bar:
+        index = torch.randperm(train.shape[0], generator=order)[:batch_size].to(train.device)
+        values = _step(
+            model, optimizer, train[index], loss, sampler, estimator, clip_norm, last_good
+        )
+        history.train.append({"iteration": iteration, **values})
+        bar.set_postfix({k: f"{v:.4g}" for k, v in values.items()})
+        if iteration % eval_every and iteration != max_iterations:
+            continue
+        evaluation = _evaluate(model, held_out, loss, seed + 2, estimator)
+        history.validation.append({"iteration": iteration, **evaluation})
+        if evaluation["loss"] < best:
+            best, waited = evaluation["loss"], 0
+            best_state = copy.deepcopy(model.state_dict())
+            history.best_iteration = iteration
+        else:
+            waited += 1
+            if patience is not None and waited >= patience:
+                history.stopped_early = True
+                break
+    bar.close()
+    model.load_state_dict(best_state)
+    return history
+
+
+def _step(
+    model: SpikingNetwork,
+    optimizer: torch.optim.Optimizer,
+    data: torch.Tensor,
+    loss: CombinedLoss,
+    sampler: torch.Generator,
+    estimator: str | SpikeEstimator,
+    clip_norm: float,
+    last_good: dict,
+) -> dict[str, float]:
+    """One optimisation step.
+
+    ``last_good`` holds the parameters that last gave a finite loss and gradient; on a non-finite
+    loss or gradient they are restored and :class:`NonFiniteLossError` is raised.
+    """
+    optimizer.zero_grad(set_to_none=True)
+    batch = _batch(model, data, loss, sampler, estimator)
+    total, values = loss(model, batch)
+    if not torch.isfinite(total):
+        _restore(model, last_good)
+        raise NonFiniteLossError(
+            f"The loss became {float(total.detach())} (terms: {values}); the model keeps its last good "
+            "parameters. Try a smaller learning_rate or check the data."
+        )
+    total.backward()
+    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+    if not torch.isfinite(norm):
+        _restore(model, last_good)
+        raise NonFiniteLossError(
+            "A gradient became NaN or inf; the model keeps its last good parameters."
+        )
+    last_good.clear()
+    last_good.update({name: p.detach().clone() for name, p in model.named_parameters()})
+    optimizer.step()
+    return {"loss": float(total.detach()), **values}
+
+
+def _restore(model: SpikingNetwork, state: dict) -> None:
+    """Copy saved parameter values back into the model (nothing saved: leave it as it is)."""
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            if name in state:
+                parameter.copy_(state[name])

@@ -1,0 +1,114 @@
+"""Measures of fit quality on held-out trials (DESIGN.md section 6).
+
+All functions take counts of shape (n_trials, n_bins, n_neurons) for the data and for the model's
+simulations (any numbers of trials) and return plain floats.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .statistics.correlation import noise_correlation
+from .statistics.rates import psth
+
+__all__ = [
+    "coupling_recovery",
+    "fano_factor_error",
+    "mean_rate_error",
+    "noise_correlation_fit",
+    "psth_r2",
+    "r2_score",
+    "rebin",
+]
+
+
+def r2_score(prediction: np.ndarray | torch.Tensor, target: np.ndarray | torch.Tensor) -> float:
+    """Coefficient of determination ``1 - SS_res / SS_tot`` of ``prediction`` against ``target``."""
+    p = np.asarray(torch.as_tensor(prediction).detach().cpu().double()).ravel()
+    t = np.asarray(torch.as_tensor(target).detach().cpu().double()).ravel()
+    total = np.sum((t - t.mean()) ** 2)
+    return float(1 - np.sum((t - p) ** 2) / total) if total > 0 else float("nan")
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson correlation of two flat arrays (NaN if either is constant)."""
+    a, b = a - a.mean(), b - b.mean()
+    denominator = np.sqrt(np.sum(a**2) * np.sum(b**2))
+    return float(np.sum(a * b) / denominator) if denominator > 0 else float("nan")
+
+
+def rebin(counts: torch.Tensor, factor: int) -> torch.Tensor:
+    """Sum ``factor`` consecutive bins (leftover bins at the end are dropped).
+
+    Parameters
+    ----------
+    counts : torch.Tensor
+        Shape (n_trials, n_bins, n_neurons).
+    factor : int
+        Bins per coarse bin.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (n_trials, n_bins // factor, n_neurons).
+    """
+    n_trials, n_bins, n_neurons = counts.shape
+    usable = (n_bins // factor) * factor
+    return counts[:, :usable].reshape(n_trials, n_bins // factor, factor, n_neurons).sum(dim=2)
+
+
+def psth_r2(model_counts: torch.Tensor, data_counts: torch.Tensor) -> float:
+    """R^2 of the model PSTH against the data PSTH (all bins and neurons pooled)."""
+    return r2_score(psth(model_counts.double()), psth(data_counts.double()))
+
+
+def noise_correlation_fit(
+    model_counts: torch.Tensor, data_counts: torch.Tensor
+) -> dict[str, float]:
+    """R^2 and Pearson r between model and data zero-lag noise-correlation matrices (off-diagonal).
+
+    Returns
+    -------
+    dict
+        ``{"r2": ..., "r": ...}``.
+    """
+    model = noise_correlation(model_counts.double(), max_lag=0)[0]
+    data = noise_correlation(data_counts.double(), max_lag=0)[0]
+    off = ~torch.eye(model.shape[-1], dtype=torch.bool)
+    m, d = model[off].cpu().numpy(), data[off].cpu().numpy()
+    keep = np.isfinite(m) & np.isfinite(d)
+    return {"r2": r2_score(m[keep], d[keep]), "r": _pearson(m[keep], d[keep])}
+
+
+def mean_rate_error(
+    model_counts: torch.Tensor, data_counts: torch.Tensor, bin_size_s: float
+) -> float:
+    """Mean absolute difference of per-neuron mean rates, in Hz."""
+    model = model_counts.double().mean(dim=(0, 1)) / bin_size_s
+    data = data_counts.double().mean(dim=(0, 1)) / bin_size_s
+    return float((model - data).abs().mean())
+
+
+def fano_factor_error(model_counts: torch.Tensor, data_counts: torch.Tensor) -> float:
+    """Mean absolute difference of per-neuron Fano factors of whole-trial spike counts."""
+
+    def fano(counts: torch.Tensor) -> torch.Tensor:
+        totals = counts.double().sum(dim=1)
+        return totals.var(dim=0, unbiased=False) / totals.mean(dim=0).clamp(min=1e-12)
+
+    return float((fano(model_counts) - fano(data_counts)).abs().mean())
+
+
+def coupling_recovery(fitted: np.ndarray, true: np.ndarray) -> float:
+    """Pearson r between fitted and true coupling among recorded neurons, off-diagonal, summed over lags.
+
+    Parameters
+    ----------
+    fitted, true : np.ndarray
+        Shape (n_post, n_pre, n_lags) restricted to the recorded neurons (lags may differ: each
+        is summed over its own lags).
+    """
+    fitted_total, true_total = np.asarray(fitted).sum(axis=2), np.asarray(true).sum(axis=2)
+    off = ~np.eye(fitted_total.shape[0], dtype=bool)
+    return _pearson(fitted_total[off], true_total[off])

@@ -1,0 +1,152 @@
+"""NetworkFitter: fitting Neo data, Neo outputs Elephant consumes, scoring, persistence, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import quantities as pq
+import torch
+from elephant.conversion import BinnedSpikeTrain
+from elephant.spike_train_correlation import correlation_coefficient
+from elephant.statistics import fanofactor, time_histogram
+from neo.test.tools import assert_neo_object_is_compliant
+
+from elephant_fit import SpikeData, to_neo
+from elephant_fit.estimator import NetworkFitter, NotFittedError, load
+from elephant_fit.synthetic import hidden_input_network, sample_spikedata
+
+
+@pytest.fixture(scope="module")
+def recording():
+    truth = hidden_input_network(n_recorded=6, n_hidden=4, n_bins=50, seed=0)
+    return sample_spikedata(truth, 40, 10 * pq.ms, seed=1).recorded()
+
+
+@pytest.fixture(scope="module")
+def fitted(recording):
+    block = to_neo(recording)
+    return NetworkFitter(
+        bin_size=10 * pq.ms, n_lags=3, max_iterations=40, progress=False, device="cpu"
+    ).fit(block)
+
+
+def test_fit_on_a_neo_block_sets_learned_attributes(fitted, recording):
+    assert fitted.coupling_.shape == (6, 6, 3)
+    assert fitted.unit_ids_ == recording.unit_ids
+    assert len(fitted.history_.train) == 40
+    assert fitted.n_bins_ == 50
+
+
+def test_simulate_returns_a_block_elephant_consumes(fitted):
+    block = fitted.simulate(8, seed=0)
+    assert_neo_object_is_compliant(block)
+    assert len(block.segments) == 8
+    assert [g.annotations["unit_id"] for g in block.groups] == [f"r{j}" for j in range(6)]
+    trains = block.segments[0].spiketrains
+    assert trains[0].t_stop == 0.5 * pq.s
+    histogram = time_histogram(trains, 10 * pq.ms)
+    assert histogram.shape == (50, 1)
+    matrix = correlation_coefficient(BinnedSpikeTrain(trains, bin_size=10 * pq.ms))
+    assert matrix.shape == (6, 6)
+    assert np.isfinite(fanofactor([seg.spiketrains[0] for seg in block.segments]))
+    hidden = NetworkFitter(n_hidden=2, bin_size=10 * pq.ms, max_iterations=2, progress=False).fit(
+        to_neo(SpikeData(torch.ones(3, 20, 2), 10 * pq.ms))
+    )
+    with_hidden = hidden.simulate(2, seed=0, include_hidden=True)
+    assert [g.annotations.get("hidden", False) for g in with_hidden.groups] == [
+        False,
+        False,
+        True,
+        True,
+    ]
+
+
+def test_simulate_is_seeded(fitted):
+    a, b = fitted.simulate_data(5, seed=3), fitted.simulate_data(5, seed=3)
+    assert a == b
+
+
+def test_predict_rates_and_score(fitted, recording):
+    block = fitted.predict_rates(recording)
+    signal = block.segments[0].analogsignals[0]
+    assert signal.units == pq.Hz
+    assert signal.shape == (50, 6)
+    assert signal.sampling_period == 10 * pq.ms
+    assert np.all(signal.magnitude >= 0)
+    score = fitted.score(recording)
+    assert np.isfinite(score)
+    assert score > 0  # better than a homogeneous rate: the drive explains the PSTH
+
+
+def test_mle_recovers_the_coupling_of_a_fully_observed_network():
+    truth = hidden_input_network(n_recorded=8, n_hidden=0, n_bins=100, seed=3)
+    with torch.no_grad():
+        truth.coupling_weights.normal_(0, 1.0, generator=torch.Generator().manual_seed(4))
+    data = sample_spikedata(truth, 300, 10 * pq.ms, seed=5)
+    fitter = NetworkFitter(
+        bin_size=10 * pq.ms,
+        n_lags=3,
+        max_iterations=300,
+        learning_rate=0.05,
+        batch_size=100,
+        drive="free",
+        progress=False,
+        device="cpu",
+    ).fit(data)
+    true = truth.coupling().detach().permute(2, 1, 0).numpy()
+    r = np.corrcoef(fitter.coupling_.ravel(), true.ravel())[0, 1]
+    assert r > 0.9
+
+
+def test_to_neo_exports_filters_and_drive(fitted):
+    group = fitted.to_neo()
+    filters = [s for s in group.analogsignals if s.name.startswith("coupling")]
+    assert len(filters) == 6
+    assert filters[2].shape == (3, 6)
+    assert filters[2].annotations["target_unit"] == "r2"
+    assert list(filters[2].array_annotations["source_unit"]) == [f"r{j}" for j in range(6)]
+    np.testing.assert_allclose(filters[2].magnitude, fitted.coupling_[2].T)
+    drive = next(s for s in group.analogsignals if s.name == "stimulus-locked drive")
+    assert drive.shape == (50, 6)
+    assert group.annotations["n_lags"] == 3
+
+
+def test_save_and_load_round_trip(fitted, tmp_path):
+    path = tmp_path / "model.pt"
+    fitted.save(path)
+    loaded = load(path)
+    for name, value in fitted.model_.state_dict().items():
+        assert torch.equal(value.cpu(), loaded.model_.state_dict()[name].cpu()), name
+    assert loaded.unit_ids_ == fitted.unit_ids_
+    assert loaded.get_params()["bin_size"] == fitted.get_params()["bin_size"]
+    assert loaded.simulate_data(4, seed=1) == fitted.simulate_data(4, seed=1)
+    np.testing.assert_array_equal(loaded.coupling_, fitted.coupling_)
+
+
+def test_load_rejects_foreign_and_incompatible_files(fitted, tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load(tmp_path / "missing.pt")
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a model")
+    with pytest.raises(ValueError, match=r"not an elephant-fit model"):
+        load(junk)
+    other = tmp_path / "other.pt"
+    torch.save({"format": "elephant-fit-model", "version": "99.0.0"}, other)
+    with pytest.raises(ValueError, match=r"99\.0\.0"):
+        load(other)
+
+
+def test_bad_input(recording):
+    with pytest.raises(ValueError, match="`n_hidden`"):
+        NetworkFitter(n_hidden=-1).fit(recording)
+    with pytest.raises(ValueError, match="binned with"):
+        NetworkFitter(bin_size=20 * pq.ms).fit(recording)
+    with pytest.raises(ValueError, match="at least 2 trials"):
+        NetworkFitter(loss="sm", progress=False).fit(recording[0])
+    with pytest.raises(NotFittedError, match="fit"):
+        NetworkFitter().simulate(3)
+    with pytest.raises(ValueError, match="`bin_size`"):
+        NetworkFitter().fit(to_neo(recording))
+    fitter = NetworkFitter(max_iterations=2, progress=False).fit(recording)
+    with pytest.raises(ValueError, match="50 bins x 6 units"):
+        fitter.score(recording.select_units(["r0", "r1"]))

@@ -1,0 +1,118 @@
+"""Losses: likelihood, normalised sample-and-measure terms, presets, gradients."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from elephant_fit.losses import (
+    PRESETS,
+    Batch,
+    HiddenRateLoss,
+    NegativeLogLikelihood,
+    StatisticLoss,
+    make_loss,
+    normalised_mse,
+)
+from elephant_fit.model import SpikingNetwork
+from elephant_fit.simulation import simulate, teacher_forced
+from elephant_fit.statistics.rates import psth
+
+
+@pytest.fixture
+def model():
+    network = SpikingNetwork(4, n_hidden=2, n_lags=3, n_bins=30, drive="smooth").double()
+    with torch.no_grad():
+        network.coupling_weights.normal_(0, 0.3, generator=torch.Generator().manual_seed(0))
+        network.bias.fill_(-1.5)
+    return network
+
+
+@pytest.fixture
+def data():
+    return (
+        torch.rand(12, 30, 4, generator=torch.Generator().manual_seed(1), dtype=torch.float64) < 0.2
+    ).double()
+
+
+def test_nll_is_the_mean_teacher_forced_negative_log_likelihood(model, data):
+    teacher = teacher_forced(model, data, seed=0)
+    value = NegativeLogLikelihood()(model, Batch(data, teacher=teacher))
+    expected = -torch.distributions.Bernoulli(logits=teacher.u[..., :4]).log_prob(data).mean()
+    torch.testing.assert_close(value, expected)
+
+
+def test_normalised_distance_is_scale_free():
+    a, b = torch.rand(10, dtype=torch.float64), torch.rand(10, dtype=torch.float64)
+    torch.testing.assert_close(normalised_mse(a * 1e-3, b * 1e-3, True), normalised_mse(a, b, True))
+    torch.testing.assert_close(normalised_mse(a, b, False), ((a - b) ** 2).mean())
+    assert normalised_mse(b, b, True) == 0
+
+
+def test_statistic_loss_is_zero_when_model_activity_equals_data(model, data):
+    term = StatisticLoss(psth, model_side="spikes")
+    free = simulate(model, 12, 30, seed=0)
+    free.spikes = torch.cat([data, free.spikes[..., 4:]], dim=2)
+    assert term(model, Batch(data, free=free)).item() == 0.0
+
+
+@pytest.mark.parametrize("name", ["psth", "noise_covariance", "rate", "hidden_rate"])
+def test_sm_terms_send_gradients_to_the_parameters(model, data, name):
+    loss = make_loss({name: 1.0})
+    free = simulate(model, 12, 30, seed=0, estimator="sigmoid")
+    total, values = loss(model, Batch(data, free=free))
+    total.backward()
+    assert set(values) == {name}
+    assert model.bias.grad is not None
+    assert model.bias.grad.abs().sum() > 0
+
+
+def test_noise_covariance_term_ignores_the_variances(model, data):
+    term = make_loss({"noise_covariance": 1.0}).terms["noise_covariance"][1]
+    covariance = term.statistic(data)
+    assert covariance.shape == (3, 4, 4)
+    assert torch.all(torch.diagonal(covariance[0]) == 0)
+    assert torch.any(torch.diagonal(covariance[1]) != 0)
+
+
+def test_hidden_rate_is_zero_without_hidden_neurons(data):
+    network = SpikingNetwork(4).double()
+    assert HiddenRateLoss(0.1)(network, Batch(data, free=None)).item() == 0.0
+
+
+def test_presets():
+    assert make_loss("mle").weights == {"nll": 1.0}
+    assert make_loss("paper").weights == PRESETS["paper"]
+    paper_psth = make_loss("paper").terms["psth"][1]
+    assert paper_psth.normalise is False
+    assert make_loss("sm").terms["psth"][1].normalise is True
+    assert make_loss("sm").needs == {"teacher", "free"}
+    assert make_loss("mle").needs == {"teacher"}
+
+
+def test_custom_term():
+    term = StatisticLoss(lambda counts: counts.sum(dim=1).var(dim=0), model_side="spikes")
+    loss = make_loss({"nll": 1.0, "count_variance": (2.0, term)})
+    assert loss.weights == {"nll": 1.0, "count_variance": 2.0}
+
+
+BAD = [
+    ("unknown preset", "fancy", ValueError, "'fancy'"),
+    ("unknown term", {"psth2": 1.0}, ValueError, "psth2"),
+    ("negative weight", {"nll": -1.0}, ValueError, "non-negative"),
+    ("not a dict", 3, TypeError, "`loss`"),
+    ("empty", {}, ValueError, "at least one"),
+]
+
+
+@pytest.mark.parametrize(("label", "spec", "error", "match"), BAD, ids=[b[0] for b in BAD])
+def test_bad_loss_specifications(label, spec, error, match):
+    with pytest.raises(error, match=match):
+        make_loss(spec)
+
+
+def test_bad_statistic_loss():
+    with pytest.raises(ValueError, match="`model_side`"):
+        StatisticLoss(psth, model_side="probability")
+    with pytest.raises(TypeError, match="`statistic`"):
+        StatisticLoss(3)
