@@ -1,0 +1,284 @@
+"""Firing rates, population histograms and PSTHs, as differentiable torch functions.
+
+Definitions follow ``elephant.statistics`` (Elephant 1.2.1):
+
+* the mean firing rate of a spike train is the number of spikes in ``[t_start, t_stop]`` (both
+  edges included) divided by ``t_stop - t_start``; on binned counts it is the total count over the
+  bins divided by ``n_bins * bin_size``;
+* the time histogram sums counts over spike trains (here: over neurons, per trial) and reports
+  counts, the mean count per train (``'mean'``) or the mean rate per train (``'rate'``);
+* the PSTH is the trial mean of the counts per bin, optionally smoothed along the bins.
+
+Binned inputs have shape (..., n_trials, n_bins, n_neurons); spike-time inputs are padded tensors
+(..., n_trains, max_spikes) with a bool mask (see :mod:`elephant_fit.statistics._padding`).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .._validation import describe
+
+__all__ = [
+    "count_in_window",
+    "firing_rate",
+    "mean_firing_rate",
+    "mean_firing_rate_from_times",
+    "psth",
+    "time_histogram",
+]
+
+#: The normalisations of :func:`time_histogram`, as in ``elephant.statistics.time_histogram``.
+HISTOGRAM_OUTPUTS = ("counts", "mean", "rate")
+
+
+def _check_tensor(value: object, name: str, shape: str, min_dim: int) -> torch.Tensor:
+    """Raise unless ``value`` is a floating tensor with at least ``min_dim`` dimensions."""
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(
+            f"Expected `{name}` to be a torch.Tensor {shape}, but got {describe(value)}."
+        )
+    if not value.is_floating_point():
+        raise TypeError(
+            f"Expected `{name}` to be a floating-point tensor, but got dtype {value.dtype}."
+        )
+    if value.dim() < min_dim:
+        raise ValueError(
+            f"Expected `{name}` to have shape {shape}, but got shape {tuple(value.shape)}."
+        )
+    return value
+
+
+def _check_bin_size(bin_size: object) -> float:
+    """Raise unless ``bin_size`` is a positive finite number; return it as a float."""
+    if isinstance(bin_size, bool) or not isinstance(bin_size, (int, float)):
+        raise TypeError(
+            f"Expected `bin_size` to be a positive float (in the time unit of the result), "
+            f"but got {describe(bin_size)}."
+        )
+    if not 0 < bin_size < float("inf"):
+        raise ValueError(f"Expected `bin_size` to be positive and finite, but got {bin_size!r}.")
+    return float(bin_size)
+
+
+def firing_rate(
+    n_spikes: float | torch.Tensor, t_start: float | torch.Tensor, t_stop: float | torch.Tensor
+) -> float | torch.Tensor:
+    """Rate of ``n_spikes`` spikes over the window ``[t_start, t_stop]``.
+
+    Works on Python numbers, NumPy arrays and tensors alike (plain arithmetic, broadcasting).
+
+    Parameters
+    ----------
+    n_spikes : float or torch.Tensor
+        Spike counts, any shape.
+    t_start, t_stop : float or torch.Tensor
+        Window edges, broadcastable to ``n_spikes``.
+
+    Returns
+    -------
+    float or torch.Tensor
+        ``n_spikes / (t_stop - t_start)``, in the inverse of the time unit of the edges.
+    """
+    return n_spikes / (t_stop - t_start)
+
+
+def count_in_window(
+    times: torch.Tensor,
+    t_start: float | torch.Tensor,
+    t_stop: float | torch.Tensor,
+    mask: torch.Tensor | None = None,
+    dim: int | None = -1,
+) -> torch.Tensor:
+    """Number of spike times in ``[t_start, t_stop]``, both edges included (Elephant's rule).
+
+    Parameters
+    ----------
+    times : torch.Tensor
+        Spike times, any shape; counted along ``dim``.
+    t_start, t_stop : float or torch.Tensor
+        Window edges, broadcastable to ``times`` (give them a size-1 axis at ``dim``).
+    mask : torch.Tensor, optional
+        Bool tensor broadcastable to ``times``; False entries (padding) are not counted.
+    dim : int or None, optional
+        Axis to count along; None counts over all entries.
+
+    Returns
+    -------
+    torch.Tensor
+        Counts, ``times``' shape without ``dim`` (a 0-d tensor for ``dim=None``), in the dtype of
+        ``times``. Not differentiable (counts are piecewise constant in the times).
+    """
+    inside = (times >= t_start) & (times <= t_stop)
+    if mask is not None:
+        inside = inside & mask
+    counts = inside.sum() if dim is None else inside.sum(dim=dim)
+    return counts.to(times.dtype)
+
+
+def mean_firing_rate_from_times(
+    times: torch.Tensor,
+    mask: torch.Tensor | None,
+    t_start: float | torch.Tensor,
+    t_stop: float | torch.Tensor,
+) -> torch.Tensor:
+    """Mean firing rate of padded spike trains over ``[t_start, t_stop]``.
+
+    Parameters
+    ----------
+    times : torch.Tensor
+        Shape (..., n_trains, max_spikes), padded spike times.
+    mask : torch.Tensor or None
+        Shape (..., n_trains, max_spikes), bool, True on real spikes (None: all real).
+    t_start, t_stop : float or torch.Tensor
+        Window edges, in the unit of ``times``; scalars or tensors broadcastable to
+        (..., n_trains).
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (..., n_trains): spikes in ``[t_start, t_stop]`` (edges included) divided by
+        ``t_stop - t_start``, in the inverse time unit. Differentiable w.r.t. float window edges
+        given as tensors.
+    """
+    times = _check_tensor(times, "times", "(..., n_trains, max_spikes)", 1)
+    t_start = torch.as_tensor(t_start, dtype=times.dtype, device=times.device)
+    t_stop = torch.as_tensor(t_stop, dtype=times.dtype, device=times.device)
+    counts = count_in_window(times, t_start.unsqueeze(-1), t_stop.unsqueeze(-1), mask)
+    return firing_rate(counts, t_start, t_stop)
+
+
+def mean_firing_rate(counts: torch.Tensor, bin_size: float = 1.0) -> torch.Tensor:
+    """Mean firing rate per neuron over all bins of binned counts.
+
+    Parameters
+    ----------
+    counts : torch.Tensor
+        Shape (..., n_bins, n_neurons), e.g. (n_trials, n_bins, n_neurons).
+    bin_size : float, optional
+        Bin width in the time unit of the result (e.g. seconds for Hz); the default 1.0 gives
+        the mean count per bin.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (..., n_neurons): total count divided by ``n_bins * bin_size``. Differentiable.
+    """
+    counts = _check_tensor(counts, "counts", "(..., n_bins, n_neurons)", 2)
+    bin_size = _check_bin_size(bin_size)
+    return firing_rate(counts.sum(dim=-2), 0.0, counts.shape[-2] * bin_size)
+
+
+def _normalise_histogram(
+    hist: torch.Tensor, n_trains: int, bin_size: float | None, output: str
+) -> torch.Tensor:
+    """Elephant's ``time_histogram`` normalisation of a population count ``hist``."""
+    if output == "counts":
+        return hist
+    if output == "mean":
+        return hist / n_trains
+    if output == "rate":
+        if bin_size is None:
+            raise ValueError("Expected `bin_size` for output='rate', but got None.")
+        return hist / (n_trains * bin_size)
+    raise ValueError(
+        f"Expected `output` to be one of {HISTOGRAM_OUTPUTS}, but got {describe(output)}."
+    )
+
+
+def time_histogram(
+    counts: torch.Tensor,
+    bin_size: float | None = None,
+    output: str = "counts",
+    binary: bool = False,
+) -> torch.Tensor:
+    """Population histogram: counts summed over neurons, per bin (and per trial).
+
+    Parameters
+    ----------
+    counts : torch.Tensor
+        Shape (..., n_bins, n_neurons), e.g. (n_trials, n_bins, n_neurons).
+    bin_size : float, optional
+        Bin width in the time unit of the result; needed for ``output='rate'``.
+    output : {'counts', 'mean', 'rate'}, optional
+        ``'counts'``: summed counts; ``'mean'``: divided by ``n_neurons``; ``'rate'``: divided by
+        ``n_neurons * bin_size``.
+    binary : bool, optional
+        Clip counts at 1 before summing (Elephant's ``binary=True``).
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (..., n_bins). Differentiable (with ``binary=True``, zero gradient where a count
+        exceeds 1).
+    """
+    counts = _check_tensor(counts, "counts", "(..., n_bins, n_neurons)", 2)
+    if output not in HISTOGRAM_OUTPUTS:
+        raise ValueError(
+            f"Expected `output` to be one of {HISTOGRAM_OUTPUTS}, but got {describe(output)}."
+        )
+    if bin_size is not None:
+        bin_size = _check_bin_size(bin_size)
+    if binary:
+        counts = counts.clamp(max=1.0)
+    return _normalise_histogram(counts.sum(dim=-1), counts.shape[-1], bin_size, output)
+
+
+def _check_kernel(kernel: object, like: torch.Tensor) -> torch.Tensor:
+    """Raise unless ``kernel`` is a 1-D float tensor of odd length; cast it like ``like``."""
+    if not isinstance(kernel, torch.Tensor):
+        raise TypeError(
+            f"Expected `kernel` to be a 1-D torch.Tensor of weights, but got {describe(kernel)}."
+        )
+    if kernel.dim() != 1 or kernel.shape[0] % 2 == 0:
+        raise ValueError(
+            "Expected `kernel` to be a 1-D tensor of odd length (centred on its middle entry), "
+            f"but got shape {tuple(kernel.shape)}."
+        )
+    if not kernel.is_floating_point():
+        raise TypeError(
+            f"Expected `kernel` to be a floating-point tensor, but got dtype {kernel.dtype}."
+        )
+    return kernel.to(dtype=like.dtype, device=like.device)
+
+
+def _smooth_bins(values: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    """Convolve (..., n_bins, n_neurons) with ``kernel`` along bins: 'same' size, zero padding."""
+    *batch, n_bins, n_neurons = values.shape
+    signal = values.movedim(-2, -1).reshape(-1, 1, n_bins)
+    weights = kernel.flip(0).reshape(1, 1, -1)
+    smoothed = torch.nn.functional.conv1d(signal, weights, padding=kernel.shape[0] // 2)
+    return smoothed.reshape(*batch, n_neurons, n_bins).movedim(-1, -2)
+
+
+def psth(
+    counts: torch.Tensor,
+    bin_size: float | None = None,
+    kernel: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Peri-stimulus time histogram: the trial mean of the counts per bin.
+
+    Parameters
+    ----------
+    counts : torch.Tensor
+        Shape (..., n_trials, n_bins, n_neurons).
+    bin_size : float, optional
+        Bin width; when given, the result is a rate in the inverse of its unit (e.g. Hz for
+        seconds), else a mean count per bin.
+    kernel : torch.Tensor, optional
+        Smoothing weights, shape (n_kernel,) with n_kernel odd, centred on the middle entry.
+        The PSTH is convolved with it along the bins ('same' size, zero padding beyond the
+        edges); weights are used as given (normalise them to sum to 1 to preserve the mean).
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (..., n_bins, n_neurons). Differentiable w.r.t. ``counts`` and ``kernel``.
+    """
+    counts = _check_tensor(counts, "counts", "(..., n_trials, n_bins, n_neurons)", 3)
+    mean = counts.mean(dim=-3)
+    if bin_size is not None:
+        mean = mean / _check_bin_size(bin_size)
+    if kernel is not None:
+        mean = _smooth_bins(mean, _check_kernel(kernel, mean))
+    return mean

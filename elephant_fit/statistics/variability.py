@@ -1,0 +1,381 @@
+"""Spike-train variability (ISI statistics and Fano factors) as differentiable torch functions.
+
+Definitions follow ``elephant.statistics`` (Elephant 1.2.1):
+
+* ``isi``: differences of consecutive spike times;
+* ``cv``: ``scipy.stats.variation`` (which Elephant exposes as ``cv``): the standard deviation
+  (``ddof=0`` by default) divided by the mean;
+* ``cv2`` (Holt et al. 1996): ``2 * mean(|I[i+1] - I[i]| / (I[i+1] + I[i]))``;
+* ``lv`` (Shinomoto et al. 2003): ``3 * mean(((I[i+1] - I[i]) / (I[i+1] + I[i]))**2)``;
+* ``lvr`` (Shinomoto et al. 2009): ``3 / (N - 1) * sum((1 - 4 I[i] I[i+1] / (I[i] + I[i+1])**2)
+  * (1 + 4 R / (I[i] + I[i+1])))``;
+* ``fanofactor``: variance (``ddof=0``, as ``np.var``) over mean of spike counts across trials.
+
+The interval statistics take padded intervals (..., n_trains, max_intervals) and a bool mask, as
+returned by :func:`isi` from padded spike times; compose them as ``lv(*isi(times, mask))``. Where
+a statistic is undefined (fewer than two intervals, fewer than one for ``cv``) it is NaN; the
+gradient there is zero, never NaN.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .._validation import describe
+
+__all__ = [
+    "cv",
+    "cv2",
+    "fanofactor",
+    "fanofactor_windows",
+    "isi",
+    "lv",
+    "lvr",
+    "window_counts",
+]
+
+#: Block size below which NumPy's pairwise summation adds sequentially (8 accumulators).
+_PAIRWISE_BLOCK = 128
+
+
+def _check_values(value: object, name: str, shape: str) -> torch.Tensor:
+    """Raise unless ``value`` is a floating tensor with at least one dimension."""
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(
+            f"Expected `{name}` to be a torch.Tensor {shape}, but got {describe(value)}."
+        )
+    if not value.is_floating_point():
+        raise TypeError(
+            f"Expected `{name}` to be a floating-point tensor, but got dtype {value.dtype}."
+        )
+    if value.dim() < 1:
+        raise ValueError(f"Expected `{name}` to have shape {shape}, but got a 0-d tensor.")
+    return value
+
+
+def _check_mask(mask: torch.Tensor | None, values: torch.Tensor) -> torch.Tensor | None:
+    """None (every entry real), or a bool tensor of the shape of ``values``."""
+    if mask is None:
+        return None
+    if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
+        raise TypeError(f"Expected `mask` to be a bool torch.Tensor, but got {describe(mask)}.")
+    if mask.shape != values.shape:
+        raise ValueError(
+            f"Expected `mask` to have the shape of the values {tuple(values.shape)}, but got "
+            f"{tuple(mask.shape)}."
+        )
+    return mask
+
+
+def _safe_divide(
+    numerator: torch.Tensor, denominator: torch.Tensor, valid: torch.Tensor
+) -> torch.Tensor:
+    """``numerator / denominator`` where ``valid``, NaN elsewhere, with finite gradients."""
+    safe = torch.where(valid, denominator, 1.0)
+    return torch.where(valid, numerator / safe, torch.nan)
+
+
+def _safe_sqrt(value: torch.Tensor) -> torch.Tensor:
+    """Square root with a zero (not infinite) gradient at 0; NaN stays NaN."""
+    positive = value > 0
+    root = torch.where(positive, value, 1.0).sqrt()
+    return torch.where(positive, root, value * 0)
+
+
+def isi(times: torch.Tensor, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inter-spike intervals of padded spike trains.
+
+    Parameters
+    ----------
+    times : torch.Tensor
+        Shape (..., n_trains, max_spikes): spike times, padded (see ``_padding``).
+    mask : torch.Tensor, optional
+        Shape (..., n_trains, max_spikes), bool, True on real spikes (a prefix of each row).
+        Default: every entry is a spike.
+
+    Returns
+    -------
+    intervals : torch.Tensor
+        Shape (..., n_trains, max(max_spikes - 1, 0)): ``times[..., i + 1] - times[..., i]``;
+        padding holds finite values (0 when padding repeats the last spike). Differentiable.
+    interval_mask : torch.Tensor
+        Same shape, bool, True on real intervals.
+    """
+    times = _check_values(times, "times", "(..., n_trains, max_spikes)")
+    mask = _check_mask(mask, times)
+    intervals = times[..., 1:] - times[..., :-1]
+    if mask is None:
+        return intervals, torch.ones(intervals.shape, dtype=torch.bool, device=times.device)
+    return intervals, mask[..., 1:] & mask[..., :-1]
+
+
+def _pairs(
+    intervals: torch.Tensor, mask: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor]:
+    """Consecutive pairs ``(I[i], I[i+1])``, their mask (None: all real) and count per train."""
+    intervals = _check_values(intervals, "intervals", "(..., n_trains, max_intervals)")
+    mask = _check_mask(mask, intervals)
+    first, second = intervals[..., :-1], intervals[..., 1:]
+    if mask is None:
+        n_pairs = torch.full(
+            intervals.shape[:-1], first.shape[-1], dtype=torch.int64, device=intervals.device
+        )
+        return first, second, None, n_pairs
+    pair_mask = mask[..., :-1] & mask[..., 1:]
+    return first, second, pair_mask, pair_mask.sum(dim=-1)
+
+
+def _pair_sums(
+    first: torch.Tensor, second: torch.Tensor, pair_mask: torch.Tensor | None
+) -> torch.Tensor:
+    """``I[i] + I[i+1]``, replaced by 1 on padding so that divisions stay finite."""
+    total = first + second
+    if pair_mask is None:
+        return total
+    return torch.where(pair_mask, total, 1.0)
+
+
+def _masked(values: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """``values`` with padding entries set to 0 (unchanged without a mask)."""
+    if mask is None:
+        return values
+    return torch.where(mask, values, 0.0)
+
+
+def _mean_over_pairs(terms: torch.Tensor, n_pairs: torch.Tensor) -> torch.Tensor:
+    """Sum of ``terms`` over the last axis divided by ``n_pairs``; NaN where there is no pair."""
+    total = terms.sum(dim=-1)
+    return _safe_divide(total, n_pairs.to(total.dtype), n_pairs > 0)
+
+
+def cv2(intervals: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """CV2 of each train's intervals (Holt et al. 1996), as ``elephant.statistics.cv2``.
+
+    Parameters
+    ----------
+    intervals : torch.Tensor
+        Shape (..., n_trains, max_intervals), padded intervals.
+    mask : torch.Tensor, optional
+        Same shape, bool, True on real intervals. Default: all real.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (..., n_trains): ``2 * mean(|I[i+1] - I[i]| / (I[i+1] + I[i]))``; NaN for trains with
+        fewer than two intervals. Differentiable.
+    """
+    first, second, pair_mask, n_pairs = _pairs(intervals, mask)
+    ratio = (second - first) / _pair_sums(first, second, pair_mask)
+    return 2.0 * _mean_over_pairs(_masked(ratio.abs(), pair_mask), n_pairs)
+
+
+def lv(intervals: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Local variation Lv of each train's intervals (Shinomoto et al. 2003), as Elephant's ``lv``.
+
+    Parameters
+    ----------
+    intervals : torch.Tensor
+        Shape (..., n_trains, max_intervals), padded intervals.
+    mask : torch.Tensor, optional
+        Same shape, bool, True on real intervals. Default: all real.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (..., n_trains): ``3 * mean(((I[i+1] - I[i]) / (I[i+1] + I[i]))**2)``; NaN for trains
+        with fewer than two intervals. Differentiable.
+    """
+    first, second, pair_mask, n_pairs = _pairs(intervals, mask)
+    ratio = (second - first) / _pair_sums(first, second, pair_mask)
+    return 3.0 * _mean_over_pairs(_masked(ratio.pow(2), pair_mask), n_pairs)
+
+
+def lvr(intervals: torch.Tensor, mask: torch.Tensor | None = None, R: float = 5.0) -> torch.Tensor:
+    """Revised local variation LvR (Shinomoto et al. 2009), as Elephant's ``lvr``.
+
+    Parameters
+    ----------
+    intervals : torch.Tensor
+        Shape (..., n_trains, max_intervals), padded intervals.
+    mask : torch.Tensor, optional
+        Same shape, bool, True on real intervals. Default: all real.
+    R : float, optional
+        Refractoriness constant (>= 0) in the time unit of ``intervals``. The default 5.0 is
+        Elephant's 5 ms for intervals in milliseconds (Elephant's unit for plain numbers).
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (..., n_trains): ``3 / (N - 1) * sum((1 - 4 I[i] I[i+1] / t**2) * (1 + 4 R / t))`` with
+        ``t = I[i] + I[i+1]`` and N intervals; NaN for trains with fewer than two intervals.
+        Differentiable.
+    """
+    if isinstance(R, bool) or not isinstance(R, (int, float)):
+        raise TypeError(f"Expected `R` to be a non-negative float, but got {describe(R)}.")
+    if not R >= 0:
+        raise ValueError(f"Expected `R` to be >= 0, but got {R!r}.")
+    first, second, pair_mask, n_pairs = _pairs(intervals, mask)
+    total = _pair_sums(first, second, pair_mask)
+    frac1 = 4 * first * second / total**2
+    frac2 = 4 * R / total
+    terms = _masked((1 - frac1) * (1 + frac2), pair_mask)
+    three = torch.full(n_pairs.shape, 3.0, dtype=terms.dtype, device=terms.device)
+    factor = _safe_divide(three, n_pairs.to(terms.dtype), n_pairs > 0)
+    return factor * terms.sum(dim=-1)
+
+
+def cv(intervals: torch.Tensor, mask: torch.Tensor | None = None, ddof: int = 0) -> torch.Tensor:
+    """Coefficient of variation along the last axis, as ``scipy.stats.variation`` (Elephant's ``cv``).
+
+    Parameters
+    ----------
+    intervals : torch.Tensor
+        Shape (..., n_trains, max_intervals), padded values (usually inter-spike intervals).
+    mask : torch.Tensor, optional
+        Same shape, bool, True on real values. Default: all real.
+    ddof : int, optional
+        Delta degrees of freedom of the standard deviation (``N - ddof`` divisor).
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (..., n_trains): ``std(ddof=0) * sqrt(N / (N - ddof)) / mean``. As SciPy: NaN for
+        an empty train; for ``N == ddof`` +-inf (sign of the mean) if the values differ, else
+        NaN; NaN for ``N < ddof``; inf/NaN for a zero mean. NaN values propagate.
+        Differentiable (zero gradient through the standard deviation where it is 0).
+    """
+    intervals = _check_values(intervals, "intervals", "(..., n_trains, max_intervals)")
+    mask = _check_mask(mask, intervals)
+    if isinstance(ddof, bool) or not isinstance(ddof, int):
+        raise TypeError(f"Expected `ddof` to be an integer, but got {describe(ddof)}.")
+    size = intervals.shape[-1]
+    if mask is None and size > max(ddof, 0):
+        mean = intervals.sum(dim=-1) / size
+        deviation = intervals - mean.unsqueeze(-1)
+        std = _safe_sqrt(deviation.pow(2).sum(dim=-1) / size)
+        return std * math.sqrt(size / (size - ddof)) / mean if ddof else std / mean
+    if mask is None:
+        mask = torch.ones(intervals.shape, dtype=torch.bool, device=intervals.device)
+    n = mask.sum(dim=-1).to(intervals.dtype)
+    mean = _safe_divide(_masked(intervals, mask).sum(dim=-1), n, n > 0)
+    deviation = _masked(intervals - mean.unsqueeze(-1), mask)
+    std = _safe_sqrt(_safe_divide(deviation.pow(2).sum(dim=-1), n, n > 0))
+    result = std * _safe_sqrt(_safe_divide(n, n - ddof, n > ddof)) / mean
+    at_ddof = torch.where(
+        std > 0, torch.copysign(torch.full_like(mean, torch.inf), mean), torch.nan
+    )
+    return torch.where(n == ddof, at_ddof, result)
+
+
+def _sequential_sum(values: torch.Tensor) -> torch.Tensor:
+    """Left-to-right sum over the last axis (a cumulative sum's last entry)."""
+    if values.shape[-1] == 0:
+        return values.sum(dim=-1)
+    return values.cumsum(dim=-1)[..., -1]
+
+
+def _pairwise_sum(values: torch.Tensor) -> torch.Tensor:
+    """Sum over the last axis in NumPy's pairwise order (bit-identical to ``np.sum`` on CPU).
+
+    NumPy sums blocks of up to 128 values with 8 interleaved accumulators, combined as
+    ``((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))`` plus the tail, and splits longer
+    arrays in two halves (the first a multiple of 8 long).
+    """
+    n = values.shape[-1]
+    if n < 8:
+        return _sequential_sum(values)
+    if n <= _PAIRWISE_BLOCK:
+        n_blocks = n // 8
+        blocks = values[..., : 8 * n_blocks].reshape(*values.shape[:-1], n_blocks, 8)
+        r = blocks.cumsum(dim=-2)[..., -1, :]
+        head = ((r[..., 0] + r[..., 1]) + (r[..., 2] + r[..., 3])) + (
+            (r[..., 4] + r[..., 5]) + (r[..., 6] + r[..., 7])
+        )
+        tail = values[..., 8 * n_blocks :]
+        return _sequential_sum(torch.cat([head.unsqueeze(-1), tail], dim=-1))
+    half = n // 2
+    half -= half % 8
+    return _pairwise_sum(values[..., :half]) + _pairwise_sum(values[..., half:])
+
+
+def fanofactor(spike_counts: torch.Tensor, dim: int = 0) -> torch.Tensor:
+    """Fano factor of spike counts across ``dim`` (the trials or spike trains).
+
+    Parameters
+    ----------
+    spike_counts : torch.Tensor
+        Spike counts, e.g. shape (n_trials, n_neurons) of whole-trial counts per train.
+    dim : int, optional
+        The axis holding the repetitions (default 0).
+
+    Returns
+    -------
+    torch.Tensor
+        ``spike_counts``' shape without ``dim``: ``var / mean`` with ``var`` the mean squared
+        deviation (``ddof=0``, as ``np.var`` in Elephant). NaN where the mean is 0 or there are
+        no counts. Sums follow NumPy's pairwise order, so float64 results on CPU equal Elephant's
+        bit for bit. Differentiable.
+    """
+    spike_counts = _check_values(spike_counts, "spike_counts", "(n_trials, ...)")
+    values = spike_counts.movedim(dim, -1)
+    n = values.shape[-1]
+    mean = _pairwise_sum(values) / n
+    deviation = values - mean.unsqueeze(-1)
+    variance = _pairwise_sum(deviation * deviation) / n
+    return _safe_divide(variance, mean, mean != 0)
+
+
+def window_counts(counts: torch.Tensor, window: int) -> torch.Tensor:
+    """Spike counts in consecutive, non-overlapping windows of ``window`` bins.
+
+    Parameters
+    ----------
+    counts : torch.Tensor
+        Shape (..., n_bins, n_neurons).
+    window : int
+        Window length in bins; bins left over after the last whole window are dropped.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (..., n_bins // window, n_neurons). Differentiable.
+    """
+    counts = _check_values(counts, "counts", "(..., n_bins, n_neurons)")
+    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        raise ValueError(f"Expected `window` to be a positive integer, but got {describe(window)}.")
+    if counts.dim() < 2:
+        raise ValueError(
+            f"Expected `counts` to have shape (..., n_bins, n_neurons), but got {tuple(counts.shape)}."
+        )
+    *batch, n_bins, n_neurons = counts.shape
+    n_windows = n_bins // window
+    kept = counts[..., : n_windows * window, :]
+    return kept.reshape(*batch, n_windows, window, n_neurons).sum(dim=-2)
+
+
+def fanofactor_windows(counts: torch.Tensor, window: int) -> torch.Tensor:
+    """Fano factor of windowed spike counts across trials, per window and neuron.
+
+    Parameters
+    ----------
+    counts : torch.Tensor
+        Shape (..., n_trials, n_bins, n_neurons).
+    window : int
+        Counting window in bins (non-overlapping; leftover bins at the end are dropped). Use
+        ``window=n_bins`` for whole-trial counts.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (..., n_bins // window, n_neurons): variance (``ddof=0``) over mean across trials of
+        the counts in each window; NaN where the mean count is 0. Differentiable.
+    """
+    counts = _check_values(counts, "counts", "(..., n_trials, n_bins, n_neurons)")
+    if counts.dim() < 3:
+        raise ValueError(
+            "Expected `counts` to have shape (..., n_trials, n_bins, n_neurons), but got "
+            f"{tuple(counts.shape)}."
+        )
+    return fanofactor(window_counts(counts, window), dim=-3)
