@@ -2,5 +2,47 @@
 
 Pure torch functions, tensor in -> tensor out, batched over trials, float32/float64, CPU and CUDA.
 Binned inputs follow the (n_trials, n_bins, n_neurons) convention; spike-time inputs use padded
-tensors with a mask (see :mod:`elephant_fit.statistics._padding`).
+tensors with a mask (see :func:`pad_spike_times`).
 """
+
+from ._padding import pad_spike_times, unpad_spike_times
+from .correlation import (
+    correlation_coefficient,
+    covariance,
+    cross_correlation_histogram,
+    noise_correlation,
+    noise_covariance,
+    spike_time_tiling_coefficient,
+    spike_train_timescale,
+)
+from .dissimilarity import van_rossum_distance, victor_purpura_distance
+from .instantaneous import instantaneous_rate, instantaneous_rate_from_counts
+from .rates import mean_firing_rate, mean_firing_rate_from_times, psth, time_histogram
+from .variability import cv, cv2, fanofactor, fanofactor_windows, isi, lv, lvr
+
+__all__ = [
+    "correlation_coefficient",
+    "covariance",
+    "cross_correlation_histogram",
+    "cv",
+    "cv2",
+    "fanofactor",
+    "fanofactor_windows",
+    "instantaneous_rate",
+    "instantaneous_rate_from_counts",
+    "isi",
+    "lv",
+    "lvr",
+    "mean_firing_rate",
+    "mean_firing_rate_from_times",
+    "noise_correlation",
+    "noise_covariance",
+    "pad_spike_times",
+    "psth",
+    "spike_time_tiling_coefficient",
+    "spike_train_timescale",
+    "time_histogram",
+    "unpad_spike_times",
+    "van_rossum_distance",
+    "victor_purpura_distance",
+]
