@@ -193,6 +193,17 @@ def cv(
         input gives float32. NaN for empty input (with SciPy's ``SmallSampleWarning``), inf or
         NaN for a zero mean, +-inf or NaN when ``ddof`` equals the sample size.
     """
+    if (
+        type(a) is np.ndarray
+        and a.ndim == 1
+        and a.dtype == np.float64
+        and type(ddof) is int
+        and a.size > max(ddof, 0)
+        and axis in (0, -1)
+        and nan_policy == "propagate"
+        and not keepdims
+    ):  # the common call cv(isi_array): straight to the functional layer
+        return np.float64(_functional.cv(torch.from_numpy(a), ddof=ddof).item())
     if nan_policy not in _NAN_POLICIES:
         raise ValueError("nan_policy must be one of {'propagate', 'raise', 'omit'}.")
     values = np.asarray(a)

@@ -251,6 +251,9 @@ def cv(intervals: torch.Tensor, mask: torch.Tensor | None = None, ddof: int = 0)
     if isinstance(ddof, bool) or not isinstance(ddof, int):
         raise TypeError(f"Expected `ddof` to be an integer, but got {describe(ddof)}.")
     size = intervals.shape[-1]
+    if mask is None and size > max(ddof, 0) and intervals.numel() and not intervals.requires_grad:
+        std, mean = torch.std_mean(intervals, dim=-1, correction=ddof)  # one fused kernel
+        return std / mean
     if mask is None and size > max(ddof, 0):
         mean = intervals.sum(dim=-1) / size
         deviation = intervals - mean.unsqueeze(-1)
