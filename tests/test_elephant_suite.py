@@ -126,8 +126,8 @@ def _compat_exists(name: str) -> bool:
     [
         "test_kernels",
         "test_spike_train_dissimilarity",
-        pytest.param("test_spike_train_correlation", marks=pytest.mark.slow),
-        pytest.param("test_statistics", marks=pytest.mark.slow),
+        "test_spike_train_correlation",
+        "test_statistics",
     ],
 )
 def test_elephant_suite_passes_on_compat(module, tmp_path):
