@@ -59,7 +59,7 @@ class NetworkFitter:
         Number of basis functions.
     loss : str or dict, optional
         'mle', 'sm' (normalised sample-and-measure defaults), 'paper', or ``{term: weight}`` with
-        terms 'nll', 'psth', 'noise_covariance', 'rate', 'hidden_rate' (or custom LossTerms).
+        terms 'nll', 'psth', 'noise_covariance', 'rate', 'fano', 'hidden_rate' (or custom LossTerms).
     max_lag : int, optional
         Lags 0..max_lag of the noise-covariance term.
     observation : {'bernoulli', 'poisson'}, optional

@@ -20,6 +20,7 @@ from .model import SpikingNetwork
 from .simulation import Simulation
 from .statistics.correlation import noise_covariance
 from .statistics.rates import psth
+from .statistics.variability import fanofactor_windows
 
 __all__ = [
     "PRESETS",
@@ -166,6 +167,17 @@ def _off_diagonal_noise_covariance(counts: torch.Tensor, max_lag: int) -> torch.
     return covariance * keep
 
 
+def _fano_factors(counts: torch.Tensor, window: int) -> torch.Tensor:
+    """Fano factors of spike counts in windows of ``window`` bins; 0 where a neuron is silent.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (n_bins // window, n_neurons).
+    """
+    return torch.nan_to_num(fanofactor_windows(counts, min(window, counts.shape[-2])), nan=0.0)
+
+
 def _mean_rate(counts: torch.Tensor) -> torch.Tensor:
     """Mean count per bin of each neuron, shape (n_neurons,)."""
     return counts.mean(dim=(0, 1))
@@ -191,8 +203,10 @@ class HiddenRateLoss(LossTerm):
         return ((rates - self.target) / max(self.target, 1e-6)).pow(2).mean()
 
 
-def default_term(name: str, normalise: bool = True, max_lag: int = 2) -> LossTerm:
-    """The term behind a weight name: 'nll', 'psth', 'noise_covariance', 'rate', 'hidden_rate'.
+def default_term(
+    name: str, normalise: bool = True, max_lag: int = 2, fano_window: int = 10
+) -> LossTerm:
+    """The term behind a weight name: 'nll', 'psth', 'noise_covariance', 'rate', 'fano', 'hidden_rate'.
 
     Parameters
     ----------
@@ -202,6 +216,8 @@ def default_term(name: str, normalise: bool = True, max_lag: int = 2) -> LossTer
         Normalise SM distances by the data scale.
     max_lag : int, optional
         Lags 0..max_lag of the noise covariance.
+    fano_window : int, optional
+        Counting window (bins) of the Fano-factor term.
 
     Returns
     -------
@@ -218,10 +234,12 @@ def default_term(name: str, normalise: bool = True, max_lag: int = 2) -> LossTer
         )
     if name == "rate":
         return StatisticLoss(_mean_rate, model_side="mean", normalise=normalise)
+    if name == "fano":
+        return StatisticLoss(partial(_fano_factors, window=fano_window), normalise=normalise)
     if name == "hidden_rate":
         return HiddenRateLoss()
     raise ValueError(
-        "Expected loss term names among 'nll', 'psth', 'noise_covariance', 'rate', 'hidden_rate' "
+        "Expected loss term names among 'nll', 'psth', 'noise_covariance', 'rate', 'fano', 'hidden_rate' "
         f"(or a LossTerm object), but got {name!r}."
     )
 

@@ -56,7 +56,7 @@ def test_statistic_loss_is_zero_when_model_activity_equals_data(model, data):
     assert term(model, Batch(data, free=free)).item() == 0.0
 
 
-@pytest.mark.parametrize("name", ["psth", "noise_covariance", "rate", "hidden_rate"])
+@pytest.mark.parametrize("name", ["psth", "noise_covariance", "rate", "fano", "hidden_rate"])
 def test_sm_terms_send_gradients_to_the_parameters(model, data, name):
     loss = make_loss({name: 1.0})
     free = simulate(model, 12, 30, seed=0, estimator="sigmoid")
@@ -64,6 +64,7 @@ def test_sm_terms_send_gradients_to_the_parameters(model, data, name):
     total.backward()
     assert set(values) == {name}
     assert model.bias.grad is not None
+    assert torch.isfinite(model.bias.grad).all()
     assert model.bias.grad.abs().sum() > 0
 
 
@@ -116,3 +117,13 @@ def test_bad_statistic_loss():
         StatisticLoss(psth, model_side="probability")
     with pytest.raises(TypeError, match="`statistic`"):
         StatisticLoss(3)
+
+
+def test_fano_term_handles_silent_neurons(model, data):
+    silent = data.clone()
+    silent[..., 0] = 0
+    term = make_loss({"fano": 1.0}).terms["fano"][1]
+    values = term.statistic(silent)
+    assert values.shape == (3, 4)
+    assert torch.all(values[:, 0] == 0)
+    assert torch.isfinite(values).all()
