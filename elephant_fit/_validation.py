@@ -155,3 +155,48 @@ def check_positive_int(value: Any, name: str) -> int:
     if value <= 0:
         raise ValueError(f"Expected `{name}` to be a positive integer, but got {describe(value)}.")
     return int(value)
+
+
+def check_float_tensor(value: Any, name: str, min_ndim: int = 1, shape: str | None = None) -> Any:
+    """Check for a floating-point torch.Tensor with at least ``min_ndim`` dimensions.
+
+    Parameters
+    ----------
+    value : Any
+        The received value.
+    name : str
+        The argument's name, used in the error message.
+    min_ndim : int, optional
+        Minimal number of dimensions.
+    shape : str, optional
+        The expected shape in words, e.g. "(..., n_bins, n_neurons)", for the messages.
+
+    Returns
+    -------
+    torch.Tensor
+        ``value`` itself.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a tensor, or not of a floating dtype.
+    ValueError
+        If it has fewer than ``min_ndim`` dimensions.
+    """
+    import torch  # local: keep this module importable without torch for the Neo-only helpers
+
+    of_shape = f" of shape {shape}" if shape else ""
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(
+            f"Expected `{name}` to be a torch.Tensor{of_shape}, but got {describe(value)}."
+        )
+    if not value.is_floating_point():
+        raise TypeError(
+            f"Expected `{name}` to be a floating-point tensor, but got dtype {value.dtype}."
+        )
+    if value.ndim < min_ndim:
+        got = "a 0-d tensor" if value.ndim == 0 else f"shape {tuple(value.shape)}"
+        raise ValueError(
+            f"Expected `{name}` to have at least {min_ndim} dimension(s){of_shape}, but got {got}."
+        )
+    return value

@@ -24,7 +24,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .._validation import describe
+from .._validation import check_float_tensor, describe
+from ._fft import fast_fft_length
 
 __all__ = [
     "correlation_coefficient",
@@ -50,18 +51,7 @@ Window = str | tuple[int, int] | Sequence[int] | None
 # ------------------------------------------------------------------------------------- validation
 def _check_tensor(value: Any, name: str, min_ndim: int) -> torch.Tensor:
     """Check for a floating-point tensor with at least ``min_ndim`` dimensions."""
-    if not isinstance(value, torch.Tensor):
-        raise TypeError(f"Expected `{name}` to be a torch.Tensor, but got {describe(value)}.")
-    if not value.is_floating_point():
-        raise TypeError(
-            f"Expected `{name}` to be a floating-point tensor, but got dtype {value.dtype}."
-        )
-    if value.ndim < min_ndim:
-        raise ValueError(
-            f"Expected `{name}` to have at least {min_ndim} dimension(s), but got shape "
-            f"{tuple(value.shape)}."
-        )
-    return value
+    return check_float_tensor(value, name, min_ndim)
 
 
 def _check_same_kind(first: torch.Tensor, second: torch.Tensor, names: str) -> None:
@@ -335,25 +325,9 @@ def _correlate_blocked(counts_i: torch.Tensor, segment: torch.Tensor, n_lags: in
     return skewed.reshape(n_pairs, width, 2 * width + 1)[..., :width].sum(dim=-2)
 
 
-def _fast_fft_length(n: int) -> int:
-    """Smallest ``2^a 3^b 5^c >= n``."""
-    best = 1 << max(0, (n - 1).bit_length())
-    power5 = 1
-    while power5 < best:
-        power35 = power5
-        while power35 < best:
-            candidate = power35
-            while candidate < n:
-                candidate *= 2
-            best = min(best, candidate)
-            power35 *= 3
-        power5 *= 5
-    return best
-
-
 def _correlate_fft(counts_i: torch.Tensor, segment: torch.Tensor, n_lags: int) -> torch.Tensor:
     """Correlation through the FFT (rounding errors ~1e-16 relative in float64)."""
-    n_fft = _fast_fft_length(segment.shape[-1])
+    n_fft = fast_fft_length(segment.shape[-1])
     spectrum = torch.fft.rfft(counts_i, n_fft).conj() * torch.fft.rfft(segment, n_fft)
     return torch.fft.irfft(spectrum, n_fft)[..., :n_lags]
 

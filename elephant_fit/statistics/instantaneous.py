@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from ..kernels import KernelGrid, SmoothingKernel, kernel_grid, median_index
+from ._fft import fast_fft_length
 
 __all__ = [
     "InstantaneousRate",
@@ -143,22 +144,6 @@ def _moved_counts(
 
 
 # ----------------------------------------------------------------------------------- convolution
-def _fast_length(n: int) -> int:
-    """Smallest 5-smooth integer (2^a 3^b 5^c) not below ``n``: a fast FFT size."""
-    best = 1 << max(n - 1, 0).bit_length()
-    power5 = 1
-    while power5 < best:
-        power35 = power5
-        while power35 < best:
-            candidate = power35
-            while candidate < n:
-                candidate *= 2
-            best = min(best, candidate)
-            power35 *= 3
-        power5 *= 5
-    return best
-
-
 def _check_taps(n_bins: int, n_taps: int, trim: bool) -> None:
     if trim and n_taps > n_bins:
         raise ValueError(
@@ -217,7 +202,7 @@ def smooth_counts(counts: torch.Tensor, weights: torch.Tensor, trim: bool = Fals
     """
     n_bins, n_taps = counts.shape[-2], weights.shape[-1]
     _check_taps(n_bins, n_taps, trim)
-    size = _fast_length(n_bins + n_taps - 1)
+    size = fast_fft_length(n_bins + n_taps - 1)
     rows = torch.nn.functional.pad(counts.transpose(-1, -2), (0, size - n_bins))
     return _convolve_rows(rows, n_bins, weights, trim).transpose(-1, -2)
 
@@ -565,7 +550,7 @@ def instantaneous_rate(
     grid, described = _resolve_grid(
         kernel, sampling_period, cutoff, center_kernel, times.dtype, times.device, auto_times
     )
-    size = _fast_length(n_bins + grid.weights.shape[-1] - 1)
+    size = fast_fft_length(n_bins + grid.weights.shape[-1] - 1)
     rows = _histogram_rows(times, mask, t_start, sampling_period, n_bins, size)
     return _rate_from_rows(
         rows,
@@ -663,7 +648,7 @@ def instantaneous_rate_from_counts(
     t_stop = float(t_start) + n_bins * sampling_period if t_stop is None else float(t_stop)
     if n_spikes is None:
         n_spikes = counts.detach().sum(dim=-2)
-    size = _fast_length(n_bins + grid.weights.shape[-1] - 1)
+    size = fast_fft_length(n_bins + grid.weights.shape[-1] - 1)
     rows = torch.nn.functional.pad(counts.transpose(-1, -2), (0, size - n_bins))
     return _rate_from_rows(
         rows,

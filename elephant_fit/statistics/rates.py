@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import torch
 
-from .._validation import describe
+from .._validation import check_float_tensor, describe
 
 __all__ = [
     "count_in_window",
@@ -34,19 +34,7 @@ HISTOGRAM_OUTPUTS = ("counts", "mean", "rate")
 
 def _check_tensor(value: object, name: str, shape: str, min_dim: int) -> torch.Tensor:
     """Raise unless ``value`` is a floating tensor with at least ``min_dim`` dimensions."""
-    if not isinstance(value, torch.Tensor):
-        raise TypeError(
-            f"Expected `{name}` to be a torch.Tensor {shape}, but got {describe(value)}."
-        )
-    if not value.is_floating_point():
-        raise TypeError(
-            f"Expected `{name}` to be a floating-point tensor, but got dtype {value.dtype}."
-        )
-    if value.dim() < min_dim:
-        raise ValueError(
-            f"Expected `{name}` to have shape {shape}, but got shape {tuple(value.shape)}."
-        )
-    return value
+    return check_float_tensor(value, name, min_dim, shape)
 
 
 def _check_bin_size(bin_size: object) -> float:

@@ -23,7 +23,7 @@ import math
 
 import torch
 
-from .._validation import describe
+from .._validation import check_float_tensor, describe
 
 __all__ = [
     "cv",
@@ -42,17 +42,7 @@ _PAIRWISE_BLOCK = 128
 
 def _check_values(value: object, name: str, shape: str) -> torch.Tensor:
     """Raise unless ``value`` is a floating tensor with at least one dimension."""
-    if not isinstance(value, torch.Tensor):
-        raise TypeError(
-            f"Expected `{name}` to be a torch.Tensor {shape}, but got {describe(value)}."
-        )
-    if not value.is_floating_point():
-        raise TypeError(
-            f"Expected `{name}` to be a floating-point tensor, but got dtype {value.dtype}."
-        )
-    if value.dim() < 1:
-        raise ValueError(f"Expected `{name}` to have shape {shape}, but got a 0-d tensor.")
-    return value
+    return check_float_tensor(value, name, 1, shape)
 
 
 def _check_mask(mask: torch.Tensor | None, values: torch.Tensor) -> torch.Tensor | None:
