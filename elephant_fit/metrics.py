@@ -11,6 +11,7 @@ import torch
 
 from .statistics.correlation import noise_correlation
 from .statistics.rates import psth
+from .statistics.variability import fanofactor
 
 __all__ = [
     "coupling_recovery",
@@ -91,13 +92,13 @@ def mean_rate_error(
 
 
 def fano_factor_error(model_counts: torch.Tensor, data_counts: torch.Tensor) -> float:
-    """Mean absolute difference of per-neuron Fano factors of whole-trial spike counts."""
+    """Mean absolute difference of per-neuron Fano factors of whole-trial spike counts.
 
-    def fano(counts: torch.Tensor) -> torch.Tensor:
-        totals = counts.double().sum(dim=1)
-        return totals.var(dim=0, unbiased=False) / totals.mean(dim=0).clamp(min=1e-12)
-
-    return float((fano(model_counts) - fano(data_counts)).abs().mean())
+    Neurons silent in the model or the data (undefined Fano factor) are left out.
+    """
+    model = fanofactor(model_counts.double().sum(dim=1))
+    data = fanofactor(data_counts.double().sum(dim=1))
+    return float(torch.nanmean((model - data).abs()))
 
 
 def coupling_recovery(fitted: np.ndarray, true: np.ndarray) -> float:

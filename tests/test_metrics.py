@@ -1,0 +1,61 @@
+"""Fit-quality measures against direct numpy computations."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from elephant_fit import metrics
+
+
+def counts(seed, n_trials=30, n_bins=40, n_neurons=5, p=0.2):
+    generator = torch.Generator().manual_seed(seed)
+    return (
+        torch.rand(n_trials, n_bins, n_neurons, generator=generator, dtype=torch.float64) < p
+    ).double()
+
+
+def test_r2_and_psth_r2():
+    a, b = np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.5, 2.5])
+    assert metrics.r2_score(a, a) == 1.0
+    expected = 1 - np.sum((a - b) ** 2) / np.sum((a - a.mean()) ** 2)
+    assert np.isclose(metrics.r2_score(b, a), expected)
+    data = counts(0)
+    assert metrics.psth_r2(data, data) == 1.0
+    assert metrics.psth_r2(counts(1), data) < 0.5
+
+
+def test_noise_correlation_fit_of_identical_data_is_perfect():
+    data = counts(2)
+    fit = metrics.noise_correlation_fit(data, data)
+    assert np.isclose(fit["r2"], 1.0)
+    assert np.isclose(fit["r"], 1.0)
+
+
+def test_rebin_sums_bins_and_drops_leftovers():
+    data = counts(3, n_bins=11)
+    coarse = metrics.rebin(data, 5)
+    assert coarse.shape == (30, 2, 5)
+    torch.testing.assert_close(coarse[:, 1], data[:, 5:10].sum(dim=1))
+
+
+def test_rate_and_fano_errors():
+    data = counts(4)
+    assert metrics.mean_rate_error(data, data, 0.01) == 0.0
+    assert np.isclose(
+        metrics.mean_rate_error(data * 0, data, 0.01), float(data.mean(dim=(0, 1)).mean() / 0.01)
+    )
+    assert metrics.fano_factor_error(data, data) == 0.0
+    totals = data.sum(dim=1).numpy()
+    fano = totals.var(axis=0) / totals.mean(axis=0)
+    other = counts(5)
+    totals_other = other.sum(dim=1).numpy()
+    expected = np.mean(np.abs(totals_other.var(axis=0) / totals_other.mean(axis=0) - fano))
+    assert np.isclose(metrics.fano_factor_error(other, data), expected)
+
+
+def test_coupling_recovery():
+    rng = np.random.default_rng(0)
+    true = rng.normal(size=(6, 6, 3))
+    assert np.isclose(metrics.coupling_recovery(true, true), 1.0)
+    assert np.isclose(metrics.coupling_recovery(-true, true), -1.0)
