@@ -15,7 +15,7 @@ import torch
 from ._validation import check_fraction, check_positive_int, check_time_quantity, describe
 from ._version import __version__
 from .conversion import NeoInput, from_neo, to_neo
-from .fitting import FitHistory, fit_model
+from .fitting import FitHistory, NonFiniteLossError, fit_model
 from .losses import make_loss
 from .model import SpikingNetwork
 from .simulation import simulate, teacher_forced
@@ -180,6 +180,11 @@ class NetworkFitter:
         check_positive_int(self.max_iterations, "max_iterations")
         check_positive_int(self.batch_size, "batch_size")
         check_fraction(self.validation_fraction, "validation_fraction")
+        check_positive_int(self.eval_every, "eval_every")
+        if not isinstance(self.dtype, torch.dtype) or not self.dtype.is_floating_point:
+            raise TypeError(
+                f"Expected `dtype` to be a floating torch.dtype, but got {describe(self.dtype)}."
+            )
         if not (isinstance(self.learning_rate, (int, float)) and self.learning_rate > 0):
             raise ValueError(
                 f"Expected `learning_rate` to be a positive number, but got {describe(self.learning_rate)}."
@@ -210,10 +215,30 @@ class NetworkFitter:
             )
         device = resolve_device(self.device)
         train, validation = self._split(spikedata)
-        self.model_ = self._build_model(spikedata, counts).to(device=device, dtype=self.dtype)
+        model = self._build_model(spikedata, counts).to(device=device, dtype=self.dtype)
         to = {"device": device, "dtype": self.dtype}
-        self.history_: FitHistory = fit_model(
-            self.model_,
+        try:
+            history = self._run(model, train, validation, loss, to)
+        except NonFiniteLossError as error:
+            # keep the last good parameters: the estimator stays usable, then the error surfaces
+            self.model_, self.history_ = model, error.history
+            self._set_fitted_attributes(spikedata)
+            raise
+        self.model_, self.history_ = model, history
+        self._set_fitted_attributes(spikedata)
+        return self
+
+    def _run(
+        self,
+        model: SpikingNetwork,
+        train: SpikeData,
+        validation: SpikeData | None,
+        loss: Any,
+        to: dict[str, Any],
+    ) -> FitHistory:
+        """Run the optimisation on the training (and validation) trials."""
+        return fit_model(
+            model,
             self._counts(train).to(**to),
             None if validation is None else self._counts(validation).to(**to),
             loss,
@@ -226,8 +251,6 @@ class NetworkFitter:
             patience=self.patience,
             progress=self.progress,
         )
-        self._set_fitted_attributes(spikedata)
-        return self
 
     def _counts(self, data: SpikeData) -> torch.Tensor:
         """Counts for the observation model (Bernoulli: clipped at 1, with a warning)."""
@@ -383,7 +406,9 @@ class NetworkFitter:
         _, counts, u = self._teacher(data, seed)
         with torch.no_grad():
             nll_model = self.model_.neg_log_likelihood(u, counts).sum()
-            rate = counts.mean(dim=(0, 1)).clamp(1e-6, 1 - 1e-6)
+            rate = counts.mean(dim=(0, 1)).clamp(min=1e-6)
+            if self.model_.observation == "bernoulli":
+                rate = rate.clamp(max=1 - 1e-6)
             base = torch.logit(rate) if self.model_.observation == "bernoulli" else torch.log(rate)
             u_base = base.expand_as(counts)
             if self.model_.observation == "poisson" and self.model_.link == "softplus":
@@ -442,10 +467,32 @@ class NetworkFitter:
         return group
 
     # ------------------------------------------------------------------ persistence
+    def _saveable_params(self) -> dict[str, Any]:
+        """Hyper-parameters as plain data; custom loss terms and estimator objects by name (warned)."""
+        params = self.get_params()
+        loss = params["loss"]
+        if not isinstance(loss, str):
+            weights = getattr(loss, "weights", loss)
+            plain = {
+                name: (value[0] if isinstance(value, tuple) else value)
+                for name, value in weights.items()
+            }
+            if plain != dict(weights) or not isinstance(loss, dict):
+                warnings.warn(
+                    "Custom loss terms cannot be saved safely: the file keeps their names and weights "
+                    "only (enough to use the fitted model, not to refit it).",
+                    UserWarning,
+                    stacklevel=3,
+                )
+            params["loss"] = plain
+        if not isinstance(params["estimator"], str):
+            params["estimator"] = getattr(params["estimator"], "name", str(params["estimator"]))
+        return params
+
     def save(self, path: str | Path) -> None:
         """Save the fitted estimator (hyper-parameters, weights, metadata) to ``path``."""
         self._check_fitted()
-        params = _plain(self.get_params())
+        params = _plain(self._saveable_params())
         params["bin_size"] = (
             None
             if self.bin_size is None
@@ -550,6 +597,6 @@ def _restore_fitter(state: dict) -> NetworkFitter:
     fitter.history_ = FitHistory(
         history["train"], history["validation"], history["best_iteration"], history["stopped_early"]
     )
-    coupling = model.coupling().detach().double()
+    coupling = model.coupling().detach().cpu().double()
     fitter.coupling_ = coupling.permute(2, 1, 0).numpy()
     return fitter

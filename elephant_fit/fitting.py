@@ -18,7 +18,12 @@ __all__ = ["FitHistory", "NonFiniteLossError", "fit_model"]
 
 
 class NonFiniteLossError(FloatingPointError):
-    """The loss became NaN or inf; the model keeps its last good parameters."""
+    """The loss became NaN or inf; the model keeps its last good parameters.
+
+    Raised by :func:`fit_model` with the attribute ``history`` (a :class:`FitHistory` up to the failure).
+    """
+
+    history: FitHistory
 
 
 @dataclass
@@ -139,6 +144,10 @@ def fit_model(
     NonFiniteLossError
         If the loss or a gradient becomes NaN or inf; the model keeps the last good parameters.
     """
+    if model.n_inputs:
+        raise ValueError("fit_model does not take covariates yet: fit a network with n_inputs=0.")
+    if isinstance(eval_every, bool) or not isinstance(eval_every, int) or eval_every < 1:
+        raise ValueError(f"Expected `eval_every` to be a positive integer, but got {eval_every!r}.")
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     order = torch.Generator().manual_seed(seed)
     sampler = make_generator(seed + 1, model.bias.device)
@@ -151,9 +160,14 @@ def fit_model(
     bar = tqdm(range(1, max_iterations + 1), disable=not progress, desc="fitting", leave=False)
     for iteration in bar:
         index = torch.randperm(train.shape[0], generator=order)[:batch_size].to(train.device)
-        values = _step(
-            model, optimizer, train[index], loss, sampler, estimator, clip_norm, last_good
-        )
+        try:
+            values = _step(
+                model, optimizer, train[index], loss, sampler, estimator, clip_norm, last_good
+            )
+        except NonFiniteLossError as error:
+            bar.close()
+            error.history = history
+            raise
         history.train.append({"iteration": iteration, **values})
         bar.set_postfix({k: f"{v:.4g}" for k, v in values.items()})
         if iteration % eval_every and iteration != max_iterations:

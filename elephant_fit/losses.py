@@ -328,9 +328,15 @@ def make_loss(
             weight, term = value
         else:
             weight, term = value, default_term(name, normalise=normalise, max_lag=max_lag)
-        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight < 0:
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, (int, float))
+            or not 0 <= weight < float("inf")
+        ):
             raise ValueError(
-                f"Expected the weight of loss term {name!r} to be a non-negative number, but got {weight!r}."
+                f"Expected the weight of loss term {name!r} to be a finite non-negative number, but got {weight!r}."
             )
         terms[name] = (float(weight), term)
+    if terms and not any(weight > 0 for weight, _ in terms.values()):
+        raise ValueError(f"Expected at least one positive loss weight, but got {spec!r}.")
     return CombinedLoss(terms)

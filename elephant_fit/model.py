@@ -46,6 +46,7 @@ def raised_cosine_basis(n_basis: int, n_lags: int) -> torch.Tensor:
         float(stretched[0]), float(stretched[-1]), n_basis, dtype=torch.float64
     )
     width = (centres[1] - centres[0]) if n_basis > 1 else stretched[-1] - stretched[0] + 1.0
+    width = width if float(width) > 0 else torch.tensor(1.0, dtype=torch.float64)
     phase = (stretched.unsqueeze(0) - centres.unsqueeze(1)) * math.pi / (2 * width)
     return torch.where(
         phase.abs() < math.pi, 0.5 * (1 + torch.cos(phase.clamp(-math.pi, math.pi))), 0.0

@@ -90,7 +90,8 @@ def _poisson_sample(mean: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
         Counts with a straight-through gradient equal to that of the mean.
     """
     with torch.no_grad():
-        lam = mean.detach().clamp(min=0.0)
+        lam = mean.detach().double().clamp(min=0.0)  # float64: the running CDF must reach 1
+        uniform = uniform.double()
         small = lam.clamp(max=20.0)
         term = torch.exp(-small)
         cdf = term.clone()
@@ -104,7 +105,7 @@ def _poisson_sample(mean: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
             cdf = cdf + term
         normal = torch.sqrt(torch.tensor(2.0, dtype=lam.dtype)) * torch.erfinv(2 * uniform - 1)
         large = torch.clamp(torch.round(lam + torch.sqrt(lam) * normal), min=0.0)
-        count = torch.where(lam > 20.0, large, count)
+        count = torch.where(lam > 20.0, large, count).to(mean.dtype)
     return count + (mean - mean.detach())
 
 

@@ -150,3 +150,67 @@ def test_bad_input(recording):
     fitter = NetworkFitter(max_iterations=2, progress=False).fit(recording)
     with pytest.raises(ValueError, match="50 bins x 6 units"):
         fitter.score(recording.select_units(["r0", "r1"]))
+
+
+def test_score_is_zero_for_a_homogeneous_poisson_model():
+    counts = torch.poisson(
+        torch.full((40, 30, 3), 3.0, dtype=torch.float64),
+        generator=torch.Generator().manual_seed(0),
+    )
+    data = SpikeData(counts, 50 * pq.ms)
+    fitter = NetworkFitter(observation="poisson", drive=None, max_iterations=1, progress=False).fit(
+        data
+    )
+    with torch.no_grad():
+        fitter.model_.coupling_weights.zero_()
+        fitter.model_.bias.copy_(torch.log(counts.mean(dim=(0, 1))).float())
+    assert abs(fitter.score(data)) < 1e-4
+
+
+def test_a_failed_fit_leaves_a_usable_estimator(recording):
+    from elephant_fit.fitting import NonFiniteLossError
+    from elephant_fit.losses import LossTerm
+
+    class NaNAfter(LossTerm):
+        needs = frozenset({"teacher"})
+
+        def __init__(self):
+            self.calls = 0
+
+        def __call__(self, model, batch):
+            self.calls += 1
+            return model.bias.sum() * (float("nan") if self.calls > 3 else 0.0)
+
+    fitter = NetworkFitter(
+        loss={"nll": 1.0, "bad": (1.0, NaNAfter())}, max_iterations=10, progress=False
+    )
+    with pytest.raises(NonFiniteLossError):
+        fitter.fit(recording)
+    assert len(fitter.history_.train) == 3
+    assert fitter.simulate_data(2, seed=0).n_trials == 2
+
+
+def test_save_with_a_custom_loss_keeps_weights_only(recording, tmp_path):
+    from elephant_fit.losses import StatisticLoss
+
+    term = StatisticLoss(lambda counts: counts.mean(dim=0))
+    fitter = NetworkFitter(
+        loss={"nll": 1.0, "mean": (0.5, term)}, max_iterations=2, progress=False
+    ).fit(recording)
+    with pytest.warns(UserWarning, match="Custom loss terms"):
+        fitter.save(tmp_path / "custom.pt")
+    assert load(tmp_path / "custom.pt").loss == {"nll": 1.0, "mean": 0.5}
+
+
+@pytest.mark.parametrize(
+    ("params", "error", "match"),
+    [
+        ({"eval_every": 0}, ValueError, "`eval_every`"),
+        ({"dtype": "float32"}, TypeError, "`dtype`"),
+        ({"loss": {"nll": 0.0}}, ValueError, "positive loss weight"),
+        ({"loss": {"nll": float("nan")}}, ValueError, "finite"),
+    ],
+)
+def test_bad_hyper_parameters_are_caught_at_fit(recording, params, error, match):
+    with pytest.raises(error, match=match):
+        NetworkFitter(progress=False, **params).fit(recording)

@@ -126,3 +126,8 @@ def test_bad_covariates():
         model.static_input(10, [[0.0]])
     with pytest.raises(ValueError, match="no covariates"):
         SpikingNetwork(2).static_input(10, torch.zeros(3, 10, 1))
+
+
+def test_raised_cosine_with_one_lag_is_not_empty():
+    assert torch.all(raised_cosine_basis(1, 1) > 0)
+    assert raised_cosine_basis(2, 1).abs().sum() > 0

@@ -133,3 +133,11 @@ def test_cuda_matches_cpu_forward():
     assert on_gpu.u.is_cuda
     forced = teacher_forced(model, cpu.spikes[..., :5], seed=0)
     torch.testing.assert_close(on_gpu.u[..., :5].cpu(), forced.u[..., :5], rtol=1e-4, atol=1e-4)
+
+
+def test_poisson_sampler_has_no_outliers_at_the_largest_uniform():
+    from elephant_fit.simulation import _poisson_sample
+
+    mean = torch.full((4,), 3.0)
+    uniform = torch.full((4,), 1 - 2**-24)
+    assert _poisson_sample(mean, uniform).max() < 20
