@@ -398,24 +398,52 @@ class NetworkFitter:
         block.check_relationships()
         return block
 
-    def score(self, data: NeoInput | SpikeData, seed: int | None = None) -> float:
+    def score(
+        self, data: NeoInput | SpikeData, seed: int | None = None, n_samples: int = 20
+    ) -> float:
         """Held-out log-likelihood in bits per spike, relative to a homogeneous rate per neuron.
 
-        The baseline is each neuron's mean count per bin in ``data`` (the same observation model).
+        Parameters
+        ----------
+        data : SpikeData or anything :func:`elephant_fit.from_neo` accepts
+            Held-out trials of the recorded neurons.
+        seed : int, optional
+            Seed of the hidden neurons' samples (default: the fit's seed).
+        n_samples : int, optional
+            With hidden neurons, the likelihood of each trial is estimated as the mean over
+            ``n_samples`` teacher-forced samples of the hidden spikes of ``p(recorded | hidden)``
+            (an unbiased estimate of the marginal likelihood: given the past, hidden and recorded
+            spikes of a bin are independent). Ignored without hidden neurons.
+
+        Returns
+        -------
+        float
+            ``(log-likelihood - baseline log-likelihood) / (n_spikes ln 2)``; the baseline is each
+            neuron's mean count per bin in ``data`` under the same observation model.
         """
+        samples = check_positive_int(n_samples, "n_samples") if self.model_.n_hidden else 1
         _, counts, u = self._teacher(data, seed)
         with torch.no_grad():
-            nll_model = self.model_.neg_log_likelihood(u, counts).sum()
-            rate = counts.mean(dim=(0, 1)).clamp(min=1e-6)
-            if self.model_.observation == "bernoulli":
-                rate = rate.clamp(max=1 - 1e-6)
-            base = torch.logit(rate) if self.model_.observation == "bernoulli" else torch.log(rate)
-            u_base = base.expand_as(counts)
-            if self.model_.observation == "poisson" and self.model_.link == "softplus":
-                u_base = torch.log(torch.expm1(rate)).expand_as(counts)
-            nll_base = self.model_.neg_log_likelihood(u_base, counts).sum()
+            per_trial = [self.model_.neg_log_likelihood(u, counts).sum(dim=(1, 2))]
+            for s in range(1, samples):
+                _, _, u = self._teacher(data, (self.seed if seed is None else seed) + 7919 * s)
+                per_trial.append(self.model_.neg_log_likelihood(u, counts).sum(dim=(1, 2)))
+            log_lik = torch.logsumexp(-torch.stack(per_trial).double(), dim=0) - math.log(samples)
+            nll_base = self._baseline_nll(counts)
         n_spikes = float(counts.sum())
-        return float((nll_base - nll_model) / (max(n_spikes, 1.0) * math.log(2)))
+        return float((nll_base + log_lik.sum()) / (max(n_spikes, 1.0) * math.log(2)))
+
+    def _baseline_nll(self, counts: torch.Tensor) -> torch.Tensor:
+        """Negative log-likelihood of a homogeneous rate per neuron (its mean count per bin)."""
+        rate = counts.mean(dim=(0, 1)).clamp(min=1e-6)
+        if self.model_.observation == "bernoulli":
+            rate = rate.clamp(max=1 - 1e-6)
+            base = torch.logit(rate)
+        elif self.model_.link == "softplus":
+            base = torch.log(torch.expm1(rate))
+        else:
+            base = torch.log(rate)
+        return self.model_.neg_log_likelihood(base.expand_as(counts), counts).sum().double()
 
     # ------------------------------------------------------------------ export
     def to_neo(self) -> neo.Group:

@@ -73,6 +73,21 @@ class _PseudoDerivativeFunction(torch.autograd.Function):
         return grad_output * surrogate, None, None
 
 
+class _SigmoidStraightThroughFunction(torch.autograd.Function):
+    """Heaviside forward, sigmoid-derivative backward (one autograd node instead of five)."""
+
+    @staticmethod
+    def forward(ctx: Any, u: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(u)
+        return (u + noise > 0).to(u.dtype)
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor, None]:
+        (u,) = ctx.saved_tensors
+        p = torch.sigmoid(u)
+        return grad_output * p * (1.0 - p), None
+
+
 class SpikeEstimator:
     """Base class: ``sample(u, noise)`` returns Bernoulli spikes with a surrogate gradient."""
 
@@ -124,9 +139,7 @@ class SigmoidStraightThrough(SpikeEstimator):
     name = "sigmoid"
 
     def sample(self, u: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:  # noqa: D102
-        p = torch.sigmoid(u)
-        hard = (u + noise > 0).to(u.dtype)
-        return hard + (p - p.detach())
+        return _SigmoidStraightThroughFunction.apply(u, noise)
 
 
 class GumbelSigmoid(SpikeEstimator):

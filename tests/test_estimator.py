@@ -214,3 +214,12 @@ def test_save_with_a_custom_loss_keeps_weights_only(recording, tmp_path):
 def test_bad_hyper_parameters_are_caught_at_fit(recording, params, error, match):
     with pytest.raises(error, match=match):
         NetworkFitter(progress=False, **params).fit(recording)
+
+
+def test_score_with_hidden_neurons_averages_likelihoods_over_samples(recording):
+    fitter = NetworkFitter(n_hidden=2, max_iterations=5, progress=False, seed=4).fit(recording)
+    singles = [fitter.score(recording, seed=4 + 7919 * s, n_samples=1) for s in range(5)]
+    averaged = fitter.score(recording, n_samples=5)
+    assert averaged >= np.mean(singles) - 1e-9  # log of a mean >= mean of logs (same samples)
+    with pytest.raises(ValueError, match="`n_samples`"):
+        fitter.score(recording, n_samples=0)
