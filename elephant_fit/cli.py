@@ -1,14 +1,185 @@
-"""The ``elephant-fit`` command line."""
+"""The ``elephant-fit`` command line: ``fit``, ``simulate`` and ``report``.
+
+Errors a user can cause (a missing file, an unreadable format, a malformed option, a model file from
+another version) print one line and exit with code 2; ``--debug`` shows the traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import quantities as pq
 
 from ._version import __version__
 
-__all__ = ["build_parser", "main"]
+if TYPE_CHECKING:  # imported lazily at run time: `elephant-fit --help` stays fast
+    from .estimator import NetworkFitter
+    from .spikedata import SpikeData
+
+__all__ = ["build_parser", "main", "parse_bin_size", "parse_loss"]
+
+_TIME_UNITS = {"us": pq.us, "ms": pq.ms, "s": pq.s}
+DATASETS = ("retina", "retina1", "retina2")
+
+
+class UsageError(ValueError):
+    """A malformed command-line value."""
+
+
+def parse_bin_size(text: str) -> pq.Quantity:
+    """Parse a bin size such as '20ms', '0.02 s' or '500us' into a time quantity.
+
+    Parameters
+    ----------
+    text : str
+        Number and unit (us, ms or s).
+
+    Returns
+    -------
+    pq.Quantity
+        The bin size.
+    """
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(us|ms|s)\s*", text)
+    if match is None or float(match.group(1)) <= 0:
+        raise UsageError(
+            f"--bin-size: expected a positive duration such as 20ms or 0.02s, got {text!r}"
+        )
+    return float(match.group(1)) * _TIME_UNITS[match.group(2)]
+
+
+def parse_loss(text: str) -> str | dict[str, float]:
+    """Parse ``--loss``: a preset (mle, sm, paper) or weights such as 'nll=0.4,psth=0.1'.
+
+    Parameters
+    ----------
+    text : str
+        The option's value.
+
+    Returns
+    -------
+    str or dict
+        The preset name or the weights.
+    """
+    from .losses import PRESETS, make_loss
+
+    if text in PRESETS:
+        return text
+    weights: dict[str, float] = {}
+    for item in text.split(","):
+        name, sep, value = item.partition("=")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise UsageError(
+                f"--loss: expected one of {sorted(PRESETS)} or weights like nll=0.4,psth=0.1, got {text!r}"
+            )
+    try:
+        make_loss(weights)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"--loss: {exc}") from exc
+    return weights
+
+
+def _load_input(source: str, bin_size: pq.Quantity, binary: bool) -> SpikeData:
+    """SpikeData from a file neo.io reads, or from a bundled dataset name."""
+    from .conversion import from_neo
+    from .datasets import load_retina
+
+    if source in DATASETS:
+        recording = 2 if source == "retina2" else 1
+        obj = load_retina(recording)
+    else:
+        if not Path(source).exists():
+            raise FileNotFoundError(
+                f"{source}: no such file (nor a bundled dataset: {', '.join(DATASETS)})"
+            )
+        obj = source
+    data = from_neo(obj, bin_size, binary=binary)
+    if data.n_trials < 2:
+        raise UsageError(
+            f"{source}: needs at least 2 trials (one Segment per trial), found {data.n_trials}"
+        )
+    return data
+
+
+def _summary(fitter: NetworkFitter, test: SpikeData) -> dict[str, float]:
+    """Held-out figures of a fitted model (library metrics)."""
+    from . import metrics
+
+    sim = fitter.simulate_data(test.n_trials, seed=fitter.seed + 1).recorded().counts
+    counts = test.counts
+    bin_s = float(test.bin_size.rescale("s").magnitude)
+    return {
+        "held-out bits/spike": fitter.score(test),
+        "PSTH R2": metrics.psth_r2(sim, counts),
+        "NC R2": metrics.noise_correlation_fit(sim, counts)["r2"],
+        "mean-rate error (Hz)": metrics.mean_rate_error(sim, counts, bin_s),
+    }
+
+
+def _cmd_fit(args: argparse.Namespace) -> int:
+    from .estimator import NetworkFitter
+
+    bin_size = parse_bin_size(args.bin_size)
+    loss = parse_loss(args.loss)
+    data = _load_input(args.input, bin_size, binary=True)
+    train, test = data.split(args.test_fraction, seed=args.seed)
+    fitter = NetworkFitter(
+        n_hidden=args.hidden,
+        bin_size=bin_size,
+        loss=loss,
+        max_iterations=args.max_iterations,
+        learning_rate=args.learning_rate,
+        seed=args.seed,
+        device=args.device,
+        progress=not args.quiet,
+    )
+    start = time.perf_counter()
+    fitter.fit(train)
+    elapsed = time.perf_counter() - start
+    fitter.save(args.out)
+    print(
+        f"fitted {data.n_neurons} units x {data.n_bins} bins of {bin_size} on {train.n_trials} trials "
+        f"({args.hidden} hidden, loss {args.loss}) in {elapsed:.1f} s -> {args.out}"
+    )
+    for key, value in _summary(fitter, test).items():
+        print(f"  {key:<22} {value:8.3f}   ({test.n_trials} held-out trials)")
+    return 0
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from .conversion import write_block
+    from .estimator import load
+
+    fitter = load(args.model)
+    block = fitter.simulate(args.trials, seed=args.seed, include_hidden=args.include_hidden)
+    write_block(block, args.out)
+    print(f"simulated {args.trials} trials -> {args.out}")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .conversion import to_neo
+    from .estimator import load
+    from .report import compare_blocks, write_table
+
+    fitter = load(args.model)
+    data = _load_input(args.input, fitter.bin_size_, binary=False)
+    model_block = fitter.simulate(data.n_trials, seed=args.seed)
+    row = compare_blocks(model_block, to_neo(data), fitter.bin_size_)
+    row["bits/spike"] = fitter.score(data)
+    markdown, _ = write_table({"model vs data": row}, args.out)
+    print(markdown.read_text(), end="")
+    print(f"written to {args.out}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,7 +198,46 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--version", action="version", version=f"elephant-fit {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    fit = commands.add_parser("fit", help="fit a network to a recording")
+    fit.add_argument(
+        "input",
+        help=f"a file neo.io reads (NIX, NWB, pickle, Matlab) or one of {', '.join(DATASETS)}",
+    )
+    fit.add_argument("--bin-size", default="10ms", help="bin width, e.g. 20ms (default 10ms)")
+    fit.add_argument("--hidden", type=int, default=0, help="number of hidden neurons")
+    fit.add_argument(
+        "--loss",
+        default="mle",
+        help="mle, sm, paper, or weights like nll=0.4,psth=0.1,noise_covariance=50",
+    )
+    fit.add_argument("--max-iterations", type=int, default=1000)
+    fit.add_argument("--learning-rate", type=float, default=1e-2)
+    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    fit.add_argument("--test-fraction", type=float, default=0.2)
+    fit.add_argument("--out", default="model.pt", help="model file (default model.pt)")
+    fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    fit.set_defaults(handler=_cmd_fit)
+
+    simulate = commands.add_parser("simulate", help="simulate trials of a fitted model")
+    simulate.add_argument("model", help="a model file written by `elephant-fit fit`")
+    simulate.add_argument("--trials", type=int, required=True)
+    simulate.add_argument("--seed", type=int, default=None)
+    simulate.add_argument("--include-hidden", action="store_true")
+    simulate.add_argument(
+        "--out", required=True, help="output file; format from the suffix (.pkl, .nix, .mat, .nwb)"
+    )
+    simulate.set_defaults(handler=_cmd_simulate)
+
+    report = commands.add_parser("report", help="compare a model with a recording using Elephant")
+    report.add_argument("model")
+    report.add_argument("input")
+    report.add_argument("--out", default="elephant-fit-report", help="output folder")
+    report.add_argument("--seed", type=int, default=0)
+    report.set_defaults(handler=_cmd_report)
     return parser
 
 
@@ -42,14 +252,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        The exit code.
+        The exit code (2 for a usage or input error).
     """
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stdout)
         return 0
-    return 0  # pragma: no cover - no sub-command exists yet
+    try:
+        return args.handler(args)
+    except (OSError, ValueError, TypeError, ArithmeticError) as error:
+        if args.debug:
+            raise
+        print(f"elephant-fit {args.command}: error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -98,6 +98,56 @@ def read_block(path: str | os.PathLike) -> neo.Block:
     raise ValueError(f"neo.io could not read {str(file)!r}. " + "; ".join(errors))
 
 
+#: File suffix -> neo.io class name and constructor keywords, for :func:`write_block`.
+_WRITERS = {
+    ".pkl": ("PickleIO", {}),
+    ".pickle": ("PickleIO", {}),
+    ".nix": ("NixIO", {"mode": "ow"}),
+    ".h5": ("NixIO", {"mode": "ow"}),
+    ".mat": ("NeoMatlabIO", {}),
+    ".nwb": ("NWBIO", {"mode": "w"}),
+}
+
+
+def write_block(block: neo.Block, path: str | os.PathLike) -> Path:
+    """Write a Block with the ``neo.io`` class that its suffix names (.pkl, .nix, .mat, .nwb).
+
+    Parameters
+    ----------
+    block : neo.Block
+        The Block.
+    path : str or os.PathLike
+        The file; an existing file is overwritten.
+
+    Returns
+    -------
+    Path
+        The written file.
+
+    Raises
+    ------
+    ValueError
+        For an unknown suffix, or when the writer is not installed (e.g. nixio, pynwb).
+    """
+    file = Path(path)
+    if file.suffix.lower() not in _WRITERS:
+        raise ValueError(
+            f"Expected a file name ending in one of {sorted(_WRITERS)}, but got {str(file)!r}."
+        )
+    name, kwargs = _WRITERS[file.suffix.lower()]
+    try:
+        writer = getattr(neo.io, name)(str(file), **kwargs)
+    except (ImportError, ModuleNotFoundError) as exc:
+        raise ValueError(f"Writing {file.suffix} files needs an optional package: {exc}.") from exc
+    try:
+        writer.write_block(block)
+    finally:
+        close = getattr(writer, "close", None)
+        if callable(close):
+            close()
+    return file
+
+
 def _read_with(io_class: type, file: Path) -> neo.Block:
     """Read the first Block of ``file`` with one ``neo.io`` class, closing it afterwards."""
     kwargs = {"mode": "ro"} if io_class.__name__ == "NixIO" else {}

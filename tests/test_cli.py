@@ -51,3 +51,132 @@ def test_console_script_is_installed():
     result = subprocess.run([script, "--version"], capture_output=True, text=True, check=False)
     assert result.returncode == 0
     assert elephant_fit.__version__ in result.stdout
+
+
+# ------------------------------------------------------------------ fit -> simulate -> report
+import json  # noqa: E402
+
+import neo  # noqa: E402
+import quantities as pq  # noqa: E402
+import torch  # noqa: E402
+
+from elephant_fit import from_neo, to_neo  # noqa: E402
+from elephant_fit.cli import parse_bin_size, parse_loss  # noqa: E402
+from elephant_fit.conversion import write_block  # noqa: E402
+from elephant_fit.synthetic import hidden_input_network, sample_spikedata  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def recording_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("recording")
+    truth = hidden_input_network(n_recorded=5, n_hidden=3, n_bins=40, seed=2)
+    block = to_neo(sample_spikedata(truth, 12, 10 * pq.ms, seed=3).recorded())
+    files = {}
+    for suffix in ("pkl", "nix"):
+        files[suffix] = write_block(block, folder / f"rec.{suffix}")
+    return files
+
+
+@pytest.mark.parametrize("suffix", ["pkl", "nix"])
+def test_fit_simulate_report_from_the_command_line(recording_files, tmp_path, capsys, suffix):
+    source = str(recording_files[suffix])
+    model = tmp_path / "model.pt"
+    code = main(
+        [
+            "fit",
+            source,
+            "--bin-size",
+            "10ms",
+            "--max-iterations",
+            "5",
+            "--quiet",
+            "--out",
+            str(model),
+        ]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "fitted 5 units x 40 bins" in out
+    assert "held-out bits/spike" in out
+    simulated = tmp_path / f"sim.{suffix}"
+    assert (
+        main(["simulate", str(model), "--trials", "4", "--seed", "1", "--out", str(simulated)]) == 0
+    )
+    data = from_neo(simulated, 10 * pq.ms)
+    assert data.counts.shape == (4, 40, 5)
+    report = tmp_path / "report"
+    assert main(["report", str(model), source, "--out", str(report)]) == 0
+    table = json.loads((report / "report.json").read_text())["model vs data"]
+    assert {
+        "PSTH R2",
+        "NC R2 (10 ms)",
+        "NC r (50 ms)",
+        "mean-rate error (Hz)",
+        "bits/spike",
+    } <= set(table)
+    assert "| PSTH R2 |" in (report / "report.md").read_text()
+
+
+def test_parsers():
+    assert parse_bin_size("20ms") == 20 * pq.ms
+    assert parse_bin_size("0.5 s") == 0.5 * pq.s
+    assert parse_loss("sm") == "sm"
+    assert parse_loss("nll=0.4,psth=0.1,noise_covariance=50") == {
+        "nll": 0.4,
+        "psth": 0.1,
+        "noise_covariance": 50.0,
+    }
+
+
+def one_trial_file(tmp_path):
+    segment = neo.Segment()
+    segment.spiketrains.append(neo.SpikeTrain([0.1, 0.2], t_stop=1.0, units="s"))
+    block = neo.Block()
+    block.segments.append(segment)
+    return write_block(block, tmp_path / "one.pkl")
+
+
+def foreign_model(tmp_path):
+    path = tmp_path / "old.pt"
+    torch.save({"format": "elephant-fit-model", "version": "99.0.0"}, path)
+    return path
+
+
+ERRORS = [
+    ("missing file", lambda tmp: ["fit", str(tmp / "nope.nix")], "no such file"),
+    (
+        "unreadable format",
+        lambda tmp: ["fit", str((tmp / "x.xyz123").write_text("x") and tmp / "x.xyz123")],
+        "no reader",
+    ),
+    ("one trial", lambda tmp: ["fit", str(one_trial_file(tmp))], "at least 2 trials"),
+    ("bad bin size", lambda tmp: ["fit", "retina", "--bin-size", "20 parsecs"], "--bin-size"),
+    ("bad loss", lambda tmp: ["fit", "retina", "--loss", "nll=abc"], "--loss"),
+    ("unknown loss term", lambda tmp: ["fit", "retina", "--loss", "psth2=1"], "psth2"),
+    (
+        "model from another version",
+        lambda tmp: [
+            "simulate",
+            str(foreign_model(tmp)),
+            "--trials",
+            "2",
+            "--out",
+            str(tmp / "s.pkl"),
+        ],
+        "99.0.0",
+    ),
+]
+
+
+@pytest.mark.parametrize(("label", "argv", "message"), ERRORS, ids=[e[0] for e in ERRORS])
+def test_errors_print_one_line_and_exit_2(tmp_path, capsys, label, argv, message):
+    assert main(argv(tmp_path)) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err
+    assert "Traceback" not in err
+    assert message in err
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        main(["--debug", "fit", str(tmp_path / "nope.nix")])

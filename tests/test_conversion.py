@@ -582,3 +582,10 @@ def test_group_membership_errors(rng):
     block.segments[2].spiketrains.pop(0)
     with pytest.raises(ValueError, match="trial 2 lacks groups"):
         from_neo(block, 5 * pq.ms)
+
+
+def test_write_block_rejects_unknown_suffixes(tmp_path):
+    from elephant_fit.conversion import write_block
+
+    with pytest.raises(ValueError, match="ending in one of"):
+        write_block(neo.Block(), tmp_path / "x.txt")
