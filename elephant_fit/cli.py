@@ -182,6 +182,22 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    if args.data != "synthetic":
+        raise UsageError("--data retina: not available yet; use the default synthetic ground truth")
+    run_demo(
+        args.out,
+        file_format=args.format,
+        quick=args.quick,
+        device=args.device,
+        seed=args.seed,
+        progress=not args.quiet,
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of the ``elephant-fit`` command.
 
@@ -200,6 +216,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"elephant-fit {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="MLE vs NLL + SM on a ground truth with hidden neurons")
+    demo.add_argument(
+        "--out", default="elephant-fit-demo", help="output folder (default ./elephant-fit-demo)"
+    )
+    demo.add_argument(
+        "--format",
+        choices=("pickle", "nix"),
+        default="pickle",
+        help="format of the written recording",
+    )
+    demo.add_argument(
+        "--quick", action="store_true", help="small sizes: seconds instead of minutes"
+    )
+    demo.add_argument("--data", default="synthetic", help="synthetic (default)")
+    demo.add_argument("--device", default="auto")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--quiet", action="store_true", help="no progress bars")
+    demo.set_defaults(handler=_cmd_demo)
 
     fit = commands.add_parser("fit", help="fit a network to a recording")
     fit.add_argument(

@@ -1,0 +1,36 @@
+"""`elephant-fit demo --quick` end to end: files, table and figures."""
+
+from __future__ import annotations
+
+import json
+
+from elephant_fit import from_neo
+from elephant_fit.cli import main
+
+
+def test_quick_demo_writes_recording_table_and_figures(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--quick", "--quiet", "--out", str(out), "--device", "cpu"]) == 0
+    table = json.loads((out / "demo.json").read_text())
+    assert set(table) == {"NLL only", "NLL + SM, hidden"}
+    expected = {
+        "held-out bits/spike",
+        "PSTH R2",
+        "NC R2 (10 ms)",
+        "NC r (50 ms)",
+        "mean-rate error (Hz)",
+        "Fano-factor error",
+        "coupling recovery r",
+    }
+    assert expected <= set(table["NLL only"])
+    assert "| NC R2 (10 ms) |" in (out / "demo.md").read_text()
+    data = from_neo(out / "recording.pkl", bin_size=__import__("quantities").ms * 10)
+    assert data.counts.shape == (150, 100, 20)
+    for figure in ("rasters.png", "psth.png", "noise_correlations.png", "coupling.png"):
+        assert (out / figure).stat().st_size > 1000
+    assert "NLL + SM, hidden" in capsys.readouterr().out
+
+
+def test_demo_retina_is_refused_clearly(tmp_path, capsys):
+    assert main(["demo", "--data", "retina", "--out", str(tmp_path)]) == 2
+    assert "not available yet" in capsys.readouterr().err
