@@ -12,16 +12,24 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 @pytest.mark.parametrize(
-    ("script", "args"),
-    [("neo_roundtrip.py", ["--trials", "8"])],
+    ("script", "args", "expected"),
+    [
+        ("neo_roundtrip.py", ["--trials", "8"], "identical SpikeData"),
+        ("fit_and_analyse.py", ["--quick"], "model {'peak population rate (Hz)'"),
+        ("compat_dropin.py", ["--quick"], "same results"),
+        ("custom_statistic_loss.py", ["--quick"], "likelihood + synchrony: model synchrony"),
+        ("retina_hidden.py", ["--quick"], "NLL + SM, hidden: PSTH R2"),
+    ],
 )
-def test_example_runs(tmp_path, script, args):
+def test_example_runs(tmp_path, script, args, expected):
+    extra = ["--out", str(tmp_path)] if script == "neo_roundtrip.py" else []
     result = subprocess.run(
-        [sys.executable, str(EXAMPLES / script), "--out", str(tmp_path), *args],
+        [sys.executable, str(EXAMPLES / script), *extra, *args],
         capture_output=True,
         text=True,
         check=False,
         timeout=300,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    assert "identical SpikeData" in result.stdout
+    assert expected in result.stdout
