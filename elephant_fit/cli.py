@@ -185,8 +185,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    if args.data != "synthetic":
-        raise UsageError("--data retina: not available yet; use the default synthetic ground truth")
+    if args.data not in ("synthetic", "retina"):
+        raise UsageError(f"--data: expected synthetic or retina, got {args.data!r}")
     run_demo(
         args.out,
         file_format=args.format,
@@ -194,6 +194,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         device=args.device,
         seed=args.seed,
         progress=not args.quiet,
+        data=args.data,
     )
     return 0
 
@@ -230,7 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--quick", action="store_true", help="small sizes: seconds instead of minutes"
     )
-    demo.add_argument("--data", default="synthetic", help="synthetic (default)")
+    demo.add_argument(
+        "--data", default="synthetic", help="synthetic (default) or retina (the bundled recording)"
+    )
     demo.add_argument("--device", default="auto")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -31,6 +31,21 @@ def test_quick_demo_writes_recording_table_and_figures(tmp_path, capsys):
     assert "NLL + SM, hidden" in capsys.readouterr().out
 
 
-def test_demo_retina_is_refused_clearly(tmp_path, capsys):
-    assert main(["demo", "--data", "retina", "--out", str(tmp_path)]) == 2
-    assert "not available yet" in capsys.readouterr().err
+def test_quick_demo_on_the_retina_recording(tmp_path, capsys):
+    out = tmp_path / "retina"
+    assert (
+        main(
+            ["demo", "--data", "retina", "--quick", "--quiet", "--out", str(out), "--device", "cpu"]
+        )
+        == 0
+    )
+    table = json.loads((out / "demo.json").read_text())
+    assert "coupling recovery r" not in table["NLL only"]
+    assert {"PSTH R2", "NC R2 (20 ms)", "NC R2 (50 ms)"} <= set(table["NLL + SM, hidden"])
+    assert not (out / "coupling.png").exists()
+    assert (out / "psth.png").exists()
+
+
+def test_demo_unknown_data_is_refused_clearly(tmp_path, capsys):
+    assert main(["demo", "--data", "mouse", "--out", str(tmp_path)]) == 2
+    assert "--data" in capsys.readouterr().err
