@@ -57,7 +57,7 @@ def main():
     torch.set_num_threads(2)
 
     truth = hidden_input_network(seed=args.seed)
-    true_coupling = truth.coupling().detach().permute(2, 1, 0).double().numpy()
+    true_coupling = truth.coupling_array()
     train = sample_spikedata(truth, args.train_trials, 10 * pq.ms, seed=args.seed + 1).recorded()
     test = sample_spikedata(truth, args.test_trials, 10 * pq.ms, seed=args.seed + 2)
     common = {

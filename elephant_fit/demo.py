@@ -131,7 +131,7 @@ def _synthetic(settings: DemoSettings, seed: int) -> tuple:
     """Training and held-out trials of the ground-truth network, its coupling, bin size, lags."""
     bin_size = 10 * pq.ms
     truth = hidden_input_network(seed=seed)
-    true_coupling = truth.coupling().detach().permute(2, 1, 0).double().numpy()
+    true_coupling = truth.coupling_array()
     train = sample_spikedata(truth, settings.train_trials, bin_size, seed=seed + 1).recorded()
     test = sample_spikedata(truth, settings.test_trials, bin_size, seed=seed + 2).recorded()
     return train, test, true_coupling, bin_size, 3
@@ -165,7 +165,7 @@ def _figures(
     except ImportError:
         print("(install matplotlib, e.g. pip install 'elephant-fit[plot]', for figures)")
         return []
-    from .report import _binned, _psths
+    from .report import _psths, noise_correlation_matrix
 
     blocks = {"data": data, **{name: simulated for name, (_, simulated) in fits.items()}}
     fig, axes = plt.subplots(1, len(blocks), figsize=(4 * len(blocks), 3), sharey=True)
@@ -192,10 +192,7 @@ def _figures(
 
     fig, axes = plt.subplots(1, len(blocks), figsize=(4 * len(blocks), 3.6))
     for ax, (name, block) in zip(axes, blocks.items(), strict=True):
-        counts = _binned(block, bin_size)
-        residuals = counts - counts.mean(axis=0, keepdims=True)
-        with np.errstate(invalid="ignore", divide="ignore"):  # silent neurons: NaN rows
-            matrix = np.corrcoef(residuals.transpose(1, 0, 2).reshape(counts.shape[1], -1))
+        matrix = noise_correlation_matrix(block, bin_size)
         np.fill_diagonal(matrix, np.nan)
         image = ax.imshow(matrix, cmap="RdBu_r", vmin=-0.15, vmax=0.15)
         ax.set_title(f"noise corr.: {name}", fontsize=9)

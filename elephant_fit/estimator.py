@@ -206,8 +206,8 @@ class NetworkFitter:
         """
         self._validate()
         loss = make_loss(self.loss, max_lag=self.max_lag)
-        spikedata = self._as_spikedata(data, self.bin_size).recorded()
-        counts = self._counts(spikedata)
+        spikedata = self._observed(self._as_spikedata(data, self.bin_size).recorded())
+        counts = spikedata.counts
         if "free" in loss.needs and spikedata.n_trials < 2:
             raise ValueError(
                 "Sample-and-measure losses compare trial-to-trial statistics: they need at least 2 "
@@ -215,7 +215,8 @@ class NetworkFitter:
             )
         device = resolve_device(self.device)
         train, validation = self._split(spikedata)
-        model = self._build_model(spikedata, counts).to(device=device, dtype=self.dtype)
+        rate = counts.mean(dim=(0, 1))
+        model = self._build_model(spikedata.n_bins, rate).to(device=device, dtype=self.dtype)
         to = {"device": device, "dtype": self.dtype}
         try:
             history = self._run(model, train, validation, loss, to)
@@ -239,8 +240,8 @@ class NetworkFitter:
         """Run the optimisation on the training (and validation) trials."""
         return fit_model(
             model,
-            self._counts(train).to(**to),
-            None if validation is None else self._counts(validation).to(**to),
+            train.counts.to(**to),
+            None if validation is None else validation.counts.to(**to),
             loss,
             max_iterations=self.max_iterations,
             learning_rate=self.learning_rate,
@@ -252,8 +253,8 @@ class NetworkFitter:
             progress=self.progress,
         )
 
-    def _counts(self, data: SpikeData) -> torch.Tensor:
-        """Counts for the observation model (Bernoulli: clipped at 1, with a warning)."""
+    def _observed(self, data: SpikeData) -> SpikeData:
+        """``data`` with float64 counts for the observation model (Bernoulli: clipped at 1, warned once)."""
         counts = data.counts.to(torch.float64)
         if self.observation == "bernoulli" and bool((counts > 1).any()):
             warnings.warn(
@@ -263,7 +264,7 @@ class NetworkFitter:
                 stacklevel=3,
             )
             counts = counts.clamp(max=1)
-        return counts
+        return data._replace(counts=counts)
 
     def _split(self, data: SpikeData) -> tuple[SpikeData, SpikeData | None]:
         """Training and validation trials (no validation with fewer than 5 trials)."""
@@ -271,23 +272,27 @@ class NetworkFitter:
             return data, None
         return data.split(self.validation_fraction, seed=self.seed)
 
-    def _build_model(self, data: SpikeData, counts: torch.Tensor) -> SpikingNetwork:
-        """A network sized for ``data``, biases set to the data's mean rates."""
+    def _build_model(self, n_bins: int, rate: torch.Tensor) -> SpikingNetwork:
+        """A network for ``n_bins`` bins and ``rate.shape[0]`` recorded neurons, biases at ``rate``.
+
+        ``rate`` is each recorded neuron's mean count per bin, shape (n_recorded,); hidden neurons
+        start at their mean.
+        """
         model = SpikingNetwork(
-            n_recorded=data.n_neurons,
+            n_recorded=rate.shape[0],
             n_hidden=self.n_hidden,
             n_lags=self.n_lags,
             basis=self.basis,
             n_basis=self.n_basis,
             observation=self.observation,
-            n_bins=data.n_bins,
+            n_bins=n_bins,
             drive=self.drive,
             n_drive_basis=self.n_drive_basis,
             self_coupling=self.self_coupling,
             dale=self.dale,
             seed=self.seed,
         )
-        rate = counts.mean(dim=(0, 1)).clamp(1e-4, 0.9)
+        rate = rate.clamp(1e-4, 0.9)
         hidden_rate = float(rate.mean())
         rates = torch.cat([rate, torch.full((self.n_hidden,), hidden_rate, dtype=rate.dtype)])
         with torch.no_grad():
@@ -297,8 +302,7 @@ class NetworkFitter:
 
     def _set_fitted_attributes(self, data: SpikeData) -> None:
         """Learned attributes (trailing underscore)."""
-        coupling = self.model_.coupling().detach().cpu().double()  # (lag, pre, post)
-        self.coupling_ = coupling.permute(2, 1, 0).numpy()  # (post, pre, lag)
+        self.coupling_ = self.model_.coupling_array()  # (post, pre, lag)
         self.bin_size_ = data.bin_size
         self.t_start_ = data.t_start
         self.t_stop_ = data.t_stop
@@ -355,10 +359,8 @@ class NetworkFitter:
         sim = simulate(self.model_, n_trials, self.n_bins_, seed=seed, requires_grad=False)
         return self._template(sim.spikes.detach().cpu().float(), True)
 
-    def _teacher(
-        self, data: NeoInput | SpikeData, seed: int | None
-    ) -> tuple[SpikeData, torch.Tensor, torch.Tensor]:
-        """Bin ``data`` like the training data and run the teacher-forced pass."""
+    def _held_out(self, data: NeoInput | SpikeData) -> tuple[SpikeData, torch.Tensor]:
+        """Bin ``data`` like the training data (once); counts on the model's device and dtype."""
         self._check_fitted()
         spikedata = self._as_spikedata(data, self.bin_size_).recorded()
         if spikedata.n_bins != self.n_bins_ or spikedata.n_neurons != self.n_recorded_:
@@ -367,14 +369,19 @@ class NetworkFitter:
                 f"but got {spikedata.n_bins} bins x {spikedata.n_neurons} units."
             )
         param = self.model_.bias
-        counts = self._counts(spikedata).to(device=param.device, dtype=param.dtype)
+        counts = self._observed(spikedata).counts.to(device=param.device, dtype=param.dtype)
+        return spikedata, counts
+
+    def _teacher_u(self, counts: torch.Tensor, seed: int | None) -> torch.Tensor:
+        """Teacher-forced pre-activations of the recorded neurons, (n_trials, n_bins, n_recorded)."""
         with torch.no_grad():
             u = teacher_forced(self.model_, counts, seed=self.seed if seed is None else seed).u
-        return spikedata, counts, u[..., : self.n_recorded_]
+        return u[..., : self.n_recorded_]
 
     def predict_rates(self, data: NeoInput | SpikeData, seed: int | None = None) -> neo.Block:
         """Teacher-forced firing rates of the recorded neurons, one AnalogSignal per trial (Hz)."""
-        spikedata, _, u = self._teacher(data, seed)
+        spikedata, counts = self._held_out(data)
+        u = self._teacher_u(counts, seed)
         rates = (
             (self.model_.mean(u) / float(self.bin_size_.rescale("s").magnitude))
             .cpu()
@@ -422,12 +429,15 @@ class NetworkFitter:
             neuron's mean count per bin in ``data`` under the same observation model.
         """
         samples = check_positive_int(n_samples, "n_samples") if self.model_.n_hidden else 1
-        _, counts, u = self._teacher(data, seed)
+        _, counts = self._held_out(data)
+        first = self.seed if seed is None else seed
         with torch.no_grad():
-            per_trial = [self.model_.neg_log_likelihood(u, counts).sum(dim=(1, 2))]
-            for s in range(1, samples):
-                _, _, u = self._teacher(data, (self.seed if seed is None else seed) + 7919 * s)
-                per_trial.append(self.model_.neg_log_likelihood(u, counts).sum(dim=(1, 2)))
+            per_trial = [
+                self.model_.neg_log_likelihood(
+                    self._teacher_u(counts, first + 7919 * s), counts
+                ).sum(dim=(1, 2))
+                for s in range(samples)
+            ]
             log_lik = torch.logsumexp(-torch.stack(per_trial).double(), dim=0) - math.log(samples)
             nll_base = self._baseline_nll(counts)
         n_spikes = float(counts.sum())
@@ -612,19 +622,13 @@ def _restore_fitter(state: dict) -> NetworkFitter:
     fitter.unit_ids_ = tuple(meta["unit_ids"])
     fitter.unit_annotations_ = tuple(meta["unit_annotations"])
     fitter.n_recorded_ = meta["n_recorded"]
-    dummy = SpikeData(
-        torch.zeros(1, fitter.n_bins_, fitter.n_recorded_),
-        fitter.bin_size_,
-        fitter.t_start_,
-        fitter.t_stop_,
-    )
-    model = fitter._build_model(dummy, torch.zeros(1, fitter.n_bins_, fitter.n_recorded_))
+    # the biases are overwritten by the saved state: any rate builds the right architecture
+    model = fitter._build_model(fitter.n_bins_, torch.full((fitter.n_recorded_,), 0.1))
     model.load_state_dict(state["state_dict"])
     fitter.model_ = model.to(device=resolve_device(fitter.device), dtype=fitter.dtype)
     history = state["history"]
     fitter.history_ = FitHistory(
         history["train"], history["validation"], history["best_iteration"], history["stopped_early"]
     )
-    coupling = model.coupling().detach().cpu().double()
-    fitter.coupling_ = coupling.permute(2, 1, 0).numpy()
+    fitter.coupling_ = model.coupling_array()
     return fitter

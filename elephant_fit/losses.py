@@ -19,7 +19,7 @@ from ._validation import describe
 from .model import SpikingNetwork
 from .simulation import Simulation
 from .statistics.correlation import noise_covariance
-from .statistics.rates import psth
+from .statistics.rates import mean_firing_rate, psth
 from .statistics.variability import fanofactor_windows
 
 __all__ = [
@@ -178,9 +178,9 @@ def _fano_factors(counts: torch.Tensor, window: int) -> torch.Tensor:
     return torch.nan_to_num(fanofactor_windows(counts, min(window, counts.shape[-2])), nan=0.0)
 
 
-def _mean_rate(counts: torch.Tensor) -> torch.Tensor:
-    """Mean count per bin of each neuron, shape (n_neurons,)."""
-    return counts.mean(dim=(0, 1))
+def _mean_count_per_bin(counts: torch.Tensor) -> torch.Tensor:
+    """Mean count per bin of each neuron over trials, shape (n_neurons,)."""
+    return mean_firing_rate(counts).mean(dim=0)
 
 
 @dataclass
@@ -233,7 +233,7 @@ def default_term(
             partial(_off_diagonal_noise_covariance, max_lag=max_lag), normalise=normalise
         )
     if name == "rate":
-        return StatisticLoss(_mean_rate, model_side="mean", normalise=normalise)
+        return StatisticLoss(_mean_count_per_bin, model_side="mean", normalise=normalise)
     if name == "fano":
         return StatisticLoss(partial(_fano_factors, window=fano_window), normalise=normalise)
     if name == "hidden_rate":

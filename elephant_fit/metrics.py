@@ -10,14 +10,16 @@ import numpy as np
 import torch
 
 from .statistics.correlation import noise_correlation
-from .statistics.rates import psth
-from .statistics.variability import fanofactor
+from .statistics.rates import mean_firing_rate, psth
+from .statistics.variability import fanofactor, window_counts
 
 __all__ = [
     "coupling_recovery",
     "fano_factor_error",
+    "matrix_fit",
     "mean_rate_error",
     "noise_correlation_fit",
+    "pearson",
     "psth_r2",
     "r2_score",
     "rebin",
@@ -32,11 +34,15 @@ def r2_score(prediction: np.ndarray | torch.Tensor, target: np.ndarray | torch.T
     return float(1 - np.sum((t - p) ** 2) / total) if total > 0 else float("nan")
 
 
-def _pearson(a: np.ndarray, b: np.ndarray) -> float:
-    """Pearson correlation of two flat arrays (NaN if either is constant)."""
-    a, b = a - a.mean(), b - b.mean()
+def pearson(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson correlation of two flat arrays over their finite pairs (NaN if fewer than 3 or constant)."""
+    a, b = np.asarray(a, dtype=float).ravel(), np.asarray(b, dtype=float).ravel()
+    keep = np.isfinite(a) & np.isfinite(b)
+    a, b = a[keep] - a[keep].mean(), b[keep] - b[keep].mean()
     denominator = np.sqrt(np.sum(a**2) * np.sum(b**2))
-    return float(np.sum(a * b) / denominator) if denominator > 0 else float("nan")
+    return (
+        float(np.sum(a * b) / denominator) if keep.sum() >= 3 and denominator > 0 else float("nan")
+    )
 
 
 def rebin(counts: torch.Tensor, factor: int) -> torch.Tensor:
@@ -54,9 +60,7 @@ def rebin(counts: torch.Tensor, factor: int) -> torch.Tensor:
     torch.Tensor
         Shape (n_trials, n_bins // factor, n_neurons).
     """
-    n_trials, n_bins, n_neurons = counts.shape
-    usable = (n_bins // factor) * factor
-    return counts[:, :usable].reshape(n_trials, n_bins // factor, factor, n_neurons).sum(dim=2)
+    return window_counts(counts, factor)
 
 
 def psth_r2(model_counts: torch.Tensor, data_counts: torch.Tensor) -> float:
@@ -76,18 +80,31 @@ def noise_correlation_fit(
     """
     model = noise_correlation(model_counts.double(), max_lag=0)[0]
     data = noise_correlation(data_counts.double(), max_lag=0)[0]
-    off = ~torch.eye(model.shape[-1], dtype=torch.bool)
-    m, d = model[off].cpu().numpy(), data[off].cpu().numpy()
+    return matrix_fit(model.cpu().numpy(), data.cpu().numpy())
+
+
+def matrix_fit(model: np.ndarray, data: np.ndarray) -> dict[str, float]:
+    """R^2 and Pearson r of the off-diagonal entries of two square matrices (finite pairs only).
+
+    Returns
+    -------
+    dict
+        ``{"r2": ..., "r": ...}``; NaN where no finite pair exists.
+    """
+    off = ~np.eye(model.shape[-1], dtype=bool)
+    m, d = np.asarray(model)[off], np.asarray(data)[off]
     keep = np.isfinite(m) & np.isfinite(d)
-    return {"r2": r2_score(m[keep], d[keep]), "r": _pearson(m[keep], d[keep])}
+    if not keep.any():
+        return {"r2": float("nan"), "r": float("nan")}
+    return {"r2": r2_score(m[keep], d[keep]), "r": pearson(m[keep], d[keep])}
 
 
 def mean_rate_error(
     model_counts: torch.Tensor, data_counts: torch.Tensor, bin_size_s: float
 ) -> float:
     """Mean absolute difference of per-neuron mean rates, in Hz."""
-    model = model_counts.double().mean(dim=(0, 1)) / bin_size_s
-    data = data_counts.double().mean(dim=(0, 1)) / bin_size_s
+    model = mean_firing_rate(model_counts.double(), bin_size_s).mean(dim=0)
+    data = mean_firing_rate(data_counts.double(), bin_size_s).mean(dim=0)
     return float((model - data).abs().mean())
 
 
@@ -112,4 +129,4 @@ def coupling_recovery(fitted: np.ndarray, true: np.ndarray) -> float:
     """
     fitted_total, true_total = np.asarray(fitted).sum(axis=2), np.asarray(true).sum(axis=2)
     off = ~np.eye(fitted_total.shape[0], dtype=bool)
-    return _pearson(fitted_total[off], true_total[off])
+    return pearson(fitted_total[off], true_total[off])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -247,6 +248,10 @@ class SpikingNetwork(nn.Module):
         if self.dale:
             weights = weights.abs() * self.dale_sign.to(weights.dtype).view(1, -1, 1)
         return weights * self.coupling_mask.to(weights.dtype)
+
+    def coupling_array(self) -> np.ndarray:
+        """Effective coupling as a float64 numpy array of shape (n_post, n_pre, n_lags)."""
+        return self.coupling().detach().cpu().double().permute(2, 1, 0).numpy()
 
     def drive(self) -> torch.Tensor | None:
         """Stimulus-locked drive, shape (n_bins, n_neurons), or None."""

@@ -15,12 +15,14 @@ from typing import Any
 import neo
 import numpy as np
 import quantities as pq
+import torch
 from elephant.conversion import BinnedSpikeTrain
 from elephant.statistics import fanofactor, mean_firing_rate, time_histogram
 
-from .metrics import r2_score
+from .metrics import matrix_fit, r2_score
+from .statistics.correlation import noise_correlation
 
-__all__ = ["compare_blocks", "write_table"]
+__all__ = ["compare_blocks", "noise_correlation_matrix", "write_table"]
 
 
 def _units(block: neo.Block) -> list[list[neo.SpikeTrain]]:
@@ -52,13 +54,14 @@ def _binned(block: neo.Block, bin_size: pq.Quantity) -> np.ndarray:
         )
 
 
-def _noise_correlations(counts: np.ndarray) -> np.ndarray:
-    """Correlation of residuals (counts minus the trial mean) between units, off-diagonal values."""
-    residuals = counts - counts.mean(axis=0, keepdims=True)
-    flat = residuals.transpose(1, 0, 2).reshape(counts.shape[1], -1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        matrix = np.corrcoef(flat)
-    return matrix[~np.eye(matrix.shape[0], dtype=bool)]
+def noise_correlation_matrix(block: neo.Block, bin_size: pq.Quantity) -> np.ndarray:
+    """Zero-lag noise-correlation matrix (n_units, n_units) of Elephant-binned trials.
+
+    Binning by ``BinnedSpikeTrain``; the correlation is :func:`elephant_fit.statistics.noise_correlation`
+    (Elephant has no noise correlation). Silent units give NaN rows.
+    """
+    counts = torch.from_numpy(_binned(block, bin_size).transpose(0, 2, 1)).double()
+    return noise_correlation(counts, max_lag=0)[0].numpy()
 
 
 def _fano_factors(block: neo.Block) -> np.ndarray:
@@ -76,13 +79,6 @@ def _rates(block: neo.Block) -> np.ndarray:
             for trains in _units(block)
         ]
     )
-
-
-def _pearson(a: np.ndarray, b: np.ndarray) -> float:
-    keep = np.isfinite(a) & np.isfinite(b)
-    if keep.sum() < 3 or np.std(a[keep]) == 0 or np.std(b[keep]) == 0:
-        return float("nan")
-    return float(np.corrcoef(a[keep], b[keep])[0, 1])
 
 
 def compare_blocks(
@@ -111,13 +107,10 @@ def compare_blocks(
     row = {"PSTH R2": r2_score(_psths(model, bin_size), _psths(data, bin_size))}
     for size in (bin_size, coarse_bin_size):
         label = f"{float(size.rescale('ms').magnitude):g} ms"
-        model_nc = _noise_correlations(_binned(model, size))
-        data_nc = _noise_correlations(_binned(data, size))
-        keep = np.isfinite(model_nc) & np.isfinite(data_nc)
-        row[f"NC R2 ({label})"] = (
-            r2_score(model_nc[keep], data_nc[keep]) if keep.any() else float("nan")
+        fit = matrix_fit(
+            noise_correlation_matrix(model, size), noise_correlation_matrix(data, size)
         )
-        row[f"NC r ({label})"] = _pearson(model_nc, data_nc)
+        row[f"NC R2 ({label})"], row[f"NC r ({label})"] = fit["r2"], fit["r"]
     row["mean-rate error (Hz)"] = float(np.mean(np.abs(_rates(model) - _rates(data))))
     fano = np.abs(_fano_factors(model) - _fano_factors(data))
     row["Fano-factor error"] = float(np.nanmean(fano)) if np.isfinite(fano).any() else float("nan")

@@ -176,21 +176,19 @@ def _simulate_no_grad(
     buffer = torch.zeros(n_trials, lags + n_bins, n, dtype=weights.dtype, device=weights.device)
     u = torch.empty(n_trials, n_bins, n, dtype=weights.dtype, device=weights.device)
     u_t = torch.empty(n_trials, n, dtype=weights.dtype, device=weights.device)
+    drive = torch.empty_like(u_t)  # u + noise
+    fired = torch.empty(n_trials, n, dtype=torch.bool, device=weights.device)
+    bernoulli = model.observation == "bernoulli"
     for t in range(n_bins):
         history = buffer[:, t : t + lags].reshape(n_trials, lags * n)  # a view: no copy
         torch.addmm(static[:, t], history, weights, out=u_t)
         u[:, t] = u_t
-        buffer[:, t + lags] = _sample_no_grad(model, u_t, noise[:, t])
+        if bernoulli:  # u + logistic noise > 0, into preallocated buffers
+            torch.gt(torch.add(u_t, noise[:, t], out=drive), 0, out=fired)
+            buffer[:, t + lags] = fired
+        else:  # Poisson: the inverse-CDF sampler allocates (small means: a few steps)
+            buffer[:, t + lags] = _poisson_sample(model.mean(u_t), noise[:, t])
     return Simulation(buffer[:, lags:], u)
-
-
-def _sample_no_grad(
-    model: SpikingNetwork, u_t: torch.Tensor, noise_t: torch.Tensor
-) -> torch.Tensor:
-    """Sample one bin without autograd."""
-    if model.observation == "bernoulli":
-        return u_t + noise_t > 0
-    return _poisson_sample(model.mean(u_t), noise_t)
 
 
 def _simulate_grad(
