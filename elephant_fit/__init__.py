@@ -2,8 +2,8 @@
 
 Public API:
 
-* :class:`SpikeData`, :func:`from_neo`, :func:`to_neo`, :func:`read_block`: Neo <-> tensors, binning
-  exactly like ``elephant.conversion.BinnedSpikeTrain``;
+* :class:`SpikeData`, :func:`from_neo`, :func:`to_neo`, :func:`read_block`, :func:`write_block`:
+  Neo <-> tensors and files, binning exactly like ``elephant.conversion.BinnedSpikeTrain``;
 * :mod:`elephant_fit.statistics`: differentiable twins of Elephant's statistics;
   :mod:`elephant_fit.compat`: drop-in replacements of Elephant's functions;
 * :class:`SpikingNetwork`, :func:`simulate`, :func:`teacher_forced`: the network model;
@@ -12,7 +12,7 @@ Public API:
 
 from ._binning import SpikesOutsideWindowWarning
 from ._version import __version__
-from .conversion import from_neo, read_block, to_neo
+from .conversion import from_neo, read_block, to_neo, write_block
 from .estimator import NetworkFitter, NotFittedError, load
 from .model import SpikingNetwork
 from .simulation import simulate, teacher_forced
@@ -31,4 +31,5 @@ __all__ = [
     "simulate",
     "teacher_forced",
     "to_neo",
+    "write_block",
 ]

@@ -10,9 +10,10 @@ import argparse
 import re
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import quantities as pq
 
@@ -169,16 +170,25 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from .conversion import to_neo
     from .estimator import load
+    from .figures import comparison_figures, coupling_figure
     from .report import compare_blocks, write_table
 
     fitter = load(args.model)
     data = _load_input(args.input, fitter.bin_size_, binary=False)
     model_block = fitter.simulate(data.n_trials, seed=args.seed)
-    row = compare_blocks(model_block, to_neo(data), fitter.bin_size_)
+    data_block = to_neo(data)
+    row = compare_blocks(model_block, data_block, fitter.bin_size_)
     row["bits/spike"] = fitter.score(data)
     markdown, _ = write_table({"model vs data": row}, args.out)
     print(markdown.read_text(), end="")
-    print(f"written to {args.out}")
+    written = [markdown.name, "report.json"]
+    if not args.no_figures:
+        blocks = {"data": data_block, "model": model_block}
+        written += [path.name for path in comparison_figures(args.out, blocks, fitter.bin_size_)]
+        n_rec = fitter.n_recorded_
+        coupling = coupling_figure(args.out, {"model": fitter.coupling_[:n_rec, :n_rec]})
+        written += [] if coupling is None else [coupling.name]
+    print(f"written to {args.out}: {', '.join(written)}")
     return 0
 
 
@@ -275,8 +285,16 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("input")
     report.add_argument("--out", default="elephant-fit-report", help="output folder")
     report.add_argument("--seed", type=int, default=0)
+    report.add_argument("--no-figures", action="store_true", help="write the table only")
     report.set_defaults(handler=_cmd_report)
     return parser
+
+
+def _show_warning(
+    message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any
+) -> None:
+    """Warnings on the command line: one line on stderr, without the source line."""
+    print(f"elephant-fit: warning: {message}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -298,7 +316,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stdout)
         return 0
     try:
-        return args.handler(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return args.handler(args)
     except (OSError, ValueError, TypeError, ArithmeticError) as error:
         if args.debug:
             raise

@@ -9,7 +9,10 @@ of all trials are binned in one vectorised pass.
 
 from __future__ import annotations
 
+import copy
+import datetime
 import os
+import warnings
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,17 +138,60 @@ def write_block(block: neo.Block, path: str | os.PathLike) -> Path:
             f"Expected a file name ending in one of {sorted(_WRITERS)}, but got {str(file)!r}."
         )
     name, kwargs = _WRITERS[file.suffix.lower()]
+    if name == "NWBIO":
+        kwargs = {**kwargs, **_nwb_session(block)}
+        block = copy.deepcopy(block)  # neo's NWB writer names unnamed objects in place
     try:
         writer = getattr(neo.io, name)(str(file), **kwargs)
     except (ImportError, ModuleNotFoundError) as exc:
         raise ValueError(f"Writing {file.suffix} files needs an optional package: {exc}.") from exc
     try:
-        writer.write_block(block)
+        with warnings.catch_warnings():
+            # neo's NWBIO calls pynwb.validate the deprecated way; not the user's concern
+            warnings.filterwarnings("ignore", "validate: Using positional", FutureWarning)
+            writer.write_block(block)
     finally:
         close = getattr(writer, "close", None)
         if callable(close):
             close()
     return file
+
+
+def _nwb_session(block: neo.Block) -> dict[str, Any]:
+    """NWBIO keywords for ``block``; warns about the annotations that neo's NWB writer drops.
+
+    NWB requires a session start: the recording time, else now (a simulation's session).
+    neo's NWBIO keeps spike times, names (our unit ids), t_start/t_stop and Block-level NWB
+    fields, but not Segment, SpikeTrain or Group annotations (trial conditions, ``hidden``).
+    """
+    trains = [st for seg in block.segments for st in seg.spiketrains]
+    dropped = sorted(
+        {f"SpikeTrain {key!r}" for st in trains for key in _nwb_lost(st)}
+        | {f"Segment {key!r}" for seg in block.segments for key in seg.annotations}
+        | {f"Group {key!r}" for group in block.groups for key in _nwb_lost(group)}
+    )
+    if dropped:
+        warnings.warn(
+            "neo's NWB writer does not store these annotations: "
+            + ", ".join(dropped)
+            + ". Write .nix or .pkl to keep them.",
+            UserWarning,
+            stacklevel=3,
+        )
+    if "session_start_time" in block.annotations:
+        return {}
+    return {
+        "session_start_time": block.rec_datetime or datetime.datetime.now(datetime.timezone.utc)
+    }
+
+
+def _nwb_lost(obj: neo.SpikeTrain | neo.Group) -> list[str]:
+    """Annotation keys of ``obj`` that an NWB file loses (a ``unit_id`` equal to the name survives)."""
+    return [
+        key
+        for key, value in obj.annotations.items()
+        if key != "nwb_group" and not (key == "unit_id" and str(value) == obj.name)
+    ]
 
 
 def _read_with(io_class: type, file: Path) -> neo.Block:

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import quantities as pq
 
 from .conversion import from_neo, to_neo, write_block
 from .datasets import load_retina
 from .estimator import NetworkFitter
+from .figures import comparison_figures, coupling_figure
 from .metrics import coupling_recovery
 from .report import compare_blocks, write_table
 from .synthetic import hidden_input_network, sample_spikedata
@@ -118,7 +118,13 @@ def run_demo(
         fits[name] = (fitter, simulated)
         print(f"fitted {name} in {elapsed:.1f} s")
     markdown, _ = write_table(rows, out, name="demo")
-    figures = _figures(out, fits, test_block, true_coupling, test.n_neurons, bin_size)
+    blocks = {"data": test_block, **{name: simulated for name, (_, simulated) in fits.items()}}
+    figures = [path.name for path in comparison_figures(out, blocks, bin_size)]
+    n_rec = test.n_neurons
+    couplings = {name: fitter.coupling_[:n_rec, :n_rec] for name, (fitter, _) in fits.items()}
+    truth = None if true_coupling is None else true_coupling[:n_rec, :n_rec]
+    if figures and (path := coupling_figure(out, couplings, truth)) is not None:
+        figures.append(path.name)
     print(markdown.read_text(), end="")
     print(
         f"table: {markdown} (and demo.json)"
@@ -146,70 +152,3 @@ def _retina(quick: bool, seed: int) -> tuple:
         data = from_neo(load_retina(1), bin_size, t_start=0 * pq.s, t_stop=t_stop, binary=True)
     train, test = data.split(test_fraction=0.2, seed=seed)
     return train, test, None, bin_size, 5
-
-
-def _figures(
-    out: Path,
-    fits: dict,
-    data: Any,
-    true_coupling: np.ndarray | None,
-    n_rec: int,
-    bin_size: pq.Quantity,
-) -> list[str]:
-    """PNG figures (rasters, PSTHs, noise correlations, coupling), if matplotlib is installed."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("(install matplotlib, e.g. pip install 'elephant-fit[plot]', for figures)")
-        return []
-    from .report import _psths, noise_correlation_matrix
-
-    blocks = {"data": data, **{name: simulated for name, (_, simulated) in fits.items()}}
-    fig, axes = plt.subplots(1, len(blocks), figsize=(4 * len(blocks), 3), sharey=True)
-    for ax, (name, block) in zip(axes, blocks.items(), strict=True):
-        for j, st in enumerate(block.segments[0].spiketrains):
-            ax.plot(st.rescale("s").magnitude, np.full(len(st), j), "|", color="k", markersize=3)
-        ax.set(xlabel="time (s)")
-        ax.set_title(f"{name}: trial 0", fontsize=9)
-    axes[0].set_ylabel("neuron")
-    fig.tight_layout()
-    fig.savefig(out / "rasters.png", dpi=120)
-    plt.close(fig)
-
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3), sharey=True)
-    for ax, unit in zip(axes, range(3), strict=True):
-        for name, block in blocks.items():
-            ax.plot(_psths(block, bin_size)[:, unit], label=name)
-        ax.set(title=f"PSTH, neuron {unit}", xlabel="bin")
-    axes[0].set_ylabel("rate (Hz)")
-    axes[0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / "psth.png", dpi=120)
-    plt.close(fig)
-
-    fig, axes = plt.subplots(1, len(blocks), figsize=(4 * len(blocks), 3.6))
-    for ax, (name, block) in zip(axes, blocks.items(), strict=True):
-        matrix = noise_correlation_matrix(block, bin_size)
-        np.fill_diagonal(matrix, np.nan)
-        image = ax.imshow(matrix, cmap="RdBu_r", vmin=-0.15, vmax=0.15)
-        ax.set_title(f"noise corr.: {name}", fontsize=9)
-    fig.colorbar(image, ax=axes, shrink=0.8)
-    fig.savefig(out / "noise_correlations.png", dpi=120)
-    plt.close(fig)
-
-    if true_coupling is None:
-        return ["rasters.png", "psth.png", "noise_correlations.png"]
-    fig, axes = plt.subplots(1, len(fits), figsize=(4 * len(fits), 3.6))
-    true_total = true_coupling[:n_rec, :n_rec].sum(axis=2)
-    off = ~np.eye(n_rec, dtype=bool)
-    for ax, (name, (fitter, _)) in zip(np.atleast_1d(axes), fits.items(), strict=True):
-        fitted_total = fitter.coupling_[:n_rec, :n_rec].sum(axis=2)
-        ax.scatter(true_total[off], fitted_total[off], s=6)
-        ax.set(title=f"coupling: {name}", xlabel="true (sum over lags)", ylabel="fitted")
-    fig.tight_layout()
-    fig.savefig(out / "coupling.png", dpi=120)
-    plt.close(fig)
-    return ["rasters.png", "psth.png", "noise_correlations.png", "coupling.png"]

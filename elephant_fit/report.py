@@ -22,7 +22,7 @@ from elephant.statistics import fanofactor, mean_firing_rate, time_histogram
 from .metrics import matrix_fit, r2_score
 from .statistics.correlation import noise_correlation
 
-__all__ = ["compare_blocks", "noise_correlation_matrix", "write_table"]
+__all__ = ["compare_blocks", "noise_correlation_matrix", "psths", "write_table"]
 
 
 def _units(block: neo.Block) -> list[list[neo.SpikeTrain]]:
@@ -33,8 +33,8 @@ def _units(block: neo.Block) -> list[list[neo.SpikeTrain]]:
     return [[segment.spiketrains[j] for segment in block.segments] for j in range(n_units)]
 
 
-def _psths(block: neo.Block, bin_size: pq.Quantity) -> np.ndarray:
-    """Trial-averaged rate per bin and unit with ``elephant.statistics.time_histogram``, Hz."""
+def psths(block: neo.Block, bin_size: pq.Quantity) -> np.ndarray:
+    """Trial-averaged rate (n_bins, n_units) in Hz with ``elephant.statistics.time_histogram``."""
     columns = [
         time_histogram(trains, bin_size, output="rate").rescale("Hz").magnitude[:, 0]
         for trains in _units(block)
@@ -104,7 +104,7 @@ def compare_blocks(
         PSTH R^2, noise-correlation R^2 and r at both bins (off-diagonal pairs), mean-rate error
         (Hz) and Fano-factor error (mean absolute differences over units).
     """
-    row = {"PSTH R2": r2_score(_psths(model, bin_size), _psths(data, bin_size))}
+    row = {"PSTH R2": r2_score(psths(model, bin_size), psths(data, bin_size))}
     for size in (bin_size, coarse_bin_size):
         label = f"{float(size.rescale('ms').magnitude):g} ms"
         fit = matrix_fit(

@@ -54,7 +54,9 @@ def test_console_script_is_installed():
 
 
 # ------------------------------------------------------------------ fit -> simulate -> report
+import importlib.util  # noqa: E402
 import json  # noqa: E402
+import warnings  # noqa: E402
 
 import neo  # noqa: E402
 import quantities as pq  # noqa: E402
@@ -72,13 +74,19 @@ def recording_files(tmp_path_factory):
     truth = hidden_input_network(n_recorded=5, n_hidden=3, n_bins=40, seed=2)
     block = to_neo(sample_spikedata(truth, 12, 10 * pq.ms, seed=3).recorded())
     files = {}
-    for suffix in ("pkl", "nix"):
-        files[suffix] = write_block(block, folder / f"rec.{suffix}")
+    for suffix in ("pkl", "nix", "nwb"):
+        if suffix == "nwb" and importlib.util.find_spec("pynwb") is None:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # NWB drops annotations (tested in test_conversion)
+            files[suffix] = write_block(block, folder / f"rec.{suffix}")
     return files
 
 
-@pytest.mark.parametrize("suffix", ["pkl", "nix"])
+@pytest.mark.parametrize("suffix", ["pkl", "nix", "nwb"])
 def test_fit_simulate_report_from_the_command_line(recording_files, tmp_path, capsys, suffix):
+    if suffix not in recording_files:
+        pytest.skip("pynwb is not installed")
     source = str(recording_files[suffix])
     model = tmp_path / "model.pt"
     code = main(
@@ -115,6 +123,9 @@ def test_fit_simulate_report_from_the_command_line(recording_files, tmp_path, ca
         "bits/spike",
     } <= set(table)
     assert "| PSTH R2 |" in (report / "report.md").read_text()
+    for figure in ("rasters.png", "psth.png", "noise_correlations.png", "coupling.png"):
+        assert (report / figure).stat().st_size > 1000
+    assert "coupling.png" in capsys.readouterr().out
 
 
 def test_parsers():

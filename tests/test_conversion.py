@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime
 import pickle
 import warnings
 
@@ -426,6 +427,34 @@ def test_nix_round_trip_loses_nothing(tmp_path, rng):
     block = ef.read_block(path)
     assert_neo_object_is_compliant(block)
     assert block.segments[0].spiketrains[1].annotations["depth"] == 3.5
+
+
+def test_nwb_round_trip_keeps_counts_ids_and_window(tmp_path, rng):
+    pytest.importorskip("pynwb")
+    counts = rng.poisson(0.7, (3, 40, 4)).astype(np.float32)
+    data = SpikeData(
+        counts,
+        5 * pq.ms,
+        t_start=0.25 * pq.s,
+        unit_ids=["a", "b", "c", "d"],
+        trial_annotations=[{"stimulus": f"s{k}"} for k in range(3)],
+    )
+    block = to_neo(data)
+    block.segments[1].name = None
+    with pytest.warns(UserWarning, match="NWB writer does not store.*Segment 'stimulus'"):
+        path = ef.write_block(block, tmp_path / "rec.nwb")
+    assert block.segments[1].name is None  # the caller's Block is not modified
+    back = from_neo(path, data.bin_size)
+    assert torch.equal(back.counts, data.counts)
+    assert back.unit_ids == data.unit_ids
+    assert back.t_start == data.t_start
+    assert back.t_stop == data.t_stop
+    assert back.trial_annotations == ({}, {}, {})  # what NWB drops, as warned
+    start = datetime.datetime(2020, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+    block.rec_datetime = start
+    with pytest.warns(UserWarning, match="NWB writer"):
+        ef.write_block(block, path)
+    assert ef.read_block(path).annotations["session_start_time"] == start
 
 
 def test_to_neo_rejects_non_spikedata_and_hidden_only():

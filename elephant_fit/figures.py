@@ -1,0 +1,175 @@
+"""PNG figures comparing recorded and simulated trials (used by ``demo`` and ``report``).
+
+Every panel is computed from the Neo Blocks with the same functions as the tables in
+:mod:`elephant_fit.report` (Elephant's ``time_histogram``, ``BinnedSpikeTrain``), so a figure
+and its table never disagree. matplotlib is optional (``pip install 'elephant-fit[plot]'``):
+without it, :func:`comparison_figures` writes nothing and says so.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import neo
+import numpy as np
+import quantities as pq
+
+from .report import noise_correlation_matrix, psths
+
+__all__ = ["comparison_figures", "coupling_figure"]
+
+
+def _pyplot() -> Any | None:
+    """matplotlib.pyplot on the Agg backend, or None (with a hint) when it is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("(install matplotlib, e.g. pip install 'elephant-fit[plot]', for figures)")
+        return None
+    return plt
+
+
+def comparison_figures(
+    out: str | Path, blocks: dict[str, neo.Block], bin_size: pq.Quantity, n_units: int = 3
+) -> list[Path]:
+    """Rasters, PSTHs and noise-correlation matrices of several Blocks side by side.
+
+    Parameters
+    ----------
+    out : str or Path
+        Output folder (created if needed).
+    blocks : dict of {str: neo.Block}
+        ``{name: Block}``, the data first; one Segment per trial, the same units in each.
+    bin_size : pq.Quantity
+        Bin of the PSTHs and noise correlations.
+    n_units : int, optional
+        Number of PSTH panels (the most active units of the first Block).
+
+    Returns
+    -------
+    list of Path
+        The written files ``rasters.png``, ``psth.png``, ``noise_correlations.png``; empty
+        without matplotlib.
+    """
+    plt = _pyplot()
+    if plt is None:
+        return []
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    return [
+        _rasters(plt, out / "rasters.png", blocks),
+        _psth_panels(plt, out / "psth.png", blocks, bin_size, n_units),
+        _noise_correlations(plt, out / "noise_correlations.png", blocks, bin_size),
+    ]
+
+
+def _rasters(plt: Any, path: Path, blocks: dict[str, neo.Block]) -> Path:
+    """Trial 0 of every Block as a raster."""
+    fig, axes = plt.subplots(1, len(blocks), figsize=(4 * len(blocks), 3), sharey=True)
+    for ax, (name, block) in zip(np.atleast_1d(axes), blocks.items(), strict=True):
+        for j, st in enumerate(block.segments[0].spiketrains):
+            ax.plot(st.rescale("s").magnitude, np.full(len(st), j), "|", color="k", markersize=3)
+        ax.set(xlabel="time (s)")
+        ax.set_title(f"{name}: trial 0", fontsize=9)
+    np.atleast_1d(axes)[0].set_ylabel("neuron")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def _psth_panels(
+    plt: Any, path: Path, blocks: dict[str, neo.Block], bin_size: pq.Quantity, n_units: int
+) -> Path:
+    """PSTHs (Elephant ``time_histogram``) of the most active units, one panel per unit."""
+    rates = {name: psths(block, bin_size) for name, block in blocks.items()}
+    first = next(iter(rates.values()))
+    units = np.argsort(-first.mean(axis=0), kind="stable")[: min(n_units, first.shape[1])]
+    start = float(next(iter(blocks.values())).segments[0].t_start.rescale("s").magnitude)
+    times = start + (np.arange(first.shape[0]) + 0.5) * float(bin_size.rescale("s").magnitude)
+    fig, axes = plt.subplots(len(units), 1, figsize=(10, 2.2 * len(units)), sharex=True)
+    for ax, unit in zip(np.atleast_1d(axes), units, strict=True):
+        for name, rate in rates.items():
+            ax.plot(times, rate[:, unit], label=name, linewidth=1)
+        ax.set_title(f"PSTH, unit {unit}", fontsize=9)
+        ax.set_ylabel("rate (Hz)")
+    np.atleast_1d(axes)[0].legend(fontsize=7)
+    np.atleast_1d(axes)[-1].set_xlabel("time (s)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def _noise_correlations(
+    plt: Any, path: Path, blocks: dict[str, neo.Block], bin_size: pq.Quantity
+) -> Path:
+    """Zero-lag noise-correlation matrices, diagonal blanked, on the data's colour scale."""
+    matrices = {name: noise_correlation_matrix(block, bin_size) for name, block in blocks.items()}
+    for matrix in matrices.values():
+        np.fill_diagonal(matrix, np.nan)
+    first = np.abs(next(iter(matrices.values())))
+    limit = float(np.nanquantile(first, 0.98)) if np.isfinite(first).any() else 0.1
+    limit = limit if limit > 0 else 0.1
+    fig, axes = plt.subplots(1, len(blocks), figsize=(4 * len(blocks), 3.6))
+    image = None
+    for ax, (name, matrix) in zip(np.atleast_1d(axes), matrices.items(), strict=True):
+        image = ax.imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set_title(f"noise corr. ({bin_size}): {name}", fontsize=9)
+        ax.set(xlabel="unit", ylabel="unit")
+    fig.colorbar(image, ax=axes, shrink=0.8)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def coupling_figure(
+    out: str | Path,
+    couplings: dict[str, np.ndarray],
+    true_coupling: np.ndarray | None = None,
+) -> Path | None:
+    """Fitted coupling among recorded neurons, against the ground truth when there is one.
+
+    Parameters
+    ----------
+    out : str or Path
+        Output folder; the file is ``coupling.png``.
+    couplings : dict of {str: np.ndarray}
+        ``{model name: coupling}``, each of shape (n_post, n_pre, n_lags) restricted to the
+        recorded neurons (e.g. ``fitter.coupling_[:n, :n]``).
+    true_coupling : np.ndarray, optional
+        Ground truth of the same shape: scatter of fitted vs true (summed over lags).
+        Without it, heat maps of the fitted coupling summed over lags.
+
+    Returns
+    -------
+    Path or None
+        The written file, or None without matplotlib.
+    """
+    plt = _pyplot()
+    if plt is None:
+        return None
+    path = Path(out) / "coupling.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig, axes = plt.subplots(1, len(couplings), figsize=(4 * len(couplings), 3.6))
+    for ax, (name, coupling) in zip(np.atleast_1d(axes), couplings.items(), strict=True):
+        total = np.asarray(coupling).sum(axis=2)
+        if true_coupling is None:
+            limit = float(np.abs(total).max()) or 1.0
+            image = ax.imshow(total, cmap="RdBu_r", vmin=-limit, vmax=limit)
+            fig.colorbar(image, ax=ax, shrink=0.8)
+            ax.set(title=f"coupling (sum over lags): {name}", xlabel="pre", ylabel="post")
+        else:
+            truth = np.asarray(true_coupling).sum(axis=2)
+            off = ~np.eye(total.shape[0], dtype=bool)
+            ax.scatter(truth[off], total[off], s=6)
+            ax.set(title=f"coupling: {name}", xlabel="true (sum over lags)", ylabel="fitted")
+        ax.title.set_fontsize(9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

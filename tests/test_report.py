@@ -1,0 +1,77 @@
+"""`elephant_fit.report`: tables computed by Elephant on Neo Blocks, checked against numpy."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import quantities as pq
+from helpers import elephant_counts, poisson_block, segments_as_lists
+
+from elephant_fit.report import compare_blocks, noise_correlation_matrix, psths, write_table
+
+BIN = 50 * pq.ms
+
+
+@pytest.fixture
+def blocks(rng):
+    return poisson_block(rng, n_trials=8, n_units=5), poisson_block(rng, n_trials=6, n_units=5)
+
+
+def _numpy_noise_correlation(counts):
+    """Pearson correlation over (trial, bin) pairs of counts minus their PSTH; (n_units, n_units)."""
+    residual = counts - counts.mean(axis=0, keepdims=True)
+    return np.corrcoef(residual.reshape(-1, counts.shape[2]), rowvar=False)
+
+
+def test_psths_are_trial_averaged_counts_per_second(blocks):
+    data, _ = blocks
+    counts = elephant_counts(segments_as_lists(data), BIN)
+    np.testing.assert_allclose(psths(data, BIN), counts.mean(axis=0) / 0.05, rtol=1e-12)
+
+
+def test_noise_correlation_matrix_matches_numpy(blocks):
+    data, _ = blocks
+    counts = elephant_counts(segments_as_lists(data), BIN)
+    np.testing.assert_allclose(
+        noise_correlation_matrix(data, BIN), _numpy_noise_correlation(counts), rtol=1e-9
+    )
+
+
+def test_a_block_compared_with_itself_fits_perfectly(blocks):
+    data, _ = blocks
+    row = compare_blocks(data, data, BIN, coarse_bin_size=100 * pq.ms)
+    assert row["PSTH R2"] == pytest.approx(1.0)
+    for key in ("NC R2 (50 ms)", "NC r (50 ms)", "NC R2 (100 ms)", "NC r (100 ms)"):
+        assert row[key] == pytest.approx(1.0)
+    assert row["mean-rate error (Hz)"] == 0.0
+    assert row["Fano-factor error"] == 0.0
+
+
+def test_compare_blocks_against_numpy_formulas(blocks):
+    model, data = blocks  # different numbers of trials
+    row = compare_blocks(model, data, BIN)
+    m = elephant_counts(segments_as_lists(model), BIN)
+    d = elephant_counts(segments_as_lists(data), BIN)
+    pm, pd = m.mean(axis=0), d.mean(axis=0)
+    assert row["PSTH R2"] == pytest.approx(
+        1 - np.sum((pd - pm) ** 2) / np.sum((pd - pd.mean()) ** 2)
+    )
+    off = ~np.eye(5, dtype=bool)
+    nm, nd = _numpy_noise_correlation(m)[off], _numpy_noise_correlation(d)[off]
+    assert row["NC r (50 ms)"] == pytest.approx(np.corrcoef(nm, nd)[0, 1])
+    rate_m, rate_d = m.sum(axis=1).mean(axis=0) / 2.0, d.sum(axis=1).mean(axis=0) / 2.0
+    assert row["mean-rate error (Hz)"] == pytest.approx(np.mean(np.abs(rate_m - rate_d)))
+    fano = [c.sum(axis=1).var(axis=0) / c.sum(axis=1).mean(axis=0) for c in (m, d)]
+    assert row["Fano-factor error"] == pytest.approx(np.mean(np.abs(fano[0] - fano[1])))
+
+
+def test_write_table_markdown_and_json(tmp_path):
+    rows = {"a": {"x": 0.12345, "y": 3}, "b": {"x": -1.0}}
+    markdown, as_json = write_table(rows, tmp_path / "out", name="t")
+    lines = markdown.read_text().splitlines()
+    assert lines[0] == "| metric | a | b |"
+    assert lines[2] == "| x | 0.123 | -1.000 |"
+    assert lines[3] == "| y | 3 |  |"
+    assert json.loads(as_json.read_text()) == rows
