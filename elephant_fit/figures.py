@@ -117,10 +117,12 @@ def _noise_correlations(
     limit = limit if limit > 0 else 0.1
     fig, axes = plt.subplots(1, len(blocks), figsize=(4 * len(blocks), 3.6))
     image = None
+    label = f"{float(bin_size.rescale('ms').magnitude):g} ms"
     for ax, (name, matrix) in zip(np.atleast_1d(axes), matrices.items(), strict=True):
         image = ax.imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit)
-        ax.set_title(f"noise corr. ({bin_size}): {name}", fontsize=9)
-        ax.set(xlabel="unit", ylabel="unit")
+        ax.set_title(f"noise corr. ({label}): {name}", fontsize=9)
+        ax.set(xlabel="unit")
+    np.atleast_1d(axes)[0].set_ylabel("unit")
     fig.colorbar(image, ax=axes, shrink=0.8)
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -28,7 +28,7 @@ def main():
         warnings.simplefilter("ignore")  # spikes after the cropped window / at 18 s
         data = from_neo(load_retina(1), 20 * pq.ms, t_start=0 * pq.s, t_stop=t_stop, binary=True)
     train, test = data.split(test_fraction=0.2, seed=0)
-    iterations = (40, 40) if args.quick else (300, 600)
+    iterations = (40, 40) if args.quick else (300, 300)
     for (name, hidden, loss), max_iterations in zip(
         (("NLL only", 0, "mle"), ("NLL + SM, hidden", 10, "sm")), iterations, strict=True
     ):
@@ -36,13 +36,14 @@ def main():
             n_hidden=hidden,
             bin_size=20 * pq.ms,
             n_lags=5,
+            n_drive_basis=data.n_bins // 2,  # a drive bump every 40 ms: the responses are fast
             loss=loss,
             max_iterations=max_iterations,
             batch_size=12,
             progress=not args.quick,
             device="cpu",
         ).fit(train)
-        simulated = fitter.simulate_data(50, seed=1).recorded().counts
+        simulated = fitter.simulate_data(100, seed=1).recorded().counts
         nc = metrics.noise_correlation_fit(simulated, test.counts)
         print(
             f"{name:>18}: PSTH R2 {metrics.psth_r2(simulated, test.counts):.3f}, "
