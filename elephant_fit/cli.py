@@ -136,6 +136,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     fitter = NetworkFitter(
         n_hidden=args.hidden,
         bin_size=bin_size,
+        n_lags=args.lags,
+        n_drive_basis=args.drive_basis,
         loss=loss,
         max_iterations=args.max_iterations,
         learning_rate=args.learning_rate,
@@ -256,6 +258,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("--bin-size", default="10ms", help="bin width, e.g. 20ms (default 10ms)")
     fit.add_argument("--hidden", type=int, default=0, help="number of hidden neurons")
+    fit.add_argument("--lags", type=int, default=9, help="coupling lags in bins (default 9)")
+    fit.add_argument(
+        "--drive-basis",
+        type=int,
+        default=None,
+        help="bumps of the smooth stimulus drive (default one per 5 bins; fast responses need more)",
+    )
     fit.add_argument(
         "--loss",
         default="mle",

@@ -226,11 +226,12 @@ class SpikingNetwork(nn.Module):
             self.register_buffer("drive_basis", None)
             self.drive_weights = nn.Parameter(torch.zeros(self.n_bins, n))
             return
-        n_basis = n_drive_basis or max(2, self.n_bins // 5)
-        self.register_buffer(
-            "drive_basis",
-            gaussian_bumps(check_positive_int(n_basis, "n_drive_basis"), self.n_bins).float(),
+        n_basis = (
+            max(2, self.n_bins // 5)
+            if n_drive_basis is None
+            else check_positive_int(n_drive_basis, "n_drive_basis")
         )
+        self.register_buffer("drive_basis", gaussian_bumps(n_basis, self.n_bins).float())
         self.drive_weights = nn.Parameter(torch.zeros(n_basis, n))
 
     # ------------------------------------------------------------------ sizes

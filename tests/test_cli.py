@@ -97,6 +97,10 @@ def test_fit_simulate_report_from_the_command_line(recording_files, tmp_path, ca
             "10ms",
             "--max-iterations",
             "5",
+            "--lags",
+            "3",
+            "--drive-basis",
+            "8",
             "--quiet",
             "--out",
             str(model),
@@ -106,6 +110,8 @@ def test_fit_simulate_report_from_the_command_line(recording_files, tmp_path, ca
     out = capsys.readouterr().out
     assert "fitted 5 units x 40 bins" in out
     assert "held-out bits/spike" in out
+    params = torch.load(model, weights_only=True)["params"]
+    assert (params["n_lags"], params["n_drive_basis"]) == (3, 8)
     simulated = tmp_path / f"sim.{suffix}"
     assert (
         main(["simulate", str(model), "--trials", "4", "--seed", "1", "--out", str(simulated)]) == 0

@@ -102,6 +102,7 @@ BAD = [
     ({"n_recorded": 3, "link": "exp"}, ValueError, "`link`"),
     ({"n_recorded": 3, "drive": "smooth"}, ValueError, "n_bins"),
     ({"n_recorded": 3, "drive": "wiggly", "n_bins": 5}, ValueError, "`drive`"),
+    ({"n_recorded": 3, "drive": "smooth", "n_bins": 5, "n_drive_basis": 0}, ValueError, "`n_drive"),
     ({"n_recorded": 3, "basis": "splines"}, ValueError, "`basis`"),
     ({"n_recorded": 3, "basis": torch.ones(2, 4)}, ValueError, "`basis`"),
     (
