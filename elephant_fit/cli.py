@@ -114,8 +114,10 @@ def _load_input(source: str, bin_size: pq.Quantity, binary: bool) -> SpikeData:
 def _summary(fitter: NetworkFitter, test: SpikeData) -> dict[str, float]:
     """Held-out figures of a fitted model (library metrics)."""
     from . import metrics
+    from .report import n_simulated_trials
 
-    sim = fitter.simulate_data(test.n_trials, seed=fitter.seed + 1).recorded().counts
+    n_trials = n_simulated_trials(test.n_trials)
+    sim = fitter.simulate_data(n_trials, seed=fitter.seed + 1).recorded().counts
     counts = test.counts
     bin_s = float(test.bin_size.rescale("s").magnitude)
     return {
@@ -173,11 +175,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from .conversion import to_neo
     from .estimator import load
     from .figures import comparison_figures, coupling_figure
-    from .report import compare_blocks, write_table
+    from .report import compare_blocks, n_simulated_trials, write_table
 
     fitter = load(args.model)
-    data = _load_input(args.input, fitter.bin_size_, binary=False)
-    model_block = fitter.simulate(data.n_trials, seed=args.seed)
+    # binned as for the fit: a Bernoulli model sees at most one spike per bin
+    data = _load_input(args.input, fitter.bin_size_, binary=fitter.observation == "bernoulli")
+    n_trials = n_simulated_trials(data.n_trials) if args.trials is None else args.trials
+    model_block = fitter.simulate(n_trials, seed=args.seed)
     data_block = to_neo(data)
     row = compare_blocks(model_block, data_block, fitter.bin_size_)
     row["bits/spike"] = fitter.score(data)
@@ -294,6 +298,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("input")
     report.add_argument("--out", default="elephant-fit-report", help="output folder")
     report.add_argument("--seed", type=int, default=0)
+    report.add_argument(
+        "--trials",
+        type=int,
+        default=None,
+        help="simulated trials (default: as many as the recording has, at least 100)",
+    )
     report.add_argument("--no-figures", action="store_true", help="write the table only")
     report.set_defaults(handler=_cmd_report)
     return parser

@@ -15,7 +15,7 @@ from .datasets import load_retina
 from .estimator import NetworkFitter
 from .figures import comparison_figures, coupling_figure
 from .metrics import coupling_recovery
-from .report import compare_blocks, write_table
+from .report import compare_blocks, n_simulated_trials, write_table
 from .synthetic import hidden_input_network, sample_spikedata
 
 __all__ = ["DemoSettings", "run_demo"]
@@ -23,11 +23,7 @@ __all__ = ["DemoSettings", "run_demo"]
 
 @dataclass
 class DemoSettings:
-    """Sizes and model options of the demo on one dataset.
-
-    ``min_simulated_trials``: the models are simulated on as many trials as are held out, and on
-    at least this many, so that their PSTH and noise correlations carry little sampling noise.
-    """
+    """Sizes and model options of the demo on one dataset."""
 
     train_trials: int = 500
     test_trials: int = 500
@@ -36,7 +32,6 @@ class DemoSettings:
     n_hidden: int = 20
     n_lags: int = 3
     n_drive_basis: int | None = None
-    min_simulated_trials: int = 0
 
     @classmethod
     def for_data(cls, data: str, quick: bool = False) -> DemoSettings:
@@ -47,7 +42,6 @@ class DemoSettings:
                 n_hidden=10,
                 n_lags=5,
                 n_drive_basis=75 if quick else 450,
-                min_simulated_trials=100,
             )
         if quick:
             return cls(train_trials=150, test_trials=150, iterations_mle=100, iterations_sm=150)
@@ -97,7 +91,7 @@ def run_demo(
         train, test, true_coupling, bin_size = _synthetic(settings, seed)
     else:
         train, test, true_coupling, bin_size = _retina(quick, seed)
-    n_simulated = max(test.n_trials, settings.min_simulated_trials)
+    n_simulated = n_simulated_trials(test.n_trials)
     suffix = ".nix" if file_format == "nix" else ".pkl"
     recording = write_block(to_neo(train), out / f"recording{suffix}")
     print(

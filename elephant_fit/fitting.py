@@ -169,7 +169,7 @@ def fit_model(
             error.history = history
             raise
         history.train.append({"iteration": iteration, **values})
-        bar.set_postfix({k: f"{v:.4g}" for k, v in values.items()})
+        bar.set_postfix({k: f"{v:.4g}" for k, v in values.items()}, refresh=False)
         if iteration % eval_every and iteration != max_iterations:
             continue
         evaluation = _evaluate(model, held_out, loss, seed + 2, estimator)

@@ -22,7 +22,26 @@ from elephant.statistics import fanofactor, mean_firing_rate, time_histogram
 from .metrics import matrix_fit, r2_score
 from .statistics.correlation import noise_correlation
 
-__all__ = ["compare_blocks", "noise_correlation_matrix", "psths", "write_table"]
+__all__ = [
+    "MIN_SIMULATED_TRIALS",
+    "compare_blocks",
+    "n_simulated_trials",
+    "noise_correlation_matrix",
+    "psths",
+    "write_table",
+]
+
+#: A model is simulated on at least this many trials when it is compared with data, so that its
+#: PSTH and noise correlations carry little sampling noise (recordings often have few repeats).
+MIN_SIMULATED_TRIALS = 100
+
+
+def n_simulated_trials(n_data_trials: int) -> int:
+    """Trials to simulate for a comparison with ``n_data_trials`` recorded trials.
+
+    As many as the data has, and at least :data:`MIN_SIMULATED_TRIALS`.
+    """
+    return max(int(n_data_trials), MIN_SIMULATED_TRIALS)
 
 
 def _units(block: neo.Block) -> list[list[neo.SpikeTrain]]:

@@ -197,3 +197,15 @@ def test_errors_print_one_line_and_exit_2(tmp_path, capsys, label, argv, message
 def test_debug_shows_the_traceback(tmp_path):
     with pytest.raises(FileNotFoundError):
         main(["--debug", "fit", str(tmp_path / "nope.nix")])
+
+
+def test_warnings_are_one_line_on_stderr(monkeypatch, capsys):
+    import elephant_fit.cli as cli
+
+    def warn(args):
+        warnings.warn("something to know", UserWarning, stacklevel=1)
+        return 0
+
+    monkeypatch.setattr(cli, "_cmd_simulate", warn)
+    assert main(["simulate", "m.pt", "--trials", "1", "--out", "x.pkl"]) == 0
+    assert capsys.readouterr().err == "elephant-fit: warning: something to know\n"

@@ -9,7 +9,14 @@ import pytest
 import quantities as pq
 from helpers import elephant_counts, poisson_block, segments_as_lists
 
-from elephant_fit.report import compare_blocks, noise_correlation_matrix, psths, write_table
+from elephant_fit.report import (
+    MIN_SIMULATED_TRIALS,
+    compare_blocks,
+    n_simulated_trials,
+    noise_correlation_matrix,
+    psths,
+    write_table,
+)
 
 BIN = 50 * pq.ms
 
@@ -75,3 +82,8 @@ def test_write_table_markdown_and_json(tmp_path):
     assert lines[2] == "| x | 0.123 | -1.000 |"
     assert lines[3] == "| y | 3 |  |"
     assert json.loads(as_json.read_text()) == rows
+
+
+def test_models_are_simulated_on_at_least_100_trials():
+    assert n_simulated_trials(6) == MIN_SIMULATED_TRIALS == 100
+    assert n_simulated_trials(500) == 500
