@@ -35,11 +35,17 @@ def resolve_device(device: str | torch.device) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
-        return torch.device(device)
+        resolved = torch.device(device)
     except (RuntimeError, TypeError) as exc:
         raise ValueError(
             f"Expected `device` to be 'auto', 'cpu', 'cuda' or a torch.device, but got {describe(device)}."
         ) from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"`device` is {str(resolved)!r}, but torch finds no CUDA device here "
+            f"(torch {torch.__version__}); use 'cpu' or 'auto'."
+        )
+    return resolved
 
 
 class NetworkFitter:
@@ -612,6 +618,14 @@ def _restore_fitter(state: dict) -> NetworkFitter:
     if params["bin_size"] is not None:
         params["bin_size"] = pq.Quantity(params["bin_size"][0], params["bin_size"][1])
     params["dtype"] = getattr(torch, params["dtype"])
+    if str(params["device"]).startswith("cuda") and not torch.cuda.is_available():
+        warnings.warn(
+            f"The model was fitted with device={params['device']!r}; no CUDA device here, "
+            "so it is loaded on the CPU.",
+            UserWarning,
+            stacklevel=3,
+        )
+        params["device"] = "cpu"
     fitter = NetworkFitter(**params)
     meta = state["meta"]
     units = pq.Quantity(1.0, meta["units"]).units

@@ -170,6 +170,7 @@ ERRORS = [
     ("bad bin size", lambda tmp: ["fit", "retina", "--bin-size", "20 parsecs"], "--bin-size"),
     ("bad loss", lambda tmp: ["fit", "retina", "--loss", "nll=abc"], "--loss"),
     ("unknown loss term", lambda tmp: ["fit", "retina", "--loss", "psth2=1"], "psth2"),
+    ("no lags", lambda tmp: ["fit", "retina", "--lags", "0"], "n_lags"),
     (
         "model from another version",
         lambda tmp: [
@@ -188,10 +189,19 @@ ERRORS = [
 @pytest.mark.parametrize(("label", "argv", "message"), ERRORS, ids=[e[0] for e in ERRORS])
 def test_errors_print_one_line_and_exit_2(tmp_path, capsys, label, argv, message):
     assert main(argv(tmp_path)) == 2
-    err = capsys.readouterr().err.strip()
-    assert "\n" not in err
-    assert "Traceback" not in err
-    assert message in err
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert all(line.startswith("elephant-fit") for line in lines)  # warnings: one line each
+    errors = [line for line in lines if ": error: " in line]
+    assert len(errors) == 1
+    assert message in errors[0]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_without_a_gpu_is_one_line(capsys):
+    assert main(["fit", "retina", "--device", "cuda", "--max-iterations", "1"]) == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("elephant-fit fit: error: `device` is 'cuda'")
+    assert "no CUDA device" in last
 
 
 def test_debug_shows_the_traceback(tmp_path):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from elephant_fit import from_neo
 from elephant_fit.cli import main
 
@@ -49,3 +51,10 @@ def test_quick_demo_on_the_retina_recording(tmp_path, capsys):
 def test_demo_unknown_data_is_refused_clearly(tmp_path, capsys):
     assert main(["demo", "--data", "mouse", "--out", str(tmp_path)]) == 2
     assert "--data" in capsys.readouterr().err
+
+
+@pytest.mark.gpu
+def test_quick_demo_on_cuda(tmp_path):
+    out = tmp_path / "cuda"
+    assert main(["demo", "--quick", "--quiet", "--out", str(out), "--device", "cuda"]) == 0
+    assert (out / "demo.json").exists()

@@ -223,3 +223,35 @@ def test_score_with_hidden_neurons_averages_likelihoods_over_samples(recording):
     assert averaged >= np.mean(singles) - 1e-9  # log of a mean >= mean of logs (same samples)
     with pytest.raises(ValueError, match="`n_samples`"):
         fitter.score(recording, n_samples=0)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_without_a_gpu_is_a_clear_error_and_cuda_models_load_on_cpu(
+    fitted, recording, tmp_path
+):
+    with pytest.raises(ValueError, match=r"`device` is 'cuda'.*no CUDA device"):
+        NetworkFitter(device="cuda", progress=False).fit(recording)
+    path = tmp_path / "cuda.pt"
+    fitted.save(path)
+    state = torch.load(path, weights_only=True)
+    state["params"]["device"] = "cuda"
+    torch.save(state, path)
+    with pytest.warns(UserWarning, match="loaded on the CPU"):
+        restored = load(path)
+    assert restored.model_.bias.device.type == "cpu"
+    assert restored.simulate(2, seed=0).segments
+
+
+@pytest.mark.gpu
+def test_fit_simulate_score_save_load_on_cuda(recording, tmp_path):
+    fitter = NetworkFitter(
+        n_hidden=2, loss="sm", max_iterations=10, progress=False, device="cuda", seed=1
+    ).fit(recording)
+    assert fitter.model_.bias.is_cuda
+    block = fitter.simulate(4, seed=0)
+    assert len(block.segments) == 4
+    assert np.isfinite(fitter.score(recording))
+    fitter.save(tmp_path / "gpu.pt")
+    restored = load(tmp_path / "gpu.pt")
+    assert restored.model_.bias.is_cuda
+    np.testing.assert_allclose(restored.coupling_, fitter.coupling_)
