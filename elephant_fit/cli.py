@@ -267,7 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--drive-basis",
         type=int,
         default=None,
-        help="bumps of the smooth stimulus drive (default one per 5 bins; fast responses need more)",
+        help="bumps of the smooth stimulus drive (default one per 40 ms of the trial)",
     )
     fit.add_argument(
         "--loss",

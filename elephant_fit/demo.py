@@ -31,17 +31,15 @@ class DemoSettings:
     iterations_sm: int = 1500
     n_hidden: int = 20
     n_lags: int = 3
-    n_drive_basis: int | None = None
 
     @classmethod
     def for_data(cls, data: str, quick: bool = False) -> DemoSettings:
         """Settings of ``elephant-fit demo --data DATA [--quick]``."""
-        if data == "retina":  # 18 s at 20 ms: a drive bump every 40 ms follows the fast responses
+        if data == "retina":
             return cls(
                 iterations_sm=80 if quick else 300,
                 n_hidden=10,
                 n_lags=5,
-                n_drive_basis=75 if quick else 450,
             )
         if quick:
             return cls(train_trials=150, test_trials=150, iterations_mle=100, iterations_sm=150)
@@ -117,7 +115,6 @@ def run_demo(
         fitter = NetworkFitter(
             bin_size=bin_size,
             n_lags=settings.n_lags,
-            n_drive_basis=settings.n_drive_basis,
             seed=seed,
             device=device,
             progress=progress,

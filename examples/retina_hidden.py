@@ -36,7 +36,6 @@ def main():
             n_hidden=hidden,
             bin_size=20 * pq.ms,
             n_lags=5,
-            n_drive_basis=data.n_bins // 2,  # a drive bump every 40 ms: the responses are fast
             loss=loss,
             max_iterations=max_iterations,
             batch_size=12,

@@ -255,3 +255,15 @@ def test_fit_simulate_score_save_load_on_cuda(recording, tmp_path):
     restored = load(tmp_path / "gpu.pt")
     assert restored.model_.bias.is_cuda
     np.testing.assert_allclose(restored.coupling_, fitter.coupling_)
+
+
+def test_default_drive_has_one_bump_per_40_ms(fitted, recording, tmp_path):
+    assert fitted.n_drive_basis is None
+    assert fitted.model_.drive_weights.shape[0] == 12  # 50 bins x 10 ms = 500 ms
+    coarse = NetworkFitter(bin_size=20 * pq.ms, max_iterations=1, progress=False)
+    coarse.fit(to_neo(recording))
+    assert coarse.model_.drive_weights.shape[0] == 12  # same duration, other bin size
+    fixed = NetworkFitter(n_drive_basis=7, max_iterations=1, progress=False).fit(recording)
+    assert fixed.model_.drive_weights.shape[0] == 7
+    fitted.save(tmp_path / "m.pt")
+    assert load(tmp_path / "m.pt").model_.drive_weights.shape[0] == 12
