@@ -131,6 +131,13 @@ def write_block(block: neo.Block, path: str | os.PathLike) -> Path:
     ------
     ValueError
         For an unknown suffix, or when the writer is not installed (e.g. nixio, pynwb).
+
+    Warns
+    -----
+    UserWarning
+        For ``.nwb``, naming the Segment, SpikeTrain and Group annotations that neo's NWB writer
+        does not store (spike times, unit names and trial windows are kept). The file's session
+        start is the Block's ``rec_datetime``, else now. ``block`` itself is not modified.
     """
     file = Path(path)
     if file.suffix.lower() not in _WRITERS:
