@@ -175,22 +175,23 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from .conversion import to_neo
     from .estimator import load
     from .figures import comparison_figures, coupling_figure
-    from .report import compare_blocks, n_simulated_trials, write_table
+    from .report import block_statistics, compare_statistics, n_simulated_trials, write_table
 
     fitter = load(args.model)
     # binned as for the fit: a Bernoulli model sees at most one spike per bin
     data = _load_input(args.input, fitter.bin_size_, binary=fitter.observation == "bernoulli")
     n_trials = n_simulated_trials(data.n_trials) if args.trials is None else args.trials
     model_block = fitter.simulate(n_trials, seed=args.seed)
-    data_block = to_neo(data)
-    row = compare_blocks(model_block, data_block, fitter.bin_size_)
+    blocks = {"data": to_neo(data), "model": model_block}
+    statistics = {name: block_statistics(block, fitter.bin_size_) for name, block in blocks.items()}
+    row = compare_statistics(statistics["model"], statistics["data"])
     row["bits/spike"] = fitter.score(data)
-    markdown, _ = write_table({"model vs data": row}, args.out)
+    markdown, as_json = write_table({"model vs data": row}, args.out)
     print(markdown.read_text(), end="")
-    written = [markdown.name, "report.json"]
+    written = [markdown.name, as_json.name]
     if not args.no_figures:
-        blocks = {"data": data_block, "model": model_block}
-        written += [path.name for path in comparison_figures(args.out, blocks, fitter.bin_size_)]
+        figures = comparison_figures(args.out, blocks, fitter.bin_size_, statistics=statistics)
+        written += [path.name for path in figures]
         n_rec = fitter.n_recorded_
         coupling = coupling_figure(args.out, {"model": fitter.coupling_[:n_rec, :n_rec]})
         written += [] if coupling is None else [coupling.name]

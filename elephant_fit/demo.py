@@ -15,7 +15,7 @@ from .datasets import load_retina
 from .estimator import NetworkFitter
 from .figures import comparison_figures, coupling_figure
 from .metrics import coupling_recovery
-from .report import compare_blocks, n_simulated_trials, write_table
+from .report import block_statistics, compare_statistics, n_simulated_trials, write_table
 from .synthetic import hidden_input_network, sample_spikedata
 
 __all__ = ["DemoSettings", "run_demo"]
@@ -98,6 +98,7 @@ def run_demo(
         f"each model is simulated on {n_simulated} trials"
     )
     test_block = to_neo(test)
+    statistics = {"data": block_statistics(test_block, bin_size)}  # once, for every comparison
     rows: dict[str, dict[str, Any]] = {}
     fits = {}
     for name, params in (
@@ -123,7 +124,8 @@ def run_demo(
         elapsed = time.perf_counter() - start
         simulated = fitter.simulate(n_simulated, seed=seed + 3)
         row: dict[str, Any] = {"held-out bits/spike": fitter.score(test)}
-        row.update(compare_blocks(simulated, test_block, bin_size))
+        statistics[name] = block_statistics(simulated, bin_size)
+        row.update(compare_statistics(statistics[name], statistics["data"]))
         if true_coupling is not None:
             n_rec = test.n_neurons
             row["coupling recovery r"] = coupling_recovery(
@@ -135,7 +137,9 @@ def run_demo(
         print(f"fitted {name} in {elapsed:.1f} s")
     markdown, _ = write_table(rows, out, name="demo")
     blocks = {"data": test_block, **{name: simulated for name, (_, simulated) in fits.items()}}
-    figures = [path.name for path in comparison_figures(out, blocks, bin_size)]
+    figures = [
+        path.name for path in comparison_figures(out, blocks, bin_size, statistics=statistics)
+    ]
     n_rec = test.n_neurons
     couplings = {name: fitter.coupling_[:n_rec, :n_rec] for name, (fitter, _) in fits.items()}
     truth = None if true_coupling is None else true_coupling[:n_rec, :n_rec]

@@ -15,7 +15,7 @@ import neo
 import numpy as np
 import quantities as pq
 
-from .report import noise_correlation_matrix, psths
+from .report import BlockStatistics, _label, noise_correlation_matrix, psths
 
 __all__ = ["comparison_figures", "coupling_figure"]
 
@@ -34,7 +34,11 @@ def _pyplot() -> Any | None:
 
 
 def comparison_figures(
-    out: str | Path, blocks: dict[str, neo.Block], bin_size: pq.Quantity, n_units: int = 3
+    out: str | Path,
+    blocks: dict[str, neo.Block],
+    bin_size: pq.Quantity,
+    n_units: int = 3,
+    statistics: dict[str, BlockStatistics] | None = None,
 ) -> list[Path]:
     """Rasters, PSTHs and noise-correlation matrices of several Blocks side by side.
 
@@ -48,6 +52,9 @@ def comparison_figures(
         Bin of the PSTHs and noise correlations.
     n_units : int, optional
         Number of PSTH panels (the most active units of the first Block).
+    statistics : dict of {str: BlockStatistics}, optional
+        The Blocks' statistics from :func:`elephant_fit.report.block_statistics` at ``bin_size``,
+        if already computed (they are not computed again).
 
     Returns
     -------
@@ -60,10 +67,18 @@ def comparison_figures(
         return []
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    if statistics is None:
+        rates = {name: psths(block, bin_size) for name, block in blocks.items()}
+        matrices = {name: noise_correlation_matrix(b, bin_size) for name, b in blocks.items()}
+    else:
+        rates = {name: statistics[name].psth for name in blocks}
+        label = _label(bin_size)
+        matrices = {name: statistics[name].noise_correlations[label].copy() for name in blocks}
+    start = float(next(iter(blocks.values())).segments[0].t_start.rescale("s").magnitude)
     return [
         _rasters(plt, out / "rasters.png", blocks),
-        _psth_panels(plt, out / "psth.png", blocks, bin_size, n_units),
-        _noise_correlations(plt, out / "noise_correlations.png", blocks, bin_size),
+        _psth_panels(plt, out / "psth.png", rates, start, bin_size, n_units),
+        _noise_correlations(plt, out / "noise_correlations.png", matrices, bin_size),
     ]
 
 
@@ -83,13 +98,16 @@ def _rasters(plt: Any, path: Path, blocks: dict[str, neo.Block]) -> Path:
 
 
 def _psth_panels(
-    plt: Any, path: Path, blocks: dict[str, neo.Block], bin_size: pq.Quantity, n_units: int
+    plt: Any,
+    path: Path,
+    rates: dict[str, np.ndarray],
+    start: float,
+    bin_size: pq.Quantity,
+    n_units: int,
 ) -> Path:
-    """PSTHs (Elephant ``time_histogram``) of the most active units, one panel per unit."""
-    rates = {name: psths(block, bin_size) for name, block in blocks.items()}
+    """PSTHs (n_bins, n_units) in Hz of the most active units, one panel per unit; start in s."""
     first = next(iter(rates.values()))
     units = np.argsort(-first.mean(axis=0), kind="stable")[: min(n_units, first.shape[1])]
-    start = float(next(iter(blocks.values())).segments[0].t_start.rescale("s").magnitude)
     times = start + (np.arange(first.shape[0]) + 0.5) * float(bin_size.rescale("s").magnitude)
     fig, axes = plt.subplots(len(units), 1, figsize=(10, 2.2 * len(units)), sharex=True)
     for ax, unit in zip(np.atleast_1d(axes), units, strict=True):
@@ -106,18 +124,17 @@ def _psth_panels(
 
 
 def _noise_correlations(
-    plt: Any, path: Path, blocks: dict[str, neo.Block], bin_size: pq.Quantity
+    plt: Any, path: Path, matrices: dict[str, np.ndarray], bin_size: pq.Quantity
 ) -> Path:
-    """Zero-lag noise-correlation matrices, diagonal blanked, on the data's colour scale."""
-    matrices = {name: noise_correlation_matrix(block, bin_size) for name, block in blocks.items()}
+    """Zero-lag noise-correlation matrices (blanked in place), on the data's colour scale."""
     for matrix in matrices.values():
         np.fill_diagonal(matrix, np.nan)
     first = np.abs(next(iter(matrices.values())))
     limit = float(np.nanquantile(first, 0.98)) if np.isfinite(first).any() else 0.1
     limit = limit if limit > 0 else 0.1
-    fig, axes = plt.subplots(1, len(blocks), figsize=(4 * len(blocks), 3.6))
+    fig, axes = plt.subplots(1, len(matrices), figsize=(4 * len(matrices), 3.6))
     image = None
-    label = f"{float(bin_size.rescale('ms').magnitude):g} ms"
+    label = _label(bin_size)
     for ax, (name, matrix) in zip(np.atleast_1d(axes), matrices.items(), strict=True):
         image = ax.imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit)
         ax.set_title(f"noise corr. ({label}): {name}", fontsize=9)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,10 @@ from .statistics.correlation import noise_correlation
 
 __all__ = [
     "MIN_SIMULATED_TRIALS",
+    "BlockStatistics",
+    "block_statistics",
     "compare_blocks",
+    "compare_statistics",
     "n_simulated_trials",
     "noise_correlation_matrix",
     "psths",
@@ -100,6 +104,69 @@ def _rates(block: neo.Block) -> np.ndarray:
     )
 
 
+@dataclass(frozen=True)
+class BlockStatistics:
+    """What :func:`compare_statistics` compares, computed once per Block by Elephant.
+
+    Attributes
+    ----------
+    psth : np.ndarray
+        Shape (n_bins, n_units), Hz, at the fitting bin.
+    noise_correlations : dict of {str: np.ndarray}
+        ``{"10 ms": matrix, ...}``, each (n_units, n_units), at the fitting and the coarse bin.
+    rates, fano_factors : np.ndarray
+        Shape (n_units,): mean rate (Hz) and Fano factor of whole-trial counts.
+    """
+
+    psth: np.ndarray
+    noise_correlations: dict[str, np.ndarray]
+    rates: np.ndarray
+    fano_factors: np.ndarray
+
+
+def _label(size: pq.Quantity) -> str:
+    return f"{float(size.rescale('ms').magnitude):g} ms"
+
+
+def block_statistics(
+    block: neo.Block, bin_size: pq.Quantity, coarse_bin_size: pq.Quantity = 50 * pq.ms
+) -> BlockStatistics:
+    """PSTH, noise correlations (two bins), rates and Fano factors of one Block, by Elephant.
+
+    Parameters
+    ----------
+    block : neo.Block
+        Trials (one Segment per trial).
+    bin_size, coarse_bin_size : pq.Quantity
+        The fitting bin and a coarser bin for the noise correlations.
+
+    Returns
+    -------
+    BlockStatistics
+    """
+    return BlockStatistics(
+        psth=psths(block, bin_size),
+        noise_correlations={
+            _label(size): noise_correlation_matrix(block, size)
+            for size in (bin_size, coarse_bin_size)
+        },
+        rates=_rates(block),
+        fano_factors=_fano_factors(block),
+    )
+
+
+def compare_statistics(model: BlockStatistics, data: BlockStatistics) -> dict[str, float]:
+    """The comparison row of :func:`compare_blocks`, from statistics computed once per Block."""
+    row = {"PSTH R2": r2_score(model.psth, data.psth)}
+    for label, matrix in data.noise_correlations.items():
+        fit = matrix_fit(model.noise_correlations[label], matrix)
+        row[f"NC R2 ({label})"], row[f"NC r ({label})"] = fit["r2"], fit["r"]
+    row["mean-rate error (Hz)"] = float(np.mean(np.abs(model.rates - data.rates)))
+    fano = np.abs(model.fano_factors - data.fano_factors)
+    row["Fano-factor error"] = float(np.nanmean(fano)) if np.isfinite(fano).any() else float("nan")
+    return row
+
+
 def compare_blocks(
     model: neo.Block,
     data: neo.Block,
@@ -123,17 +190,10 @@ def compare_blocks(
         PSTH R^2, noise-correlation R^2 and r at both bins (off-diagonal pairs), mean-rate error
         (Hz) and Fano-factor error (mean absolute differences over units).
     """
-    row = {"PSTH R2": r2_score(psths(model, bin_size), psths(data, bin_size))}
-    for size in (bin_size, coarse_bin_size):
-        label = f"{float(size.rescale('ms').magnitude):g} ms"
-        fit = matrix_fit(
-            noise_correlation_matrix(model, size), noise_correlation_matrix(data, size)
-        )
-        row[f"NC R2 ({label})"], row[f"NC r ({label})"] = fit["r2"], fit["r"]
-    row["mean-rate error (Hz)"] = float(np.mean(np.abs(_rates(model) - _rates(data))))
-    fano = np.abs(_fano_factors(model) - _fano_factors(data))
-    row["Fano-factor error"] = float(np.nanmean(fano)) if np.isfinite(fano).any() else float("nan")
-    return row
+    return compare_statistics(
+        block_statistics(model, bin_size, coarse_bin_size),
+        block_statistics(data, bin_size, coarse_bin_size),
+    )
 
 
 def write_table(

@@ -45,3 +45,14 @@ def test_without_matplotlib_nothing_is_written(rng, tmp_path, monkeypatch, capsy
     assert coupling_figure(tmp_path, {"model": np.ones((2, 2, 1))}) is None
     assert "pip install 'elephant-fit[plot]'" in capsys.readouterr().out
     assert not list(tmp_path.iterdir())
+
+
+def test_precomputed_statistics_are_used_and_not_modified(rng, tmp_path):
+    from elephant_fit.report import block_statistics
+
+    blocks = {"data": poisson_block(rng, n_trials=4), "model": poisson_block(rng, n_trials=5)}
+    statistics = {name: block_statistics(b, 20 * pq.ms) for name, b in blocks.items()}
+    before = statistics["data"].noise_correlations["20 ms"].copy()
+    paths = comparison_figures(tmp_path, blocks, 20 * pq.ms, statistics=statistics)
+    assert all(_is_png(p) for p in paths)
+    np.testing.assert_array_equal(statistics["data"].noise_correlations["20 ms"], before)
