@@ -15,8 +15,9 @@ import torch
 from ._validation import check_fraction, check_positive_int, check_time_quantity, describe
 from ._version import __version__
 from .conversion import NeoInput, from_neo, to_neo
+from .filtering import HeldOutLikelihood, held_out_likelihood
 from .fitting import FitHistory, NonFiniteLossError, fit_model
-from .losses import make_loss
+from .losses import PENALTIES, CombinedLoss, CouplingPenalty, NegativeLogLikelihood, make_loss
 from .model import SpikingNetwork
 from .simulation import simulate, teacher_forced
 from .spikedata import SpikeData
@@ -73,7 +74,21 @@ class NetworkFitter:
         'mle', 'sm' (normalised sample-and-measure defaults), 'paper', or ``{term: weight}`` with
         terms 'nll', 'psth', 'noise_covariance', 'rate', 'fano', 'hidden_rate' (or custom LossTerms).
     max_lag : int, optional
-        Lags 0..max_lag of the noise-covariance term.
+        Lags 0..max_lag of the noise-covariance term. Default: ``n_lags``, the coupling length. A
+        smaller value warns: the fit can then reproduce zero-lag noise correlations with coupling at
+        lags the loss never measures, instead of with hidden common input.
+    penalty : None, 'l1' or 'l2', optional
+        Penalty on the coupling between different neurons (:class:`elephant_fit.losses.CouplingPenalty`),
+        added to the loss with weight ``penalty_strength``.
+    penalty_strength : float, optional
+        Weight of the penalty (on the scale of the mean negative log-likelihood per bin and neuron).
+    exogenous_hidden : bool, optional
+        Hidden neurons receive no recurrent input (independent sources of common input).
+    hidden_inference : {'prior', 'particle'}, optional
+        Hidden neurons in the likelihood term: sampled given the past ('prior', Bellec et al. 2021)
+        or filtered given the recorded spikes ('particle', ``n_particles`` per trial).
+    n_particles : int, optional
+        Particles per trial of the filtering likelihood in training.
     observation : {'bernoulli', 'poisson'}, optional
         Observation model.
     drive : None, 'smooth' or 'free', optional
@@ -109,7 +124,12 @@ class NetworkFitter:
         basis: str | None = None,
         n_basis: int | None = None,
         loss: str | dict = "mle",
-        max_lag: int = 2,
+        max_lag: int | None = None,
+        penalty: str | None = None,
+        penalty_strength: float = 1e-3,
+        exogenous_hidden: bool = False,
+        hidden_inference: str = "prior",
+        n_particles: int = 32,
         observation: str = "bernoulli",
         drive: str | None = "smooth",
         n_drive_basis: int | None = None,
@@ -134,6 +154,11 @@ class NetworkFitter:
         self.n_basis = n_basis
         self.loss = loss
         self.max_lag = max_lag
+        self.penalty = penalty
+        self.penalty_strength = penalty_strength
+        self.exogenous_hidden = exogenous_hidden
+        self.hidden_inference = hidden_inference
+        self.n_particles = n_particles
         self.observation = observation
         self.drive = drive
         self.n_drive_basis = n_drive_basis
@@ -203,6 +228,52 @@ class NetworkFitter:
                 f"Expected `learning_rate` to be a positive number, but got {describe(self.learning_rate)}."
             )
 
+    def _max_lag(self) -> int:
+        """Lags of the noise-covariance term: ``max_lag``, or the coupling length (warned if shorter)."""
+        if self.max_lag is None:
+            return self.n_lags
+        if isinstance(self.max_lag, bool) or not isinstance(self.max_lag, int) or self.max_lag < 0:
+            raise ValueError(
+                f"Expected `max_lag` to be None or a non-negative integer, but got {describe(self.max_lag)}."
+            )
+        if self.max_lag < self.n_lags and _uses_noise_covariance(self.loss):
+            warnings.warn(
+                f"max_lag={self.max_lag} is shorter than the coupling (n_lags={self.n_lags}): the "
+                "noise-covariance term does not see lags "
+                f"{self.max_lag + 1}..{self.n_lags}, and the fit can reproduce zero-lag noise "
+                "correlations with coupling at those lags instead of with hidden common input. "
+                "Use max_lag=None (the coupling length).",
+                UserWarning,
+                stacklevel=4,
+            )
+        return self.max_lag
+
+    def _make_loss(self) -> CombinedLoss:
+        """The loss of ``loss``, with the coupling penalty when one is set."""
+        loss = make_loss(self.loss, max_lag=self._max_lag(), hidden_inference=self.hidden_inference)
+        for term in loss.terms.values():
+            if isinstance(term[1], NegativeLogLikelihood):
+                term[1].n_particles = check_positive_int(self.n_particles, "n_particles")
+        if self.penalty is None:
+            return loss
+        if self.penalty not in PENALTIES:
+            raise ValueError(
+                f"Expected `penalty` to be None or one of {PENALTIES}, but got {describe(self.penalty)}."
+            )
+        strength = self.penalty_strength
+        if (
+            isinstance(strength, bool)
+            or not isinstance(strength, (int, float))
+            or not (0 <= strength < math.inf)
+        ):
+            raise ValueError(
+                f"Expected `penalty_strength` to be a finite non-negative number, but got "
+                f"{describe(strength)}."
+            )
+        terms = dict(loss.terms)
+        terms[self.penalty] = (float(strength), CouplingPenalty(self.penalty))
+        return CombinedLoss(terms)
+
     # ------------------------------------------------------------------ fit
     def fit(self, data: NeoInput | SpikeData) -> NetworkFitter:
         """Fit the network.
@@ -218,7 +289,7 @@ class NetworkFitter:
             ``self``, with learned attributes ``model_``, ``coupling_``, ``history_``, ...
         """
         self._validate()
-        loss = make_loss(self.loss, max_lag=self.max_lag)
+        loss = self._make_loss()
         spikedata = self._observed(self._as_spikedata(data, self.bin_size).recorded())
         counts = spikedata.counts
         if "free" in loss.needs and spikedata.n_trials < 2:
@@ -305,6 +376,7 @@ class NetworkFitter:
             drive=self.drive,
             n_drive_basis=self._drive_bumps(n_bins, bin_size),
             self_coupling=self.self_coupling,
+            exogenous_hidden=self.exogenous_hidden,
             dale=self.dale,
             seed=self.seed,
         )
@@ -430,21 +502,22 @@ class NetworkFitter:
         return block
 
     def score(
-        self, data: NeoInput | SpikeData, seed: int | None = None, n_samples: int = 20
+        self, data: NeoInput | SpikeData, seed: int | None = None, n_particles: int = 256
     ) -> float:
         """Held-out log-likelihood in bits per spike, relative to a homogeneous rate per neuron.
+
+        Exact without hidden neurons; with hidden neurons, a particle-filter estimate of the
+        likelihood marginal over them (see :meth:`log_likelihood`, which also gives its standard
+        error).
 
         Parameters
         ----------
         data : SpikeData or anything :func:`elephant_fit.from_neo` accepts
             Held-out trials of the recorded neurons.
         seed : int, optional
-            Seed of the hidden neurons' samples (default: the fit's seed).
-        n_samples : int, optional
-            With hidden neurons, the likelihood of each trial is estimated as the mean over
-            ``n_samples`` teacher-forced samples of the hidden spikes of ``p(recorded | hidden)``
-            (an unbiased estimate of the marginal likelihood: given the past, hidden and recorded
-            spikes of a bin are independent). Ignored without hidden neurons.
+            Seed of the particle filter (default: the fit's seed).
+        n_particles : int, optional
+            Particles per trial (ignored without hidden neurons).
 
         Returns
         -------
@@ -452,32 +525,34 @@ class NetworkFitter:
             ``(log-likelihood - baseline log-likelihood) / (n_spikes ln 2)``; the baseline is each
             neuron's mean count per bin in ``data`` under the same observation model.
         """
-        samples = check_positive_int(n_samples, "n_samples") if self.model_.n_hidden else 1
-        _, counts = self._held_out(data)
-        first = self.seed if seed is None else seed
-        with torch.no_grad():
-            per_trial = [
-                self.model_.neg_log_likelihood(
-                    self._teacher_u(counts, first + 7919 * s), counts
-                ).sum(dim=(1, 2))
-                for s in range(samples)
-            ]
-            log_lik = torch.logsumexp(-torch.stack(per_trial).double(), dim=0) - math.log(samples)
-            nll_base = self._baseline_nll(counts)
-        n_spikes = float(counts.sum())
-        return float((nll_base + log_lik.sum()) / (max(n_spikes, 1.0) * math.log(2)))
+        return self.log_likelihood(data, seed=seed, n_particles=n_particles).bits_per_spike
 
-    def _baseline_nll(self, counts: torch.Tensor) -> torch.Tensor:
-        """Negative log-likelihood of a homogeneous rate per neuron (its mean count per bin)."""
-        rate = counts.mean(dim=(0, 1)).clamp(min=1e-6)
-        if self.model_.observation == "bernoulli":
-            rate = rate.clamp(max=1 - 1e-6)
-            base = torch.logit(rate)
-        elif self.model_.link == "softplus":
-            base = torch.log(torch.expm1(rate))
-        else:
-            base = torch.log(rate)
-        return self.model_.neg_log_likelihood(base.expand_as(counts), counts).sum().double()
+    def log_likelihood(
+        self, data: NeoInput | SpikeData, seed: int | None = None, n_particles: int = 256
+    ) -> HeldOutLikelihood:
+        """Held-out log-likelihood with its Monte Carlo standard error.
+
+        Parameters
+        ----------
+        data : SpikeData or anything :func:`elephant_fit.from_neo` accepts
+            Held-out trials of the recorded neurons.
+        seed : int, optional
+            Seed of the particle filter (default: the fit's seed).
+        n_particles : int, optional
+            Particles per trial, in two independent filters whose spread gives the standard
+            error (ignored without hidden neurons: the likelihood is then exact).
+
+        Returns
+        -------
+        HeldOutLikelihood
+            ``bits_per_spike``, ``standard_error``, ``log_likelihood`` (nats), ``n_spikes``,
+            ``n_particles``; ``str()`` gives a one-line summary.
+        """
+        _, counts = self._held_out(data)
+        n_particles = check_positive_int(n_particles, "n_particles")
+        return held_out_likelihood(
+            self.model_, counts, n_particles, self.seed if seed is None else seed
+        )
 
     # ------------------------------------------------------------------ export
     def to_neo(self) -> neo.Group:
@@ -584,6 +659,17 @@ class NetworkFitter:
             },
         }
         torch.save(state, Path(path))
+
+
+def _uses_noise_covariance(loss: Any) -> bool:
+    """Whether a loss specification has a noise-covariance term with a positive weight."""
+    if isinstance(loss, str):
+        from .losses import PRESETS
+
+        return PRESETS.get(loss, {}).get("noise_covariance", 0) > 0
+    weights = getattr(loss, "weights", loss)
+    value = weights.get("noise_covariance", 0) if isinstance(weights, dict) else 0
+    return (value[0] if isinstance(value, tuple) else value) > 0
 
 
 def _plain(value: Any) -> Any:

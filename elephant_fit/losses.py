@@ -15,9 +15,11 @@ from functools import partial
 
 import torch
 
-from ._validation import describe
+from ._validation import check_positive_int, describe
+from .estimators import SpikeEstimator
+from .filtering import log_likelihood
 from .model import SpikingNetwork
-from .simulation import Simulation
+from .simulation import Simulation, teacher_forced
 from .statistics.correlation import noise_covariance
 from .statistics.rates import mean_firing_rate, psth
 from .statistics.variability import fanofactor_windows
@@ -25,6 +27,7 @@ from .statistics.variability import fanofactor_windows
 __all__ = [
     "PRESETS",
     "CombinedLoss",
+    "CouplingPenalty",
     "HiddenRateLoss",
     "LossTerm",
     "NegativeLogLikelihood",
@@ -54,11 +57,17 @@ class Batch:
         Teacher-forced pass on ``data`` (for the likelihood).
     free : Simulation or None
         Free-running simulation (for SM terms), shape (n_sim_trials, n_bins, n_neurons).
+    generator : torch.Generator or None
+        Randomness for terms that sample by themselves (the filtering likelihood).
+    estimator : str or SpikeEstimator
+        Gradient estimator through sampled spikes.
     """
 
     data: torch.Tensor
     teacher: Simulation | None = None
     free: Simulation | None = None
+    generator: torch.Generator | None = None
+    estimator: str | SpikeEstimator = "sigmoid"
 
 
 class LossTerm:
@@ -71,15 +80,58 @@ class LossTerm:
         raise NotImplementedError
 
 
+@dataclass
 class NegativeLogLikelihood(LossTerm):
-    """Mean teacher-forced negative log-likelihood per bin and recorded neuron (nats)."""
+    """Mean negative log-likelihood per bin and recorded neuron (nats).
 
-    needs = frozenset({"teacher"})
+    Parameters
+    ----------
+    hidden_inference : {'prior', 'particle'}
+        How hidden neurons enter the likelihood. 'prior': one teacher-forced pass in which their
+        spikes are sampled given the past (Bellec et al. 2021; the recorded spikes do not inform
+        them). 'particle': the particle-filter estimate of the marginal likelihood
+        (:func:`elephant_fit.filtering.log_likelihood`), gradient through the weights and the
+        sampled hidden spikes. Without hidden neurons both are the exact likelihood.
+    n_particles : int
+        Particles per trial with 'particle'.
+    """
+
+    hidden_inference: str = "prior"
+    n_particles: int = 32
+
+    def __post_init__(self) -> None:
+        if self.hidden_inference not in HIDDEN_INFERENCE:
+            raise ValueError(
+                f"Expected `hidden_inference` to be one of {HIDDEN_INFERENCE}, but got "
+                f"{describe(self.hidden_inference)}."
+            )
+        check_positive_int(self.n_particles, "n_particles")
+
+    @property
+    def needs(self) -> frozenset[str]:  # type: ignore[override]
+        """The teacher-forced pass ('prior'); the filter runs its own pass ('particle')."""
+        return frozenset({"teacher"}) if self.hidden_inference == "prior" else frozenset()
 
     def __call__(self, model: SpikingNetwork, batch: Batch) -> torch.Tensor:  # noqa: D102
-        assert batch.teacher is not None
+        if self.hidden_inference == "particle" and model.n_hidden:
+            estimate = log_likelihood(
+                model,
+                batch.data,
+                n_particles=self.n_particles,
+                n_replicates=1,
+                seed=batch.generator,
+                estimator=batch.estimator,
+                requires_grad=torch.is_grad_enabled(),
+            )
+            return -estimate.per_trial.sum() / batch.data.numel()
+        if batch.teacher is None:
+            batch.teacher = teacher_forced(model, batch.data, seed=batch.generator)
         u = batch.teacher.u[..., : model.n_recorded]
         return model.neg_log_likelihood(u, batch.data).mean()
+
+
+#: Ways the likelihood treats hidden neurons.
+HIDDEN_INFERENCE = ("prior", "particle")
 
 
 def normalised_mse(
@@ -205,10 +257,49 @@ class HiddenRateLoss(LossTerm):
         return ((rates - self.target) / max(self.target, 1e-6)).pow(2).mean()
 
 
+@dataclass
+class CouplingPenalty(LossTerm):
+    """L1 or L2 penalty on the coupling between different neurons (self-history is not penalised).
+
+    The value is the mean over ordered pairs ``i != j`` (recorded and hidden) of
+    ``sum_l |W[l, i, j]|`` (L1) or ``sum_l W[l, i, j] ** 2`` (L2): its weight (``penalty_strength``)
+    is on the scale of the mean negative log-likelihood per bin and neuron.
+
+    Parameters
+    ----------
+    kind : {'l1', 'l2'}
+        The norm.
+    """
+
+    kind: str = "l1"
+    needs: frozenset[str] = field(default=frozenset(), init=False)
+
+    def __post_init__(self) -> None:
+        if self.kind not in PENALTIES:
+            raise ValueError(
+                f"Expected `penalty` to be one of {PENALTIES}, but got {describe(self.kind)}."
+            )
+
+    def __call__(self, model: SpikingNetwork, batch: Batch) -> torch.Tensor:  # noqa: D102
+        coupling = model.coupling()  # (n_lags, pre, post)
+        n = coupling.shape[-1]
+        size = coupling.abs() if self.kind == "l1" else coupling.pow(2)
+        total = size.sum() - torch.diagonal(size, dim1=1, dim2=2).sum()
+        return total / max(n * (n - 1), 1)
+
+
+#: Coupling penalties, also names of loss terms.
+PENALTIES = ("l1", "l2")
+
+
 def default_term(
-    name: str, normalise: bool = True, max_lag: int = 2, fano_window: int = 10
+    name: str,
+    normalise: bool = True,
+    max_lag: int = 2,
+    fano_window: int = 10,
+    hidden_inference: str = "prior",
 ) -> LossTerm:
-    """The term behind a weight name: 'nll', 'psth', 'noise_covariance', 'rate', 'fano', 'hidden_rate'.
+    """The term behind a weight name: 'nll', 'psth', 'noise_covariance', 'rate', 'fano', 'hidden_rate', 'l1', 'l2'.
 
     Parameters
     ----------
@@ -220,6 +311,8 @@ def default_term(
         Lags 0..max_lag of the noise covariance.
     fano_window : int, optional
         Counting window (bins) of the Fano-factor term.
+    hidden_inference : {'prior', 'particle'}, optional
+        Hidden neurons in the likelihood term (see :class:`NegativeLogLikelihood`).
 
     Returns
     -------
@@ -227,7 +320,7 @@ def default_term(
         The term.
     """
     if name == "nll":
-        return NegativeLogLikelihood()
+        return NegativeLogLikelihood(hidden_inference)
     if name == "psth":
         return StatisticLoss(psth, model_side="mean", normalise=normalise)
     if name == "noise_covariance":
@@ -240,8 +333,10 @@ def default_term(
         return StatisticLoss(partial(_fano_factors, window=fano_window), normalise=normalise)
     if name == "hidden_rate":
         return HiddenRateLoss()
+    if name in PENALTIES:
+        return CouplingPenalty(name)
     raise ValueError(
-        "Expected loss term names among 'nll', 'psth', 'noise_covariance', 'rate', 'fano', 'hidden_rate' "
+        "Expected loss term names among 'nll', 'psth', 'noise_covariance', 'rate', 'fano', 'hidden_rate', 'l1', 'l2' "
         f"(or a LossTerm object), but got {name!r}."
     )
 
@@ -294,7 +389,9 @@ class CombinedLoss:
 
 
 def make_loss(
-    spec: str | Mapping[str, float | tuple[float, LossTerm]] | CombinedLoss, max_lag: int = 2
+    spec: str | Mapping[str, float | tuple[float, LossTerm]] | CombinedLoss,
+    max_lag: int = 2,
+    hidden_inference: str = "prior",
 ) -> CombinedLoss:
     """Build a :class:`CombinedLoss` from a preset name or a dict of weights.
 
@@ -304,7 +401,9 @@ def make_loss(
         A preset ('mle', 'sm', 'paper'), or ``{name: weight}`` with the names of
         :func:`default_term`, or ``{name: (weight, LossTerm)}`` for custom terms.
     max_lag : int, optional
-        Lags of the noise-covariance term.
+        Lags 0..max_lag of the noise-covariance term (they should cover the coupling lags).
+    hidden_inference : {'prior', 'particle'}, optional
+        Hidden neurons in the likelihood term (see :class:`NegativeLogLikelihood`).
 
     Returns
     -------
@@ -329,7 +428,15 @@ def make_loss(
         if isinstance(value, tuple):
             weight, term = value
         else:
-            weight, term = value, default_term(name, normalise=normalise, max_lag=max_lag)
+            weight, term = (
+                value,
+                default_term(
+                    name,
+                    normalise=normalise,
+                    max_lag=max_lag,
+                    hidden_inference=hidden_inference,
+                ),
+            )
         if (
             isinstance(weight, bool)
             or not isinstance(weight, (int, float))

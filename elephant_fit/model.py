@@ -148,6 +148,10 @@ class SpikingNetwork(nn.Module):
         Length of the causal covariate filters (lag 0 included).
     self_coupling : bool, optional
         Allow self-history filters W[l, j, j]; False zeroes them.
+    exogenous_hidden : bool, optional
+        Hidden neurons receive no recurrent input (no recorded -> hidden and no hidden -> hidden
+        weights; their own self-history is kept when ``self_coupling``): they are independent
+        sources of common input, driven by their bias and the stimulus-locked drive.
     dale : bool, optional
         Dale's law: all outgoing weights of a neuron share its sign (``dale_sign``).
     excitatory_fraction : float, optional
@@ -174,6 +178,7 @@ class SpikingNetwork(nn.Module):
         n_inputs: int = 0,
         n_input_lags: int = 1,
         self_coupling: bool = True,
+        exogenous_hidden: bool = False,
         dale: bool = False,
         excitatory_fraction: float = 0.8,
         coupling_scale: float = 0.5,
@@ -193,6 +198,7 @@ class SpikingNetwork(nn.Module):
         self.n_inputs = n_inputs
         self.n_input_lags = check_positive_int(n_input_lags, "n_input_lags")
         self.self_coupling = bool(self_coupling)
+        self.exogenous_hidden = bool(exogenous_hidden)
         self.dale = bool(dale)
         generator = torch.Generator().manual_seed(0 if seed is None else int(seed))
         n = self.n_neurons
@@ -202,7 +208,10 @@ class SpikingNetwork(nn.Module):
         n_coef = self.n_lags if basis_tensor is None else basis_tensor.shape[0]
         scale = coupling_scale / math.sqrt(n * self.n_lags)
         self.coupling_weights = nn.Parameter(torch.randn(n_coef, n, n, generator=generator) * scale)
-        mask = torch.ones(n, n)
+        mask = torch.ones(n, n)  # [pre, post]
+        if self.exogenous_hidden:
+            mask[:, self.n_recorded :] = 0.0
+            mask.diagonal().fill_(1.0)
         if not self.self_coupling:
             mask.fill_diagonal_(0.0)
         self.register_buffer("coupling_mask", mask)
@@ -357,7 +366,8 @@ class SpikingNetwork(nn.Module):
         return (
             f"n_recorded={self.n_recorded}, n_hidden={self.n_hidden}, n_lags={self.n_lags}, "
             f"observation={self.observation!r}, link={self.link!r}, drive={self.drive_kind!r}, "
-            f"n_inputs={self.n_inputs}, self_coupling={self.self_coupling}, dale={self.dale}"
+            f"n_inputs={self.n_inputs}, self_coupling={self.self_coupling}, "
+            f"exogenous_hidden={self.exogenous_hidden}, dale={self.dale}"
         )
 
 

@@ -15,7 +15,7 @@ from ._validation import check_positive_int, describe
 from .estimators import SpikeEstimator, get_estimator, logistic_noise
 from .model import SpikingNetwork
 
-__all__ = ["Simulation", "make_generator", "simulate", "teacher_forced"]
+__all__ = ["Simulation", "check_recorded", "make_generator", "simulate", "teacher_forced"]
 
 
 @dataclass
@@ -224,6 +224,20 @@ def _sample_grad(
     return _poisson_sample(model.mean(u_t), noise_t)
 
 
+def check_recorded(model: SpikingNetwork, recorded: torch.Tensor) -> torch.Tensor:
+    """Validate recorded spikes, shape (n_trials, n_bins, n_recorded); return them in the model's dtype and device."""
+    if (
+        not isinstance(recorded, torch.Tensor)
+        or recorded.ndim != 3
+        or recorded.shape[2] != model.n_recorded
+    ):
+        raise ValueError(
+            f"Expected `recorded` of shape (n_trials, n_bins, n_recorded={model.n_recorded}), but got "
+            f"{describe(recorded)}."
+        )
+    return recorded.to(device=model.bias.device, dtype=model.bias.dtype)
+
+
 def teacher_forced(
     model: SpikingNetwork,
     recorded: torch.Tensor,
@@ -255,16 +269,7 @@ def teacher_forced(
     Simulation
         ``spikes`` (recorded = data, hidden = sampled) and ``u``, shape (n_trials, n_bins, n_neurons).
     """
-    if (
-        not isinstance(recorded, torch.Tensor)
-        or recorded.ndim != 3
-        or recorded.shape[2] != model.n_recorded
-    ):
-        raise ValueError(
-            f"Expected `recorded` of shape (n_trials, n_bins, n_recorded={model.n_recorded}), but got "
-            f"{describe(recorded)}."
-        )
-    recorded = recorded.to(device=model.bias.device, dtype=model.bias.dtype)
+    recorded = check_recorded(model, recorded)
     n_trials, n_bins, _ = recorded.shape
     if inputs is not None:
         inputs = model.check_inputs(inputs, n_trials, n_bins)

@@ -13,6 +13,7 @@ from neo.test.tools import assert_neo_object_is_compliant
 
 from elephant_fit import SpikeData, to_neo
 from elephant_fit.estimator import NetworkFitter, NotFittedError, load
+from elephant_fit.simulation import teacher_forced
 from elephant_fit.synthetic import hidden_input_network, sample_spikedata
 
 
@@ -216,13 +217,27 @@ def test_bad_hyper_parameters_are_caught_at_fit(recording, params, error, match)
         NetworkFitter(progress=False, **params).fit(recording)
 
 
-def test_score_with_hidden_neurons_averages_likelihoods_over_samples(recording):
+def test_score_with_hidden_neurons_is_a_seeded_particle_filter_estimate(recording):
     fitter = NetworkFitter(n_hidden=2, max_iterations=5, progress=False, seed=4).fit(recording)
-    singles = [fitter.score(recording, seed=4 + 7919 * s, n_samples=1) for s in range(5)]
-    averaged = fitter.score(recording, n_samples=5)
-    assert averaged >= np.mean(singles) - 1e-9  # log of a mean >= mean of logs (same samples)
-    with pytest.raises(ValueError, match="`n_samples`"):
-        fitter.score(recording, n_samples=0)
+    estimate = fitter.log_likelihood(recording, n_particles=64)
+    assert estimate.n_particles == 64
+    assert estimate.standard_error > 0
+    assert "particle filter, 64 particles" in str(estimate)
+    assert fitter.score(recording, n_particles=64) == estimate.bits_per_spike  # seed: the fit's
+    assert fitter.score(recording, n_particles=64, seed=5) != estimate.bits_per_spike
+    with pytest.raises(ValueError, match="`n_particles`"):
+        fitter.score(recording, n_particles=0)
+
+
+def test_score_without_hidden_neurons_is_exact(fitted, recording):
+    estimate = fitted.log_likelihood(recording)
+    assert estimate.n_particles == 0
+    assert estimate.standard_error == 0
+    counts = recording.counts.float()
+    with torch.no_grad():
+        u = teacher_forced(fitted.model_, counts).u
+        exact = -float(fitted.model_.neg_log_likelihood(u, counts).double().sum())
+    assert estimate.log_likelihood == pytest.approx(exact, rel=1e-6)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")

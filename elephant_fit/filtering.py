@@ -1,0 +1,382 @@
+"""Likelihood of recorded spikes when hidden neurons are not observed: a particle filter.
+
+With hidden neurons, the likelihood of the recorded spikes ``r`` is a sum over every hidden spike
+history ``h``. Given the past of all neurons, the recorded and hidden spikes of one bin are
+independent, so the likelihood factorises over bins into one-step predictive terms::
+
+    log p(r) = sum_t log p(r_t | r_<t) = sum_t log E_{h_<t ~ p(h_<t | r_<t)} p(r_t | r_<t, h_<t)
+
+A particle filter estimates each term with particles (hidden histories) per trial: in every bin it
+weights each particle by ``p(r_t | past)``, adds ``log mean(weights)`` to the estimate, resamples
+the particles by their weights (systematic resampling, every bin), then samples the hidden spikes
+of the bin. A bootstrap filter samples them from the model; for Bernoulli networks we sample them
+from a proposal that also looks at the next bin's recorded spikes (see :func:`_guided_sample`) and
+correct the weights by the prior-to-proposal ratio, which keeps the estimate of ``p(r)`` unbiased
+and cuts its variance about 16-fold on the demo ground truth. The logarithm of the estimate is
+biased low by about half its variance; the standard error, from independent replicate filters,
+says how large that is.
+
+Without hidden neurons the likelihood is exact (one teacher-forced pass, no sampling).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from ._validation import check_positive_int
+from .estimators import SpikeEstimator, get_estimator
+from .model import SpikingNetwork
+from .simulation import _noise, _sample_grad, check_recorded, make_generator, teacher_forced
+
+__all__ = ["HeldOutLikelihood", "LogLikelihood", "held_out_likelihood", "log_likelihood"]
+
+#: Rows (trials x particles) handled at once without gradients; bounds memory on long recordings.
+ROWS_PER_CHUNK = 8192
+#: Weight of the look-ahead term in the proposal (1: the full first-order likelihood ratio);
+#: measured on the demo ground truth (100 trials, 4 x 256 particles), the variance of the log-likelihood
+#: per trial was 9.7 nats^2 without look-ahead (bootstrap filter), 3.9 with 1.0 and 0.6 with 0.75.
+LOOKAHEAD = 0.75
+
+
+@dataclass(frozen=True)
+class LogLikelihood:
+    """Log-likelihood of recorded trials.
+
+    Attributes
+    ----------
+    per_trial : torch.Tensor
+        Shape (n_trials,): ``log p(recorded spikes of the trial)`` in nats (float64 when computed
+        without gradients; the model's dtype, differentiable, in training).
+    variance : torch.Tensor
+        Shape (n_trials,): Monte Carlo variance of each trial's estimate (from the spread of
+        independent replicate filters; zeros when exact, NaN with a single replicate).
+    n_particles : int
+        Particles per trial, over all replicate filters (0 when exact).
+    exact : bool
+        True when the model has no hidden neurons (no sampling).
+    """
+
+    per_trial: torch.Tensor
+    variance: torch.Tensor
+    n_particles: int
+    exact: bool
+
+    @property
+    def total(self) -> float:
+        """Sum over trials (nats)."""
+        return float(self.per_trial.detach().sum())
+
+    @property
+    def standard_error(self) -> float:
+        """Monte Carlo standard error of :attr:`total` (trials are filtered independently)."""
+        return float(self.variance.sum().sqrt())
+
+
+def log_likelihood(
+    model: SpikingNetwork,
+    recorded: torch.Tensor,
+    inputs: torch.Tensor | None = None,
+    n_particles: int = 256,
+    n_replicates: int = 2,
+    seed: int | torch.Generator | None = None,
+    estimator: str | SpikeEstimator = "sigmoid",
+    requires_grad: bool = False,
+) -> LogLikelihood:
+    """Log-likelihood of recorded spikes, marginal over the hidden neurons.
+
+    Parameters
+    ----------
+    model : SpikingNetwork
+        The network.
+    recorded : torch.Tensor
+        Recorded spikes, shape (n_trials, n_bins, n_recorded).
+    inputs : torch.Tensor, optional
+        Covariates, shape (n_trials, n_bins, n_inputs).
+    n_particles : int, optional
+        Particles (hidden histories) per trial, shared equally by the replicate filters.
+    n_replicates : int, optional
+        Independent filters per trial (``n_particles // n_replicates`` particles each); the
+        estimate averages their likelihoods and their spread gives the standard error (at least 2
+        for a standard error).
+    seed : int or torch.Generator, optional
+        Randomness of resampling and hidden spikes; the same seed gives the same estimate.
+    estimator : str or SpikeEstimator, optional
+        Gradient estimator through the sampled hidden spikes (with ``requires_grad``).
+    requires_grad : bool, optional
+        Keep the graph: the gradient flows through the weights and the sampled hidden spikes
+        (straight-through), not through the resampling indices (used by the filtering NLL in
+        training).
+
+    Returns
+    -------
+    LogLikelihood
+        Per-trial estimates and their Monte Carlo variances.
+    """
+    recorded = check_recorded(model, recorded)
+    n_trials, n_bins, _ = recorded.shape
+    if model.n_hidden == 0:
+        with torch.set_grad_enabled(requires_grad):
+            u = teacher_forced(model, recorded, inputs).u[..., : model.n_recorded]
+            per_trial = -model.neg_log_likelihood(u, recorded).sum(dim=(1, 2))
+        per_trial = per_trial if requires_grad else per_trial.double()
+        return LogLikelihood(per_trial, torch.zeros_like(per_trial.detach()), 0, True)
+    n_particles = check_positive_int(n_particles, "n_particles")
+    n_replicates = check_positive_int(n_replicates, "n_replicates")
+    if n_particles < n_replicates:
+        raise ValueError(
+            f"Expected `n_particles` ({n_particles}) to be at least `n_replicates` ({n_replicates})."
+        )
+    per_filter = n_particles // n_replicates
+    if inputs is not None:
+        inputs = model.check_inputs(inputs, n_trials, n_bins)
+    generator = make_generator(seed, model.bias.device)
+    with torch.set_grad_enabled(requires_grad):
+        coupling = model.coupling()
+        # everything but the hidden neurons' input: bias, drive, covariates, recorded history
+        u_known = model.static_input(n_bins, inputs) + model.history(
+            recorded, coupling[:, : model.n_recorded]
+        )
+        u_known = u_known.expand(n_trials, n_bins, model.n_neurons)
+        hidden_weights = coupling[:, model.n_recorded :].flip(0).reshape(-1, model.n_neurons)
+        chunk = n_trials if requires_grad else max(1, ROWS_PER_CHUNK // n_particles)
+        parts = [
+            _filter(
+                model,
+                recorded[start : start + chunk],
+                u_known[start : start + chunk],
+                hidden_weights,
+                per_filter,
+                n_replicates,
+                generator,
+                get_estimator(estimator),
+            )
+            for start in range(0, n_trials, chunk)
+        ]
+    log_z = torch.cat(parts)  # (n_trials, n_replicates)
+    if not requires_grad:
+        log_z = log_z.double()
+    per_trial = torch.logsumexp(log_z, dim=1) - math.log(n_replicates)
+    if n_replicates > 1:
+        variance = log_z.detach().var(dim=1) / n_replicates
+    else:
+        variance = torch.full_like(per_trial.detach(), float("nan"))
+    return LogLikelihood(per_trial, variance, per_filter * n_replicates, False)
+
+
+@dataclass(frozen=True)
+class HeldOutLikelihood:
+    """Held-out log-likelihood of recorded spikes, in bits per spike over a homogeneous baseline.
+
+    Attributes
+    ----------
+    bits_per_spike : float
+        ``(log p(data | model) - log p(data | baseline)) / (n_spikes ln 2)``; the baseline gives
+        each neuron its mean count per bin in the data, under the same observation model.
+    standard_error : float
+        Monte Carlo standard error of ``bits_per_spike`` (0 when exact).
+    log_likelihood : float
+        ``log p(data | model)`` in nats, summed over trials.
+    n_spikes : int
+        Spikes in the data.
+    n_particles : int
+        Particles per trial (0: exact, no hidden neurons).
+    """
+
+    bits_per_spike: float
+    standard_error: float
+    log_likelihood: float
+    n_spikes: int
+    n_particles: int
+
+    def __str__(self) -> str:
+        method = (
+            "exact"
+            if self.n_particles == 0
+            else f"particle filter, {self.n_particles} particles per trial"
+        )
+        return f"{self.bits_per_spike:.3f} +/- {self.standard_error:.3f} bits/spike ({method})"
+
+
+def held_out_likelihood(
+    model: SpikingNetwork,
+    recorded: torch.Tensor,
+    n_particles: int = 256,
+    seed: int | torch.Generator | None = 0,
+) -> HeldOutLikelihood:
+    """Log-likelihood of held-out recorded trials in bits per spike, with its standard error.
+
+    Parameters
+    ----------
+    model : SpikingNetwork
+        The network.
+    recorded : torch.Tensor
+        Recorded spikes, shape (n_trials, n_bins, n_recorded).
+    n_particles : int, optional
+        Particles per trial when the model has hidden neurons (two replicate filters of half).
+    seed : int or torch.Generator, optional
+        Randomness of the particle filter.
+
+    Returns
+    -------
+    HeldOutLikelihood
+        The estimate.
+    """
+    recorded = check_recorded(model, recorded)
+    with torch.no_grad():
+        estimate = log_likelihood(model, recorded, n_particles=n_particles, seed=seed)
+        baseline = -_homogeneous_nll(model, recorded)
+    n_spikes = float(recorded.sum())
+    scale = max(n_spikes, 1.0) * math.log(2)
+    return HeldOutLikelihood(
+        bits_per_spike=(estimate.total - baseline) / scale,
+        standard_error=estimate.standard_error / scale,
+        log_likelihood=estimate.total,
+        n_spikes=round(n_spikes),
+        n_particles=estimate.n_particles,
+    )
+
+
+def _homogeneous_nll(model: SpikingNetwork, counts: torch.Tensor) -> float:
+    """Negative log-likelihood (nats) of a homogeneous rate per neuron: its mean count per bin."""
+    rate = counts.double().mean(dim=(0, 1)).clamp(min=1e-6)
+    if model.observation == "bernoulli":
+        u = torch.logit(rate.clamp(max=1 - 1e-6))
+    elif model.link == "softplus":
+        u = torch.log(torch.expm1(rate))
+    else:
+        u = torch.log(rate)
+    return float(model.neg_log_likelihood(u.expand_as(counts), counts.double()).sum())
+
+
+def _filter(
+    model: SpikingNetwork,
+    recorded: torch.Tensor,
+    u_known: torch.Tensor,
+    hidden_weights: torch.Tensor,
+    n_particles: int,
+    n_replicates: int,
+    generator: torch.Generator,
+    estimator: SpikeEstimator,
+) -> torch.Tensor:
+    """Run ``n_replicates`` filters of ``n_particles`` per trial; log-likelihood per trial and replicate.
+
+    Parameters
+    ----------
+    recorded : torch.Tensor
+        Shape (n_trials, n_bins, n_recorded).
+    u_known : torch.Tensor
+        Shape (n_trials, n_bins, n_neurons): pre-activations without the hidden neurons' input.
+    hidden_weights : torch.Tensor
+        Shape (n_lags * n_hidden, n_neurons), rows ordered oldest lag first.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (n_trials, n_replicates).
+    """
+    n_trials, n_bins, n_rec = recorded.shape
+    n_filters, n_hidden, lags = n_trials * n_replicates, model.n_hidden, model.n_lags
+    dtype, device = u_known.dtype, u_known.device
+    # filter f follows trial f // n_replicates
+    trial_u = u_known.repeat_interleave(n_replicates, dim=0).unsqueeze(2)  # (F, T, 1, N)
+    trial_r = recorded.repeat_interleave(n_replicates, dim=0).unsqueeze(2)  # (F, T, 1, n_rec)
+    window = torch.zeros(n_filters, n_particles, lags * n_hidden, dtype=dtype, device=device)
+    log_z = torch.zeros(n_filters, dtype=dtype, device=device)
+    correction = torch.zeros(n_filters, n_particles, dtype=dtype, device=device)
+    offsets = torch.arange(n_particles, dtype=dtype, device=device) / n_particles
+    guided = model.observation == "bernoulli"
+    for t in range(n_bins):
+        u_t = trial_u[:, t] + window @ hidden_weights  # (F, K, N)
+        log_w = correction - model.neg_log_likelihood(u_t[..., :n_rec], trial_r[:, t]).sum(dim=-1)
+        log_z = log_z + torch.logsumexp(log_w, dim=1) - math.log(n_particles)
+        ancestors = _systematic_resampling(log_w.detach(), offsets, generator)
+        u_hidden = u_t[..., n_rec:].gather(1, ancestors.unsqueeze(2).expand(-1, -1, n_hidden))
+        window = window.gather(1, ancestors.unsqueeze(2).expand(-1, -1, window.shape[2]))
+        noise = _noise(model, (n_filters, n_particles, n_hidden), generator)
+        if guided and t + 1 < n_bins:
+            spikes, correction = _guided_sample(
+                model,
+                u_hidden,
+                window,
+                hidden_weights,
+                trial_u[:, t + 1],
+                trial_r[:, t + 1],
+                noise,
+                estimator,
+            )
+        else:
+            spikes = _sample_grad(model, u_hidden, noise, estimator)
+        window = torch.cat([window[..., n_hidden:], spikes], dim=2)
+    return log_z.view(n_trials, n_replicates)
+
+
+def _guided_sample(
+    model: SpikingNetwork,
+    u_hidden: torch.Tensor,
+    window: torch.Tensor,
+    hidden_weights: torch.Tensor,
+    u_next: torch.Tensor,
+    r_next: torch.Tensor,
+    noise: torch.Tensor,
+    estimator: SpikeEstimator,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sample a bin's hidden spikes looking one bin ahead at the recorded spikes (Bernoulli).
+
+    Hidden neuron ``i``'s prior log-odds are raised by :data:`LOOKAHEAD` times the log-likelihood
+    ratio of the next bin's recorded spikes when ``i`` fires, the other hidden neurons contributing
+    their mean (lag-1 weights; the particle's older hidden spikes and the recorded history are
+    known). The prior-to-proposal ratio of the sampled spikes is returned as a log-weight
+    correction, so the likelihood estimate stays unbiased whatever the proposal. Cost per bin:
+    (n_filters x n_particles x n_hidden x n_recorded) elementwise.
+
+    Parameters
+    ----------
+    u_hidden : torch.Tensor
+        Shape (F, K, n_hidden): the hidden neurons' prior logits in this bin.
+    window : torch.Tensor
+        Shape (F, K, n_lags * n_hidden): hidden spikes of the last n_lags bins, oldest first.
+    u_next, r_next : torch.Tensor
+        Shapes (F, 1, n_neurons) and (F, 1, n_recorded): next bin's known input and recorded spikes.
+
+    Returns
+    -------
+    spikes, correction : torch.Tensor
+        Shapes (F, K, n_hidden) and (F, K).
+    """
+    n_rec, n_hidden = model.n_recorded, model.n_hidden
+    lag1 = hidden_weights[-n_hidden:, :n_rec]  # (n_hidden, n_rec)
+    # next bin's recorded input: known part, older hidden spikes (lags 2..L), this bin's mean
+    older = window[..., n_hidden:] @ hidden_weights[: -n_hidden or None, :n_rec]
+    p_hidden = torch.sigmoid(u_hidden)
+    mean_input = u_next[..., :n_rec] + older + p_hidden @ lag1  # (F, K, n_rec)
+    others = mean_input.unsqueeze(2) - p_hidden.unsqueeze(3) * lag1  # (F, K, n_hidden, n_rec)
+    # log p(r | others + w) - log p(r | others) = r w - log(1 + sigmoid(others) (e^w - 1))
+    penalty = torch.log1p(torch.sigmoid(others) * torch.expm1(lag1)).sum(dim=-1)
+    gain = r_next @ lag1.T - penalty
+    proposal = u_hidden + LOOKAHEAD * gain  # (F, K, n_hidden) log-odds
+    spikes = _sample_grad(model, proposal, noise, estimator)
+    log_prior = -model.neg_log_likelihood(u_hidden, spikes)
+    log_proposal = -model.neg_log_likelihood(proposal, spikes)
+    return spikes, (log_prior - log_proposal).sum(dim=-1)
+
+
+def _systematic_resampling(
+    log_weights: torch.Tensor, offsets: torch.Tensor, generator: torch.Generator
+) -> torch.Tensor:
+    """Ancestor indices by systematic resampling, shape (n_filters, n_particles).
+
+    One uniform per filter places ``n_particles`` evenly spaced points on the cumulative weights.
+    """
+    weights = torch.softmax(log_weights, dim=1)
+    cumulative = weights.cumsum(dim=1)
+    cumulative[:, -1] = 1.0  # guard against rounding below the last point
+    start = torch.rand(
+        (log_weights.shape[0], 1), generator=generator, dtype=offsets.dtype, device=offsets.device
+    )
+    points = (start / offsets.numel() + offsets).to(cumulative.dtype)
+    return torch.searchsorted(cumulative.contiguous(), points.contiguous()).clamp(
+        max=log_weights.shape[1] - 1
+    )

@@ -1,0 +1,126 @@
+"""Particle-filter likelihood: exact where it must be, unbiased, stable, differentiable."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+import quantities as pq
+import torch
+
+from elephant_fit.estimator import NetworkFitter
+from elephant_fit.filtering import held_out_likelihood, log_likelihood
+from elephant_fit.model import SpikingNetwork
+from elephant_fit.simulation import simulate, teacher_forced
+from elephant_fit.synthetic import hidden_input_network, sample_spikedata
+
+
+def small_network(n_recorded=2, n_hidden=2, n_lags=2, seed=0, observation="bernoulli"):
+    model = SpikingNetwork(n_recorded, n_hidden=n_hidden, n_lags=n_lags, observation=observation)
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        model.coupling_weights.normal_(0, 1.5, generator=generator)
+        model.bias.normal_(-1.0, 0.5, generator=generator)
+    return model.double()
+
+
+def exact_marginal(model, recorded):
+    """log p(recorded) by summing over every hidden spike history (tiny models only)."""
+    n_trials, n_bins, _ = recorded.shape
+    totals = []
+    for k in range(n_trials):
+        terms = []
+        for bits in itertools.product([0.0, 1.0], repeat=n_bins * model.n_hidden):
+            hidden = torch.tensor(bits, dtype=torch.float64).view(1, n_bins, model.n_hidden)
+            spikes = torch.cat([recorded[k : k + 1], hidden], dim=2)
+            u = model.static_input(n_bins) + model.history(spikes)
+            terms.append(-model.neg_log_likelihood(u, spikes).sum())
+        totals.append(torch.logsumexp(torch.stack(terms), dim=0))
+    return torch.stack(totals)
+
+
+def test_the_filter_is_unbiased_against_enumeration_of_hidden_histories():
+    model = small_network(n_recorded=2, n_hidden=2, n_lags=2, seed=1)
+    recorded = simulate(model, 3, 4, seed=2, requires_grad=False).spikes[..., :2]
+    exact = exact_marginal(model, recorded)
+    # the mean of many independent likelihood estimates (4 particles each) is the likelihood
+    estimate = log_likelihood(model, recorded, n_particles=4 * 4000, n_replicates=4000, seed=3)
+    torch.testing.assert_close(estimate.per_trial, exact, rtol=0, atol=0.02)
+    # with few particles the log of one estimate is biased low (Jensen), so the test can fail
+    single = log_likelihood(model, recorded, n_particles=1, n_replicates=1, seed=3)
+    assert not torch.allclose(single.per_trial, exact, atol=0.02)
+
+
+def test_hidden_neurons_without_outgoing_weights_give_the_exact_likelihood():
+    model = small_network(n_recorded=3, n_hidden=3, n_lags=3, seed=4)
+    with torch.no_grad():
+        model.coupling_weights[:, 3:, :3] = 0.0  # hidden -> recorded
+    recorded = simulate(model, 5, 30, seed=5, requires_grad=False).spikes[..., :3]
+    estimate = log_likelihood(model, recorded, n_particles=8, seed=6)
+    u = teacher_forced(model, recorded, seed=0).u[..., :3]
+    exact = -model.neg_log_likelihood(u, recorded).sum(dim=(1, 2))
+    torch.testing.assert_close(estimate.per_trial, exact, rtol=1e-12, atol=1e-10)
+    assert float(estimate.variance.max()) < 1e-20
+
+
+def test_no_hidden_neurons_is_exact_without_sampling():
+    model = small_network(n_recorded=3, n_hidden=0, seed=2)
+    recorded = simulate(model, 4, 20, seed=1, requires_grad=False).spikes
+    estimate = log_likelihood(model, recorded)
+    assert estimate.exact
+    assert estimate.n_particles == 0
+    u = teacher_forced(model, recorded).u
+    torch.testing.assert_close(
+        estimate.per_trial, -model.neg_log_likelihood(u, recorded).sum(dim=(1, 2))
+    )
+
+
+@pytest.fixture(scope="module")
+def ground_truth():
+    truth = hidden_input_network(n_recorded=8, n_hidden=8, n_bins=60, seed=3)
+    train = sample_spikedata(truth, 200, 10 * pq.ms, seed=4).recorded()
+    test = sample_spikedata(truth, 100, 10 * pq.ms, seed=5).recorded()
+    return truth, train, test
+
+
+def test_estimate_is_stable_from_256_to_1024_particles(ground_truth):
+    truth, _, test = ground_truth
+    small = held_out_likelihood(truth, test.counts, n_particles=256, seed=1)
+    large = held_out_likelihood(truth, test.counts, n_particles=1024, seed=2)
+    tolerance = 3 * math.hypot(small.standard_error, large.standard_error)
+    assert abs(small.bits_per_spike - large.bits_per_spike) <= tolerance
+    assert small.standard_error < 0.01
+
+
+def test_the_true_network_scores_at_least_as_high_as_an_mle_fit(ground_truth):
+    truth, train, test = ground_truth
+    mle = NetworkFitter(
+        bin_size=10 * pq.ms, n_lags=3, max_iterations=300, progress=False, device="cpu", seed=0
+    ).fit(train)
+    true_score = held_out_likelihood(truth, test.counts, n_particles=256, seed=1)
+    assert true_score.bits_per_spike >= mle.score(test)
+
+
+def test_the_particle_likelihood_is_differentiable_and_seeded():
+    model = small_network(n_recorded=3, n_hidden=2, n_lags=2, seed=7).float()
+    recorded = simulate(model, 4, 15, seed=8, requires_grad=False).spikes[..., :3]
+    estimate = log_likelihood(
+        model, recorded, n_particles=8, n_replicates=1, seed=9, requires_grad=True
+    )
+    estimate.per_trial.sum().backward()
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+    assert float(model.coupling_weights.grad[:, 3:, :3].abs().sum()) > 0  # hidden -> recorded
+    again = log_likelihood(model, recorded, n_particles=8, n_replicates=1, seed=9)
+    torch.testing.assert_close(again.per_trial, estimate.per_trial.detach().double())
+
+
+def test_bad_particle_counts_are_refused():
+    model = small_network()
+    recorded = torch.zeros(2, 5, 2, dtype=torch.float64)
+    with pytest.raises(ValueError, match="`n_particles`"):
+        log_likelihood(model, recorded, n_particles=0)
+    with pytest.raises(ValueError, match="at least `n_replicates`"):
+        log_likelihood(model, recorded, n_particles=2, n_replicates=4)
+    with pytest.raises(ValueError, match="`recorded`"):
+        log_likelihood(model, torch.zeros(2, 5, 3))
