@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # imported lazily at run time: `elephant-fit --help` stays fa
     from .estimator import NetworkFitter
     from .spikedata import SpikeData
 
-__all__ = ["build_parser", "main", "parse_bin_size", "parse_loss"]
+__all__ = ["build_parser", "main", "parse_bin_size", "parse_loss", "parse_penalty"]
 
 _TIME_UNITS = {"us": pq.us, "ms": pq.ms, "s": pq.s}
 DATASETS = ("retina", "retina1", "retina2")
@@ -89,6 +89,33 @@ def parse_loss(text: str) -> str | dict[str, float]:
     return weights
 
 
+def parse_penalty(text: str | None) -> tuple[str | None, float]:
+    """Parse ``--penalty``: 'l1:1e-3' or 'l2:0.01' (norm and strength), or None.
+
+    Parameters
+    ----------
+    text : str or None
+        The option's value.
+
+    Returns
+    -------
+    penalty, strength : str or None, float
+        The norm ('l1' or 'l2') and the weight of the penalty in the loss.
+    """
+    if text is None:
+        return None, 0.0
+    name, sep, value = text.partition(":")
+    try:
+        strength = float(value)
+    except ValueError:
+        sep = ""
+    if name not in ("l1", "l2") or not sep or not (0 <= strength < float("inf")):
+        raise UsageError(
+            f"--penalty: expected l1:STRENGTH or l2:STRENGTH with a non-negative strength, got {text!r}"
+        )
+    return name, strength
+
+
 def _load_input(source: str, bin_size: pq.Quantity, binary: bool) -> SpikeData:
     """SpikeData from a file neo.io reads, or from a bundled dataset name."""
     from .conversion import from_neo
@@ -120,8 +147,10 @@ def _summary(fitter: NetworkFitter, test: SpikeData) -> dict[str, float]:
     sim = fitter.simulate_data(n_trials, seed=fitter.seed + 1).recorded().counts
     counts = test.counts
     bin_s = float(test.bin_size.rescale("s").magnitude)
+    likelihood = fitter.log_likelihood(test)
     return {
-        "held-out bits/spike": fitter.score(test),
+        "held-out bits/spike": likelihood.bits_per_spike,
+        "bits/spike s.e.": likelihood.standard_error,
         "PSTH R2": metrics.psth_r2(sim, counts),
         "NC R2": metrics.noise_correlation_fit(sim, counts)["r2"],
         "mean-rate error (Hz)": metrics.mean_rate_error(sim, counts, bin_s),
@@ -133,6 +162,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
     bin_size = parse_bin_size(args.bin_size)
     loss = parse_loss(args.loss)
+    penalty, strength = parse_penalty(args.penalty)
     data = _load_input(args.input, bin_size, binary=True)
     train, test = data.split(args.test_fraction, seed=args.seed)
     fitter = NetworkFitter(
@@ -141,6 +171,11 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         n_lags=args.lags,
         n_drive_basis=args.drive_basis,
         loss=loss,
+        max_lag=args.max_lag,
+        penalty=penalty,
+        penalty_strength=strength,
+        exogenous_hidden=args.exogenous_hidden,
+        hidden_inference=args.hidden_inference,
         max_iterations=args.max_iterations,
         learning_rate=args.learning_rate,
         seed=args.seed,
@@ -185,7 +220,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     blocks = {"data": to_neo(data), "model": model_block}
     statistics = {name: block_statistics(block, fitter.bin_size_) for name, block in blocks.items()}
     row = compare_statistics(statistics["model"], statistics["data"])
-    row["bits/spike"] = fitter.score(data)
+    likelihood = fitter.log_likelihood(data)
+    row["bits/spike"] = likelihood.bits_per_spike
+    row["bits/spike s.e."] = likelihood.standard_error
     markdown, as_json = write_table({"model vs data": row}, args.out)
     print(markdown.read_text(), end="")
     written = [markdown.name, as_json.name]
@@ -274,6 +311,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--loss",
         default="mle",
         help="mle, sm, paper, or weights like nll=0.4,psth=0.1,noise_covariance=50",
+    )
+    fit.add_argument(
+        "--max-lag",
+        type=int,
+        default=None,
+        help="lags 0..MAX_LAG of the noise-covariance term (default: --lags, the coupling length)",
+    )
+    fit.add_argument(
+        "--penalty",
+        default=None,
+        help="coupling penalty, e.g. l1:1e-3 or l2:1e-2 (norm:strength; default none)",
+    )
+    fit.add_argument(
+        "--exogenous-hidden",
+        action="store_true",
+        help="hidden neurons get no recurrent input (independent sources of common input)",
+    )
+    fit.add_argument(
+        "--hidden-inference",
+        choices=("prior", "particle"),
+        default="prior",
+        help="hidden neurons in the likelihood term: sampled from the model (prior, default) or "
+        "filtered given the recorded spikes (particle)",
     )
     fit.add_argument("--max-iterations", type=int, default=1000)
     fit.add_argument("--learning-rate", type=float, default=1e-2)

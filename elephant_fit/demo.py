@@ -14,7 +14,7 @@ from .conversion import from_neo, to_neo, write_block
 from .datasets import load_retina
 from .estimator import NetworkFitter
 from .figures import comparison_figures, coupling_figure
-from .metrics import coupling_recovery
+from .metrics import coupling_fit
 from .report import block_statistics, compare_statistics, n_simulated_trials, write_table
 from .synthetic import hidden_input_network, sample_spikedata
 
@@ -123,14 +123,18 @@ def run_demo(
         ).fit(recording)
         elapsed = time.perf_counter() - start
         simulated = fitter.simulate(n_simulated, seed=seed + 3)
-        row: dict[str, Any] = {"held-out bits/spike": fitter.score(test)}
+        likelihood = fitter.log_likelihood(test)
+        row: dict[str, Any] = {
+            "held-out bits/spike": likelihood.bits_per_spike,
+            "bits/spike s.e.": likelihood.standard_error,
+        }
         statistics[name] = block_statistics(simulated, bin_size)
         row.update(compare_statistics(statistics[name], statistics["data"]))
         if true_coupling is not None:
             n_rec = test.n_neurons
-            row["coupling recovery r"] = coupling_recovery(
-                fitter.coupling_[:n_rec, :n_rec], true_coupling[:n_rec, :n_rec]
-            )
+            fit = coupling_fit(fitter.coupling_[:n_rec, :n_rec], true_coupling[:n_rec, :n_rec])
+            row["coupling r"], row["coupling R2"] = fit["r"], fit["r2"]
+            row["coupling slope"] = fit["slope"]
         row["fit time (s)"] = elapsed
         rows[name] = row
         fits[name] = (fitter, simulated)

@@ -17,7 +17,7 @@ from ._version import __version__
 from .conversion import NeoInput, from_neo, to_neo
 from .filtering import HeldOutLikelihood, held_out_likelihood
 from .fitting import FitHistory, NonFiniteLossError, fit_model
-from .losses import PENALTIES, CombinedLoss, CouplingPenalty, NegativeLogLikelihood, make_loss
+from .losses import PENALTIES, CombinedLoss, CouplingPenalty, make_loss
 from .model import SpikingNetwork
 from .simulation import simulate, teacher_forced
 from .spikedata import SpikeData
@@ -250,10 +250,12 @@ class NetworkFitter:
 
     def _make_loss(self) -> CombinedLoss:
         """The loss of ``loss``, with the coupling penalty when one is set."""
-        loss = make_loss(self.loss, max_lag=self._max_lag(), hidden_inference=self.hidden_inference)
-        for term in loss.terms.values():
-            if isinstance(term[1], NegativeLogLikelihood):
-                term[1].n_particles = check_positive_int(self.n_particles, "n_particles")
+        loss = make_loss(
+            self.loss,
+            max_lag=self._max_lag(),
+            hidden_inference=self.hidden_inference,
+            n_particles=self.n_particles,
+        )
         if self.penalty is None:
             return loss
         if self.penalty not in PENALTIES:

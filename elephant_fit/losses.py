@@ -298,6 +298,7 @@ def default_term(
     max_lag: int = 2,
     fano_window: int = 10,
     hidden_inference: str = "prior",
+    n_particles: int = 32,
 ) -> LossTerm:
     """The term behind a weight name: 'nll', 'psth', 'noise_covariance', 'rate', 'fano', 'hidden_rate', 'l1', 'l2'.
 
@@ -313,6 +314,8 @@ def default_term(
         Counting window (bins) of the Fano-factor term.
     hidden_inference : {'prior', 'particle'}, optional
         Hidden neurons in the likelihood term (see :class:`NegativeLogLikelihood`).
+    n_particles : int, optional
+        Particles per trial of the filtering likelihood.
 
     Returns
     -------
@@ -320,7 +323,7 @@ def default_term(
         The term.
     """
     if name == "nll":
-        return NegativeLogLikelihood(hidden_inference)
+        return NegativeLogLikelihood(hidden_inference, n_particles)
     if name == "psth":
         return StatisticLoss(psth, model_side="mean", normalise=normalise)
     if name == "noise_covariance":
@@ -392,6 +395,7 @@ def make_loss(
     spec: str | Mapping[str, float | tuple[float, LossTerm]] | CombinedLoss,
     max_lag: int = 2,
     hidden_inference: str = "prior",
+    n_particles: int = 32,
 ) -> CombinedLoss:
     """Build a :class:`CombinedLoss` from a preset name or a dict of weights.
 
@@ -404,6 +408,8 @@ def make_loss(
         Lags 0..max_lag of the noise-covariance term (they should cover the coupling lags).
     hidden_inference : {'prior', 'particle'}, optional
         Hidden neurons in the likelihood term (see :class:`NegativeLogLikelihood`).
+    n_particles : int, optional
+        Particles per trial of the filtering likelihood.
 
     Returns
     -------
@@ -435,6 +441,7 @@ def make_loss(
                     normalise=normalise,
                     max_lag=max_lag,
                     hidden_inference=hidden_inference,
+                    n_particles=n_particles,
                 ),
             )
         if (

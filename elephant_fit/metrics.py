@@ -14,7 +14,9 @@ from .statistics.rates import mean_firing_rate, psth
 from .statistics.variability import fanofactor, window_counts
 
 __all__ = [
+    "coupling_fit",
     "coupling_recovery",
+    "detection_auc",
     "fano_factor_error",
     "matrix_fit",
     "mean_rate_error",
@@ -130,3 +132,58 @@ def coupling_recovery(fitted: np.ndarray, true: np.ndarray) -> float:
     fitted_total, true_total = np.asarray(fitted).sum(axis=2), np.asarray(true).sum(axis=2)
     off = ~np.eye(fitted_total.shape[0], dtype=bool)
     return pearson(fitted_total[off], true_total[off])
+
+
+def detection_auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Area under the ROC curve of ``scores`` for boolean ``labels`` (Mann-Whitney; ties count half)."""
+    scores, labels = np.asarray(scores, dtype=float), np.asarray(labels, dtype=bool)
+    positive, negative = scores[labels], scores[~labels]
+    if not len(positive) or not len(negative):
+        return float("nan")
+    greater = (positive[:, None] > negative[None, :]).mean()
+    ties = (positive[:, None] == negative[None, :]).mean()
+    return float(greater + 0.5 * ties)
+
+
+def coupling_fit(
+    fitted: np.ndarray, true: np.ndarray, confounded: np.ndarray | None = None
+) -> dict[str, float]:
+    """How well fitted coupling among recorded neurons matches the truth (off-diagonal pairs).
+
+    Each filter is summed over its lags. Pearson r hides scale, so R^2 and the slope are given too.
+
+    Parameters
+    ----------
+    fitted, true : np.ndarray
+        Shape (n_post, n_pre, n_lags) restricted to the recorded neurons.
+    confounded : np.ndarray, optional
+        Boolean (n_post, n_pre): pairs with a hidden confound (shared hidden input or relay).
+
+    Returns
+    -------
+    dict
+        ``r``; ``r2`` (1 - SS_res / SS_tot of fitted against true); ``slope`` (least-squares slope
+        of fitted on true over the true non-zero pairs; 1 is unbiased, below 1 attenuated);
+        ``auc`` (detection of non-zero pairs by ``|fitted|``); with ``confounded``, ``spurious``:
+        mean ``|fitted|`` over confounded pairs without a direct connection.
+    """
+    fitted_total, true_total = np.asarray(fitted).sum(axis=2), np.asarray(true).sum(axis=2)
+    off = ~np.eye(true_total.shape[0], dtype=bool)
+    nonzero = off & (true_total != 0)
+    slope = (
+        np.polyfit(true_total[nonzero], fitted_total[nonzero], 1)[0]
+        if nonzero.sum() > 1
+        else np.nan
+    )
+    row = {
+        "r": pearson(fitted_total[off], true_total[off]),
+        "r2": r2_score(fitted_total[off], true_total[off]),
+        "slope": float(slope),
+        "auc": detection_auc(np.abs(fitted_total[off]), nonzero[off]),
+    }
+    if confounded is not None:
+        spurious = np.asarray(confounded, dtype=bool) & (true_total == 0) & off
+        row["spurious"] = (
+            float(np.abs(fitted_total[spurious]).mean()) if spurious.any() else float("nan")
+        )
+    return row

@@ -9,7 +9,7 @@ from .model import SpikingNetwork, gaussian_bumps
 from .simulation import simulate
 from .spikedata import SpikeData
 
-__all__ = ["hidden_input_network", "sample_spikedata"]
+__all__ = ["assembly_network", "confounded_pairs", "hidden_input_network", "sample_spikedata"]
 
 
 def hidden_input_network(
@@ -79,6 +79,101 @@ def hidden_input_network(
         mean_hidden_input = hidden_rate * weights[:, n_recorded:, :].sum(dim=(0, 1))
         model.bias.copy_(torch.logit(base) - mean_hidden_input)
     return model
+
+
+def assembly_network(
+    n_recorded: int = 20,
+    n_hidden: int = 60,
+    n_assemblies: int = 6,
+    n_bins: int = 100,
+    n_lags: int = 4,
+    seed: int = 0,
+) -> SpikingNetwork:
+    """A ground truth in which maximum likelihood on the recorded neurons must fail.
+
+    More hidden than recorded neurons, organised in assemblies that fire together (recurrent
+    excitation within an assembly, an assembly-specific stimulus drive). Each assembly projects to
+    a few recorded neurons, each target at its *own delay* (lag 1..n_lags), so a recorded neuron
+    hit early predicts one hit later: the best one-step predictor of the recorded neurons has
+    directed coupling between pairs that are not connected. Some recorded neurons excite an
+    assembly (recorded -> hidden -> recorded loops). Recorded neurons also have sparse direct
+    couplings (the ground truth to recover) and refractory self-history.
+
+    Parameters
+    ----------
+    n_recorded, n_hidden : int, optional
+        Population sizes (hidden neurons split evenly into ``n_assemblies``).
+    n_assemblies : int, optional
+        Number of hidden assemblies.
+    n_bins : int, optional
+        Bins per trial (a free stimulus-locked drive of this length).
+    n_lags : int, optional
+        Filter length in bins (delays of hidden -> recorded projections lie in 1..n_lags).
+    seed : int, optional
+        Seed of the random structure.
+
+    Returns
+    -------
+    SpikingNetwork
+        The ground truth (float32, CPU).
+    """
+    generator = torch.Generator().manual_seed(seed)
+    n = n_recorded + n_hidden
+    model = SpikingNetwork(
+        n_recorded, n_hidden=n_hidden, n_lags=n_lags, n_bins=n_bins, drive="free", seed=seed
+    )
+    weights = torch.zeros(n_lags, n, n)  # [lag - 1, pre, post]
+    decay = torch.exp(-torch.arange(n_lags, dtype=torch.float32))
+    members = torch.arange(n_hidden).chunk(n_assemblies)
+    bumps = gaussian_bumps(max(2, n_bins // 10), n_bins).float()
+    drive = bumps @ torch.randn(bumps.shape[1], n, generator=generator) * 0.5
+    for assembly in members:
+        hidden = assembly + n_recorded
+        weights[0, hidden.view(-1, 1), hidden.view(1, -1)] = 0.35  # co-firing
+        drive[:, hidden] += (bumps @ torch.randn(bumps.shape[1], 1, generator=generator)) * 0.8
+        targets = torch.randperm(n_recorded, generator=generator)[:4]
+        for target in targets.tolist():
+            delay = int(torch.randint(0, n_lags, (1,), generator=generator))
+            projecting = hidden[torch.rand(len(hidden), generator=generator) < 0.6]
+            weights[delay, projecting, target] = 0.6
+        source = int(torch.randint(0, n_recorded, (1,), generator=generator))
+        weights[0, source, hidden] = 1.0  # loop: recorded -> assembly -> recorded
+    direct = (torch.rand(n_recorded, n_recorded, generator=generator) < 0.1).float()
+    direct.fill_diagonal_(0.0)
+    strength = torch.randn(n_recorded, n_recorded, generator=generator).clamp(-2.5, 2.5) * 0.8
+    weights[:, :n_recorded, :n_recorded] += (direct * strength).unsqueeze(0) * decay.view(-1, 1, 1)
+    weights[0, torch.arange(n), torch.arange(n)] = -3.0  # refractoriness
+    base = torch.cat([torch.full((n_recorded,), 0.03), torch.full((n_hidden,), 0.04)])
+    with torch.no_grad():
+        model.coupling_weights.copy_(weights)
+        model.drive_weights.copy_(drive)
+        model.bias.copy_(torch.logit(base))
+    return model
+
+
+def confounded_pairs(model: SpikingNetwork) -> torch.Tensor:
+    """Recorded pairs (post, pre) with a hidden confound: a shared hidden input or a hidden relay.
+
+    Parameters
+    ----------
+    model : SpikingNetwork
+        A ground truth.
+
+    Returns
+    -------
+    torch.Tensor
+        Boolean (n_recorded, n_recorded), ``[post, pre]``: True where some hidden neuron projects
+        to both, or ``pre`` projects to a hidden neuron that projects to ``post``; the diagonal is
+        False.
+    """
+    n_rec = model.n_recorded
+    reach = model.coupling().detach().abs().sum(dim=0) > 0  # [pre, post]
+    to_recorded = reach[n_rec:, :n_rec].float()  # hidden -> recorded
+    shared = (to_recorded.T @ to_recorded) > 0  # [post, pre]: a common hidden parent
+    relay = (reach[:n_rec, n_rec:].float() @ to_recorded) > 0  # [pre, post] via one hidden
+    pairs = shared | relay.T
+    pairs.fill_diagonal_(False)
+    return pairs
 
 
 def sample_spikedata(

@@ -219,3 +219,13 @@ def test_warnings_are_one_line_on_stderr(monkeypatch, capsys):
     monkeypatch.setattr(cli, "_cmd_simulate", warn)
     assert main(["simulate", "m.pt", "--trials", "1", "--out", "x.pkl"]) == 0
     assert capsys.readouterr().err == "elephant-fit: warning: something to know\n"
+
+
+def test_parse_penalty():
+    from elephant_fit.cli import UsageError, parse_penalty
+
+    assert parse_penalty("l1:1e-3") == ("l1", 1e-3)
+    assert parse_penalty(None) == (None, 0.0)
+    for bad in ("l3:1", "l1", "l1:x", "l2:-1"):
+        with pytest.raises(UsageError, match="--penalty"):
+            parse_penalty(bad)

@@ -22,9 +22,13 @@ def test_quick_demo_writes_recording_table_and_figures(tmp_path, capsys):
         "NC r (50 ms)",
         "mean-rate error (Hz)",
         "Fano-factor error",
-        "coupling recovery r",
+        "coupling r",
+        "coupling R2",
+        "coupling slope",
     }
     assert expected <= set(table["NLL only"])
+    assert table["NLL only"]["bits/spike s.e."] == 0  # exact without hidden neurons
+    assert table["NLL + SM, hidden"]["bits/spike s.e."] > 0  # particle filter
     assert "| NC R2 (10 ms) |" in (out / "demo.md").read_text()
     data = from_neo(out / "recording.pkl", bin_size=__import__("quantities").ms * 10)
     assert data.counts.shape == (150, 100, 20)
@@ -42,7 +46,7 @@ def test_quick_demo_on_the_retina_recording(tmp_path, capsys):
         == 0
     )
     table = json.loads((out / "demo.json").read_text())
-    assert "coupling recovery r" not in table["NLL only"]
+    assert "coupling r" not in table["NLL only"]
     assert {"PSTH R2", "NC R2 (20 ms)", "NC R2 (50 ms)"} <= set(table["NLL + SM, hidden"])
     assert (out / "coupling.png").exists()  # fitted coupling as heat maps (no ground truth)
     assert (out / "psth.png").exists()

@@ -282,3 +282,67 @@ def test_default_drive_has_one_bump_per_40_ms(fitted, recording, tmp_path):
     assert fixed.model_.drive_weights.shape[0] == 7
     fitted.save(tmp_path / "m.pt")
     assert load(tmp_path / "m.pt").model_.drive_weights.shape[0] == 12
+
+
+def test_noise_covariance_lags_cover_the_coupling_by_default(recording):
+    fitter = NetworkFitter(bin_size=10 * pq.ms, n_lags=4, loss="sm", n_hidden=1)
+    assert fitter._max_lag() == 4
+    term = fitter._make_loss().terms["noise_covariance"][1]
+    assert term.statistic(recording.counts.float()).shape == (5, 6, 6)  # lags 0..4
+    short = NetworkFitter(bin_size=10 * pq.ms, n_lags=4, loss="sm", max_lag=2, progress=False)
+    with pytest.warns(UserWarning, match=r"max_lag=2 is shorter than the coupling \(n_lags=4\)"):
+        short.fit(recording.split(0.5, seed=0)[0]._replace(counts=recording.counts[:10]))
+    with pytest.raises(ValueError, match="`max_lag`"):
+        NetworkFitter(max_lag=-1, progress=False).fit(recording)
+
+
+def test_penalty_exogenous_hidden_and_filtered_likelihood_are_fitted_and_saved(recording, tmp_path):
+    fitter = NetworkFitter(
+        bin_size=10 * pq.ms,
+        n_lags=2,
+        n_hidden=2,
+        exogenous_hidden=True,
+        penalty="l1",
+        penalty_strength=0.05,
+        hidden_inference="particle",
+        n_particles=4,
+        max_iterations=6,
+        progress=False,
+        device="cpu",
+    ).fit(recording)
+    assert "l1" in fitter.history_.train[-1]
+    coupling = fitter.model_.coupling().detach()
+    assert torch.all(coupling[:, :6, 6:] == 0)  # recorded -> hidden
+    assert torch.all(coupling[:, 6, 7] == 0)  # hidden -> other hidden
+    assert torch.any(coupling[:, 6:, :6] != 0)  # hidden -> recorded is free
+    path = tmp_path / "model.pt"
+    fitter.save(path)
+    restored = load(path)
+    assert restored.penalty == "l1"
+    assert restored.penalty_strength == 0.05
+    assert restored.exogenous_hidden
+    assert restored.hidden_inference == "particle"
+    torch.testing.assert_close(restored.model_.coupling(), fitter.model_.coupling())
+    with pytest.raises(ValueError, match="`penalty`"):
+        NetworkFitter(penalty="l3", progress=False).fit(recording)
+    with pytest.raises(ValueError, match="`penalty_strength`"):
+        NetworkFitter(penalty="l2", penalty_strength=-1.0, progress=False).fit(recording)
+    with pytest.raises(ValueError, match="`hidden_inference`"):
+        NetworkFitter(hidden_inference="exact", progress=False).fit(recording)
+
+
+def test_an_l2_penalty_shrinks_the_coupling(recording):
+    def fit(strength):
+        return NetworkFitter(
+            bin_size=10 * pq.ms,
+            n_lags=3,
+            penalty="l2",
+            penalty_strength=strength,
+            max_iterations=150,
+            progress=False,
+            device="cpu",
+        ).fit(recording)
+
+    free, shrunk = fit(0.0), fit(1.0)
+    off = ~np.eye(6, dtype=bool)
+    assert np.abs(shrunk.coupling_[off]).sum() < 0.5 * np.abs(free.coupling_[off]).sum()

@@ -127,3 +127,36 @@ def test_fano_term_handles_silent_neurons(model, data):
     assert values.shape == (3, 4)
     assert torch.all(values[:, 0] == 0)
     assert torch.isfinite(values).all()
+
+
+def test_coupling_penalty_values_and_self_history_exempt():
+    from elephant_fit.losses import Batch, CouplingPenalty
+    from elephant_fit.model import SpikingNetwork
+
+    model = SpikingNetwork(2, n_hidden=1, n_lags=2)
+    with torch.no_grad():
+        model.coupling_weights.zero_()
+        model.coupling_weights[0, 0, 1] = -2.0  # 0 -> 1 at lag 1
+        model.coupling_weights[1, 2, 0] = 1.0  # hidden -> 0 at lag 2
+        model.coupling_weights[0, 1, 1] = 5.0  # self-history: not penalised
+    batch = Batch(torch.zeros(1, 3, 2))
+    assert float(CouplingPenalty("l1")(model, batch)) == pytest.approx(3.0 / 6)
+    assert float(CouplingPenalty("l2")(model, batch)) == pytest.approx(5.0 / 6)
+    with pytest.raises(ValueError, match="`penalty`"):
+        CouplingPenalty("l3")
+    loss = make_loss({"nll": 1.0, "l1": 0.1})
+    assert set(loss.weights) == {"nll", "l1"}
+
+
+def test_particle_likelihood_term_matches_the_exact_one_without_hidden_neurons():
+    from elephant_fit.losses import Batch, NegativeLogLikelihood
+    from elephant_fit.model import SpikingNetwork
+    from elephant_fit.simulation import teacher_forced
+
+    model = SpikingNetwork(3, n_lags=2)
+    data = (torch.rand(4, 10, 3, generator=torch.Generator().manual_seed(0)) < 0.3).float()
+    particle = NegativeLogLikelihood("particle")(model, Batch(data))
+    prior = NegativeLogLikelihood("prior")(model, Batch(data, teacher=teacher_forced(model, data)))
+    torch.testing.assert_close(particle, prior)
+    with pytest.raises(ValueError, match="`hidden_inference`"):
+        NegativeLogLikelihood("posterior")

@@ -59,3 +59,25 @@ def test_coupling_recovery():
     true = rng.normal(size=(6, 6, 3))
     assert np.isclose(metrics.coupling_recovery(true, true), 1.0)
     assert np.isclose(metrics.coupling_recovery(-true, true), -1.0)
+
+
+def test_coupling_fit_against_direct_formulas():
+    generator = np.random.default_rng(0)
+    true = np.zeros((6, 6, 2))
+    true[0, 1, 0], true[2, 3, 1], true[4, 5, 0], true[1, 4, 0] = 1.0, -0.5, 0.8, 0.3
+    fitted = 0.5 * true + 0.05 * generator.normal(size=true.shape)
+    confounded = np.zeros((6, 6), dtype=bool)
+    confounded[3, 2] = confounded[5, 0] = True
+    fit = metrics.coupling_fit(fitted, true, confounded)
+    f, t = fitted.sum(axis=2), true.sum(axis=2)
+    off = ~np.eye(6, dtype=bool)
+    assert np.isclose(fit["r"], np.corrcoef(f[off], t[off])[0, 1])
+    assert np.isclose(
+        fit["r2"], 1 - np.sum((t[off] - f[off]) ** 2) / np.sum((t[off] - t[off].mean()) ** 2)
+    )
+    nonzero = off & (t != 0)
+    assert np.isclose(fit["slope"], np.polyfit(t[nonzero], f[nonzero], 1)[0])
+    assert 0.4 < fit["slope"] < 0.6  # the fitted weights are half the true ones
+    assert np.isclose(fit["spurious"], np.mean(np.abs([f[3, 2], f[5, 0]])))
+    assert metrics.detection_auc(np.array([3.0, 2.0, 1.0, 0.0]), np.array([1, 1, 0, 0])) == 1.0
+    assert metrics.detection_auc(np.array([1.0, 1.0]), np.array([1, 0])) == 0.5
