@@ -126,3 +126,36 @@ def test_nan_loss_raises_and_keeps_the_last_good_parameters():
             progress=False,
         )
     assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+@pytest.mark.slow
+def test_sm_needs_hidden_neurons_to_reproduce_noise_correlations_from_hidden_input():
+    """With noise-covariance lags covering the coupling, recorded-only coupling cannot fake the
+    hidden common input: SM without hidden neurons misses the zero-lag noise correlations, SM with
+    hidden neurons reproduces them."""
+    import quantities as pq
+
+    from elephant_fit import metrics
+    from elephant_fit.estimator import NetworkFitter
+    from elephant_fit.synthetic import hidden_input_network, sample_spikedata
+
+    truth = hidden_input_network(seed=0)
+    train = sample_spikedata(truth, 500, 10 * pq.ms, seed=1).recorded()
+    test = sample_spikedata(truth, 500, 10 * pq.ms, seed=2).recorded()
+
+    def nc_r2(n_hidden):
+        fitter = NetworkFitter(
+            bin_size=10 * pq.ms,
+            n_lags=3,
+            n_hidden=n_hidden,
+            loss="sm",
+            max_iterations=1000,
+            progress=False,
+            device="cpu",
+        ).fit(train)
+        simulated = fitter.simulate_data(500, seed=3).recorded().counts
+        return metrics.noise_correlation_fit(simulated, test.counts)["r2"]
+
+    without_hidden, with_hidden = nc_r2(0), nc_r2(20)
+    assert without_hidden < 0.5
+    assert with_hidden > 0.5
