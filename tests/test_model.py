@@ -132,3 +132,14 @@ def test_bad_covariates():
 def test_raised_cosine_with_one_lag_is_not_empty():
     assert torch.all(raised_cosine_basis(1, 1) > 0)
     assert raised_cosine_basis(2, 1).abs().sum() > 0
+
+
+def test_exogenous_hidden_neurons_receive_no_recurrent_input():
+    model = SpikingNetwork(3, n_hidden=2, n_lags=2, exogenous_hidden=True)
+    coupling = model.coupling().detach()  # [lag, pre, post]
+    assert torch.all(coupling[:, :, 3:][:, [0, 1, 2, 4], 0] == 0)  # into hidden 3: self only
+    assert torch.all(coupling[:, [0, 1, 2, 3], 4] == 0)
+    assert torch.all(coupling[:, 3, 3] != 0)  # self-history kept
+    assert torch.any(coupling[:, 3:, :3] != 0)  # hidden -> recorded free
+    no_self = SpikingNetwork(3, n_hidden=2, n_lags=2, exogenous_hidden=True, self_coupling=False)
+    assert torch.all(no_self.coupling().detach()[:, :, 3:] == 0)
