@@ -8,8 +8,9 @@ Fits, on the same training trials of each seed:
 - "MLE, no hidden": likelihood of the recorded neurons alone;
 - "MLE, hidden": likelihood with hidden neurons (sampled from the prior, as in the paper);
 - "SM, hidden": the "sm" preset (NLL + PSTH + noise covariance + hidden rate) with hidden neurons;
-- "SM, hidden, filtered NLL": the same with the likelihood term estimated by a particle filter
-  (16 particles per trial) instead of one prior sample of the hidden spikes;
+- "MLE, hidden, filtered NLL": the same likelihood estimated by a particle filter (16 particles
+  per trial) instead of one prior sample of the hidden spikes (also "SM, hidden, filtered NLL"
+  with --fits);
 - "oracle": likelihood with every neuron observed (the ceiling of coupling recovery).
 
 Per fit, over seeds (mean and 95% t-interval): coupling r, R^2 and slope on the true non-zero
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 
@@ -39,7 +41,9 @@ from elephant_fit.model import SpikingNetwork
 from elephant_fit.synthetic import assembly_network, confounded_pairs, sample_spikedata
 
 BIN = 10 * pq.ms
-FITS = ("MLE, no hidden", "MLE, hidden", "SM, hidden", "SM, hidden, filtered NLL", "oracle")
+FITS = ("MLE, no hidden", "MLE, hidden", "MLE, hidden, filtered NLL", "SM, hidden", "oracle")
+#: Paired comparisons printed as per-seed differences (first minus second).
+PAIRS = (("SM, hidden", "MLE, no hidden"), ("MLE, hidden, filtered NLL", "MLE, hidden"))
 
 
 def coupling_metrics(fitted, true, confounded):
@@ -109,6 +113,13 @@ def run_seed(seed, settings):
             "n_hidden": settings["n_hidden"],
             "max_iterations": settings["iterations_sm"],
         },
+        "MLE, hidden, filtered NLL": {
+            "loss": "mle",
+            "n_hidden": settings["n_hidden"],
+            "max_iterations": settings["iterations_mle"],
+            "hidden_inference": "particle",
+            "n_particles": 16,
+        },
         "SM, hidden, filtered NLL": {
             "loss": "sm",
             "n_hidden": settings["n_hidden"],
@@ -135,8 +146,14 @@ def run_seed(seed, settings):
         row["bits/spike s.e."] = score.standard_error
         row["fit time (s)"] = elapsed
         rows[name] = row
+    # the ceiling of the activity metrics: the true network simulated like the fits
+    with torch.no_grad():
+        simulated = sample_spikedata(truth, settings["sim_trials"], BIN, seed=seed + 3000).counts
+    rows["truth"] = activity_metrics(simulated[..., :n_rec], test.counts)
     score = held_out_likelihood(truth, test.counts, n_particles=particles, seed=seed)
-    rows["truth"] = {"bits/spike": score.bits_per_spike, "bits/spike s.e.": score.standard_error}
+    rows["truth"].update(
+        {"bits/spike": score.bits_per_spike, "bits/spike s.e.": score.standard_error}
+    )
     return seed, rows
 
 
@@ -161,6 +178,18 @@ def summarise(results, names):
             if key != "bits/spike s.e."
         }
     return summary
+
+
+def paired_differences(results, first, second):
+    """{metric: (mean, half-width)} of per-seed differences first - second (same data per seed)."""
+    keys = [
+        k for k in results[next(iter(results))][first] if k in results[next(iter(results))][second]
+    ]
+    return {
+        key: interval([rows[first][key] - rows[second][key] for rows in results.values()])
+        for key in keys
+        if key not in ("bits/spike s.e.", "fit time (s)")
+    }
 
 
 def markdown(summary, names):
@@ -218,8 +247,8 @@ def main():
     args = parser.parse_args()
     settings = {
         "train_trials": 600,
-        "test_trials": 200,
-        "sim_trials": 500,
+        "test_trials": 500,
+        "sim_trials": 1000,
         "n_hidden": 20,
         "iterations_mle": 1000,
         "iterations_sm": 1500,
@@ -236,18 +265,37 @@ def main():
             particles=16,
         )
     start = time.perf_counter()
+    results = {}
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        results = dict(pool.map(run_seed, range(args.seeds), [settings] * args.seeds))
+        for seed, rows in pool.map(run_seed, range(args.seeds), [settings] * args.seeds):
+            results[seed] = rows
+            elapsed = time.perf_counter() - start
+            print(f"seed {seed} done ({elapsed:.0f} s)", file=sys.stderr, flush=True)
     names = [*settings["fits"], "truth"]
     summary = summarise(results, names)
     print(markdown(summary, names))
+    differences = {}
+    for first, second in PAIRS:
+        if first in names and second in names:
+            label = f"{first} - {second}"
+            differences[label] = paired_differences(results, first, second)
+            print(f"\npaired per-seed differences, {label}:")
+            for key, (mean, half) in differences[label].items():
+                print(f"  {key:<28} {mean:+.3f} ± {half:.3f}")
     print(
         f"\n{args.seeds} seeds, {args.jobs} processes, {time.perf_counter() - start:.0f} s in all"
     )
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(
-                {"settings": settings, "per_seed": results, "summary": summary}, handle, indent=2
+                {
+                    "settings": settings,
+                    "per_seed": results,
+                    "summary": summary,
+                    "paired_differences": differences,
+                },
+                handle,
+                indent=2,
             )
     if args.figure:
         figure(summary, names, args.figure)
