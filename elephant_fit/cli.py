@@ -175,7 +175,6 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         penalty=penalty,
         penalty_strength=strength,
         exogenous_hidden=args.exogenous_hidden,
-        hidden_inference=args.hidden_inference,
         max_iterations=args.max_iterations,
         learning_rate=args.learning_rate,
         seed=args.seed,
@@ -327,13 +326,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--exogenous-hidden",
         action="store_true",
         help="hidden neurons get no recurrent input (independent sources of common input)",
-    )
-    fit.add_argument(
-        "--hidden-inference",
-        choices=("prior", "particle"),
-        default="prior",
-        help="hidden neurons in the likelihood term: sampled from the model (prior, default) or "
-        "filtered given the recorded spikes (particle)",
     )
     fit.add_argument("--max-iterations", type=int, default=1000)
     fit.add_argument("--learning-rate", type=float, default=1e-2)

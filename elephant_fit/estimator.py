@@ -84,11 +84,6 @@ class NetworkFitter:
         Weight of the penalty (on the scale of the mean negative log-likelihood per bin and neuron).
     exogenous_hidden : bool, optional
         Hidden neurons receive no recurrent input (independent sources of common input).
-    hidden_inference : {'prior', 'particle'}, optional
-        Hidden neurons in the likelihood term: sampled given the past ('prior', Bellec et al. 2021)
-        or filtered given the recorded spikes ('particle', ``n_particles`` per trial).
-    n_particles : int, optional
-        Particles per trial of the filtering likelihood in training.
     observation : {'bernoulli', 'poisson'}, optional
         Observation model.
     drive : None, 'smooth' or 'free', optional
@@ -128,8 +123,6 @@ class NetworkFitter:
         penalty: str | None = None,
         penalty_strength: float = 1e-3,
         exogenous_hidden: bool = False,
-        hidden_inference: str = "prior",
-        n_particles: int = 32,
         observation: str = "bernoulli",
         drive: str | None = "smooth",
         n_drive_basis: int | None = None,
@@ -157,8 +150,6 @@ class NetworkFitter:
         self.penalty = penalty
         self.penalty_strength = penalty_strength
         self.exogenous_hidden = exogenous_hidden
-        self.hidden_inference = hidden_inference
-        self.n_particles = n_particles
         self.observation = observation
         self.drive = drive
         self.n_drive_basis = n_drive_basis
@@ -250,12 +241,7 @@ class NetworkFitter:
 
     def _make_loss(self) -> CombinedLoss:
         """The loss of ``loss``, with the coupling penalty when one is set."""
-        loss = make_loss(
-            self.loss,
-            max_lag=self._max_lag(),
-            hidden_inference=self.hidden_inference,
-            n_particles=self.n_particles,
-        )
+        loss = make_loss(self.loss, max_lag=self._max_lag())
         if self.penalty is None:
             return loss
         if self.penalty not in PENALTIES:

@@ -17,6 +17,12 @@ biased low by about half its variance; the standard error, from independent repl
 says how large that is.
 
 Without hidden neurons the likelihood is exact (one teacher-forced pass, no sampling).
+
+``log_likelihood(..., requires_grad=True)`` is differentiable (through the weights and, straight
+through, the sampled hidden spikes; not through resampling). Used as the training likelihood instead
+of one prior sample of the hidden spikes (16 particles per trial, with and without SM terms), it
+changed neither coupling recovery nor held-out likelihood on the connectivity benchmark (5 seeds)
+and cost 12 times more per fit, so :class:`~elephant_fit.estimator.NetworkFitter` does not offer it.
 """
 
 from __future__ import annotations

@@ -15,11 +15,10 @@ from functools import partial
 
 import torch
 
-from ._validation import check_positive_int, describe
+from ._validation import describe
 from .estimators import SpikeEstimator
-from .filtering import log_likelihood
 from .model import SpikingNetwork
-from .simulation import Simulation, teacher_forced
+from .simulation import Simulation
 from .statistics.correlation import noise_covariance
 from .statistics.rates import mean_firing_rate, psth
 from .statistics.variability import fanofactor_windows
@@ -58,7 +57,7 @@ class Batch:
     free : Simulation or None
         Free-running simulation (for SM terms), shape (n_sim_trials, n_bins, n_neurons).
     generator : torch.Generator or None
-        Randomness for terms that sample by themselves (the filtering likelihood).
+        Randomness of the passes, for terms that sample by themselves.
     estimator : str or SpikeEstimator
         Gradient estimator through sampled spikes.
     """
@@ -80,58 +79,20 @@ class LossTerm:
         raise NotImplementedError
 
 
-@dataclass
 class NegativeLogLikelihood(LossTerm):
-    """Mean negative log-likelihood per bin and recorded neuron (nats).
+    """Mean teacher-forced negative log-likelihood per bin and recorded neuron (nats).
 
-    Parameters
-    ----------
-    hidden_inference : {'prior', 'particle'}
-        How hidden neurons enter the likelihood. 'prior': one teacher-forced pass in which their
-        spikes are sampled given the past (Bellec et al. 2021; the recorded spikes do not inform
-        them). 'particle': the particle-filter estimate of the marginal likelihood
-        (:func:`elephant_fit.filtering.log_likelihood`), gradient through the weights and the
-        sampled hidden spikes. Without hidden neurons both are the exact likelihood.
-    n_particles : int
-        Particles per trial with 'particle'.
+    Hidden neurons' spikes are sampled given the past (Bellec et al. 2021). A particle-filter
+    likelihood (recorded spikes informing the hidden ones) was measured as a training term on the
+    connectivity benchmark and did not help: see :mod:`elephant_fit.filtering`.
     """
 
-    hidden_inference: str = "prior"
-    n_particles: int = 32
-
-    def __post_init__(self) -> None:
-        if self.hidden_inference not in HIDDEN_INFERENCE:
-            raise ValueError(
-                f"Expected `hidden_inference` to be one of {HIDDEN_INFERENCE}, but got "
-                f"{describe(self.hidden_inference)}."
-            )
-        check_positive_int(self.n_particles, "n_particles")
-
-    @property
-    def needs(self) -> frozenset[str]:  # type: ignore[override]
-        """The teacher-forced pass ('prior'); the filter runs its own pass ('particle')."""
-        return frozenset({"teacher"}) if self.hidden_inference == "prior" else frozenset()
+    needs = frozenset({"teacher"})
 
     def __call__(self, model: SpikingNetwork, batch: Batch) -> torch.Tensor:  # noqa: D102
-        if self.hidden_inference == "particle" and model.n_hidden:
-            estimate = log_likelihood(
-                model,
-                batch.data,
-                n_particles=self.n_particles,
-                n_replicates=1,
-                seed=batch.generator,
-                estimator=batch.estimator,
-                requires_grad=torch.is_grad_enabled(),
-            )
-            return -estimate.per_trial.sum() / batch.data.numel()
-        if batch.teacher is None:
-            batch.teacher = teacher_forced(model, batch.data, seed=batch.generator)
+        assert batch.teacher is not None
         u = batch.teacher.u[..., : model.n_recorded]
         return model.neg_log_likelihood(u, batch.data).mean()
-
-
-#: Ways the likelihood treats hidden neurons.
-HIDDEN_INFERENCE = ("prior", "particle")
 
 
 def normalised_mse(
@@ -297,8 +258,6 @@ def default_term(
     normalise: bool = True,
     max_lag: int = 2,
     fano_window: int = 10,
-    hidden_inference: str = "prior",
-    n_particles: int = 32,
 ) -> LossTerm:
     """The term behind a weight name: 'nll', 'psth', 'noise_covariance', 'rate', 'fano', 'hidden_rate', 'l1', 'l2'.
 
@@ -312,10 +271,6 @@ def default_term(
         Lags 0..max_lag of the noise covariance.
     fano_window : int, optional
         Counting window (bins) of the Fano-factor term.
-    hidden_inference : {'prior', 'particle'}, optional
-        Hidden neurons in the likelihood term (see :class:`NegativeLogLikelihood`).
-    n_particles : int, optional
-        Particles per trial of the filtering likelihood.
 
     Returns
     -------
@@ -323,7 +278,7 @@ def default_term(
         The term.
     """
     if name == "nll":
-        return NegativeLogLikelihood(hidden_inference, n_particles)
+        return NegativeLogLikelihood()
     if name == "psth":
         return StatisticLoss(psth, model_side="mean", normalise=normalise)
     if name == "noise_covariance":
@@ -394,8 +349,6 @@ class CombinedLoss:
 def make_loss(
     spec: str | Mapping[str, float | tuple[float, LossTerm]] | CombinedLoss,
     max_lag: int = 2,
-    hidden_inference: str = "prior",
-    n_particles: int = 32,
 ) -> CombinedLoss:
     """Build a :class:`CombinedLoss` from a preset name or a dict of weights.
 
@@ -406,10 +359,6 @@ def make_loss(
         :func:`default_term`, or ``{name: (weight, LossTerm)}`` for custom terms.
     max_lag : int, optional
         Lags 0..max_lag of the noise-covariance term (they should cover the coupling lags).
-    hidden_inference : {'prior', 'particle'}, optional
-        Hidden neurons in the likelihood term (see :class:`NegativeLogLikelihood`).
-    n_particles : int, optional
-        Particles per trial of the filtering likelihood.
 
     Returns
     -------
@@ -440,8 +389,6 @@ def make_loss(
                     name,
                     normalise=normalise,
                     max_lag=max_lag,
-                    hidden_inference=hidden_inference,
-                    n_particles=n_particles,
                 ),
             )
         if (

@@ -296,7 +296,7 @@ def test_noise_covariance_lags_cover_the_coupling_by_default(recording):
         NetworkFitter(max_lag=-1, progress=False).fit(recording)
 
 
-def test_penalty_exogenous_hidden_and_filtered_likelihood_are_fitted_and_saved(recording, tmp_path):
+def test_penalty_and_exogenous_hidden_are_fitted_and_saved(recording, tmp_path):
     fitter = NetworkFitter(
         bin_size=10 * pq.ms,
         n_lags=2,
@@ -304,8 +304,6 @@ def test_penalty_exogenous_hidden_and_filtered_likelihood_are_fitted_and_saved(r
         exogenous_hidden=True,
         penalty="l1",
         penalty_strength=0.05,
-        hidden_inference="particle",
-        n_particles=4,
         max_iterations=6,
         progress=False,
         device="cpu",
@@ -321,14 +319,11 @@ def test_penalty_exogenous_hidden_and_filtered_likelihood_are_fitted_and_saved(r
     assert restored.penalty == "l1"
     assert restored.penalty_strength == 0.05
     assert restored.exogenous_hidden
-    assert restored.hidden_inference == "particle"
     torch.testing.assert_close(restored.model_.coupling(), fitter.model_.coupling())
     with pytest.raises(ValueError, match="`penalty`"):
         NetworkFitter(penalty="l3", progress=False).fit(recording)
     with pytest.raises(ValueError, match="`penalty_strength`"):
         NetworkFitter(penalty="l2", penalty_strength=-1.0, progress=False).fit(recording)
-    with pytest.raises(ValueError, match="`hidden_inference`"):
-        NetworkFitter(hidden_inference="exact", progress=False).fit(recording)
 
 
 def test_an_l2_penalty_shrinks_the_coupling(recording):

@@ -146,17 +146,3 @@ def test_coupling_penalty_values_and_self_history_exempt():
         CouplingPenalty("l3")
     loss = make_loss({"nll": 1.0, "l1": 0.1})
     assert set(loss.weights) == {"nll", "l1"}
-
-
-def test_particle_likelihood_term_matches_the_exact_one_without_hidden_neurons():
-    from elephant_fit.losses import Batch, NegativeLogLikelihood
-    from elephant_fit.model import SpikingNetwork
-    from elephant_fit.simulation import teacher_forced
-
-    model = SpikingNetwork(3, n_lags=2)
-    data = (torch.rand(4, 10, 3, generator=torch.Generator().manual_seed(0)) < 0.3).float()
-    particle = NegativeLogLikelihood("particle")(model, Batch(data))
-    prior = NegativeLogLikelihood("prior")(model, Batch(data, teacher=teacher_forced(model, data)))
-    torch.testing.assert_close(particle, prior)
-    with pytest.raises(ValueError, match="`hidden_inference`"):
-        NegativeLogLikelihood("posterior")
