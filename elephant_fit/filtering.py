@@ -203,7 +203,7 @@ class HeldOutLikelihood:
             if self.n_particles == 0
             else f"particle filter, {self.n_particles} particles per trial"
         )
-        return f"{self.bits_per_spike:.3f} +/- {self.standard_error:.3f} bits/spike ({method})"
+        return f"{self.bits_per_spike:.3f} +/- {self.standard_error:.4f} bits/spike ({method})"
 
 
 def held_out_likelihood(
