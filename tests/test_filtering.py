@@ -124,3 +124,16 @@ def test_bad_particle_counts_are_refused():
         log_likelihood(model, recorded, n_particles=2, n_replicates=4)
     with pytest.raises(ValueError, match="`recorded`"):
         log_likelihood(model, torch.zeros(2, 5, 3))
+
+
+@pytest.mark.gpu
+def test_the_filter_runs_on_cuda_and_is_exact_there_without_hidden_input():
+    model = small_network(n_recorded=3, n_hidden=3, n_lags=3, seed=4)
+    with torch.no_grad():
+        model.coupling_weights[:, 3:, :3] = 0.0
+    recorded = simulate(model, 5, 30, seed=5, requires_grad=False).spikes[..., :3]
+    cpu = log_likelihood(model, recorded, n_particles=8, seed=6)
+    cuda = log_likelihood(model.cuda(), recorded.cuda(), n_particles=8, seed=6)
+    torch.testing.assert_close(cuda.per_trial.cpu(), cpu.per_trial)
+    result = held_out_likelihood(model.float(), recorded.cuda().float(), n_particles=16)
+    assert math.isfinite(result.bits_per_spike)
