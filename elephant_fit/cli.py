@@ -190,7 +190,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         f"({args.hidden} hidden, loss {args.loss}) in {elapsed:.1f} s -> {args.out}"
     )
     for key, value in _summary(fitter, test).items():
-        print(f"  {key:<22} {value:8.3f}   ({test.n_trials} held-out trials)")
+        digits = 4 if "s.e." in key else 3
+        print(f"  {key:<22} {value:8.{digits}f}   ({test.n_trials} held-out trials)")
     return 0
 
 

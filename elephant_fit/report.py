@@ -212,7 +212,7 @@ def write_table(
     metrics = list(dict.fromkeys(key for row in rows.values() for key in row))
     lines = ["| metric | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for metric in metrics:
-        cells = [_format(rows[column].get(metric)) for column in columns]
+        cells = [_format(rows[column].get(metric), _digits(metric)) for column in columns]
         lines.append(f"| {metric} | " + " | ".join(cells) + " |")
     markdown = out / f"{name}.md"
     markdown.write_text("\n".join(lines) + "\n")
@@ -221,9 +221,14 @@ def write_table(
     return markdown, as_json
 
 
-def _format(value: Any) -> str:
+def _digits(metric: str) -> int:
+    """Decimals shown for a metric: 4 for standard errors (often below 0.001), else 3."""
+    return 4 if "s.e." in metric else 3
+
+
+def _format(value: Any, digits: int = 3) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:.3f}"
+        return f"{value:.{digits}f}"
     return str(value)
