@@ -74,8 +74,8 @@ class NetworkFitter:
         'mle', 'sm' (normalised sample-and-measure defaults), 'paper', or ``{term: weight}`` with
         terms 'nll', 'psth', 'noise_covariance', 'rate', 'fano', 'hidden_rate' (or custom LossTerms).
     max_lag : int, optional
-        Lags 0..max_lag of the noise-covariance term. Default: ``n_lags``, the coupling length. A
-        smaller value warns: the fit can then reproduce zero-lag noise correlations with coupling at
+        Lags 0..max_lag of the noise-covariance term. Default: ``n_lags``, the coupling length
+        (at most ``n_bins - 1``). A smaller value warns: the fit can then reproduce zero-lag noise correlations with coupling at
         lags the loss never measures, instead of with hidden common input.
     penalty : None, 'l1' or 'l2', optional
         Penalty on the coupling between different neurons (:class:`elephant_fit.losses.CouplingPenalty`),
@@ -219,10 +219,13 @@ class NetworkFitter:
                 f"Expected `learning_rate` to be a positive number, but got {describe(self.learning_rate)}."
             )
 
-    def _max_lag(self) -> int:
-        """Lags of the noise-covariance term: ``max_lag``, or the coupling length (warned if shorter)."""
+    def _max_lag(self, n_bins: int) -> int:
+        """Lags of the noise-covariance term: ``max_lag``, or the coupling length (warned if shorter).
+
+        The default is capped at ``n_bins - 1`` (trials shorter than the coupling).
+        """
         if self.max_lag is None:
-            return self.n_lags
+            return min(self.n_lags, n_bins - 1)
         if isinstance(self.max_lag, bool) or not isinstance(self.max_lag, int) or self.max_lag < 0:
             raise ValueError(
                 f"Expected `max_lag` to be None or a non-negative integer, but got {describe(self.max_lag)}."
@@ -239,9 +242,9 @@ class NetworkFitter:
             )
         return self.max_lag
 
-    def _make_loss(self) -> CombinedLoss:
-        """The loss of ``loss``, with the coupling penalty when one is set."""
-        loss = make_loss(self.loss, max_lag=self._max_lag())
+    def _make_loss(self, n_bins: int) -> CombinedLoss:
+        """The loss of ``loss`` for trials of ``n_bins`` bins, with the coupling penalty if set."""
+        loss = make_loss(self.loss, max_lag=self._max_lag(n_bins))
         if self.penalty is None:
             return loss
         if self.penalty not in PENALTIES:
@@ -277,8 +280,8 @@ class NetworkFitter:
             ``self``, with learned attributes ``model_``, ``coupling_``, ``history_``, ...
         """
         self._validate()
-        loss = self._make_loss()
         spikedata = self._observed(self._as_spikedata(data, self.bin_size).recorded())
+        loss = self._make_loss(spikedata.n_bins)
         counts = spikedata.counts
         if "free" in loss.needs and spikedata.n_trials < 2:
             raise ValueError(

@@ -104,11 +104,13 @@ def log_likelihood(
     n_particles : int, optional
         Particles (hidden histories) per trial, shared equally by the replicate filters.
     n_replicates : int, optional
-        Independent filters per trial (``n_particles // n_replicates`` particles each); the
-        estimate averages their likelihoods and their spread gives the standard error (at least 2
-        for a standard error).
+        Independent filters per trial (``n_particles // n_replicates`` particles each: a remainder
+        is not used); the estimate averages their likelihoods and their spread gives the standard
+        error (at least 2 for a standard error).
     seed : int or torch.Generator, optional
-        Randomness of resampling and hidden spikes; the same seed gives the same estimate.
+        Randomness of resampling and hidden spikes; the same seed gives the same estimate (on the
+        same device; trials are filtered in chunks of :data:`ROWS_PER_CHUNK` rows, which set how
+        the random stream is drawn).
     estimator : str or SpikeEstimator, optional
         Gradient estimator through the sampled hidden spikes (with ``requires_grad``).
     requires_grad : bool, optional
@@ -383,6 +385,7 @@ def _systematic_resampling(
         (log_weights.shape[0], 1), generator=generator, dtype=offsets.dtype, device=offsets.device
     )
     points = (start / offsets.numel() + offsets).to(cumulative.dtype)
-    return torch.searchsorted(cumulative.contiguous(), points.contiguous()).clamp(
+    # right=True: a point on a cumulative value never selects a particle of zero weight
+    return torch.searchsorted(cumulative.contiguous(), points.contiguous(), right=True).clamp(
         max=log_weights.shape[1] - 1
     )

@@ -72,7 +72,7 @@ def _batch(
 ) -> Batch:
     """Run the passes the loss needs on one batch of trials."""
     generator = make_generator(seed, model.bias.device)
-    batch = Batch(data, generator=generator, estimator=estimator)
+    batch = Batch(data)
     if "teacher" in loss.needs:
         batch.teacher = teacher_forced(model, data, seed=generator, estimator=estimator)
     if "free" in loss.needs:

@@ -16,7 +16,6 @@ from functools import partial
 import torch
 
 from ._validation import describe
-from .estimators import SpikeEstimator
 from .model import SpikingNetwork
 from .simulation import Simulation
 from .statistics.correlation import noise_covariance
@@ -56,17 +55,11 @@ class Batch:
         Teacher-forced pass on ``data`` (for the likelihood).
     free : Simulation or None
         Free-running simulation (for SM terms), shape (n_sim_trials, n_bins, n_neurons).
-    generator : torch.Generator or None
-        Randomness of the passes, for terms that sample by themselves.
-    estimator : str or SpikeEstimator
-        Gradient estimator through sampled spikes.
     """
 
     data: torch.Tensor
     teacher: Simulation | None = None
     free: Simulation | None = None
-    generator: torch.Generator | None = None
-    estimator: str | SpikeEstimator = "sigmoid"
 
 
 class LossTerm:
@@ -222,9 +215,10 @@ class HiddenRateLoss(LossTerm):
 class CouplingPenalty(LossTerm):
     """L1 or L2 penalty on the coupling between different neurons (self-history is not penalised).
 
-    The value is the mean over ordered pairs ``i != j`` (recorded and hidden) of
-    ``sum_l |W[l, i, j]|`` (L1) or ``sum_l W[l, i, j] ** 2`` (L2): its weight (``penalty_strength``)
-    is on the scale of the mean negative log-likelihood per bin and neuron.
+    The value is the mean over the ordered pairs ``i != j`` (recorded and hidden) that the network
+    may connect (its coupling mask) of ``sum_l |W[l, i, j]|`` (L1) or ``sum_l W[l, i, j] ** 2``
+    (L2): its weight (``penalty_strength``) is on the scale of the mean negative log-likelihood per
+    bin and neuron.
 
     Parameters
     ----------
@@ -243,10 +237,10 @@ class CouplingPenalty(LossTerm):
 
     def __call__(self, model: SpikingNetwork, batch: Batch) -> torch.Tensor:  # noqa: D102
         coupling = model.coupling()  # (n_lags, pre, post)
-        n = coupling.shape[-1]
         size = coupling.abs() if self.kind == "l1" else coupling.pow(2)
         total = size.sum() - torch.diagonal(size, dim1=1, dim2=2).sum()
-        return total / max(n * (n - 1), 1)
+        free = model.coupling_mask.sum() - torch.diagonal(model.coupling_mask).sum()
+        return total / free.clamp(min=1.0).to(total.dtype)
 
 
 #: Coupling penalties, also names of loss terms.
