@@ -17,7 +17,7 @@ from ._version import __version__
 from .conversion import NeoInput, from_neo, to_neo
 from .filtering import HeldOutLikelihood, held_out_likelihood
 from .fitting import FitHistory, NonFiniteLossError, fit_model
-from .losses import PENALTIES, CombinedLoss, CouplingPenalty, make_loss
+from .losses import PENALTIES, PRESETS, CombinedLoss, CouplingPenalty, make_loss
 from .model import SpikingNetwork
 from .simulation import simulate, teacher_forced
 from .spikedata import SpikeData
@@ -75,8 +75,9 @@ class NetworkFitter:
         terms 'nll', 'psth', 'noise_covariance', 'rate', 'fano', 'hidden_rate' (or custom LossTerms).
     max_lag : int, optional
         Lags 0..max_lag of the noise-covariance term. Default: ``n_lags``, the coupling length
-        (at most ``n_bins - 1``). A smaller value warns: the fit can then reproduce zero-lag noise correlations with coupling at
-        lags the loss never measures, instead of with hidden common input.
+        (at most ``n_bins - 1``). A smaller value warns: the fit can then reproduce zero-lag noise
+        correlations with coupling at lags the loss never measures, instead of with hidden common
+        input.
     penalty : None, 'l1' or 'l2', optional
         Penalty on the coupling between different neurons (:class:`elephant_fit.losses.CouplingPenalty`),
         added to the loss with weight ``penalty_strength``.
@@ -655,8 +656,6 @@ class NetworkFitter:
 def _uses_noise_covariance(loss: Any) -> bool:
     """Whether a loss specification has a noise-covariance term with a positive weight."""
     if isinstance(loss, str):
-        from .losses import PRESETS
-
         return PRESETS.get(loss, {}).get("noise_covariance", 0) > 0
     weights = getattr(loss, "weights", loss)
     value = weights.get("noise_covariance", 0) if isinstance(weights, dict) else 0

@@ -12,7 +12,7 @@ the particles by their weights (systematic resampling, every bin), then samples 
 of the bin. A bootstrap filter samples them from the model; for Bernoulli networks we sample them
 from a proposal that also looks at the next bin's recorded spikes (see :func:`_guided_sample`) and
 correct the weights by the prior-to-proposal ratio, which keeps the estimate of ``p(r)`` unbiased
-and cuts its variance about 16-fold on the demo ground truth. The logarithm of the estimate is
+and cuts its variance about 12-fold on the demo ground truth (``benchmarks/particle_filter.py``). The logarithm of the estimate is
 biased low by about half its variance; the standard error, from independent replicate filters,
 says how large that is.
 
@@ -35,15 +35,24 @@ import torch
 from ._validation import check_positive_int
 from .estimators import SpikeEstimator, get_estimator
 from .model import SpikingNetwork
-from .simulation import _noise, _sample_grad, check_recorded, make_generator, teacher_forced
+from .simulation import (
+    _noise,
+    _sample_grad,
+    check_recorded,
+    hidden_weights,
+    known_input,
+    make_generator,
+    teacher_forced,
+)
 
 __all__ = ["HeldOutLikelihood", "LogLikelihood", "held_out_likelihood", "log_likelihood"]
 
 #: Rows (trials x particles) handled at once without gradients; bounds memory on long recordings.
 ROWS_PER_CHUNK = 8192
-#: Weight of the look-ahead term in the proposal (1: the full first-order likelihood ratio);
-#: measured on the demo ground truth (100 trials, 4 x 256 particles), the variance of the log-likelihood
-#: per trial was 9.7 nats^2 without look-ahead (bootstrap filter), 3.9 with 1.0 and 0.6 with 0.75.
+#: Weight of the look-ahead term in the proposal (1: the full likelihood ratio). Chosen during
+#: development on the demo ground truth (100 trials, 4 x 256 particles; not a script in the repo):
+#: variance of the per-trial log-likelihood 9.7 nats^2 without look-ahead, 3.9 with 1.0, 0.6 with
+#: 0.75. ``benchmarks/particle_filter.py`` measures the default against the bootstrap filter.
 LOOKAHEAD = 0.75
 
 
@@ -115,8 +124,7 @@ def log_likelihood(
         Gradient estimator through the sampled hidden spikes (with ``requires_grad``).
     requires_grad : bool, optional
         Keep the graph: the gradient flows through the weights and the sampled hidden spikes
-        (straight-through), not through the resampling indices (used by the filtering NLL in
-        training).
+        (straight-through), not through the resampling indices.
 
     Returns
     -------
@@ -143,19 +151,15 @@ def log_likelihood(
     generator = make_generator(seed, model.bias.device)
     with torch.set_grad_enabled(requires_grad):
         coupling = model.coupling()
-        # everything but the hidden neurons' input: bias, drive, covariates, recorded history
-        u_known = model.static_input(n_bins, inputs) + model.history(
-            recorded, coupling[:, : model.n_recorded]
-        )
-        u_known = u_known.expand(n_trials, n_bins, model.n_neurons)
-        hidden_weights = coupling[:, model.n_recorded :].flip(0).reshape(-1, model.n_neurons)
+        u_known = known_input(model, recorded, inputs, coupling)
+        weights = hidden_weights(model, coupling)
         chunk = n_trials if requires_grad else max(1, ROWS_PER_CHUNK // n_particles)
         parts = [
             _filter(
                 model,
                 recorded[start : start + chunk],
                 u_known[start : start + chunk],
-                hidden_weights,
+                weights,
                 per_filter,
                 n_replicates,
                 generator,
@@ -263,7 +267,7 @@ def _filter(
     model: SpikingNetwork,
     recorded: torch.Tensor,
     u_known: torch.Tensor,
-    hidden_weights: torch.Tensor,
+    weights: torch.Tensor,
     n_particles: int,
     n_replicates: int,
     generator: torch.Generator,
@@ -277,8 +281,9 @@ def _filter(
         Shape (n_trials, n_bins, n_recorded).
     u_known : torch.Tensor
         Shape (n_trials, n_bins, n_neurons): pre-activations without the hidden neurons' input.
-    hidden_weights : torch.Tensor
-        Shape (n_lags * n_hidden, n_neurons), rows ordered oldest lag first.
+    weights : torch.Tensor
+        Hidden neurons' outgoing weights, shape (n_lags * n_hidden, n_neurons), rows ordered
+        oldest lag first (:func:`elephant_fit.simulation.hidden_weights`).
 
     Returns
     -------
@@ -297,7 +302,7 @@ def _filter(
     offsets = torch.arange(n_particles, dtype=dtype, device=device) / n_particles
     guided = model.observation == "bernoulli"
     for t in range(n_bins):
-        u_t = trial_u[:, t] + window @ hidden_weights  # (F, K, N)
+        u_t = trial_u[:, t] + window @ weights  # (F, K, N)
         log_w = correction - model.neg_log_likelihood(u_t[..., :n_rec], trial_r[:, t]).sum(dim=-1)
         log_z = log_z + torch.logsumexp(log_w, dim=1) - math.log(n_particles)
         ancestors = _systematic_resampling(log_w.detach(), offsets, generator)
@@ -309,7 +314,7 @@ def _filter(
                 model,
                 u_hidden,
                 window,
-                hidden_weights,
+                weights,
                 trial_u[:, t + 1],
                 trial_r[:, t + 1],
                 noise,
@@ -325,7 +330,7 @@ def _guided_sample(
     model: SpikingNetwork,
     u_hidden: torch.Tensor,
     window: torch.Tensor,
-    hidden_weights: torch.Tensor,
+    weights: torch.Tensor,
     u_next: torch.Tensor,
     r_next: torch.Tensor,
     noise: torch.Tensor,
@@ -355,9 +360,9 @@ def _guided_sample(
         Shapes (F, K, n_hidden) and (F, K).
     """
     n_rec, n_hidden = model.n_recorded, model.n_hidden
-    lag1 = hidden_weights[-n_hidden:, :n_rec]  # (n_hidden, n_rec)
+    lag1 = weights[-n_hidden:, :n_rec]  # (n_hidden, n_rec)
     # next bin's recorded input: known part, older hidden spikes (lags 2..L), this bin's mean
-    older = window[..., n_hidden:] @ hidden_weights[: -n_hidden or None, :n_rec]
+    older = window[..., n_hidden:] @ weights[: -n_hidden or None, :n_rec]
     p_hidden = torch.sigmoid(u_hidden)
     mean_input = u_next[..., :n_rec] + older + p_hidden @ lag1  # (F, K, n_rec)
     others = mean_input.unsqueeze(2) - p_hidden.unsqueeze(3) * lag1  # (F, K, n_hidden, n_rec)

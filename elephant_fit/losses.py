@@ -248,10 +248,7 @@ PENALTIES = ("l1", "l2")
 
 
 def default_term(
-    name: str,
-    normalise: bool = True,
-    max_lag: int = 2,
-    fano_window: int = 10,
+    name: str, normalise: bool = True, max_lag: int = 2, fano_window: int = 10
 ) -> LossTerm:
     """The term behind a weight name: 'nll', 'psth', 'noise_covariance', 'rate', 'fano', 'hidden_rate', 'l1', 'l2'.
 
@@ -341,8 +338,7 @@ class CombinedLoss:
 
 
 def make_loss(
-    spec: str | Mapping[str, float | tuple[float, LossTerm]] | CombinedLoss,
-    max_lag: int = 2,
+    spec: str | Mapping[str, float | tuple[float, LossTerm]] | CombinedLoss, max_lag: int = 2
 ) -> CombinedLoss:
     """Build a :class:`CombinedLoss` from a preset name or a dict of weights.
 
@@ -377,14 +373,7 @@ def make_loss(
         if isinstance(value, tuple):
             weight, term = value
         else:
-            weight, term = (
-                value,
-                default_term(
-                    name,
-                    normalise=normalise,
-                    max_lag=max_lag,
-                ),
-            )
+            weight, term = value, default_term(name, normalise=normalise, max_lag=max_lag)
         if (
             isinstance(weight, bool)
             or not isinstance(weight, (int, float))

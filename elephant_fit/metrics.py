@@ -129,9 +129,7 @@ def coupling_recovery(fitted: np.ndarray, true: np.ndarray) -> float:
         Shape (n_post, n_pre, n_lags) restricted to the recorded neurons (lags may differ: each
         is summed over its own lags).
     """
-    fitted_total, true_total = np.asarray(fitted).sum(axis=2), np.asarray(true).sum(axis=2)
-    off = ~np.eye(fitted_total.shape[0], dtype=bool)
-    return pearson(fitted_total[off], true_total[off])
+    return coupling_fit(fitted, true)["r"]
 
 
 def detection_auc(scores: np.ndarray, labels: np.ndarray) -> float:

@@ -15,7 +15,15 @@ from ._validation import check_positive_int, describe
 from .estimators import SpikeEstimator, get_estimator, logistic_noise
 from .model import SpikingNetwork
 
-__all__ = ["Simulation", "check_recorded", "make_generator", "simulate", "teacher_forced"]
+__all__ = [
+    "Simulation",
+    "check_recorded",
+    "hidden_weights",
+    "known_input",
+    "make_generator",
+    "simulate",
+    "teacher_forced",
+]
 
 
 @dataclass
@@ -274,24 +282,58 @@ def teacher_forced(
     if inputs is not None:
         inputs = model.check_inputs(inputs, n_trials, n_bins)
     coupling = model.coupling()
+    u = known_input(model, recorded, inputs, coupling)
+    if model.n_hidden == 0:
+        return Simulation(recorded, u)
+    generator = make_generator(seed, model.bias.device)
+    noise = _noise(model, (n_trials, n_bins, model.n_hidden), generator)
+    return _hidden_loop(
+        model, recorded, u, hidden_weights(model, coupling), noise, get_estimator(estimator)
+    )
+
+
+def known_input(
+    model: SpikingNetwork,
+    recorded: torch.Tensor,
+    inputs: torch.Tensor | None,
+    coupling: torch.Tensor,
+) -> torch.Tensor:
+    """Pre-activations without the hidden neurons' input: bias, drive, covariates, recorded history.
+
+    Parameters
+    ----------
+    recorded : torch.Tensor
+        Recorded spikes, shape (n_trials, n_bins, n_recorded), validated.
+    inputs : torch.Tensor or None
+        Validated covariates, shape (n_trials, n_bins, n_inputs).
+    coupling : torch.Tensor
+        The model's coupling, shape (n_lags, n_neurons, n_neurons).
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (n_trials, n_bins, n_neurons) (an expanded view where trials share it).
+    """
+    n_trials, n_bins, _ = recorded.shape
     u = model.static_input(n_bins, inputs) + model.history(
         recorded, coupling[:, : model.n_recorded]
     )
-    if model.n_hidden == 0:
-        return Simulation(recorded, u.expand(n_trials, n_bins, model.n_neurons))
-    generator = make_generator(seed, model.bias.device)
-    noise = _noise(model, (n_trials, n_bins, model.n_hidden), generator)
-    hidden_weights = coupling[:, model.n_recorded :].flip(0).reshape(-1, model.n_neurons)
-    return _hidden_loop(
-        model, recorded, u.expand(n_trials, -1, -1), hidden_weights, noise, get_estimator(estimator)
-    )
+    return u.expand(n_trials, n_bins, model.n_neurons)
+
+
+def hidden_weights(model: SpikingNetwork, coupling: torch.Tensor) -> torch.Tensor:
+    """Hidden neurons' outgoing weights as (n_lags * n_hidden, n_neurons), rows oldest lag first.
+
+    Matches a buffer of the hidden spikes of the last n_lags bins, oldest first.
+    """
+    return coupling[:, model.n_recorded :].flip(0).reshape(-1, model.n_neurons)
 
 
 def _hidden_loop(
     model: SpikingNetwork,
     recorded: torch.Tensor,
     u_recorded: torch.Tensor,
-    hidden_weights: torch.Tensor,
+    weights: torch.Tensor,
     noise: torch.Tensor,
     estimator: SpikeEstimator,
 ) -> Simulation:
@@ -301,7 +343,7 @@ def _hidden_loop(
     recent = [zero] * model.n_lags
     hidden, us = [], []
     for t in range(n_bins):
-        u_t = torch.addmm(u_recorded[:, t], torch.cat(recent, dim=1), hidden_weights)
+        u_t = torch.addmm(u_recorded[:, t], torch.cat(recent, dim=1), weights)
         z_t = _sample_grad(model, u_t[:, model.n_recorded :], noise[:, t], estimator)
         recent = [*recent[1:], z_t]
         hidden.append(z_t)
