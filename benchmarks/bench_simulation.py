@@ -16,8 +16,8 @@ import time
 
 import torch
 
-from elephant_fit.model import SpikingNetwork
-from elephant_fit.simulation import simulate, teacher_forced
+from elephant_fit.network.model import SpikingNetwork
+from elephant_fit.network.simulation import simulate, teacher_forced
 
 
 def timed(func, device, repeats=3):

@@ -1,6 +1,6 @@
 """Connectivity benchmark: a ground truth where maximum likelihood on the recorded neurons must fail.
 
-Ground truth (``elephant_fit.synthetic.assembly_network``): 20 recorded + 60 hidden neurons in 6
+Ground truth (``elephant_fit.network.synthetic.assembly_network``): 20 recorded + 60 hidden neurons in 6
 assemblies; each assembly drives a few recorded neurons at target-specific delays, some recorded
 neurons drive an assembly (recorded -> hidden -> recorded loops), sparse direct recorded couplings.
 
@@ -31,11 +31,12 @@ import numpy as np
 import quantities as pq
 import torch
 
-from elephant_fit import SpikeData, metrics
-from elephant_fit.estimator import NetworkFitter
-from elephant_fit.filtering import held_out_likelihood
-from elephant_fit.model import SpikingNetwork
-from elephant_fit.synthetic import assembly_network, confounded_pairs, sample_spikedata
+from elephant_fit import SpikeData
+from elephant_fit.evaluation import metrics
+from elephant_fit.evaluation.likelihood import held_out_likelihood
+from elephant_fit.fitting.fitter import NetworkFitter
+from elephant_fit.network.model import SpikingNetwork
+from elephant_fit.network.synthetic import assembly_network, confounded_pairs, sample_spikedata
 
 BIN = 10 * pq.ms
 FITS = ("MLE, no hidden", "MLE, hidden", "SM, hidden", "oracle")
@@ -74,7 +75,7 @@ def as_hidden_model(oracle, n_recorded):
         n_hidden=full.n_neurons - n_recorded,
         n_lags=full.n_lags,
         n_bins=full.n_bins,
-        drive=full.drive_kind,
+        drive=full.drive,
         n_drive_basis=None if full.drive_basis is None else full.drive_basis.shape[1],
     )
     model.load_state_dict(full.state_dict())
@@ -121,7 +122,7 @@ def run_seed(seed, settings):
         elapsed = time.perf_counter() - start
         model = as_hidden_model(fitter, n_rec) if name == "oracle" else fitter.model_
         with torch.no_grad():
-            simulated = fitter.simulate_data(settings["sim_trials"], seed=seed + 3000).counts
+            simulated = fitter.simulate_spikedata(settings["sim_trials"], seed=seed + 3000).counts
         row = coupling_metrics(fitter.coupling_[:n_rec, :n_rec], true, confounded)
         row.update(activity_metrics(simulated[..., :n_rec], test.counts))
         score = held_out_likelihood(model, test.counts, n_particles=particles, seed=seed)

@@ -1,12 +1,12 @@
 """MLE vs NLL + sample-and-measure with hidden neurons, on a ground-truth hidden-input network.
 
-Recorded neurons receive common input from hidden neurons (elephant_fit.synthetic). We fit
+Recorded neurons receive common input from hidden neurons (elephant_fit.network.synthetic). We fit
 (a) NLL only, without hidden neurons, and (b) the "sm" preset (NLL + PSTH + noise covariance +
 hidden-rate) with hidden neurons, on training trials; then simulate both freely and compare with
 held-out data: PSTH R^2, noise-correlation R^2 and r (10 ms and 50 ms), mean-rate error, Fano-factor
 error, held-out bits per spike and coupling recovery among recorded neurons.
 
-Run: python benchmarks/fit_hidden_network.py [--iterations 1500] [--estimator sigmoid]
+Run: python benchmarks/fit_hidden_network.py [--iterations 1500] [--surrogate sigmoid]
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ import numpy as np
 import quantities as pq
 import torch
 
-from elephant_fit import metrics
-from elephant_fit.estimator import NetworkFitter
-from elephant_fit.synthetic import hidden_input_network, sample_spikedata
+from elephant_fit.evaluation import metrics
+from elephant_fit.fitting.fitter import NetworkFitter
+from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
 
 
 def evaluate(fitter, test, true_coupling, n_sim, seed):
     """Held-out metrics of a fitted model."""
-    sim = fitter.simulate_data(n_sim, seed=seed).recorded().counts
+    sim = fitter.simulate_spikedata(n_sim, seed=seed).recorded().counts
     data = test.recorded().counts
     row = {
         "bits/spike": fitter.score(test.recorded()),
@@ -48,7 +48,7 @@ def main():
     parser.add_argument("--iterations", type=int, default=1500)
     parser.add_argument("--train-trials", type=int, default=500)
     parser.add_argument("--test-trials", type=int, default=1000)
-    parser.add_argument("--estimator", default="sigmoid")
+    parser.add_argument("--surrogate", default="sigmoid")
     parser.add_argument("--n-hidden", type=int, default=20)
     parser.add_argument("--lr", type=float, default=1e-2)
     parser.add_argument("--seed", type=int, default=0)
@@ -65,7 +65,7 @@ def main():
         "n_lags": 3,
         "max_iterations": args.iterations,
         "learning_rate": args.lr,
-        "estimator": args.estimator,
+        "surrogate": args.surrogate,
         "seed": args.seed,
         "device": "cpu",
         "progress": False,

@@ -19,10 +19,10 @@ import time
 import quantities as pq
 import torch
 
-from elephant_fit import filtering
-from elephant_fit.estimator import NetworkFitter
-from elephant_fit.simulation import teacher_forced
-from elephant_fit.synthetic import hidden_input_network, sample_spikedata
+from elephant_fit.evaluation import likelihood
+from elephant_fit.fitting.fitter import NetworkFitter
+from elephant_fit.network.simulation import teacher_forced
+from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
 
 
 def prior_samples_estimate(model, counts, n_samples=20, seed=0):
@@ -32,7 +32,7 @@ def prior_samples_estimate(model, counts, n_samples=20, seed=0):
         u = teacher_forced(model, counts, seed=seed + 7919 * s).u[..., : model.n_recorded]
         per_sample.append(-model.neg_log_likelihood(u, counts).sum(dim=(1, 2)).double())
     log_lik = torch.logsumexp(torch.stack(per_sample), dim=0) - math.log(n_samples)
-    baseline = -filtering._homogeneous_nll(model, counts)
+    baseline = -likelihood._homogeneous_nll(model, counts)
     return (float(log_lik.sum()) - baseline) / (float(counts.sum()) * math.log(2))
 
 
@@ -47,17 +47,17 @@ def main():
     test = test_data.counts
     print(f"true network, {args.trials} held-out trials")
     for name, lookahead in (("bootstrap (prior proposal)", 0.0), ("look-ahead proposal", None)):
-        filtering.LOOKAHEAD = 0.75 if lookahead is None else lookahead
+        likelihood.LOOKAHEAD = 0.75 if lookahead is None else lookahead
         with torch.no_grad():
-            estimate = filtering.log_likelihood(
+            estimate = likelihood.log_likelihood(
                 truth, test, n_particles=4 * 128, n_replicates=4, seed=1
             )
         variance = float(estimate.variance.mean()) * 4
         print(f"  {name:<28} variance of log p per trial, 128 particles: {variance:.2f} nats^2")
-    filtering.LOOKAHEAD = 0.75
+    likelihood.LOOKAHEAD = 0.75
     for n_particles in (256, 1024):
         start = time.perf_counter()
-        result = filtering.held_out_likelihood(truth, test, n_particles=n_particles, seed=2)
+        result = likelihood.held_out_likelihood(truth, test, n_particles=n_particles, seed=2)
         elapsed = time.perf_counter() - start
         print(f"  particle filter, {n_particles:>4} particles: {result}  [{elapsed:.1f} s]")
     with torch.no_grad():

@@ -10,8 +10,8 @@ Run: python benchmarks/retina_ceiling.py
 from __future__ import annotations
 
 from elephant_fit import to_neo
-from elephant_fit.demo import _retina
-from elephant_fit.report import block_statistics, compare_statistics
+from elephant_fit.cli.demo import _retina
+from elephant_fit.evaluation.report import block_statistics, compare_statistics
 
 
 def main():

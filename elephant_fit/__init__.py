@@ -1,32 +1,50 @@
 """elephant-fit: fit recurrent stochastic spiking networks to Neo spike trains.
 
-Public API:
+The subpackages follow the data flow (see ``docs/architecture.md``):
 
-* :class:`SpikeData`, :func:`from_neo`, :func:`to_neo`, :func:`read_block`, :func:`write_block`:
-  Neo <-> tensors and files, binning exactly like ``elephant.conversion.BinnedSpikeTrain``;
+* :mod:`elephant_fit.data`: :class:`SpikeData`, :func:`from_neo`, :func:`to_neo`,
+  :func:`read_block`, :func:`write_block`, :func:`load_retina` (Neo <-> tensors and files, binning
+  exactly like ``elephant.conversion.BinnedSpikeTrain``);
 * :mod:`elephant_fit.statistics`: differentiable twins of Elephant's statistics;
   :mod:`elephant_fit.compat`: drop-in replacements of Elephant's functions;
-* :class:`SpikingNetwork`, :func:`simulate`, :func:`teacher_forced`: the network model;
-* :class:`NetworkFitter`, :func:`load`: fitting by likelihood and sample-and-measure losses.
+* :mod:`elephant_fit.network`: :class:`SpikingNetwork`, observation models, :func:`simulate`,
+  :func:`teacher_forced`, surrogate gradients, synthetic ground truths;
+* :mod:`elephant_fit.fitting`: :class:`NetworkFitter`, :func:`make_loss`, :class:`StatisticLoss`,
+  :func:`load_model`;
+* :mod:`elephant_fit.evaluation`: held-out likelihood, metrics, Elephant-computed reports, figures;
+* :mod:`elephant_fit.errors`: :class:`ElephantFitError` and its subclasses.
 """
 
-from ._binning import SpikesOutsideWindowWarning
 from ._version import __version__
-from .conversion import from_neo, read_block, to_neo, write_block
-from .estimator import NetworkFitter, NotFittedError, load
-from .model import SpikingNetwork
-from .simulation import simulate, teacher_forced
-from .spikedata import SpikeData
+from .data import (
+    SpikeData,
+    SpikesOutsideWindowWarning,
+    from_neo,
+    load_retina,
+    read_block,
+    to_neo,
+    write_block,
+)
+from .errors import ElephantFitError, NonFiniteLossError, NotFittedError
+from .fitting import FitConfig, NetworkFitter, StatisticLoss, load_model, make_loss
+from .fitting.persistence import load  # noqa: F401 - deprecated name of load_model
+from .network import SpikingNetwork, simulate, teacher_forced
 
 __all__ = [
+    "ElephantFitError",
+    "FitConfig",
     "NetworkFitter",
+    "NonFiniteLossError",
     "NotFittedError",
     "SpikeData",
     "SpikesOutsideWindowWarning",
     "SpikingNetwork",
+    "StatisticLoss",
     "__version__",
     "from_neo",
-    "load",
+    "load_model",
+    "load_retina",
+    "make_loss",
     "read_block",
     "simulate",
     "teacher_forced",

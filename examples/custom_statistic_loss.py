@@ -15,8 +15,8 @@ import quantities as pq
 import torch
 
 from elephant_fit import NetworkFitter
-from elephant_fit.losses import StatisticLoss
-from elephant_fit.synthetic import hidden_input_network, sample_spikedata
+from elephant_fit.fitting.losses import StatisticLoss
+from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
 
 
 def synchrony(activity: torch.Tensor) -> torch.Tensor:
@@ -51,7 +51,7 @@ def main():
             progress=False,
             device="cpu",
         ).fit(data)
-        simulated = fitter.simulate_data(data.n_trials, seed=3).recorded()
+        simulated = fitter.simulate_spikedata(data.n_trials, seed=3).recorded()
         print(
             f"{name}: model synchrony", [round(v, 3) for v in synchrony(simulated.counts).tolist()]
         )

@@ -19,7 +19,7 @@ from elephant.spike_train_correlation import correlation_coefficient
 from elephant.statistics import fanofactor, time_histogram
 
 from elephant_fit import NetworkFitter, to_neo
-from elephant_fit.synthetic import hidden_input_network, sample_spikedata
+from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
 
 
 def elephant_analysis(block):

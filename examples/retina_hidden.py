@@ -15,8 +15,9 @@ import warnings
 
 import quantities as pq
 
-from elephant_fit import NetworkFitter, from_neo, metrics
-from elephant_fit.datasets import RETINA_CITATION, load_retina
+from elephant_fit import NetworkFitter, from_neo
+from elephant_fit.data.datasets import RETINA_CITATION, load_retina
+from elephant_fit.evaluation import metrics
 
 
 def main():
@@ -43,7 +44,7 @@ def main():
             progress=not args.quick,
             device="cpu",
         ).fit(train)
-        simulated = fitter.simulate_data(100, seed=1).recorded().counts
+        simulated = fitter.simulate_spikedata(100, seed=1).recorded().counts
         nc = metrics.noise_correlation_fit(simulated, test.counts)
         likelihood = fitter.log_likelihood(test)  # particle filter over the hidden neurons
         print(

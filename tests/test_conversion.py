@@ -614,7 +614,7 @@ def test_group_membership_errors(rng):
 
 
 def test_write_block_rejects_unknown_suffixes(tmp_path):
-    from elephant_fit.conversion import write_block
+    from elephant_fit.data.conversion import write_block
 
     with pytest.raises(ValueError, match="ending in one of"):
         write_block(neo.Block(), tmp_path / "x.txt")

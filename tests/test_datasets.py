@@ -8,7 +8,7 @@ import quantities as pq
 from neo.test.tools import assert_neo_object_is_compliant
 
 from elephant_fit import from_neo
-from elephant_fit.datasets import RETINA_CITATION, load_retina
+from elephant_fit.data.datasets import RETINA_CITATION, load_retina
 
 
 @pytest.mark.parametrize(

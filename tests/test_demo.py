@@ -7,7 +7,7 @@ import json
 import pytest
 
 from elephant_fit import from_neo
-from elephant_fit.cli import main
+from elephant_fit.cli.commands import main
 
 
 def test_quick_demo_writes_recording_table_and_figures(tmp_path, capsys):
@@ -16,7 +16,7 @@ def test_quick_demo_writes_recording_table_and_figures(tmp_path, capsys):
     table = json.loads((out / "demo.json").read_text())
     assert set(table) == {"NLL only", "NLL + SM, hidden"}
     expected = {
-        "held-out bits/spike",
+        "bits/spike",
         "PSTH R2",
         "NC R2 (10 ms)",
         "NC r (50 ms)",

@@ -1,4 +1,4 @@
-"""`elephant_fit.figures`: the PNG files of `demo` and `report`."""
+"""`elephant_fit.evaluation.figures`: the PNG files of `demo` and `report`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import quantities as pq
 from helpers import poisson_block
 
-from elephant_fit.figures import comparison_figures, coupling_figure
+from elephant_fit.evaluation.figures import comparison_figures, coupling_figure
 
 pytest.importorskip("matplotlib")
 
@@ -48,7 +48,7 @@ def test_without_matplotlib_nothing_is_written(rng, tmp_path, monkeypatch, capsy
 
 
 def test_precomputed_statistics_are_used_and_not_modified(rng, tmp_path):
-    from elephant_fit.report import block_statistics
+    from elephant_fit.evaluation.report import block_statistics
 
     blocks = {"data": poisson_block(rng, n_trials=4), "model": poisson_block(rng, n_trials=5)}
     statistics = {name: block_statistics(b, 20 * pq.ms) for name, b in blocks.items()}

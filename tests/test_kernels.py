@@ -12,7 +12,7 @@ import quantities as pq
 import torch
 
 import elephant_fit.compat.kernels as ck
-from elephant_fit import kernels as fk
+from elephant_fit.statistics import kernels as fk
 
 NAMES = fk.KERNEL_NAMES
 CLASSES = list(fk.ELEPHANT_CLASS_NAMES.items())

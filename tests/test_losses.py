@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from elephant_fit.losses import (
+from elephant_fit.fitting.losses import (
     PRESETS,
     Batch,
     HiddenRateLoss,
@@ -14,8 +14,8 @@ from elephant_fit.losses import (
     make_loss,
     normalised_mse,
 )
-from elephant_fit.model import SpikingNetwork
-from elephant_fit.simulation import simulate, teacher_forced
+from elephant_fit.network.model import SpikingNetwork
+from elephant_fit.network.simulation import simulate, teacher_forced
 from elephant_fit.statistics.rates import psth
 
 
@@ -59,7 +59,7 @@ def test_statistic_loss_is_zero_when_model_activity_equals_data(model, data):
 @pytest.mark.parametrize("name", ["psth", "noise_covariance", "rate", "fano", "hidden_rate"])
 def test_sm_terms_send_gradients_to_the_parameters(model, data, name):
     loss = make_loss({name: 1.0})
-    free = simulate(model, 12, 30, seed=0, estimator="sigmoid")
+    free = simulate(model, 12, 30, seed=0, surrogate="sigmoid")
     total, values = loss(model, Batch(data, free=free))
     total.backward()
     assert set(values) == {name}
@@ -130,8 +130,8 @@ def test_fano_term_handles_silent_neurons(model, data):
 
 
 def test_coupling_penalty_values_and_self_history_exempt():
-    from elephant_fit.losses import Batch, CouplingPenalty
-    from elephant_fit.model import SpikingNetwork
+    from elephant_fit.fitting.losses import Batch, CouplingPenalty
+    from elephant_fit.network.model import SpikingNetwork
 
     model = SpikingNetwork(2, n_hidden=1, n_lags=2)
     with torch.no_grad():

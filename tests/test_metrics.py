@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from elephant_fit import metrics
+from elephant_fit.evaluation import metrics
 
 
 def counts(seed, n_trials=30, n_bins=40, n_neurons=5, p=0.2):

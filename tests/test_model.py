@@ -5,12 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from elephant_fit.model import (
-    SpikingNetwork,
-    exponential_basis,
-    gaussian_bumps,
-    raised_cosine_basis,
-)
+from elephant_fit.network.model import SpikingNetwork
 
 
 def naive_history(spikes, coupling):
@@ -34,18 +29,6 @@ def test_history_equals_the_naive_loop(basis):
     torch.testing.assert_close(model.history(spikes), naive_history(spikes, model.coupling()))
 
 
-def test_bases_have_expected_shapes_and_peaks():
-    rc = raised_cosine_basis(4, 10)
-    assert rc.shape == (4, 10)
-    assert torch.all(rc.argmax(dim=1).diff() >= 0)
-    ex = exponential_basis(3, 9)
-    assert ex.shape == (3, 9)
-    assert torch.allclose(ex[:, 0], torch.ones(3, dtype=torch.float64))
-    bumps = gaussian_bumps(5, 50)
-    assert bumps.shape == (50, 5)
-    assert bumps.argmax(dim=0).tolist() == [0, 12, 24, 37, 49]
-
-
 def test_no_self_coupling_and_dale():
     model = SpikingNetwork(5, n_hidden=5, self_coupling=False, dale=True, excitatory_fraction=0.6)
     with torch.no_grad():
@@ -60,10 +43,10 @@ def test_no_self_coupling_and_dale():
 def test_drive_is_smooth_or_free():
     smooth = SpikingNetwork(3, n_bins=40, drive="smooth", n_drive_basis=4)
     assert smooth.drive_weights.shape == (4, 3)
-    assert smooth.drive().shape == (40, 3)
+    assert smooth.stimulus_drive().shape == (40, 3)
     free = SpikingNetwork(3, n_bins=40, drive="free")
     assert free.drive_weights.shape == (40, 3)
-    assert SpikingNetwork(3).drive() is None
+    assert SpikingNetwork(3).stimulus_drive() is None
     with pytest.raises(ValueError, match="bins"):
         smooth.static_input(41)
 
@@ -127,11 +110,6 @@ def test_bad_covariates():
         model.static_input(10, [[0.0]])
     with pytest.raises(ValueError, match="no covariates"):
         SpikingNetwork(2).static_input(10, torch.zeros(3, 10, 1))
-
-
-def test_raised_cosine_with_one_lag_is_not_empty():
-    assert torch.all(raised_cosine_basis(1, 1) > 0)
-    assert raised_cosine_basis(2, 1).abs().sum() > 0
 
 
 def test_exogenous_hidden_neurons_receive_no_recurrent_input():

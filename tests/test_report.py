@@ -1,4 +1,4 @@
-"""`elephant_fit.report`: tables computed by Elephant on Neo Blocks, checked against numpy."""
+"""`elephant_fit.evaluation.report`: tables computed by Elephant on Neo Blocks, checked against numpy."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import quantities as pq
 from helpers import elephant_counts, poisson_block, segments_as_lists
 
-from elephant_fit.report import (
+from elephant_fit.evaluation.report import (
     MIN_SIMULATED_TRIALS,
     compare_blocks,
     n_simulated_trials,

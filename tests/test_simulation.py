@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from elephant_fit.model import SpikingNetwork
-from elephant_fit.simulation import make_generator, simulate, teacher_forced
+from elephant_fit.network.model import SpikingNetwork
+from elephant_fit.network.simulation import make_generator, simulate, teacher_forced
 
 
 def random_network(n_recorded=5, n_hidden=0, scale=0.4, **kwargs):
@@ -81,7 +81,7 @@ def test_every_parameter_receives_a_gradient():
 
 def test_straight_through_gradient_of_a_spike_count():
     model = random_network(n_recorded=2)
-    free = simulate(model, 1, 1, seed=0, estimator="sigmoid")
+    free = simulate(model, 1, 1, seed=0, surrogate="sigmoid")
     free.spikes.sum().backward()
     p = torch.sigmoid(model.bias.detach())
     torch.testing.assert_close(model.bias.grad, p * (1 - p))
@@ -115,7 +115,7 @@ BAD = [
     (lambda m: simulate(m, 0, 10), ValueError, "`n_trials`"),
     (lambda m: simulate(m, 2, 10, seed="x"), TypeError, "`seed`"),
     (lambda m: teacher_forced(m, torch.zeros(2, 10, 4)), ValueError, "`recorded`"),
-    (lambda m: simulate(m, 2, 10, estimator="nope"), ValueError, "`estimator`"),
+    (lambda m: simulate(m, 2, 10, surrogate="nope"), ValueError, "`surrogate`"),
 ]
 
 
@@ -137,8 +137,8 @@ def test_cuda_matches_cpu_forward():
 
 
 def test_poisson_sampler_has_no_outliers_at_the_largest_uniform():
-    from elephant_fit.simulation import _poisson_sample
+    from elephant_fit.network.observation import poisson_counts
 
     mean = torch.full((4,), 3.0)
     uniform = torch.full((4,), 1 - 2**-24)
-    assert _poisson_sample(mean, uniform).max() < 20
+    assert poisson_counts(mean, uniform).max() < 20

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import elephant.kernels as ekernels
@@ -277,6 +278,18 @@ def test_gradcheck_van_rossum():
     assert (times.grad[~mask] == 0).all()
 
 
+def test_van_rossum_nan_stays_nan_and_zero_distance_has_zero_gradient():
+    times, mask = padded([np.array([0.1, 0.3]), np.array([0.1, 0.3]), np.array([0.2])])
+    times.requires_grad_(True)
+    distance = fds.van_rossum_distance(times, mask, 0.1)
+    assert distance[0, 1] == 0  # identical trains
+    (grad,) = torch.autograd.grad(distance[0, 1], times)
+    assert torch.equal(grad, torch.zeros_like(grad))
+    # a NaN squared distance is not turned into a valid-looking 0
+    nan_tau = torch.tensor(math.nan, dtype=torch.float64)
+    assert torch.isnan(fds.van_rossum_distance(times, mask, nan_tau)[0, 2])
+
+
 def test_gradcheck_victor_purpura():
     rng = np.random.default_rng(11)
     arrays = [np.sort(rng.uniform(0, 1, n)) for n in (4, 3, 0, 5)]
@@ -347,9 +360,9 @@ GOOD_MASK = torch.ones(2, 3, dtype=torch.bool)
 @pytest.mark.parametrize(
     ("args", "error", "match"),
     [
-        ((np.zeros((2, 3)), GOOD_MASK, 1.0), TypeError, "`times` to be a floating-point"),
+        ((np.zeros((2, 3)), GOOD_MASK, 1.0), TypeError, "`times` to be a torch.Tensor"),
         ((GOOD_TIMES.long(), GOOD_MASK, 1.0), TypeError, "`times` to be a floating-point"),
-        ((GOOD_TIMES, GOOD_MASK.double(), 1.0), TypeError, "mask of `times` to be a bool"),
+        ((GOOD_TIMES, GOOD_MASK.double(), 1.0), TypeError, "`mask` to be a bool"),
         ((GOOD_TIMES, GOOD_MASK[:, :2], 1.0), ValueError, "to have the shape"),
         ((GOOD_TIMES[0], GOOD_MASK[0], 1.0), ValueError, r"shape \(..., n_trains, max_spikes\)"),
         ((GOOD_TIMES, GOOD_MASK, 0.0), ValueError, "`time_constant` to be positive"),

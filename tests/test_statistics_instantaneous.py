@@ -17,7 +17,6 @@ from elephant.trials import TrialsFromBlock, TrialsFromLists
 
 import elephant_fit.compat.kernels as ck
 from elephant_fit.compat._instantaneous import instantaneous_rate
-from elephant_fit.kernels import ELEPHANT_CLASS_NAMES, KERNEL_NAMES, SmoothingKernel, kernel_grid
 from elephant_fit.statistics._padding import pad_spike_times
 from elephant_fit.statistics.instantaneous import (
     histogram_spike_times,
@@ -26,6 +25,12 @@ from elephant_fit.statistics.instantaneous import (
     smooth_counts,
 )
 from elephant_fit.statistics.instantaneous import instantaneous_rate as functional_rate
+from elephant_fit.statistics.kernels import (
+    ELEPHANT_CLASS_NAMES,
+    KERNEL_NAMES,
+    SmoothingKernel,
+    kernel_grid,
+)
 
 CLASS_NAMES = list(ELEPHANT_CLASS_NAMES.values())
 
@@ -426,15 +431,17 @@ def test_kernel_grid_argument_and_auto(rng):
 
 
 BAD_FUNCTIONAL = [
-    ({"times": np.zeros((1, 2))}, TypeError, "`times` to be a float tensor"),
-    ({"mask": torch.ones(1, 3, dtype=torch.bool)}, ValueError, "`mask` to be a bool tensor"),
-    ({"sampling_period": 0.0}, ValueError, "`sampling_period` to be positive"),
+    ({"times": np.zeros((1, 2))}, TypeError, "`times` to be a torch.Tensor"),
+    ({"mask": torch.ones(1, 3, dtype=torch.bool)}, ValueError, "`mask` to have the shape"),
+    ({"mask": torch.ones(1, 2)}, TypeError, "`mask` to be a bool torch.Tensor"),
+    ({"sampling_period": 0.0}, ValueError, "`sampling_period` to be a positive"),
     ({"sampling_period": "1"}, TypeError, "`sampling_period`"),
     ({"cutoff": None}, TypeError, "`cutoff`"),
     ({"trim": 1}, TypeError, "`trim` to be a bool"),
     ({"kernel": 3}, TypeError, "`kernel` to be 'auto'"),
     ({"t_stop": 0.0005}, ValueError, "at least one sampling period"),
-    ({"t_stop": "1"}, TypeError, "`t_stop` to be a float"),
+    ({"t_stop": "1"}, TypeError, "`t_stop` to be a finite number"),
+    ({"n_bins": 2.0}, TypeError, "`n_bins` to be a positive integer"),
     ({"kernel": SmoothingKernel("alpha", 0.01), "border_correction": True}, ValueError, "Gaussian"),
     ({"kernel": SmoothingKernel("gaussian", 1.0), "trim": True}, ValueError, "Kernel length"),
     (
@@ -463,7 +470,7 @@ def test_functional_bad_input(overrides, error, match):
 
 
 def test_counts_bad_input():
-    with pytest.raises(TypeError, match="`counts`"):
+    with pytest.raises(ValueError, match="`counts` to have at least 2 dimension"):
         instantaneous_rate_from_counts(torch.zeros(5), 0.001, SmoothingKernel("gaussian", 0.01))
     with pytest.raises(ValueError, match="'auto'"):
         instantaneous_rate_from_counts(torch.zeros(5, 2), 0.001, "auto")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 
@@ -17,6 +18,7 @@ from helpers import poisson_block
 
 from elephant_fit.compat import _variability as compat
 from elephant_fit.statistics._padding import pad_spike_times
+from elephant_fit.statistics._safe import clipped_sqrt
 from elephant_fit.statistics.variability import (
     _pairwise_sum,
     cv,
@@ -164,6 +166,22 @@ def test_fanofactor_windows_matches_elephant(rng):
     torch.testing.assert_close(batch[1], factors)
 
 
+def test_clipped_sqrt():
+    value = torch.tensor([4.0, 0.0, -1e-18, -math.inf, math.nan], dtype=torch.float64)
+    value.requires_grad_(True)
+    root = clipped_sqrt(value)
+    expected = torch.tensor([2.0, 0.0, 0.0, 0.0, math.nan], dtype=torch.float64)
+    torch.testing.assert_close(root, expected, equal_nan=True)
+    (grad,) = torch.autograd.grad(root.nansum(), value)
+    assert torch.equal(grad, torch.tensor([0.25, 0.0, 0.0, 0.0, 0.0], dtype=torch.float64))
+
+
+def test_cv_is_nan_with_fewer_values_than_ddof():
+    intervals = torch.tensor([[1.0, 2.0, 4.0]], dtype=torch.float64)
+    mask = torch.tensor([[True, False, False]])
+    assert torch.isnan(cv(intervals, mask, ddof=2)).all()
+
+
 def test_gradients_are_finite_and_correct(rng):
     times, mask = pad_spike_times(
         [np.sort(rng.uniform(0, 1, n)) + 0.01 * np.arange(n) for n in (1, 3, 6)]
@@ -224,8 +242,8 @@ def test_cuda_matches_cpu(padded):
         (lambda: isi(torch.tensor(1.0)), ValueError, "0-d tensor"),
         (lambda: lv(torch.ones(2, 3), torch.ones(2, 3)), TypeError, "`mask` to be a bool"),
         (lambda: lv(torch.ones(2, 3), torch.ones(2, 4, dtype=torch.bool)), ValueError, "shape"),
-        (lambda: lvr(torch.ones(3), R=-1.0), ValueError, "`R` to be >= 0"),
-        (lambda: lvr(torch.ones(3), R=5 * pq.ms), TypeError, "`R` to be a non-negative float"),
+        (lambda: lvr(torch.ones(3), R=-1.0), ValueError, "`R` to be a non-negative number"),
+        (lambda: lvr(torch.ones(3), R=5 * pq.ms), TypeError, "`R` to be a non-negative number"),
         (lambda: cv(torch.ones(3), ddof=0.5), TypeError, "`ddof` to be an integer"),
         (lambda: window_counts(torch.ones(2, 4, 1), 0), ValueError, "`window` to be a positive"),
         (lambda: window_counts(torch.ones(4), 2), ValueError, "n_bins, n_neurons"),

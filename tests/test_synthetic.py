@@ -5,8 +5,8 @@ from __future__ import annotations
 import quantities as pq
 import torch
 
-from elephant_fit.model import SpikingNetwork
-from elephant_fit.synthetic import assembly_network, confounded_pairs, sample_spikedata
+from elephant_fit.network.model import SpikingNetwork
+from elephant_fit.network.synthetic import assembly_network, confounded_pairs, sample_spikedata
 
 
 def test_confounded_pairs_finds_shared_inputs_and_relays():

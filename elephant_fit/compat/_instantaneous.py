@@ -27,7 +27,8 @@ import torch
 from elephant.trials import Trials
 from elephant.utils import check_neo_consistency, is_time_quantity
 
-from .. import kernels as _k
+from ..errors import ArgumentTypeError, ArgumentValueError
+from ..statistics import kernels as _k
 from ..statistics._padding import pad_spike_times
 from ..statistics.instantaneous import instantaneous_rate as _rate
 from ..statistics.instantaneous import optimal_kernel_bandwidth
@@ -80,7 +81,7 @@ def _is_auto(kernel: Any) -> bool:
 
 def _optimal_kernel(train: neo.SpikeTrain) -> _compat_kernels.GaussianKernel:
     if len(train) == 0:
-        raise ValueError(
+        raise ArgumentValueError(
             "Unable to calculate optimal kernel width for instantaneous rate from input data."
         )
     sigma = optimal_kernel_bandwidth(torch.as_tensor(np.asarray(train.magnitude, np.float64)))
@@ -100,41 +101,41 @@ def _check(
     """Elephant's checks, in Elephant's order, for one SpikeTrain or list of them."""
     name = None if _is_auto(kernel) else _kernel_name(kernel)
     if border_correction and not (_is_auto(kernel) or name == "gaussian"):
-        raise ValueError("The border correction is only implemented for Gaussian kernels.")
+        raise ArgumentValueError("The border correction is only implemented for Gaussian kernels.")
     if isinstance(spiketrains, neo.SpikeTrain):
         if _is_auto(kernel):
             kernel = _optimal_kernel(spiketrains)
         spiketrains = [spiketrains]
     if not all(isinstance(train, neo.SpikeTrain) for train in spiketrains):
-        raise TypeError(
+        raise ArgumentTypeError(
             "'spiketrains' must be a list of neo.SpikeTrain's or a single neo.SpikeTrain. "
             f"Found: {type(spiketrains)}"
         )
     if not is_time_quantity(sampling_period):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"The 'sampling_period' must be a time Quantity.Found: {type(sampling_period)}"
         )
     if sampling_period.magnitude < 0:
-        raise ValueError(f"The 'sampling_period' ({sampling_period}) must be non-negative.")
+        raise ArgumentValueError(f"The 'sampling_period' ({sampling_period}) must be non-negative.")
     if sampling_period.magnitude == 0:
-        raise ValueError(f"The 'sampling_period' ({sampling_period}) must be positive.")
+        raise ArgumentValueError(f"The 'sampling_period' ({sampling_period}) must be positive.")
     if not (_is_auto(kernel) or _kernel_name(kernel) is not None):
-        raise TypeError(
+        raise ArgumentTypeError(
             "'kernel' must be instance of class elephant.kernels.Kernel or string 'auto'. "
             f"Found: {type(kernel)}, value {kernel!s}"
         )
     if not isinstance(cutoff, (float, int)):
-        raise TypeError("'cutoff' must be float or integer")
+        raise ArgumentTypeError("'cutoff' must be float or integer")
     if not is_time_quantity(t_start, allow_none=True):
-        raise TypeError("'t_start' must be a time Quantity")
+        raise ArgumentTypeError("'t_start' must be a time Quantity")
     if not is_time_quantity(t_stop, allow_none=True):
-        raise TypeError("'t_stop' must be a time Quantity")
+        raise ArgumentTypeError("'t_stop' must be a time Quantity")
     if not isinstance(trim, bool):
-        raise TypeError("'trim' must be bool")
+        raise ArgumentTypeError("'trim' must be bool")
     check_neo_consistency(spiketrains, object_type=neo.SpikeTrain, t_start=t_start, t_stop=t_stop)
     if _is_auto(kernel):
         if len(spiketrains) != 1:
-            raise ValueError(
+            raise ArgumentValueError(
                 "Cannot estimate a kernel for a list of spike trains. Please provide a kernel "
                 "explicitly rather than 'auto'."
             )
@@ -154,7 +155,7 @@ def _window(
     t_stop = (trains[0].t_stop if t_stop is None else t_stop).rescale(units)
     n_bins = int(((t_stop - t_start) / sampling_period).simplified)
     if n_bins < 1:
-        raise ValueError(
+        raise ArgumentValueError(
             f"The window [{t_start}, {t_stop}] holds no whole 'sampling_period' "
             f"({sampling_period}): nothing to estimate."
         )

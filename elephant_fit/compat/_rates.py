@@ -1,7 +1,7 @@
 """Drop-in twins of ``elephant.statistics.mean_firing_rate`` and ``time_histogram`` (Elephant 1.2.1).
 
 Same signatures, defaults, validation, errors, warnings and return types; the numbers come from
-:mod:`elephant_fit.statistics.rates`. ``time_histogram`` bins with :mod:`elephant_fit._binning`
+:mod:`elephant_fit.statistics.rates`. ``time_histogram`` bins with :mod:`elephant_fit.data._binning`
 (``BinnedSpikeTrain``'s rules) in one vectorised pass over all spikes of all trains.
 
 Divergences from Elephant (all where Elephant fails or is inconsistent):
@@ -31,8 +31,9 @@ from elephant.utils import is_time_quantity as _elephant_is_time_quantity
 from neo.core.spiketrainlist import SpikeTrainList
 from numpy.lib.array_utils import normalize_axis_tuple
 
-from .._binning import bin_spike_times, n_bins_for_window
 from .._validation import describe
+from ..data._binning import bin_spike_times, n_bins_for_window
+from ..errors import ArgumentTypeError, ArgumentValueError
 from ..statistics.rates import (
     HISTOGRAM_OUTPUTS,
     _normalise_histogram,
@@ -130,12 +131,12 @@ def _as_tensor(value: Any) -> torch.Tensor:
 def _array_rate(spiketrain: Any, t_start: Any, t_stop: Any, axis: Any) -> Any:
     """Elephant's ndarray branch: spikes in [t_start, t_stop] along ``axis`` / duration."""
     if isinstance(t_start, pq.Quantity) or isinstance(t_stop, pq.Quantity):
-        raise TypeError(
+        raise ArgumentTypeError(
             "'t_start' and 't_stop' cannot be quantities if 'spiketrain' is not a Quantity."
         )
     spiketrain = np.asarray(spiketrain)
     if len(spiketrain) == 0:
-        raise ValueError("Empty input spiketrain.")
+        raise ArgumentValueError("Empty input spiketrain.")
     if t_start is None:
         t_start = 0
     if axis is not None:
@@ -154,9 +155,9 @@ def _array_rate(spiketrain: Any, t_start: Any, t_stop: Any, axis: Any) -> Any:
 def _quantity_rate(spiketrain: pq.Quantity, t_start: Any, t_stop: Any, axis: Any) -> pq.Quantity:
     """Elephant's Quantity/SpikeTrain branch: rescale the window, rate in 1 / units."""
     if not is_time_quantity(t_start, allow_none=True):
-        raise TypeError("'t_start' must be a Quantity or None")
+        raise ArgumentTypeError("'t_start' must be a Quantity or None")
     if not is_time_quantity(t_stop, allow_none=True):
-        raise TypeError("'t_stop' must be a Quantity or None")
+        raise ArgumentTypeError("'t_stop' must be a Quantity or None")
     units = spiketrain.units
     magnitude = spiketrain.magnitude
     if t_start is None:
@@ -218,7 +219,7 @@ def mean_firing_rate(
         return _quantity_rate(spiketrain, t_start, t_stop, axis)
     if isinstance(spiketrain, (np.ndarray, list, tuple)):
         return _array_rate(spiketrain, t_start, t_stop, axis)
-    raise TypeError(
+    raise ArgumentTypeError(
         f"Invalid input spiketrain type: '{type(spiketrain)}'. Allowed: neo.SpikeTrain, "
         "Quantity, ndarray"
     )
@@ -244,9 +245,9 @@ def _is_nested_spiketrains(obj: Any) -> bool:
 def _check_bin_size(bin_size: Any) -> pq.Quantity:
     """Raise unless ``bin_size`` is given as a quantity (Elephant fails on other types)."""
     if bin_size is None:
-        raise ValueError("Either 'bin_size' or 'n_bins' must be given")
+        raise ArgumentValueError("Either 'bin_size' or 'n_bins' must be given")
     if not isinstance(bin_size, pq.Quantity):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"Expected `bin_size` to be a time quantity (e.g. 5 * pq.ms), but got "
             f"{describe(bin_size)}."
         )
@@ -282,7 +283,7 @@ class _Trains:
 def _check_consistency(trains: _Trains, t_start: Any, t_stop: Any) -> None:
     """Elephant's ``check_neo_consistency`` (units, and t_start/t_stop when not given)."""
     if not is_time_quantity(t_start, t_stop, allow_none=True):
-        raise TypeError("'t_start' and 't_stop' must be time quantities.")
+        raise ArgumentTypeError("'t_start' and 't_stop' must be time quantities.")
     problems = ~trains.same_units
     starts = np.abs(trains.t_starts - trains.t_starts[0]) > _TOLERANCE
     stops = np.abs(trains.t_stops - trains.t_stops[0]) > _TOLERANCE
@@ -300,7 +301,7 @@ def _check_consistency(trains: _Trains, t_start: Any, t_stop: Any) -> None:
         message = "The input must have the same t_start."
     else:
         message = "The input must have the same t_stop."
-    raise ValueError(ValueError(message), _SHARED_WINDOW_HINT)
+    raise ArgumentValueError(ValueError(message), _SHARED_WINDOW_HINT)
 
 
 def _resolve_window(
@@ -314,7 +315,7 @@ def _resolve_window(
     stop = float(rescaled_magnitude(first.t_stop if t_stop is None else t_stop, units))
     start_shared, stop_shared = float(trains.t_starts.max()), float(trains.t_stops.min())
     if start < start_shared - _TOLERANCE or stop > stop_shared + _TOLERANCE:
-        raise ValueError(
+        raise ArgumentValueError(
             f"'t_start' ({pq.Quantity(start, units=units)}) or 't_stop' "
             f"({pq.Quantity(stop, units=units)}) is outside of the shared [{start_shared}, "
             f"{stop_shared}] interval"
@@ -322,9 +323,9 @@ def _resolve_window(
     step = float(np.asarray(rescaled_magnitude(bin_size, units)).item())
     n_bins = n_bins_for_window(start, stop, step, _TOLERANCE)
     if start >= stop:
-        raise ValueError("t_start must be smaller than t_stop")
+        raise ArgumentValueError("t_start must be smaller than t_stop")
     if n_bins <= 0:
-        raise TypeError(f"The number of bins ({n_bins}) must be a positive integer")
+        raise ArgumentTypeError(f"The number of bins ({n_bins}) must be a positive integer")
     return start, stop, step, n_bins, units
 
 
@@ -356,7 +357,7 @@ def _from_spiketrains(
 ) -> tuple[np.ndarray, int, pq.Quantity]:
     """Population counts of SpikeTrains, their number, and the histogram's t_start."""
     if len(spiketrains) == 0:
-        raise TypeError("The input must be a list of SpikeTrain")
+        raise ArgumentTypeError("The input must be a list of SpikeTrain")
     trains = _Trains(spiketrains)
     window = _resolve_window(trains, bin_size, t_start, t_stop)
     counts = _population_counts(trains, window, binary)
@@ -369,10 +370,12 @@ def _matrix_window(
     """Window of a binned matrix input, as ``BinnedSpikeTrain`` resolves it."""
     if bin_size is None:
         if t_start is None or t_stop is None:
-            raise ValueError("To determine the bin size, both 't_start' and 't_stop' must be set")
+            raise ArgumentValueError(
+                "To determine the bin size, both 't_start' and 't_stop' must be set"
+            )
         bin_size = (t_stop - t_start) / n_bins
     if t_start is None and t_stop is None:
-        raise ValueError("Either 't_start' or 't_stop' must be set")
+        raise ArgumentValueError("Either 't_start' or 't_stop' must be set")
     if t_start is None:
         t_start = t_stop - bin_size * n_bins
     if t_stop is None:
@@ -382,12 +385,12 @@ def _matrix_window(
     if isinstance(expected, pq.Quantity):
         expected = expected.simplified.item()
     if n_bins != n_bins_for_window(0.0, float(expected), 1.0, _TOLERANCE):
-        raise ValueError(
+        raise ArgumentValueError(
             f"Inconsistent arguments: t_start ({t_start}), t_stop ({t_stop}), bin_size "
             f"({bin_size}), and n_bins ({n_bins})"
         )
     if t_start >= t_stop:
-        raise ValueError("t_start must be smaller than t_stop")
+        raise ArgumentValueError("t_start must be smaller than t_stop")
     return pq.Quantity(t_start.rescale(units).item(), units=units), bin_size
 
 
@@ -397,7 +400,7 @@ def _from_matrix(
     """Population counts of a binned (n_trains, n_bins) count matrix, as Elephant reads it."""
     matrix = np.asarray(matrix)
     if matrix.ndim != 2 or matrix.dtype == np.dtype("O"):
-        raise ValueError(
+        raise ArgumentValueError(
             "If the input is not a spiketrain(s), it must be an MxN numpy array, each cell of "
             "which represents the number of (binned) spikes that fall in an interval - not raw "
             "spike times."
@@ -421,7 +424,7 @@ def _from_binned(
         ("t_stop", t_stop, binned._t_stop),
     ):
         if given is not None and abs(given.rescale(binned.units).item() - own) > tolerance:
-            raise ValueError(
+            raise ArgumentValueError(
                 f"Expected `{name}` to match the BinnedSpikeTrain's ({own} "
                 f"{binned.units.dimensionality}), but got {describe(given)}; re-bin the spike "
                 "trains to change it."
@@ -489,12 +492,12 @@ def time_histogram(
     elif _is_nested_spiketrains(spiketrains):
         bin_size = _check_bin_size(bin_size)
         if not all(isinstance(st, neo.SpikeTrain) for st in spiketrains):
-            raise TypeError("The input must be a list of SpikeTrain")
+            raise ArgumentTypeError("The input must be a list of SpikeTrain")
         hist, n_trains, start = _from_spiketrains(spiketrains, bin_size, t_start, t_stop, binary)
     else:
         hist, n_trains, start = _from_matrix(spiketrains, bin_size, t_start, t_stop, binary)
     if not isinstance(output, str) or output not in HISTOGRAM_OUTPUTS:
-        raise ValueError(f"Parameter output ({output}) is not valid.")
+        raise ArgumentValueError(f"Parameter output ({output}) is not valid.")
     return _analog_signal(hist, n_trains, bin_size, start, output)
 
 

@@ -29,6 +29,7 @@ from elephant.utils import deprecated_alias
 from numpy.lib.array_utils import normalize_axis_index
 
 from .._validation import describe
+from ..errors import ArgumentTypeError, ArgumentValueError
 from ..statistics import variability as _functional
 from ._rates import is_time_quantity, rescaled_magnitude
 
@@ -98,10 +99,10 @@ def isi(
     units = spiketrain.units if isinstance(spiketrain, pq.Quantity) else None
     times = np.asarray(spiketrain)
     if times.ndim == 0:
-        raise ValueError("diff requires input that is at least one dimensional")
+        raise ArgumentValueError("diff requires input that is at least one dimensional")
     axis = normalize_axis_index(axis, times.ndim)
     if times.dtype.kind not in "iuf":
-        raise TypeError(
+        raise ArgumentTypeError(
             f"Expected `spiketrain` to hold real numbers, but got an array of dtype {times.dtype}."
         )
     dtype = times.dtype if times.dtype.kind == "f" else np.dtype(np.float64)
@@ -137,7 +138,7 @@ def _cv_1d(values: np.ndarray, nan_policy: str, ddof: int, dtype: np.dtype) -> n
     """SciPy's 1-D path: NaN checks, the too-small warning, then the statistic."""
     has_nan = nan_policy != "propagate" and bool(np.isnan(values).any())
     if has_nan and nan_policy == "raise":
-        raise ValueError("The input contains nan values")
+        raise ArgumentValueError("The input contains nan values")
     if has_nan:  # omit
         values = values[~np.isnan(values)]
     if values.size == 0:
@@ -154,7 +155,7 @@ def _cv_nd(values: np.ndarray, nan_policy: str, ddof: int, dtype: np.dtype) -> n
         return np.full(values.shape[:-1], np.nan, dtype=dtype)
     has_nan = nan_policy != "propagate" and bool(np.isnan(values).any())
     if has_nan and nan_policy == "raise":
-        raise ValueError("The input contains nan values")
+        raise ArgumentValueError("The input contains nan values")
     if has_nan and (np.isnan(values).all(axis=-1)).any():
         warnings.warn(_SMALL_ND_OMIT, _SmallSampleWarning, stacklevel=3)
     return _cv_values(values, nan_policy if has_nan else "propagate", ddof, dtype)
@@ -205,10 +206,10 @@ def cv(
     ):  # the common call cv(isi_array): straight to the functional layer
         return np.float64(_functional.cv(torch.from_numpy(a), ddof=ddof).item())
     if nan_policy not in _NAN_POLICIES:
-        raise ValueError("nan_policy must be one of {'propagate', 'raise', 'omit'}.")
+        raise ArgumentValueError("nan_policy must be one of {'propagate', 'raise', 'omit'}.")
     values = np.asarray(a)
     if values.dtype.kind not in "biuf":
-        raise TypeError(f"Expected `a` to hold real numbers, but got {describe(a)}.")
+        raise ArgumentTypeError(f"Expected `a` to hold real numbers, but got {describe(a)}.")
     dtype = _cv_dtype(values)
     values = np.atleast_1d(values)
     ndim = values.ndim
@@ -216,7 +217,9 @@ def cv(
         values = values.reshape(-1)
     else:
         if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
-            raise TypeError(f"Expected `axis` to be an integer or None, but got {describe(axis)}.")
+            raise ArgumentTypeError(
+                f"Expected `axis` to be an integer or None, but got {describe(axis)}."
+            )
         if not -ndim <= axis < ndim:
             raise np.exceptions.AxisError(f"`axis` is out of bounds for array of dimension {ndim}")
         values = np.moveaxis(values, axis, -1)
@@ -253,7 +256,7 @@ def _is_batch(time_intervals: Any) -> bool:
 def _too_short(with_nan: bool, stacklevel: int) -> None:
     """Elephant's reaction to fewer than two intervals: warn (NaN result) or raise."""
     if not with_nan:
-        raise ValueError(_TOO_SHORT_ERROR)
+        raise ArgumentValueError(_TOO_SHORT_ERROR)
     warnings.warn(_TOO_SHORT_WARNING, stacklevel=stacklevel)
 
 
@@ -270,7 +273,7 @@ def _single(
     """One vector as a (1, n) tensor, after Elephant's checks; None when too short."""
     values = _magnitude(time_intervals, to_ms)
     if values.ndim != 1:
-        raise ValueError(f"The input must be a vector, not a {values.ndim}-dim matrix.")
+        raise ArgumentValueError(f"The input must be a vector, not a {values.ndim}-dim matrix.")
     if values.size < 2:
         _too_short(with_nan, stacklevel + 1)
         return None
@@ -390,7 +393,7 @@ def lvr(
     else:
         warnings.warn("No units specified for R, assuming milliseconds (ms)", stacklevel=2)
     if R < 0:
-        raise ValueError("R must be >= 0")
+        raise ArgumentValueError("R must be >= 0")
     if not _has_units(time_intervals):
         warnings.warn(
             "No units specified for time_intervals, assuming milliseconds (ms)", stacklevel=2
@@ -410,7 +413,7 @@ def _duration_warnings(columns: list[list[Any]], warn_tolerance: Any) -> None:
         if not all(isinstance(st, neo.SpikeTrain) for st in trains):
             continue
         if not is_time_quantity(warn_tolerance):
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"'warn_tolerance' must be a time quantity, but got {type(warn_tolerance)}"
             )
         durations = np.fromiter(

@@ -1,6 +1,6 @@
 """Drop-in twins of ``elephant.kernels``: same classes, constructor, methods, return types.
 
-The maths lives in :mod:`elephant_fit.kernels`; these classes hold a ``sigma`` quantity and an
+The maths lives in :mod:`elephant_fit.statistics.kernels`; these classes hold a ``sigma`` quantity and an
 ``invert`` flag (plain, mutable attributes as in Elephant), check arguments like Elephant, convert
 quantities to float64 tensors and back.
 
@@ -19,7 +19,8 @@ import numpy as np
 import quantities as pq
 import torch
 
-from .. import kernels as _k
+from ..errors import ArgumentTypeError, ArgumentValueError
+from ..statistics import kernels as _k
 
 __all__ = [
     "AlphaKernel",
@@ -68,20 +69,20 @@ class Kernel:
         If ``sigma`` is negative, or ``invert`` is not a bool.
     """
 
-    #: Name of the kernel in :mod:`elephant_fit.kernels`; None for the abstract bases.
+    #: Name of the kernel in :mod:`elephant_fit.statistics.kernels`; None for the abstract bases.
     _name: ClassVar[str | None] = None
 
     def __init__(self, sigma: pq.Quantity, invert: bool = False) -> None:
         if not isinstance(sigma, pq.Quantity):
-            raise TypeError("'sigma' must be a quantity")
+            raise ArgumentTypeError("'sigma' must be a quantity")
         if sigma.ndim > 0:
             if sigma.size != 1:
-                raise TypeError("'sigma' cannot be multidimensional")
+                raise ArgumentTypeError("'sigma' cannot be multidimensional")
             sigma = sigma.reshape(-1)[0]
         if sigma.magnitude < 0:
-            raise ValueError("'sigma' cannot be negative")
+            raise ArgumentValueError("'sigma' cannot be negative")
         if not isinstance(invert, bool):
-            raise ValueError("'invert' must be bool")
+            raise ArgumentValueError("'invert' must be bool")
         self.sigma = sigma
         self.invert = invert
 
@@ -96,9 +97,11 @@ class Kernel:
 
     def _check_time_input(self, t: Any) -> None:
         if not isinstance(t, pq.Quantity):
-            raise TypeError("The argument 't' of the kernel callable must be of type Quantity")
+            raise ArgumentTypeError(
+                "The argument 't' of the kernel callable must be of type Quantity"
+            )
         if t.dimensionality.simplified != self.sigma.dimensionality.simplified:
-            raise TypeError(
+            raise ArgumentTypeError(
                 "The dimensionality of sigma and the input array to the callable kernel object "
                 "must be the same. Otherwise a normalization to 1 of the kernel cannot be "
                 "performed."
@@ -107,11 +110,13 @@ class Kernel:
     def _check_fraction(self, fraction: Any) -> None:
         """Check that ``fraction`` is a number in ``[0, 1)`` (``[0, 1]`` for compact kernels)."""
         if not isinstance(fraction, (float, int)):
-            raise TypeError("`fraction` must be float or integer")
+            raise ArgumentTypeError("`fraction` must be float or integer")
         closed = self._name is not None and _k.fraction_upper_bound_included(self._name)
         valid = 0 <= fraction <= 1 if closed else 0 <= fraction < 1
         if not valid:
-            raise ValueError(f"`fraction` must be in the interval [0, 1{']' if closed else ')'}")
+            raise ArgumentValueError(
+                f"`fraction` must be in the interval [0, 1{']' if closed else ')'}"
+            )
 
     def _sigma_in(self, units: Any) -> float:
         return float(self.sigma.rescale(units).magnitude)

@@ -36,6 +36,7 @@ import torch
 from elephant.utils import check_neo_consistency
 
 from .._validation import describe
+from ..errors import ArgumentTypeError, ArgumentValueError
 from ..statistics import correlation as _correlation
 from ..statistics._padding import pad_spike_times
 
@@ -65,7 +66,7 @@ def _check_binned(value: Any, name: str) -> Any:
     """Check for an Elephant ``BinnedSpikeTrain`` (or anything with its attributes)."""
     needed = ("sparse_matrix", "n_bins", "_t_start", "_bin_size", "units")
     if not all(hasattr(value, attribute) for attribute in needed):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"Expected `{name}` to be an elephant.conversion.BinnedSpikeTrain, but got "
             f"{describe(value)}."
         )
@@ -262,34 +263,34 @@ def _resolve_cch_window(
         return "valid", lags, (int(lags[0]), int(lags[-1]))
     if not isinstance(window, str) and _is_integer_window(window):
         if window[0] >= window[1]:
-            raise ValueError(
+            raise ArgumentValueError(
                 f"Window's left edge ({window[0]}) must be lower than the right edge ({window[1]})"
             )
         edges = (int(window[0]) - shift, int(window[1]) - shift)
         if edges[0] < -n_bins_i + 1 or edges[1] > n_bins_j - 1:
-            raise ValueError("The window exceeds the length of the spike trains")
+            raise ArgumentValueError("The window exceeds the length of the spike trains")
         lags = np.arange(window[0], window[1] + 1, dtype=np.int32)
         return edges, lags, edges
     if not isinstance(window, str) and not hasattr(window, "__len__"):
-        raise TypeError(
+        raise ArgumentTypeError(
             "Expected `window` to be 'full', 'valid' or a list of two integers, but got "
             f"{describe(window)}."
         )
-    raise ValueError("Invalid window parameter")
+    raise ArgumentValueError("Invalid window parameter")
 
 
 def _time_shift(binned_i: Any, binned_j: Any) -> int:
     """Shift of ``t_start`` of j relative to i in bins, with Elephant's checks."""
     if binned_i.shape[0] != 1 or binned_j.shape[0] != 1:
-        raise ValueError("Spike trains must be one dimensional")
+        raise ArgumentValueError("Spike trains must be one dimensional")
     scale = (
         binned_j.units.rescale(binned_i.units).item() if binned_j.units != binned_i.units else 1.0
     )
     if not np.isclose(binned_i._bin_size, binned_j._bin_size * scale):
-        raise ValueError("Bin sizes must be equal")
+        raise ArgumentValueError("Bin sizes must be equal")
     shift = (binned_j._t_start * scale - binned_i._t_start) / binned_i._bin_size
     if not np.isclose(shift, round(shift)):
-        raise ValueError("Binned spiketrains time shift is not multiple of bin_size")
+        raise ArgumentValueError("Binned spiketrains time shift is not multiple of bin_size")
     return round(shift)
 
 
@@ -299,7 +300,7 @@ def _check_kernel(kernel: Any, edges: tuple[int, int], n_lags: int) -> np.ndarra
     bound = abs(edges[0]) + abs(edges[1]) + 1
     for limit in (bound, n_lags):
         if len(kernel) > limit:
-            raise ValueError(
+            raise ArgumentValueError(
                 f"The length of the kernel {len(kernel)} cannot be larger than the length "
                 f"{limit} of the resulting CCH."
             )
@@ -443,11 +444,11 @@ def spike_time_tiling_coefficient(
         Inputs that are not ``neo.SpikeTrain``; ``dt`` that is not a quantity.
     """
     if not isinstance(dt, pq.Quantity):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"Expected `dt` to be a time quantity (e.g. 5 * pq.ms), but got {describe(dt)}."
         )
     if dt <= 0 * pq.s:
-        raise ValueError(f"dt must be > 0, found: {dt}")
+        raise ArgumentValueError(f"dt must be > 0, found: {dt}")
     check_neo_consistency([spiketrain_j, spiketrain_i], neo.core.SpikeTrain)
     if dt.units != spiketrain_i.units:
         dt = dt.rescale(spiketrain_i.units)
@@ -506,19 +507,19 @@ def spike_train_timescale(binned_spiketrain: Any, max_tau: pq.Quantity) -> pq.Qu
     try:
         max_tau = max_tau.rescale(binned_spiketrain.units).item()
     except (AttributeError, ValueError) as error:
-        raise ValueError("max_tau needs units of time") from error
+        raise ArgumentValueError("max_tau needs units of time") from error
     max_tau_bins = round(max_tau / bin_size)
     if not np.isclose(max_tau, max_tau_bins * bin_size):
-        raise ValueError("max_tau has to be a multiple of the bin_size")
+        raise ArgumentValueError("max_tau has to be a multiple of the bin_size")
     if max_tau_bins <= 0:
-        raise ValueError(
+        raise ArgumentValueError(
             f"Window's left edge ({-max_tau_bins}) must be lower than the right edge "
             f"({max_tau_bins})"
         )
     if binned_spiketrain.shape[0] != 1:
-        raise ValueError("Spike trains must be one dimensional")
+        raise ArgumentValueError("Spike trains must be one dimensional")
     if max_tau_bins > binned_spiketrain.n_bins - 1:
-        raise ValueError("The window exceeds the length of the spike trains")
+        raise ArgumentValueError("The window exceeds the length of the spike trains")
     counts = _train_counts(binned_spiketrain).unsqueeze(-1)
     timescale = _correlation.spike_train_timescale(counts, bin_size, max_tau_bins * bin_size)
     return pq.Quantity(float(timescale[0]), units=binned_spiketrain.units)

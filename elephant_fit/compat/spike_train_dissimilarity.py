@@ -32,6 +32,8 @@ from elephant_fit.statistics.dissimilarity import (
     victor_purpura_pairs,
 )
 
+from ..errors import ArgumentTypeError, ArgumentValueError
+
 __all__ = ["van_rossum_distance", "victor_purpura_distance"]
 
 _NEGATIVE_WARNING = (
@@ -69,7 +71,7 @@ def _has_dimension(value: Any, unit: pq.Quantity) -> bool:
 def _check_spiketrains(spiketrains: Sequence[Any]) -> None:
     for index, train in enumerate(spiketrains):
         if not _has_dimension(train, pq.s):
-            raise TypeError(
+            raise ArgumentTypeError(
                 "Spike trains must have a time unit: expected every element of `spiketrains` to "
                 f"be a neo.SpikeTrain or a time Quantity, but element {index} is "
                 f"{describe(train)}."
@@ -78,7 +80,9 @@ def _check_spiketrains(spiketrains: Sequence[Any]) -> None:
 
 def _scalar_magnitude(value: pq.Quantity, name: str) -> float:
     if value.size != 1:
-        raise ValueError(f"Expected `{name}` to be a scalar quantity, but got {describe(value)}.")
+        raise ArgumentValueError(
+            f"Expected `{name}` to be a scalar quantity, but got {describe(value)}."
+        )
     return float(value.magnitude.item())
 
 
@@ -144,7 +148,7 @@ def van_rossum_distance(
     """
     _check_spiketrains(spiketrains)
     if not _has_dimension(time_constant, pq.s):
-        raise TypeError(
+        raise ArgumentTypeError(
             "tau must be a time quantity: expected `time_constant` to be a time Quantity "
             f"(e.g. 10 * pq.ms), but got {describe(time_constant)}."
         )
@@ -259,7 +263,7 @@ def victor_purpura_distance(
     """
     _check_spiketrains(spiketrains)
     if not _has_dimension(cost_factor, pq.Hz):
-        raise TypeError(
+        raise ArgumentTypeError(
             "cost_factor must be a rate quantity: expected `cost_factor` to be a Quantity in "
             f"inverse time units (e.g. 10 * pq.Hz), but got {describe(cost_factor)}."
         )

@@ -15,6 +15,9 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from .._validation import check_bool_mask, check_float_tensor, describe
+from ..errors import ArgumentTypeError, ArgumentValueError
+
 __all__ = ["lengths_of", "pad_spike_times", "unpad_spike_times"]
 
 
@@ -44,6 +47,11 @@ def pad_spike_times(
     mask : torch.Tensor
         Shape (n_trains, max_spikes), bool, True on real spikes.
     """
+    _check_trains(trains)
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise ArgumentTypeError(
+            f"Expected `dtype` to be a floating torch.dtype, but got {describe(dtype)}."
+        )
     n_trains = len(trains)
     lengths = np.fromiter((len(t) for t in trains), dtype=np.int64, count=n_trains)
     width = int(lengths.max()) if n_trains else 0
@@ -63,6 +71,24 @@ def pad_spike_times(
         last = torch.where(torch.from_numpy(lengths).unsqueeze(1) > 0, last, torch.zeros_like(last))
         times = torch.where(mask, times, last)
     return times.to(device), mask.to(device)
+
+
+def _check_trains(trains: object) -> None:
+    """Raise unless ``trains`` is a sequence of 1-D arrays, tensors or lists."""
+    expected = "a sequence of 1-D arrays or tensors (one per spike train)"
+    array_like = (Sequence, np.ndarray, torch.Tensor)
+    if isinstance(trains, (str, bytes)) or not isinstance(trains, array_like):
+        raise ArgumentTypeError(f"Expected `trains` to be {expected}, but got {describe(trains)}.")
+    for index, train in enumerate(trains):
+        if isinstance(train, (str, bytes)) or not isinstance(train, array_like):
+            raise ArgumentTypeError(
+                f"Expected `trains` to be {expected}, but element {index} is {describe(train)}."
+            )
+        if getattr(train, "ndim", 1) != 1:
+            raise ArgumentValueError(
+                f"Expected `trains` to be {expected}, but element {index} has shape "
+                f"{tuple(train.shape)}."
+            )
 
 
 def lengths_of(mask: torch.Tensor) -> torch.Tensor:
@@ -96,6 +122,13 @@ def unpad_spike_times(times: torch.Tensor, mask: torch.Tensor) -> list[np.ndarra
     list of np.ndarray
         One float array of shape (n_spikes_i,) per train.
     """
+    check_float_tensor(times, "times", 2, "(n_trains, max_spikes)")
+    if times.ndim != 2:
+        raise ArgumentValueError(
+            f"Expected `times` to have shape (n_trains, max_spikes), but got shape "
+            f"{tuple(times.shape)}."
+        )
+    check_bool_mask(mask, "mask", times, "times")
     values = times.detach().cpu().numpy()
     counts = mask.sum(dim=-1).cpu().numpy()
     return [values[i, : counts[i]].copy() for i in range(values.shape[0])]

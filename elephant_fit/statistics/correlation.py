@@ -24,7 +24,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .._validation import check_float_tensor, describe
+from .._validation import (
+    check_bool_mask,
+    check_float_tensor,
+    check_non_negative_int,
+    check_number,
+    check_number_or_tensor,
+    describe,
+)
+from ..errors import ArgumentTypeError, ArgumentValueError
 from ._fft import fast_fft_length
 
 __all__ = [
@@ -57,7 +65,7 @@ def _check_tensor(value: Any, name: str, min_ndim: int) -> torch.Tensor:
 def _check_same_kind(first: torch.Tensor, second: torch.Tensor, names: str) -> None:
     """Check that two tensors share dtype and device."""
     if first.dtype != second.dtype or first.device != second.device:
-        raise TypeError(
+        raise ArgumentTypeError(
             f"Expected {names} to have the same dtype and device, but got "
             f"{first.dtype} on {first.device} and {second.dtype} on {second.device}."
         )
@@ -65,18 +73,6 @@ def _check_same_kind(first: torch.Tensor, second: torch.Tensor, names: str) -> N
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def _check_nonnegative_int(value: Any, name: str) -> int:
-    if not _is_int(value):
-        raise TypeError(
-            f"Expected `{name}` to be a non-negative integer, but got {describe(value)}."
-        )
-    if value < 0:
-        raise ValueError(
-            f"Expected `{name}` to be a non-negative integer, but got {describe(value)}."
-        )
-    return int(value)
 
 
 def _binarize(counts: torch.Tensor) -> torch.Tensor:
@@ -205,15 +201,15 @@ def noise_covariance(counts: torch.Tensor, max_lag: int = 0, ddof: int = 0) -> t
         Shape (..., max_lag + 1, n_neurons, n_neurons).
     """
     counts = _check_tensor(counts, "counts", 3)
-    max_lag = _check_nonnegative_int(max_lag, "max_lag")
-    ddof = _check_nonnegative_int(ddof, "ddof")
+    max_lag = check_non_negative_int(max_lag, "max_lag")
+    ddof = check_non_negative_int(ddof, "ddof")
     n_trials, n_bins, n_neurons = counts.shape[-3:]
     if max_lag >= n_bins:
-        raise ValueError(
+        raise ArgumentValueError(
             f"Expected `max_lag` to be smaller than n_bins ({n_bins}), but got {max_lag}."
         )
     if ddof >= n_trials:
-        raise ValueError(
+        raise ArgumentValueError(
             f"Expected `ddof` to be smaller than n_trials ({n_trials}), but got {ddof}."
         )
     residuals = counts - counts.mean(dim=-3, keepdim=True)
@@ -256,8 +252,7 @@ def noise_correlation(
     torch.Tensor
         Shape (..., max_lag + 1, n_neurons, n_neurons).
     """
-    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or eps < 0:
-        raise ValueError(f"Expected `eps` to be a non-negative number, but got {describe(eps)}.")
+    eps = check_number(eps, "eps", positive=True)
     cov = noise_covariance(counts, max_lag=max_lag, ddof=ddof)
     std = (torch.diagonal(cov[..., 0, :, :], dim1=-2, dim2=-1) + eps).sqrt()
     return cov / (std.unsqueeze(-1) * std.unsqueeze(-2)).unsqueeze(-3)
@@ -272,23 +267,20 @@ def _resolve_window(window: Window, n_bins_i: int, n_bins_j: int) -> tuple[int, 
     if isinstance(window, str) and window == "valid":
         difference = n_bins_j - n_bins_i
         return min(0, difference), max(0, difference)
-    if (
-        isinstance(window, str)
-        or not isinstance(window, (Sequence, np.ndarray))
-        or len(window) != 2
-        or not all(_is_int(edge) for edge in window)
-    ):
-        raise ValueError(
-            "Expected `window` to be None, 'full', 'valid' or two integers (lag_min, lag_max), "
-            f"but got {describe(window)}."
-        )
+    expected = "None, 'full', 'valid' or two integers (lag_min, lag_max)"
+    if not isinstance(window, (str, Sequence, np.ndarray)):
+        raise ArgumentTypeError(f"Expected `window` to be {expected}, but got {describe(window)}.")
+    if isinstance(window, str) or getattr(window, "ndim", 1) != 1 or len(window) != 2:
+        raise ArgumentValueError(f"Expected `window` to be {expected}, but got {describe(window)}.")
+    if not all(_is_int(edge) for edge in window):
+        raise ArgumentTypeError(f"Expected `window` to be {expected}, but got {describe(window)}.")
     lag_min, lag_max = int(window[0]), int(window[1])
     if lag_min > lag_max:
-        raise ValueError(
+        raise ArgumentValueError(
             f"Expected `window` to satisfy lag_min <= lag_max, but got ({lag_min}, {lag_max})."
         )
     if lag_min < lag_min_allowed or lag_max > lag_max_allowed:
-        raise ValueError(
+        raise ArgumentValueError(
             f"Expected `window` within [{lag_min_allowed}, {lag_max_allowed}] (the lags at which "
             f"the trains overlap), but got ({lag_min}, {lag_max})."
         )
@@ -427,15 +419,15 @@ def _as_kernel(kernel: Any, like: torch.Tensor, n_lags: int) -> torch.Tensor:
     try:
         kernel = torch.as_tensor(kernel, dtype=like.dtype, device=like.device)
     except (TypeError, ValueError, RuntimeError) as error:
-        raise TypeError(
+        raise ArgumentTypeError(
             f"Expected `kernel` to be a 1-D array of weights, but got {describe(kernel)}."
         ) from error
     if kernel.ndim != 1 or kernel.shape[0] == 0:
-        raise ValueError(
+        raise ArgumentValueError(
             f"Expected `kernel` to be a non-empty 1-D array, but got shape {tuple(kernel.shape)}."
         )
     if kernel.shape[0] > n_lags:
-        raise ValueError(
+        raise ArgumentValueError(
             f"Expected `kernel` to be no longer than the CCH ({n_lags} lags), but got "
             f"{kernel.shape[0]} weights."
         )
@@ -505,7 +497,10 @@ def cross_correlation_histogram(
     _check_same_kind(counts_i, counts_j, "`counts_i` and `counts_j`")
     n_bins_i, n_bins_j = counts_i.shape[-1], counts_j.shape[-1]
     if n_bins_i == 0 or n_bins_j == 0:
-        raise ValueError("Expected `counts_i` and `counts_j` to have at least one bin each.")
+        raise ArgumentValueError(
+            "Expected `counts_i` and `counts_j` to have at least one bin each, but got shapes "
+            f"{tuple(counts_i.shape)} and {tuple(counts_j.shape)}."
+        )
     lag_min, lag_max = _resolve_window(window, n_bins_i, n_bins_j)
     n_lags = lag_max - lag_min + 1
     batch = torch.broadcast_shapes(counts_i.shape[:-1], counts_j.shape[:-1])
@@ -552,22 +547,15 @@ def spike_train_timescale(counts: torch.Tensor, bin_size: float, max_tau: float)
     """
     counts = _check_tensor(counts, "counts", 2)
     n_bins = counts.shape[-2]
-    for name, value in (("bin_size", bin_size), ("max_tau", max_tau)):
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise TypeError(
-                f"Expected `{name}` to be a positive number, but got {describe(value)}."
-            )
-        if not value > 0 or not math.isfinite(value):
-            raise ValueError(
-                f"Expected `{name}` to be a positive number, but got {describe(value)}."
-            )
+    bin_size = check_number(bin_size, "bin_size", positive=True, allow_zero=False)
+    max_tau = check_number(max_tau, "max_tau", positive=True, allow_zero=False)
     max_lag = round(max_tau / bin_size)
     if not np.isclose(max_tau, max_lag * bin_size):
-        raise ValueError(
+        raise ArgumentValueError(
             f"Expected `max_tau` to be a multiple of `bin_size` ({bin_size}), but got {max_tau}."
         )
     if not 1 <= max_lag < n_bins:
-        raise ValueError(
+        raise ArgumentValueError(
             f"Expected `max_tau` / `bin_size` in [1, n_bins - 1] = [1, {n_bins - 1}], but got "
             f"{max_lag}."
         )
@@ -681,20 +669,15 @@ def spike_time_tiling_coefficient(
     times_i = _check_tensor(times_i, "times_i", 1)
     times_j = _check_tensor(times_j, "times_j", 1)
     _check_same_kind(times_i, times_j, "`times_i` and `times_j`")
-    for name, times, mask in (("mask_i", times_i, mask_i), ("mask_j", times_j, mask_j)):
-        if (
-            not isinstance(mask, torch.Tensor)
-            or mask.dtype != torch.bool
-            or mask.shape != times.shape
-        ):
-            raise TypeError(
-                f"Expected `{name}` to be a bool tensor of shape {tuple(times.shape)}, but got "
-                f"{describe(mask)}."
-            )
+    check_bool_mask(mask_i, "mask_i", times_i, "times_i")
+    check_bool_mask(mask_j, "mask_j", times_j, "times_j")
     kind = {"dtype": times_i.dtype, "device": times_i.device}
-    dt, t_start, t_stop = (torch.as_tensor(v, **kind) for v in (dt, t_start, t_stop))
-    if bool((dt <= 0).any()):
-        raise ValueError(f"Expected `dt` to be positive, but got {describe(dt)}.")
+    dt, t_start, t_stop = (
+        torch.as_tensor(check_number_or_tensor(value, name), **kind)
+        for name, value in (("dt", dt), ("t_start", t_start), ("t_stop", t_stop))
+    )
+    if not bool((dt > 0).all()):  # NaN fails too
+        raise ArgumentValueError(f"Expected `dt` to be positive, but got {describe(dt)}.")
     batch = torch.broadcast_shapes(
         times_i.shape[:-1], times_j.shape[:-1], dt.shape, t_start.shape, t_stop.shape
     )

@@ -21,7 +21,14 @@ from collections.abc import Callable
 
 import torch
 
-from elephant_fit._validation import describe
+from .._validation import (
+    check_bool_mask,
+    check_float_tensor,
+    check_number_or_tensor,
+    describe,
+)
+from ..errors import ArgumentValueError
+from ._safe import clipped_sqrt
 
 __all__ = [
     "kernel_shift_cost",
@@ -50,52 +57,35 @@ def _chunk_elements(device: torch.device, table: dict[str, int] = _CHUNK_ELEMENT
 # --------------------------------------------------------------------------------------------
 
 
-def _check_padded(times: torch.Tensor, mask: torch.Tensor, name: str = "times") -> None:
-    """Check a padded spike-time tensor and its mask (shape (..., max_spikes) or more)."""
-    if not isinstance(times, torch.Tensor) or not times.is_floating_point():
-        raise TypeError(
-            f"Expected `{name}` to be a floating-point torch.Tensor, but got {describe(times)}."
-        )
-    if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
-        raise TypeError(
-            f"Expected the mask of `{name}` to be a bool torch.Tensor, but got {describe(mask)}."
-        )
-    if mask.shape != times.shape:
-        raise ValueError(
-            f"Expected the mask of `{name}` to have the shape of `{name}` {tuple(times.shape)}, "
-            f"but got shape {tuple(mask.shape)}."
-        )
-    if mask.device != times.device:
-        raise ValueError(
-            f"Expected the mask of `{name}` to be on the device of `{name}` ({times.device}), "
-            f"but got {mask.device}."
-        )
+def _check_padded(
+    times: object, mask: object, name: str = "times", mask_name: str = "mask", min_ndim: int = 1
+) -> None:
+    """Check a padded spike-time tensor (at least ``min_ndim`` dimensions) and its mask."""
+    shape = "(..., n_trains, max_spikes)" if min_ndim >= 2 else "(..., max_spikes)"
+    check_float_tensor(times, name, min_ndim, shape)
+    check_bool_mask(mask, mask_name, times, name)
 
 
-def _check_trains(times: torch.Tensor, mask: torch.Tensor) -> None:
-    """Check a (..., n_trains, max_spikes) padded tensor."""
-    _check_padded(times, mask)
-    if times.dim() < 2:
-        raise ValueError(
-            "Expected `times` to have shape (..., n_trains, max_spikes), but got shape "
-            f"{tuple(times.shape)}."
-        )
+def _check_trains(times: object, mask: object) -> None:
+    """Check a (..., n_trains, max_spikes) padded tensor and its mask."""
+    _check_padded(times, mask, min_ndim=2)
 
 
 def _check_scalar(
     value: float | torch.Tensor, name: str, like: torch.Tensor, *, allow_zero: bool
 ) -> torch.Tensor:
     """Return ``value`` as a tensor on ``like``'s device and dtype; check Python numbers."""
+    value = check_number_or_tensor(value, name)
     if isinstance(value, torch.Tensor):
-        if value.dim() != 0 and value.numel() != 1:
-            raise ValueError(f"Expected `{name}` to be a scalar, but got {describe(value)}.")
+        if value.numel() != 1:
+            raise ArgumentValueError(
+                f"Expected `{name}` to be a scalar, but got {describe(value)}."
+            )
         return value.reshape(()).to(device=like.device, dtype=like.dtype)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"Expected `{name}` to be a number or a tensor, but got {describe(value)}.")
     bound = "non-negative" if allow_zero else "positive"
-    if value != value or value < 0 or (value == 0 and not allow_zero):
-        raise ValueError(f"Expected `{name}` to be {bound}, but got {describe(value)}.")
-    return torch.tensor(float(value), device=like.device, dtype=like.dtype)
+    if not (value > 0 or (value == 0 and allow_zero)):  # NaN fails too
+        raise ArgumentValueError(f"Expected `{name}` to be {bound}, but got {describe(value)}.")
+    return torch.tensor(value, device=like.device, dtype=like.dtype)
 
 
 # --------------------------------------------------------------------------------------------
@@ -286,19 +276,12 @@ def _time_constant_tensor(time_constant: float | torch.Tensor, like: torch.Tenso
         except RuntimeError:
             fits = False
         if not fits:
-            raise ValueError(
+            raise ArgumentValueError(
                 "Expected `time_constant` to be a scalar or broadcastable to the batch shape "
                 f"{tuple(batch_shape)}, but got shape {tuple(time_constant.shape)}."
             )
         return time_constant.to(device=like.device, dtype=like.dtype)
     return _check_scalar(time_constant, "time_constant", like, allow_zero=False)
-
-
-def _safe_sqrt(squared: torch.Tensor) -> torch.Tensor:
-    """``sqrt(max(x, 0))`` with gradient 0 (not NaN) where ``x <= 0``."""
-    positive = squared > 0
-    root = torch.sqrt(torch.where(positive, squared, torch.ones_like(squared)))
-    return torch.where(positive, root, torch.zeros_like(squared))
 
 
 def van_rossum_distance(
@@ -336,7 +319,7 @@ def van_rossum_distance(
     >>> van_rossum_distance(times, mask, 0.010)[0, 1]
     tensor(0.9840, dtype=torch.float64)
     """
-    return _safe_sqrt(van_rossum_squared_distance(times, mask, time_constant))
+    return clipped_sqrt(van_rossum_squared_distance(times, mask, time_constant))
 
 
 # --------------------------------------------------------------------------------------------
@@ -463,14 +446,12 @@ def victor_purpura_pairs(
     torch.Tensor
         Shape (...), the distances.
     """
-    _check_padded(times_a, mask_a, "times_a")
-    _check_padded(times_b, mask_b, "times_b")
-    if times_a.dim() < 1 or times_b.dim() < 1:
-        raise ValueError("Expected `times_a` and `times_b` to have at least one dimension.")
+    _check_padded(times_a, mask_a, "times_a", "mask_a")
+    _check_padded(times_b, mask_b, "times_b", "mask_b")
     try:
         batch_shape = torch.broadcast_shapes(times_a.shape[:-1], times_b.shape[:-1])
     except RuntimeError:
-        raise ValueError(
+        raise ArgumentValueError(
             "Expected the leading dimensions of `times_a` and `times_b` to broadcast, but got "
             f"shapes {tuple(times_a.shape)} and {tuple(times_b.shape)}."
         ) from None
@@ -510,7 +491,9 @@ def _linear_cost(
 ) -> ShiftCost:
     factor = _check_scalar(cost_factor, "cost_factor", like.to(dtype), allow_zero=True)
     if not isinstance(cost_factor, torch.Tensor) and not torch.isfinite(factor):
-        raise ValueError(f"Expected `cost_factor` to be finite, but got {describe(cost_factor)}.")
+        raise ArgumentValueError(
+            f"Expected `cost_factor` to be finite, but got {describe(cost_factor)}."
+        )
 
     def cost(dt: torch.Tensor) -> torch.Tensor:
         return factor * torch.abs(dt)

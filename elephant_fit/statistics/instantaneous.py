@@ -3,7 +3,7 @@
 Elephant's estimate, reproduced number for number: spikes are counted in bins of
 ``sampling_period`` (``numpy.histogram`` rules: half-open bins, the last one closed, a trailing
 piece shorter than a bin dropped), the counts are convolved with the kernel discretised on the same
-grid (:func:`elephant_fit.kernels.kernel_grid`), in 'same' mode or, with ``trim``, 'valid' mode,
+grid (:func:`elephant_fit.statistics.kernels.kernel_grid`), in 'same' mode or, with ``trim``, 'valid' mode,
 negative round-off is clipped to 0, and an optional border correction rescales the estimate near
 ``t_start`` and ``t_stop`` (Gaussian kernels only).
 
@@ -28,8 +28,16 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from ..kernels import KernelGrid, SmoothingKernel, kernel_grid, median_index
+from .._validation import (
+    check_bool_mask,
+    check_float_tensor,
+    check_number,
+    check_positive_int,
+    describe,
+)
+from ..errors import ArgumentTypeError, ArgumentValueError
 from ._fft import fast_fft_length
+from .kernels import KernelGrid, SmoothingKernel, kernel_grid, median_index
 
 __all__ = [
     "InstantaneousRate",
@@ -146,7 +154,7 @@ def _moved_counts(
 # ----------------------------------------------------------------------------------- convolution
 def _check_taps(n_bins: int, n_taps: int, trim: bool) -> None:
     if trim and n_taps > n_bins:
-        raise ValueError(
+        raise ArgumentValueError(
             f"Kernel length ({n_taps}) is longer than binned spike train length ({n_bins}) for "
             "'valid' convolution. Try adjusting the kernel width, 'sampling_period', or using "
             "'trim=False'."
@@ -316,12 +324,12 @@ def optimal_kernel_bandwidth(spike_times: torch.Tensor) -> float:
     intervals = torch.diff(spikes)
     intervals = intervals[intervals > 0]
     if intervals.numel() == 0:
-        raise ValueError(message)
+        raise ArgumentValueError(message)
     low, high = float(spikes.min()), float(spikes.max())
     span = high - low
     n_points = min(int(span / float(intervals.min()) + 0.5), 1000)
     if n_points < 2:
-        raise ValueError(message)
+        raise ArgumentValueError(message)
     step = span / (n_points - 1)
     grid = torch.arange(n_points, dtype=torch.float64, device=spikes.device) * step + low
     grid[-1] = high
@@ -365,26 +373,20 @@ def _golden_section(
             best = _softplus(c2)
             f2 = _bandwidth_cost(density, n_spikes, best, dt)
     if best is None:
-        raise ValueError(message)
+        raise ArgumentValueError(message)
     return best
 
 
 # ----------------------------------------------------------------------------------- front ends
 def _check_common(sampling_period: float, cutoff: float, flags: dict[str, object]) -> float:
-    if isinstance(sampling_period, bool) or not isinstance(sampling_period, (int, float)):
-        raise TypeError(
-            f"Expected `sampling_period` to be a positive float, but got {sampling_period!r}."
-        )
-    if not (math.isfinite(sampling_period) and sampling_period > 0):
-        raise ValueError(
-            f"Expected `sampling_period` to be positive and finite, but got {sampling_period!r}."
-        )
-    if isinstance(cutoff, bool) or not isinstance(cutoff, (int, float)):
-        raise TypeError(f"Expected `cutoff` to be a float, but got {cutoff!r}.")
+    sampling_period = check_number(
+        sampling_period, "sampling_period", positive=True, allow_zero=False
+    )
+    check_number(cutoff, "cutoff")
     for name, value in flags.items():
         if not isinstance(value, bool):
-            raise TypeError(f"Expected `{name}` to be a bool, but got {value!r}.")
-    return float(sampling_period)
+            raise ArgumentTypeError(f"Expected `{name}` to be a bool, but got {describe(value)}.")
+    return sampling_period
 
 
 def _resolve_grid(
@@ -399,7 +401,7 @@ def _resolve_grid(
     """The discretised kernel and its time-unit description."""
     if isinstance(kernel, str) and kernel == "auto":
         if auto_times is None:
-            raise ValueError(
+            raise ArgumentValueError(
                 "Cannot estimate a kernel for several spike trains (or from counts). Please "
                 "provide a kernel explicitly rather than 'auto'."
             )
@@ -408,9 +410,9 @@ def _resolve_grid(
         described = SmoothingKernel(kernel.name, kernel.sigma * sampling_period, kernel.invert)
         return kernel, described
     if not isinstance(kernel, SmoothingKernel):
-        raise TypeError(
+        raise ArgumentTypeError(
             "Expected `kernel` to be 'auto', a SmoothingKernel or a KernelGrid, but got "
-            f"{type(kernel).__name__}."
+            f"{describe(kernel)}."
         )
     sigma = kernel.sigma
     sigma_bins = (
@@ -447,7 +449,9 @@ def _rate_from_rows(
         t_last = t_stop - (grid.weights.shape[-1] - middle) * sampling_period
     if border_correction:
         if grid.name != "gaussian":
-            raise ValueError("The border correction is only implemented for Gaussian kernels.")
+            raise ArgumentValueError(
+                "The border correction is only implemented for Gaussian kernels."
+            )
         sigma = grid.sigma.to(dtype=rows.dtype, device=rows.device) * sampling_period
         rate = _border_correct(rate, n_spikes, sigma, t_first, sampling_period, t_first, t_last)
     if pool_spike_trains:
@@ -523,19 +527,8 @@ def instantaneous_rate(
         border correction with a non-Gaussian kernel, or ``trim`` with a kernel longer than the
         window.
     """
-    if not isinstance(times, torch.Tensor) or not times.is_floating_point():
-        raise TypeError(f"Expected `times` to be a float tensor, but got {type(times).__name__}.")
-    if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool or mask.shape != times.shape:
-        raise ValueError(
-            f"Expected `mask` to be a bool tensor of shape {tuple(times.shape)}, but got "
-            f"{getattr(mask, 'dtype', type(mask).__name__)} of shape "
-            f"{tuple(getattr(mask, 'shape', ()))}."
-        )
-    if times.ndim < 2:
-        raise ValueError(
-            "Expected `times` to have shape (..., n_trains, max_spikes), but got shape "
-            f"{tuple(times.shape)}."
-        )
+    check_float_tensor(times, "times", 2, "(..., n_trains, max_spikes)")
+    check_bool_mask(mask, "mask", times, "times")
     flags = {
         "trim": trim,
         "center_kernel": center_kernel,
@@ -569,13 +562,13 @@ def instantaneous_rate(
 
 
 def _window_bins(t_start: float, t_stop: float, sampling_period: float, n_bins: int | None) -> int:
-    for name, value in (("t_start", t_start), ("t_stop", t_stop)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"Expected `{name}` to be a float, but got {value!r}.")
-    if n_bins is None:
-        n_bins = int((t_stop - t_start) / sampling_period)
-    if isinstance(n_bins, bool) or not isinstance(n_bins, int) or n_bins < 1:
-        raise ValueError(
+    t_start = check_number(t_start, "t_start")
+    t_stop = check_number(t_stop, "t_stop")
+    if n_bins is not None:
+        return check_positive_int(n_bins, "n_bins")
+    n_bins = int((t_stop - t_start) / sampling_period)
+    if n_bins < 1:
+        raise ArgumentValueError(
             f"Expected the window [{t_start}, {t_stop}] to hold at least one sampling period "
             f"({sampling_period}), but got n_bins={n_bins!r}."
         )
@@ -626,11 +619,7 @@ def instantaneous_rate_from_counts(
     InstantaneousRate
         ``rate`` of shape (..., n_samples, n_neurons) in spikes per time unit.
     """
-    if not isinstance(counts, torch.Tensor) or not counts.is_floating_point() or counts.ndim < 2:
-        raise TypeError(
-            "Expected `counts` to be a float tensor of shape (..., n_bins, n_neurons), but got "
-            f"{type(counts).__name__} of shape {tuple(getattr(counts, 'shape', ()))}."
-        )
+    check_float_tensor(counts, "counts", 2, "(..., n_bins, n_neurons)")
     flags = {
         "trim": trim,
         "center_kernel": center_kernel,
@@ -640,12 +629,18 @@ def instantaneous_rate_from_counts(
     }
     sampling_period = _check_common(sampling_period, cutoff, flags)
     if isinstance(kernel, str):
-        raise ValueError("Cannot estimate an 'auto' kernel from counts; pass a kernel.")
+        raise ArgumentValueError(
+            f"Expected `kernel` to be a SmoothingKernel or a KernelGrid (an 'auto' kernel cannot "
+            f"be estimated from counts), but got {describe(kernel)}."
+        )
     grid, described = _resolve_grid(
         kernel, sampling_period, cutoff, center_kernel, counts.dtype, counts.device, None
     )
     n_bins = counts.shape[-2]
-    t_stop = float(t_start) + n_bins * sampling_period if t_stop is None else float(t_stop)
+    t_start = check_number(t_start, "t_start")
+    t_stop = (
+        t_start + n_bins * sampling_period if t_stop is None else check_number(t_stop, "t_stop")
+    )
     if n_spikes is None:
         n_spikes = counts.detach().sum(dim=-2)
     size = fast_fft_length(n_bins + grid.weights.shape[-1] - 1)

@@ -17,7 +17,15 @@ from __future__ import annotations
 
 import torch
 
-from .._validation import check_float_tensor, describe
+from .._validation import (
+    check_bool_mask,
+    check_choice,
+    check_float_tensor,
+    check_number,
+    check_number_or_tensor,
+    describe,
+)
+from ..errors import ArgumentTypeError, ArgumentValueError
 
 __all__ = [
     "count_in_window",
@@ -39,14 +47,7 @@ def _check_tensor(value: object, name: str, shape: str, min_dim: int) -> torch.T
 
 def _check_bin_size(bin_size: object) -> float:
     """Raise unless ``bin_size`` is a positive finite number; return it as a float."""
-    if isinstance(bin_size, bool) or not isinstance(bin_size, (int, float)):
-        raise TypeError(
-            f"Expected `bin_size` to be a positive float (in the time unit of the result), "
-            f"but got {describe(bin_size)}."
-        )
-    if not 0 < bin_size < float("inf"):
-        raise ValueError(f"Expected `bin_size` to be positive and finite, but got {bin_size!r}.")
-    return float(bin_size)
+    return check_number(bin_size, "bin_size", positive=True, allow_zero=False)
 
 
 def firing_rate(
@@ -130,8 +131,12 @@ def mean_firing_rate_from_times(
         given as tensors.
     """
     times = _check_tensor(times, "times", "(..., n_trains, max_spikes)", 1)
-    t_start = torch.as_tensor(t_start, dtype=times.dtype, device=times.device)
-    t_stop = torch.as_tensor(t_stop, dtype=times.dtype, device=times.device)
+    if mask is not None:
+        check_bool_mask(mask, "mask", times, "times")
+    t_start, t_stop = (
+        torch.as_tensor(check_number_or_tensor(value, name), dtype=times.dtype, device=times.device)
+        for name, value in (("t_start", t_start), ("t_stop", t_stop))
+    )
     counts = count_in_window(times, t_start.unsqueeze(-1), t_stop.unsqueeze(-1), mask)
     return firing_rate(counts, t_start, t_stop)
 
@@ -167,9 +172,9 @@ def _normalise_histogram(
         return hist / n_trains
     if output == "rate":
         if bin_size is None:
-            raise ValueError("Expected `bin_size` for output='rate', but got None.")
+            raise ArgumentValueError("Expected `bin_size` for output='rate', but got None.")
         return hist / (n_trains * bin_size)
-    raise ValueError(
+    raise ArgumentValueError(
         f"Expected `output` to be one of {HISTOGRAM_OUTPUTS}, but got {describe(output)}."
     )
 
@@ -201,10 +206,7 @@ def time_histogram(
         exceeds 1).
     """
     counts = _check_tensor(counts, "counts", "(..., n_bins, n_neurons)", 2)
-    if output not in HISTOGRAM_OUTPUTS:
-        raise ValueError(
-            f"Expected `output` to be one of {HISTOGRAM_OUTPUTS}, but got {describe(output)}."
-        )
+    check_choice(output, "output", HISTOGRAM_OUTPUTS)
     if bin_size is not None:
         bin_size = _check_bin_size(bin_size)
     if binary:
@@ -215,16 +217,16 @@ def time_histogram(
 def _check_kernel(kernel: object, like: torch.Tensor) -> torch.Tensor:
     """Raise unless ``kernel`` is a 1-D float tensor of odd length; cast it like ``like``."""
     if not isinstance(kernel, torch.Tensor):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"Expected `kernel` to be a 1-D torch.Tensor of weights, but got {describe(kernel)}."
         )
     if kernel.dim() != 1 or kernel.shape[0] % 2 == 0:
-        raise ValueError(
+        raise ArgumentValueError(
             "Expected `kernel` to be a 1-D tensor of odd length (centred on its middle entry), "
             f"but got shape {tuple(kernel.shape)}."
         )
     if not kernel.is_floating_point():
-        raise TypeError(
+        raise ArgumentTypeError(
             f"Expected `kernel` to be a floating-point tensor, but got dtype {kernel.dtype}."
         )
     return kernel.to(dtype=like.dtype, device=like.device)

@@ -23,7 +23,15 @@ import math
 
 import torch
 
-from .._validation import check_float_tensor, describe
+from .._validation import (
+    check_bool_mask,
+    check_float_tensor,
+    check_int,
+    check_positive_int,
+    describe,
+)
+from ..errors import ArgumentTypeError, ArgumentValueError
+from ._safe import clipped_sqrt
 
 __all__ = [
     "cv",
@@ -40,23 +48,16 @@ __all__ = [
 _PAIRWISE_BLOCK = 128
 
 
-def _check_values(value: object, name: str, shape: str) -> torch.Tensor:
-    """Raise unless ``value`` is a floating tensor with at least one dimension."""
-    return check_float_tensor(value, name, 1, shape)
+def _check_values(value: object, name: str, shape: str, min_ndim: int = 1) -> torch.Tensor:
+    """Raise unless ``value`` is a floating tensor with at least ``min_ndim`` dimensions."""
+    return check_float_tensor(value, name, min_ndim, shape)
 
 
-def _check_mask(mask: torch.Tensor | None, values: torch.Tensor) -> torch.Tensor | None:
+def _check_mask(mask: object, values: torch.Tensor, values_name: str) -> torch.Tensor | None:
     """None (every entry real), or a bool tensor of the shape of ``values``."""
     if mask is None:
         return None
-    if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
-        raise TypeError(f"Expected `mask` to be a bool torch.Tensor, but got {describe(mask)}.")
-    if mask.shape != values.shape:
-        raise ValueError(
-            f"Expected `mask` to have the shape of the values {tuple(values.shape)}, but got "
-            f"{tuple(mask.shape)}."
-        )
-    return mask
+    return check_bool_mask(mask, "mask", values, values_name)
 
 
 def _safe_divide(
@@ -65,13 +66,6 @@ def _safe_divide(
     """``numerator / denominator`` where ``valid``, NaN elsewhere, with finite gradients."""
     safe = torch.where(valid, denominator, 1.0)
     return torch.where(valid, numerator / safe, torch.nan)
-
-
-def _safe_sqrt(value: torch.Tensor) -> torch.Tensor:
-    """Square root with a zero (not infinite) gradient at 0; NaN stays NaN."""
-    positive = value > 0
-    root = torch.where(positive, value, 1.0).sqrt()
-    return torch.where(positive, root, value * 0)
 
 
 def isi(times: torch.Tensor, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -94,7 +88,7 @@ def isi(times: torch.Tensor, mask: torch.Tensor | None = None) -> tuple[torch.Te
         Same shape, bool, True on real intervals.
     """
     times = _check_values(times, "times", "(..., n_trains, max_spikes)")
-    mask = _check_mask(mask, times)
+    mask = _check_mask(mask, times, "times")
     intervals = times[..., 1:] - times[..., :-1]
     if mask is None:
         return intervals, torch.ones(intervals.shape, dtype=torch.bool, device=times.device)
@@ -106,7 +100,7 @@ def _pairs(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor]:
     """Consecutive pairs ``(I[i], I[i+1])``, their mask (None: all real) and count per train."""
     intervals = _check_values(intervals, "intervals", "(..., n_trains, max_intervals)")
-    mask = _check_mask(mask, intervals)
+    mask = _check_mask(mask, intervals, "intervals")
     first, second = intervals[..., :-1], intervals[..., 1:]
     if mask is None:
         n_pairs = torch.full(
@@ -203,9 +197,11 @@ def lvr(intervals: torch.Tensor, mask: torch.Tensor | None = None, R: float = 5.
         Differentiable.
     """
     if isinstance(R, bool) or not isinstance(R, (int, float)):
-        raise TypeError(f"Expected `R` to be a non-negative float, but got {describe(R)}.")
-    if not R >= 0:
-        raise ValueError(f"Expected `R` to be >= 0, but got {R!r}.")
+        raise ArgumentTypeError(f"Expected `R` to be a non-negative number, but got {describe(R)}.")
+    if not R >= 0:  # NaN fails too; inf is allowed
+        raise ArgumentValueError(
+            f"Expected `R` to be a non-negative number, but got {describe(R)}."
+        )
     first, second, pair_mask, n_pairs = _pairs(intervals, mask)
     total = _pair_sums(first, second, pair_mask)
     frac1 = 4 * first * second / total**2
@@ -237,9 +233,8 @@ def cv(intervals: torch.Tensor, mask: torch.Tensor | None = None, ddof: int = 0)
         Differentiable (zero gradient through the standard deviation where it is 0).
     """
     intervals = _check_values(intervals, "intervals", "(..., n_trains, max_intervals)")
-    mask = _check_mask(mask, intervals)
-    if isinstance(ddof, bool) or not isinstance(ddof, int):
-        raise TypeError(f"Expected `ddof` to be an integer, but got {describe(ddof)}.")
+    mask = _check_mask(mask, intervals, "intervals")
+    ddof = check_int(ddof, "ddof")
     size = intervals.shape[-1]
     if mask is None and size > max(ddof, 0) and intervals.numel() and not intervals.requires_grad:
         std, mean = torch.std_mean(intervals, dim=-1, correction=ddof)  # one fused kernel
@@ -247,15 +242,15 @@ def cv(intervals: torch.Tensor, mask: torch.Tensor | None = None, ddof: int = 0)
     if mask is None and size > max(ddof, 0):
         mean = intervals.sum(dim=-1) / size
         deviation = intervals - mean.unsqueeze(-1)
-        std = _safe_sqrt(deviation.pow(2).sum(dim=-1) / size)
+        std = clipped_sqrt(deviation.pow(2).sum(dim=-1) / size)
         return std * math.sqrt(size / (size - ddof)) / mean if ddof else std / mean
     if mask is None:
         mask = torch.ones(intervals.shape, dtype=torch.bool, device=intervals.device)
     n = mask.sum(dim=-1).to(intervals.dtype)
     mean = _safe_divide(_masked(intervals, mask).sum(dim=-1), n, n > 0)
     deviation = _masked(intervals - mean.unsqueeze(-1), mask)
-    std = _safe_sqrt(_safe_divide(deviation.pow(2).sum(dim=-1), n, n > 0))
-    result = std * _safe_sqrt(_safe_divide(n, n - ddof, n > ddof)) / mean
+    std = clipped_sqrt(_safe_divide(deviation.pow(2).sum(dim=-1), n, n > 0))
+    result = std * clipped_sqrt(_safe_divide(n, n - ddof, n > ddof)) / mean
     at_ddof = torch.where(
         std > 0, torch.copysign(torch.full_like(mean, torch.inf), mean), torch.nan
     )
@@ -312,6 +307,12 @@ def fanofactor(spike_counts: torch.Tensor, dim: int = 0) -> torch.Tensor:
         bit for bit. Differentiable.
     """
     spike_counts = _check_values(spike_counts, "spike_counts", "(n_trials, ...)")
+    dim = check_int(dim, "dim")
+    if not -spike_counts.ndim <= dim < spike_counts.ndim:
+        raise ArgumentValueError(
+            f"Expected `dim` to index a dimension of `spike_counts` (ndim {spike_counts.ndim}), "
+            f"but got {dim}."
+        )
     values = spike_counts.movedim(dim, -1)
     n = values.shape[-1]
     mean = _pairwise_sum(values) / n
@@ -335,13 +336,8 @@ def window_counts(counts: torch.Tensor, window: int) -> torch.Tensor:
     torch.Tensor
         Shape (..., n_bins // window, n_neurons). Differentiable.
     """
-    counts = _check_values(counts, "counts", "(..., n_bins, n_neurons)")
-    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
-        raise ValueError(f"Expected `window` to be a positive integer, but got {describe(window)}.")
-    if counts.dim() < 2:
-        raise ValueError(
-            f"Expected `counts` to have shape (..., n_bins, n_neurons), but got {tuple(counts.shape)}."
-        )
+    counts = _check_values(counts, "counts", "(..., n_bins, n_neurons)", 2)
+    window = check_positive_int(window, "window")
     *batch, n_bins, n_neurons = counts.shape
     n_windows = n_bins // window
     kept = counts[..., : n_windows * window, :]
@@ -365,10 +361,5 @@ def fanofactor_windows(counts: torch.Tensor, window: int) -> torch.Tensor:
         Shape (..., n_bins // window, n_neurons): variance (``ddof=0``) over mean across trials of
         the counts in each window; NaN where the mean count is 0. Differentiable.
     """
-    counts = _check_values(counts, "counts", "(..., n_trials, n_bins, n_neurons)")
-    if counts.dim() < 3:
-        raise ValueError(
-            "Expected `counts` to have shape (..., n_trials, n_bins, n_neurons), but got "
-            f"{tuple(counts.shape)}."
-        )
+    counts = _check_values(counts, "counts", "(..., n_trials, n_bins, n_neurons)", 3)
     return fanofactor(window_counts(counts, window), dim=-3)

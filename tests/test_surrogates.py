@@ -1,30 +1,30 @@
-"""Gradient estimators: exact forward samples, surrogate derivatives equal their formulas."""
+"""Gradient surrogates: exact forward samples, surrogate derivatives equal their formulas."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from elephant_fit.estimators import (
+from elephant_fit.network.observation import Bernoulli
+from elephant_fit.network.surrogates import (
     GumbelSigmoid,
     PseudoDerivative,
     SigmoidStraightThrough,
-    get_estimator,
-    logistic_noise,
+    get_surrogate,
 )
 
 
-def grad_of(estimator, u, noise):
+def grad_of(surrogate, u, noise):
     u = u.clone().requires_grad_(True)
-    estimator.sample(u, noise).sum().backward()
+    surrogate.sample(u, noise).sum().backward()
     return u.grad
 
 
 def test_forward_is_an_exact_bernoulli_sample():
     u = torch.full((200_000,), -1.2, dtype=torch.float64)
-    noise = logistic_noise(u.shape, torch.Generator().manual_seed(0), torch.float64, u.device)
-    for estimator in (PseudoDerivative(), SigmoidStraightThrough(), GumbelSigmoid(0.5)):
-        z = estimator.sample(u, noise)
+    noise = Bernoulli().noise(u.shape, torch.Generator().manual_seed(0), torch.float64, u.device)
+    for surrogate in (PseudoDerivative(), SigmoidStraightThrough(), GumbelSigmoid(0.5)):
+        z = surrogate.sample(u, noise)
         assert set(torch.unique(z).tolist()) == {0.0, 1.0}
         assert abs(z.mean().item() - torch.sigmoid(torch.tensor(-1.2)).item()) < 4e-3
 
@@ -48,7 +48,7 @@ def test_sigmoid_straight_through_has_the_sigmoid_derivative():
 
 def test_gumbel_sigmoid_gradient_is_that_of_the_relaxation():
     u = torch.linspace(-4, 4, 33, dtype=torch.float64)
-    noise = logistic_noise(u.shape, torch.Generator().manual_seed(1), torch.float64, u.device)
+    noise = Bernoulli().noise(u.shape, torch.Generator().manual_seed(1), torch.float64, u.device)
     tau = 0.7
     grad = grad_of(GumbelSigmoid(tau), u, noise)
     soft = torch.sigmoid((u + noise) / tau)
@@ -56,12 +56,12 @@ def test_gumbel_sigmoid_gradient_is_that_of_the_relaxation():
 
 
 def test_get_estimator_by_name_and_errors():
-    assert isinstance(get_estimator("pseudo"), PseudoDerivative)
-    assert isinstance(get_estimator("sigmoid"), SigmoidStraightThrough)
-    assert isinstance(get_estimator("gumbel"), GumbelSigmoid)
+    assert isinstance(get_surrogate("pseudo"), PseudoDerivative)
+    assert isinstance(get_surrogate("sigmoid"), SigmoidStraightThrough)
+    assert isinstance(get_surrogate("gumbel"), GumbelSigmoid)
     custom = PseudoDerivative(0.5)
-    assert get_estimator(custom) is custom
-    with pytest.raises(ValueError, match=r"`estimator`.*'nope'"):
-        get_estimator("nope")
+    assert get_surrogate(custom) is custom
+    with pytest.raises(ValueError, match=r"`surrogate`.*'nope'"):
+        get_surrogate("nope")
     with pytest.raises(ValueError, match="`tau`"):
         GumbelSigmoid(0.0)

@@ -3,7 +3,7 @@
 :func:`from_neo` bins spike trains exactly like Elephant; :func:`to_neo` turns counts back into a
 Neo Block.
 
-Binning follows ``elephant.conversion.BinnedSpikeTrain`` (see :mod:`elephant_fit._binning`); all spikes
+Binning follows ``elephant.conversion.BinnedSpikeTrain`` (see :mod:`elephant_fit.data._binning`); all spikes
 of all trials are binned in one vectorised pass.
 """
 
@@ -25,8 +25,9 @@ import torch
 from elephant.trials import Trials, TrialsFromBlock
 from neo.core.spiketrainlist import SpikeTrainList
 
+from .._validation import check_time_quantity, describe
+from ..errors import ArgumentTypeError, ArgumentValueError
 from ._binning import bin_spike_times, n_bins_for_window
-from ._validation import check_time_quantity, describe
 from .spikedata import SpikeData
 
 __all__ = ["from_neo", "read_block", "to_neo"]
@@ -91,14 +92,16 @@ def read_block(path: str | os.PathLike) -> neo.Block:
     except (ValueError, OSError):
         candidates = []
     if not candidates:
-        raise ValueError(f"neo.io has no reader for {str(file)!r} (unknown file extension).")
+        raise ArgumentValueError(
+            f"neo.io has no reader for {str(file)!r} (unknown file extension)."
+        )
     errors = []
     for io_class in dict.fromkeys(candidates):
         try:
             return _read_with(io_class, file)
         except Exception as exc:
             errors.append(f"{io_class.__name__}: {type(exc).__name__}: {exc}")
-    raise ValueError(f"neo.io could not read {str(file)!r}. " + "; ".join(errors))
+    raise ArgumentValueError(f"neo.io could not read {str(file)!r}. " + "; ".join(errors))
 
 
 #: File suffix -> neo.io class name and constructor keywords, for :func:`write_block`.
@@ -141,7 +144,7 @@ def write_block(block: neo.Block, path: str | os.PathLike) -> Path:
     """
     file = Path(path)
     if file.suffix.lower() not in _WRITERS:
-        raise ValueError(
+        raise ArgumentValueError(
             f"Expected a file name ending in one of {sorted(_WRITERS)}, but got {str(file)!r}."
         )
     name, kwargs = _WRITERS[file.suffix.lower()]
@@ -151,7 +154,9 @@ def write_block(block: neo.Block, path: str | os.PathLike) -> Path:
     try:
         writer = getattr(neo.io, name)(str(file), **kwargs)
     except (ImportError, ModuleNotFoundError) as exc:
-        raise ValueError(f"Writing {file.suffix} files needs an optional package: {exc}.") from exc
+        raise ArgumentValueError(
+            f"Writing {file.suffix} files needs an optional package: {exc}."
+        ) from exc
     try:
         with warnings.catch_warnings():
             # neo's NWBIO calls pynwb.validate the deprecated way; not the user's concern
@@ -212,7 +217,7 @@ def _read_with(io_class: type, file: Path) -> neo.Block:
         if callable(close):
             close()
     if not isinstance(block, neo.Block):
-        raise ValueError("the file holds no neo.Block")
+        raise ArgumentValueError("the file holds no neo.Block")
     return block
 
 
@@ -239,7 +244,7 @@ def _collect(obj: Any, unit_key: str | None) -> _Collected:
         return _collect_trials([[obj]], [{}], {}, unit_key)
     if isinstance(obj, (list, tuple, SpikeTrainList)):
         return _collect_trials(_as_trial_lists(obj), [{} for _ in range(len(obj))], {}, unit_key)
-    raise TypeError(
+    raise ArgumentTypeError(
         "Expected `obj` to be a neo.Block, neo.Segment, list of neo.SpikeTrain, list of lists of "
         "neo.SpikeTrain, elephant.trials.Trials or a path to a file neo.io can read, but got "
         f"{describe(obj)}."
@@ -249,7 +254,7 @@ def _collect(obj: Any, unit_key: str | None) -> _Collected:
 def _as_trial_lists(obj: Sequence) -> list[list[neo.SpikeTrain]]:
     """Interpret a list of SpikeTrains as one trial, a list of lists as trials x units."""
     if len(obj) == 0:
-        raise ValueError("Expected `obj` to hold spike trains, but got an empty list.")
+        raise ArgumentValueError("Expected `obj` to hold spike trains, but got an empty list.")
     if all(isinstance(item, neo.SpikeTrain) for item in obj):
         return [list(obj)]
     if all(isinstance(item, (list, tuple, SpikeTrainList)) for item in obj):
@@ -257,12 +262,12 @@ def _as_trial_lists(obj: Sequence) -> list[list[neo.SpikeTrain]]:
         for k, trial in enumerate(trials):
             bad = next((x for x in trial if not isinstance(x, neo.SpikeTrain)), None)
             if bad is not None:
-                raise TypeError(
+                raise ArgumentTypeError(
                     f"Expected `obj[{k}]` to hold only neo.SpikeTrain objects, but it holds "
                     f"{describe(bad)}."
                 )
         return trials
-    raise TypeError(
+    raise ArgumentTypeError(
         "Expected `obj` to be a list of neo.SpikeTrain (one trial) or a list of lists of "
         f"neo.SpikeTrain (trials x units), but its items are {sorted({type(x).__name__ for x in obj})}."
     )
@@ -271,7 +276,7 @@ def _as_trial_lists(obj: Sequence) -> list[list[neo.SpikeTrain]]:
 def _collect_block(block: neo.Block, unit_key: str | None) -> _Collected:
     """Order the trains of a Block (one Segment per trial) by unit."""
     if not block.segments:
-        raise ValueError(
+        raise ArgumentValueError(
             "Expected `obj` to be a Block with one Segment per trial, but it has no Segment."
         )
     trials = [list(segment.spiketrains) for segment in block.segments]
@@ -295,7 +300,9 @@ def _check_not_empty(trials: list[list[neo.SpikeTrain]]) -> None:
     """Raise if a trial holds no spike train."""
     for k, trial in enumerate(trials):
         if not trial:
-            raise ValueError(f"Expected every trial to hold spike trains, but trial {k} has none.")
+            raise ArgumentValueError(
+                f"Expected every trial to hold spike trains, but trial {k} has none."
+            )
 
 
 def _collect_trials(
@@ -330,13 +337,13 @@ def _unit_key_function(
     trains = [st for trial in trials for st in trial]
     if unit_key is not None:
         if not isinstance(unit_key, str):
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"Expected `unit_key` to be an annotation name, but got {describe(unit_key)}."
             )
         for k, trial in enumerate(trials):
             for st in trial:
                 if unit_key not in st.annotations:
-                    raise ValueError(
+                    raise ArgumentValueError(
                         f"Expected every spike train to carry the annotation `unit_key`={unit_key!r}, "
                         f"but a train in trial {k} (name {st.name!r}) lacks it."
                     )
@@ -354,7 +361,7 @@ def _match_by_position(trials: list[list[neo.SpikeTrain]]) -> list[list[neo.Spik
     n_units = len(trials[0])
     for k, trial in enumerate(trials):
         if len(trial) != n_units:
-            raise ValueError(
+            raise ArgumentValueError(
                 "Expected every trial to hold the same units, but trial 0 has "
                 f"{n_units} spike trains and trial {k} has {len(trial)} (units are matched by "
                 "position because the trains carry no 'unit_id', 'channel_id' or name; pass "
@@ -378,7 +385,7 @@ def _match_by_key(
         missing = [u for u in reference if u not in set(ids)]
         extra = [u for u in ids if u not in lookup]
         if missing or extra:
-            raise ValueError(
+            raise ArgumentValueError(
                 f"Expected every trial to hold the same units (matched by {key_name}), but trial {k} "
                 f"lacks {missing[:5]} and has {extra[:5]} that trial 0 does not."
             )
@@ -393,13 +400,13 @@ def _trial_ids(trial: list[neo.SpikeTrain], key: Callable, key_name: str, k: int
     try:
         unique = set(ids)
     except TypeError as exc:
-        raise TypeError(
+        raise ArgumentTypeError(
             f"Expected unit ids ({key_name}) to be hashable, but got {ids[:5]}."
         ) from exc
     if len(unique) != len(ids):
         seen: set = set()
         twice = next(u for u in ids if u in seen or seen.add(u))
-        raise ValueError(
+        raise ArgumentValueError(
             f"Expected each unit once per trial, but trial {k} holds unit {twice!r} ({key_name}) twice."
         )
     return ids
@@ -413,7 +420,7 @@ def _match_by_groups(
     for g, group in enumerate(groups):
         for st in group.spiketrains:
             if id(st) in owner and owner[id(st)] != g:
-                raise ValueError(
+                raise ArgumentValueError(
                     f"Expected each spike train to belong to one neo.Group, but train {st.name!r} is "
                     f"in groups {groups[owner[id(st)]].name!r} and {group.name!r}; pass `unit_key` "
                     "to match units by annotation instead."
@@ -425,19 +432,19 @@ def _match_by_groups(
         for st in trial:
             g = owner.get(id(st))
             if g is None:
-                raise ValueError(
+                raise ArgumentValueError(
                     f"Expected every spike train to belong to a unit neo.Group, but train {st.name!r} "
                     f"of trial {k} belongs to none; pass `unit_key` to match units by annotation."
                 )
             if g in by_group:
-                raise ValueError(
+                raise ArgumentValueError(
                     f"Expected each unit once per trial, but trial {k} holds two trains of group "
                     f"{groups[g].name!r}."
                 )
             by_group[g] = st
         if len(by_group) != len(groups):
             lacking = [groups[g].name for g in range(len(groups)) if g not in by_group]
-            raise ValueError(
+            raise ArgumentValueError(
                 f"Expected every trial to hold every unit, but trial {k} lacks groups {lacking[:5]}."
             )
         ordered.append([by_group[g] for g in range(len(groups))])
@@ -507,7 +514,7 @@ def _resolve_window(
         if given is None:
             differ = np.flatnonzero(np.abs(own - own[0]) > tol)
             if differ.size:
-                raise ValueError(
+                raise ArgumentValueError(
                     f"Expected all spike trains to share {name}, but {locate(0)} has {own[0]} and "
                     f"{locate(int(differ[0]))} has {own[differ[0]]} ({flat.units.dimensionality}); "
                     "pass a common window with `t_start` and `t_stop`, or align the trials first "
@@ -518,7 +525,7 @@ def _resolve_window(
         value = float(given.rescale(flat.units).magnitude)
         if not inside(value, own):
             bound = own.max() if name == "t_start" else own.min()
-            raise ValueError(
+            raise ArgumentValueError(
                 f"Expected `{name}` to lie inside every spike train's [t_start, t_stop], but got "
                 f"{describe(given)} while the trains share only up to {bound} "
                 f"{flat.units.dimensionality}."
@@ -591,7 +598,7 @@ def from_neo(
     t_start = None if t_start is None else check_time_quantity(t_start, "t_start")
     t_stop = None if t_stop is None else check_time_quantity(t_stop, "t_stop")
     if not isinstance(dtype, torch.dtype) or dtype in (torch.bool,) or dtype.is_complex:
-        raise TypeError(
+        raise ArgumentTypeError(
             f"Expected `dtype` to be a real torch dtype (e.g. torch.float32), but got {describe(dtype)}."
         )
     collected = _collect(obj, unit_key)
@@ -640,14 +647,18 @@ def _bin_trials(
     if not np.isfinite(flat.times).all():
         first_bad = np.flatnonzero(~np.isfinite(flat.times))[0]
         bad = int(np.searchsorted(np.cumsum(flat.lengths), first_bad, side="right"))
-        raise ValueError(f"Expected finite spike times, but {locate(bad)} holds NaN or inf.")
+        raise ArgumentValueError(
+            f"Expected finite spike times, but {locate(bad)} holds NaN or inf."
+        )
     start, stop = _resolve_window(flat, t_start, t_stop, tolerance, locate)
     step = float(bin_size.rescale(flat.units).magnitude)
     if stop <= start:
-        raise ValueError(f"Expected `t_stop` > `t_start`, but got t_start={start}, t_stop={stop}.")
+        raise ArgumentValueError(
+            f"Expected `t_stop` > `t_start`, but got t_start={start}, t_stop={stop}."
+        )
     n_bins = n_bins_for_window(start, stop, step, tolerance)
     if n_bins < 1:
-        raise ValueError(
+        raise ArgumentValueError(
             f"Expected the window [{start}, {stop}] {flat.units.dimensionality} to hold at least "
             f"one bin, but it is shorter than `bin_size` ({describe(bin_size)})."
         )
@@ -715,10 +726,10 @@ def to_neo(data: SpikeData, include_hidden: bool = False) -> neo.Block:
         ``from_neo(to_neo(data), data.bin_size) == data``.
     """
     if not isinstance(data, SpikeData):
-        raise TypeError(f"Expected `data` to be a SpikeData, but got {describe(data)}.")
+        raise ArgumentTypeError(f"Expected `data` to be a SpikeData, but got {describe(data)}.")
     if not include_hidden and data.n_hidden:
         if data.n_recorded == 0:
-            raise ValueError("`data` holds hidden neurons only: pass include_hidden=True.")
+            raise ArgumentValueError("`data` holds hidden neurons only: pass include_hidden=True.")
         data = data.recorded()
     times, per_train = _spike_times(data)
     trains = np.split(times, np.cumsum(per_train)[:-1])

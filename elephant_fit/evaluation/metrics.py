@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .statistics.correlation import noise_correlation
-from .statistics.rates import mean_firing_rate, psth
-from .statistics.variability import fanofactor, window_counts
+from ..statistics.correlation import noise_correlation
+from ..statistics.rates import mean_firing_rate, psth
+from ..statistics.variability import fanofactor, window_counts
 
 __all__ = [
     "coupling_fit",

@@ -30,7 +30,8 @@ from typing import Any, NamedTuple
 
 import torch
 
-from ._validation import describe
+from .._validation import describe
+from ..errors import ArgumentTypeError, ArgumentValueError
 
 __all__ = [
     "KERNEL_NAMES",
@@ -123,7 +124,7 @@ def kernel_name(kernel: Any) -> str:
         return key
     if key in _BY_CLASS_NAME:
         return _BY_CLASS_NAME[key]
-    raise ValueError(
+    raise ArgumentValueError(
         f"Expected `kernel` to be one of {', '.join(KERNEL_NAMES)} (or an Elephant kernel), "
         f"but got {describe(kernel)}."
     )
@@ -442,18 +443,18 @@ def median_index(name: str, times: torch.Tensor, sigma: TensorLike, invert: bool
     name = kernel_name(name)
     times = torch.as_tensor(times).detach().reshape(-1)
     if times.numel() == 0:
-        raise ValueError("The input time array is empty.")
+        raise ArgumentValueError("The input time array is empty.")
     if times.numel() <= 2:
         return 0
     if not bool((torch.diff(times) >= 0).all()):
-        raise ValueError("The input time array must be sorted (in ascending order).")
+        raise ArgumentValueError("The input time array must be sorted (in ascending order).")
     sigma = sigma.detach() if isinstance(sigma, torch.Tensor) else sigma
     ends = kernel_cdf(name, times[[0, -1]], sigma, invert)
     cdf_mean = 0.5 * (ends[0] + ends[1])
     if float(cdf_mean) == 0.0:
         return times.numel() // 2
     if float(cdf_mean) >= 1.0 and not fraction_upper_bound_included(name):
-        raise ValueError("`fraction` must be in the interval [0, 1)")
+        raise ArgumentValueError("`fraction` must be in the interval [0, 1)")
     quantile = kernel_icdf(name, cdf_mean, sigma, invert).to(times.dtype)
     above = torch.nonzero(times >= quantile)
     return int(above[0, 0]) if above.numel() else times.numel() - 1
@@ -586,21 +587,23 @@ class SmoothingKernel:
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", kernel_name(self.name))
         if not isinstance(self.invert, bool):
-            raise TypeError(f"Expected `invert` to be a bool, but got {describe(self.invert)}.")
+            raise ArgumentTypeError(
+                f"Expected `invert` to be a bool, but got {describe(self.invert)}."
+            )
         if isinstance(self.sigma, torch.Tensor):
             if self.sigma.numel() != 1:
-                raise ValueError(
+                raise ArgumentValueError(
                     f"Expected `sigma` to be a scalar, but got {describe(self.sigma)}."
                 )
             value = float(self.sigma.detach())
         elif isinstance(self.sigma, (int, float)) and not isinstance(self.sigma, bool):
             value = float(self.sigma)
         else:
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"Expected `sigma` to be a float or a tensor, but got {describe(self.sigma)}."
             )
         if not value > 0 or not math.isfinite(value):
-            raise ValueError(
+            raise ArgumentValueError(
                 f"Expected `sigma` to be positive and finite, but got {describe(self.sigma)}."
             )
 

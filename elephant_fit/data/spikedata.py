@@ -10,8 +10,9 @@ import numpy as np
 import quantities as pq
 import torch
 
+from .._validation import check_fraction, check_time_quantity, describe
+from ..errors import ArgumentTypeError, ArgumentValueError
 from ._binning import n_bins_for_window
-from ._validation import check_fraction, check_time_quantity, describe
 
 __all__ = ["SpikeData"]
 
@@ -24,7 +25,7 @@ def _copy_annotations(items: Sequence[Mapping[str, Any]] | None, n: int, name: s
         return tuple({} for _ in range(n))
     items = list(items)
     if len(items) != n or not all(isinstance(item, Mapping) for item in items):
-        raise ValueError(
+        raise ArgumentValueError(
             f"Expected `{name}` to be a sequence of {n} dicts, but got {describe(items)} "
             f"of length {len(items)}."
         )
@@ -34,28 +35,32 @@ def _copy_annotations(items: Sequence[Mapping[str, Any]] | None, n: int, name: s
 def _check_counts(counts: Any) -> torch.Tensor:
     """Validate a counts array of shape (n_trials, n_bins, n_neurons) and return it as a tensor."""
     if not isinstance(counts, (torch.Tensor, np.ndarray)):
-        raise TypeError(
+        raise ArgumentTypeError(
             "Expected `counts` to be a torch.Tensor or numpy array of shape "
             f"(n_trials, n_bins, n_neurons), but got {describe(counts)}."
         )
     tensor = torch.as_tensor(counts).detach()
     if tensor.ndim != 3:
-        raise ValueError(
+        raise ArgumentValueError(
             "Expected `counts` to have shape (n_trials, n_bins, n_neurons), but got shape "
             f"{tuple(tensor.shape)}."
         )
     if min(tensor.shape) == 0:
-        raise ValueError(f"Expected `counts` to be non-empty, but got shape {tuple(tensor.shape)}.")
+        raise ArgumentValueError(
+            f"Expected `counts` to be non-empty, but got shape {tuple(tensor.shape)}."
+        )
     if tensor.dtype == torch.bool:
         tensor = tensor.to(torch.float32)
     if tensor.is_complex():
-        raise TypeError(f"Expected `counts` to be real, but got dtype {tensor.dtype}.")
+        raise ArgumentTypeError(f"Expected `counts` to be real, but got dtype {tensor.dtype}.")
     if tensor.is_floating_point():
         bad = ~torch.isfinite(tensor) | (tensor != torch.round(tensor))
         if bool(bad.any()):
-            raise ValueError("Expected `counts` to hold whole numbers, but got non-integer values.")
+            raise ArgumentValueError(
+                "Expected `counts` to hold whole numbers, but got non-integer values."
+            )
     if bool((tensor < 0).any()):
-        raise ValueError("Expected `counts` to be non-negative, but got negative values.")
+        raise ArgumentValueError("Expected `counts` to be non-negative, but got negative values.")
     return tensor
 
 
@@ -118,7 +123,7 @@ class SpikeData:
             stop = float(check_time_quantity(t_stop, "t_stop").rescale(units).magnitude)
             expected = n_bins_for_window(start, stop, step, tolerance) if stop > start else 0
             if expected != n_bins:
-                raise ValueError(
+                raise ArgumentValueError(
                     f"Expected `counts` to have {expected} bins for the window [{start}, {stop}] "
                     f"{units.dimensionality.string} with bin_size {step}, but got {n_bins}."
                 )
@@ -271,7 +276,9 @@ class SpikeData:
             A new object; ``self`` is unchanged.
         """
         if dtype is not None and not isinstance(dtype, torch.dtype):
-            raise TypeError(f"Expected `dtype` to be a torch.dtype, but got {describe(dtype)}.")
+            raise ArgumentTypeError(
+                f"Expected `dtype` to be a torch.dtype, but got {describe(dtype)}."
+            )
         return self._replace(counts=self.counts.to(device=device, dtype=dtype))
 
     # ------------------------------------------------------------------ selection
@@ -332,7 +339,7 @@ class SpikeData:
         if isinstance(units, (np.ndarray, torch.Tensor)) and units.dtype in (np.bool_, torch.bool):
             return _resolve_index(units, self.n_neurons, "units")
         if isinstance(units, (str, bytes)) or not isinstance(units, (Sequence, np.ndarray)):
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"Expected `units` to be a sequence of unit ids or a boolean mask, but got "
                 f"{describe(units)}."
             )
@@ -342,12 +349,12 @@ class SpikeData:
         lookup = {uid: i for i, uid in enumerate(self.unit_ids)}
         missing = [u for u in items if u not in lookup]
         if missing:
-            raise ValueError(
+            raise ArgumentValueError(
                 f"Expected `units` to name existing unit ids, but got unknown id(s) {missing[:5]}; "
                 f"known ids start with {list(self.unit_ids[:5])}."
             )
         if len(set(items)) != len(items):
-            raise ValueError(f"Expected `units` to hold each unit once, but got {items}.")
+            raise ArgumentValueError(f"Expected `units` to hold each unit once, but got {items}.")
         return np.asarray([lookup[u] for u in items], dtype=np.int64)
 
     def split(
@@ -369,7 +376,7 @@ class SpikeData:
         """
         fraction = check_fraction(test_fraction, "test_fraction")
         if self.n_trials < 2:
-            raise ValueError(
+            raise ArgumentValueError(
                 f"Expected at least 2 trials to split into train and test, but got {self.n_trials}."
             )
         n_test = min(max(round(fraction * self.n_trials), 1), self.n_trials - 1)
@@ -418,15 +425,19 @@ def _check_unit_ids(unit_ids: Sequence[Hashable] | None, n_neurons: int) -> tupl
         return tuple(range(n_neurons))
     ids = tuple(unit_ids)
     if len(ids) != n_neurons:
-        raise ValueError(
+        raise ArgumentValueError(
             f"Expected `unit_ids` to hold {n_neurons} ids (one per neuron), but got {len(ids)}."
         )
     try:
         unique = len(set(ids))
     except TypeError as exc:
-        raise TypeError(f"Expected `unit_ids` to be hashable, but got {describe(ids)}.") from exc
+        raise ArgumentTypeError(
+            f"Expected `unit_ids` to be hashable, but got {describe(ids)}."
+        ) from exc
     if unique != n_neurons:
-        raise ValueError(f"Expected `unit_ids` to be unique, but got duplicates in {list(ids)}.")
+        raise ArgumentValueError(
+            f"Expected `unit_ids` to be unique, but got duplicates in {list(ids)}."
+        )
     return ids
 
 
@@ -436,7 +447,7 @@ def _check_hidden(hidden: Sequence[bool] | np.ndarray | None, n_neurons: int) ->
         return np.zeros(n_neurons, dtype=bool)
     flags = np.asarray(hidden)
     if flags.shape != (n_neurons,) or flags.dtype != bool:
-        raise ValueError(
+        raise ArgumentValueError(
             f"Expected `hidden` to be {n_neurons} booleans (one per neuron), but got "
             f"{describe(flags)} of dtype {flags.dtype}."
         )
@@ -447,14 +458,16 @@ def _resolve_index(index: Any, size: int, name: str) -> np.ndarray:
     """Turn an int, slice, sequence of ints or boolean mask into positions in ``range(size)``."""
     positions = _positions(index, size, name)
     if positions.size == 0:
-        raise ValueError(f"Expected `{name}` to select at least one element, but it selects none.")
+        raise ArgumentValueError(
+            f"Expected `{name}` to select at least one element, but it selects none."
+        )
     return positions
 
 
 def _positions(index: Any, size: int, name: str) -> np.ndarray:
     """Positions for :func:`_resolve_index` (possibly empty)."""
     if isinstance(index, (bool, np.bool_)):
-        raise TypeError(f"Expected `{name}` to be an index, but got {describe(index)}.")
+        raise ArgumentTypeError(f"Expected `{name}` to be an index, but got {describe(index)}.")
     if isinstance(index, (int, np.integer)):
         index = [int(index)]
     if isinstance(index, slice):
@@ -464,17 +477,19 @@ def _positions(index: Any, size: int, name: str) -> np.ndarray:
     try:
         positions = np.asarray(index)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"Expected `{name}` to be an index, but got {describe(index)}.") from exc
+        raise ArgumentTypeError(
+            f"Expected `{name}` to be an index, but got {describe(index)}."
+        ) from exc
     if positions.dtype == bool:
         if positions.shape != (size,):
-            raise ValueError(
+            raise ArgumentValueError(
                 f"Expected boolean `{name}` to have shape ({size},), but got {positions.shape}."
             )
         return np.flatnonzero(positions)
     if positions.size == 0:
         positions = positions.astype(np.int64)
     if positions.ndim != 1 or not np.issubdtype(positions.dtype, np.integer):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"Expected `{name}` to be an int, slice, sequence of ints or boolean mask, but got "
             f"{describe(index)}."
         )

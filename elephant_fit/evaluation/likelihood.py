@@ -22,7 +22,7 @@ Without hidden neurons the likelihood is exact (one teacher-forced pass, no samp
 through, the sampled hidden spikes; not through resampling). Used as the training likelihood instead
 of one prior sample of the hidden spikes (16 particles per trial, with and without SM terms), it
 changed neither coupling recovery nor held-out likelihood on the connectivity benchmark (5 seeds)
-and cost 12 times more per fit, so :class:`~elephant_fit.estimator.NetworkFitter` does not offer it.
+and cost 12 times more per fit, so :class:`~elephant_fit.fitting.fitter.NetworkFitter` does not offer it.
 """
 
 from __future__ import annotations
@@ -32,18 +32,19 @@ from dataclasses import dataclass
 
 import torch
 
-from ._validation import check_positive_int
-from .estimators import SpikeEstimator, get_estimator
-from .model import SpikingNetwork
-from .simulation import (
+from .._validation import check_positive_int
+from ..errors import ArgumentValueError
+from ..network.model import SpikingNetwork
+from ..network.observation import Bernoulli
+from ..network.simulation import (
     _noise,
-    _sample_grad,
     check_recorded,
-    hidden_weights,
     known_input,
     make_generator,
+    sampled_weights,
     teacher_forced,
 )
+from ..network.surrogates import Surrogate, get_surrogate
 
 __all__ = ["HeldOutLikelihood", "LogLikelihood", "held_out_likelihood", "log_likelihood"]
 
@@ -97,7 +98,7 @@ def log_likelihood(
     n_particles: int = 256,
     n_replicates: int = 2,
     seed: int | torch.Generator | None = None,
-    estimator: str | SpikeEstimator = "sigmoid",
+    surrogate: str | Surrogate = "sigmoid",
     requires_grad: bool = False,
 ) -> LogLikelihood:
     """Log-likelihood of recorded spikes, marginal over the hidden neurons.
@@ -120,8 +121,8 @@ def log_likelihood(
         Randomness of resampling and hidden spikes; the same seed gives the same estimate (on the
         same device; trials are filtered in chunks of :data:`ROWS_PER_CHUNK` rows, which set how
         the random stream is drawn).
-    estimator : str or SpikeEstimator, optional
-        Gradient estimator through the sampled hidden spikes (with ``requires_grad``).
+    surrogate : str or Surrogate, optional
+        Gradient surrogate through the sampled hidden spikes (with ``requires_grad``).
     requires_grad : bool, optional
         Keep the graph: the gradient flows through the weights and the sampled hidden spikes
         (straight-through), not through the resampling indices.
@@ -142,7 +143,7 @@ def log_likelihood(
     n_particles = check_positive_int(n_particles, "n_particles")
     n_replicates = check_positive_int(n_replicates, "n_replicates")
     if n_particles < n_replicates:
-        raise ValueError(
+        raise ArgumentValueError(
             f"Expected `n_particles` ({n_particles}) to be at least `n_replicates` ({n_replicates})."
         )
     per_filter = n_particles // n_replicates
@@ -152,7 +153,7 @@ def log_likelihood(
     with torch.set_grad_enabled(requires_grad):
         coupling = model.coupling()
         u_known = known_input(model, recorded, inputs, coupling)
-        weights = hidden_weights(model, coupling)
+        weights = sampled_weights(model, coupling, first=model.n_recorded)
         chunk = n_trials if requires_grad else max(1, ROWS_PER_CHUNK // n_particles)
         parts = [
             _filter(
@@ -163,7 +164,7 @@ def log_likelihood(
                 per_filter,
                 n_replicates,
                 generator,
-                get_estimator(estimator),
+                get_surrogate(surrogate),
             )
             for start in range(0, n_trials, chunk)
         ]
@@ -253,14 +254,7 @@ def held_out_likelihood(
 
 def _homogeneous_nll(model: SpikingNetwork, counts: torch.Tensor) -> float:
     """Negative log-likelihood (nats) of a homogeneous rate per neuron: its mean count per bin."""
-    rate = counts.double().mean(dim=(0, 1)).clamp(min=1e-6)
-    if model.observation == "bernoulli":
-        u = torch.logit(rate.clamp(max=1 - 1e-6))
-    elif model.link == "softplus":
-        u = torch.log(torch.expm1(rate))
-    else:
-        u = torch.log(rate)
-    return float(model.neg_log_likelihood(u.expand_as(counts), counts.double()).sum())
+    return model.observation.baseline_neg_log_likelihood(counts)
 
 
 def _filter(
@@ -271,7 +265,7 @@ def _filter(
     n_particles: int,
     n_replicates: int,
     generator: torch.Generator,
-    estimator: SpikeEstimator,
+    surrogate: Surrogate,
 ) -> torch.Tensor:
     """Run ``n_replicates`` filters of ``n_particles`` per trial; log-likelihood per trial and replicate.
 
@@ -283,7 +277,7 @@ def _filter(
         Shape (n_trials, n_bins, n_neurons): pre-activations without the hidden neurons' input.
     weights : torch.Tensor
         Hidden neurons' outgoing weights, shape (n_lags * n_hidden, n_neurons), rows ordered
-        oldest lag first (:func:`elephant_fit.simulation.hidden_weights`).
+        oldest lag first (:func:`elephant_fit.network.simulation.sampled_weights`).
 
     Returns
     -------
@@ -300,7 +294,7 @@ def _filter(
     log_z = torch.zeros(n_filters, dtype=dtype, device=device)
     correction = torch.zeros(n_filters, n_particles, dtype=dtype, device=device)
     offsets = torch.arange(n_particles, dtype=dtype, device=device) / n_particles
-    guided = model.observation == "bernoulli"
+    guided = isinstance(model.observation, Bernoulli)  # the look-ahead is derived for it
     for t in range(n_bins):
         u_t = trial_u[:, t] + window @ weights  # (F, K, N)
         log_w = correction - model.neg_log_likelihood(u_t[..., :n_rec], trial_r[:, t]).sum(dim=-1)
@@ -318,10 +312,10 @@ def _filter(
                 trial_u[:, t + 1],
                 trial_r[:, t + 1],
                 noise,
-                estimator,
+                surrogate,
             )
         else:
-            spikes = _sample_grad(model, u_hidden, noise, estimator)
+            spikes = model.observation.sample(u_hidden, noise, surrogate)
         window = torch.cat([window[..., n_hidden:], spikes], dim=2)
     return log_z.view(n_trials, n_replicates)
 
@@ -334,7 +328,7 @@ def _guided_sample(
     u_next: torch.Tensor,
     r_next: torch.Tensor,
     noise: torch.Tensor,
-    estimator: SpikeEstimator,
+    surrogate: Surrogate,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Sample a bin's hidden spikes looking one bin ahead at the recorded spikes (Bernoulli).
 
@@ -370,7 +364,7 @@ def _guided_sample(
     penalty = torch.log1p(torch.sigmoid(others) * torch.expm1(lag1)).sum(dim=-1)
     gain = r_next @ lag1.T - penalty
     proposal = u_hidden + LOOKAHEAD * gain  # (F, K, n_hidden) log-odds
-    spikes = _sample_grad(model, proposal, noise, estimator)
+    spikes = model.observation.sample(proposal, noise, surrogate)
     log_prior = -model.neg_log_likelihood(u_hidden, spikes)
     log_proposal = -model.neg_log_likelihood(proposal, spikes)
     return spikes, (log_prior - log_proposal).sum(dim=-1)

@@ -1,6 +1,6 @@
-"""Spike samplers with pluggable gradient estimators (straight-through and relaxations).
+"""Spike samplers with pluggable gradient surrogates (straight-through and relaxations).
 
-Every estimator maps a pre-activation ``u`` (the logit of the spike probability for Bernoulli
+Every surrogate maps a pre-activation ``u`` (the logit of the spike probability for Bernoulli
 neurons) and a noise sample to spikes whose *forward* value is an exact sample of the model, and
 whose *backward* value defines a surrogate derivative ``dz/du``:
 
@@ -20,41 +20,15 @@ from typing import Any
 
 import torch
 
+from ..errors import ArgumentValueError
+
 __all__ = [
     "GumbelSigmoid",
     "PseudoDerivative",
     "SigmoidStraightThrough",
-    "SpikeEstimator",
-    "get_estimator",
-    "logistic_noise",
+    "Surrogate",
+    "get_surrogate",
 ]
-
-
-def logistic_noise(
-    shape: tuple[int, ...],
-    generator: torch.Generator | None,
-    dtype: torch.dtype,
-    device: torch.device,
-) -> torch.Tensor:
-    """Standard logistic noise ``log(U) - log(1 - U)``; ``u + L > 0`` is Bernoulli(sigmoid(u)).
-
-    Parameters
-    ----------
-    shape : tuple of int
-        Output shape.
-    generator : torch.Generator or None
-        Random generator (on ``device``).
-    dtype, device
-        Of the output.
-
-    Returns
-    -------
-    torch.Tensor
-        Noise of the given shape.
-    """
-    uniform = torch.rand(shape, generator=generator, dtype=dtype, device=device)
-    tiny = torch.finfo(dtype).tiny
-    return torch.log(uniform + tiny) - torch.log1p(-uniform + tiny)
 
 
 class _PseudoDerivativeFunction(torch.autograd.Function):
@@ -88,20 +62,21 @@ class _SigmoidStraightThroughFunction(torch.autograd.Function):
         return grad_output * p * (1.0 - p), None
 
 
-class SpikeEstimator:
+class Surrogate:
     """Base class: ``sample(u, noise)`` returns Bernoulli spikes with a surrogate gradient."""
 
     name = "base"
 
     def sample(self, u: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
-        """Spikes ``1[u + noise > 0]`` with this estimator's gradient.
+        """Spikes ``1[u + noise > 0]`` with this surrogate's gradient.
 
         Parameters
         ----------
         u : torch.Tensor
             Logits, any shape.
         noise : torch.Tensor
-            Standard logistic noise of the same shape (see :func:`logistic_noise`).
+            Standard logistic noise of the same shape
+            (:meth:`elephant_fit.network.observation.Bernoulli.noise`).
 
         Returns
         -------
@@ -115,7 +90,7 @@ class SpikeEstimator:
         return f"{type(self).__name__}({params})"
 
 
-class PseudoDerivative(SpikeEstimator):
+class PseudoDerivative(Surrogate):
     """The paper's pseudo-derivative ``gamma * max(0, 1 - |u|)`` (u = logit).
 
     Parameters
@@ -133,8 +108,8 @@ class PseudoDerivative(SpikeEstimator):
         return _PseudoDerivativeFunction.apply(u, noise, self.gamma)
 
 
-class SigmoidStraightThrough(SpikeEstimator):
-    """Straight-through estimator with the sigmoid's own derivative ``p (1 - p)``."""
+class SigmoidStraightThrough(Surrogate):
+    """Straight-through surrogate with the sigmoid's own derivative ``p (1 - p)``."""
 
     name = "sigmoid"
 
@@ -142,7 +117,7 @@ class SigmoidStraightThrough(SpikeEstimator):
         return _SigmoidStraightThroughFunction.apply(u, noise)
 
 
-class GumbelSigmoid(SpikeEstimator):
+class GumbelSigmoid(Surrogate):
     """Straight-through Gumbel-sigmoid relaxation.
 
     Parameters
@@ -155,7 +130,7 @@ class GumbelSigmoid(SpikeEstimator):
 
     def __init__(self, tau: float = 1.0) -> None:
         if not (isinstance(tau, (int, float)) and math.isfinite(tau) and tau > 0):
-            raise ValueError(f"Expected `tau` to be a positive number, but got {tau!r}.")
+            raise ArgumentValueError(f"Expected `tau` to be a positive number, but got {tau!r}.")
         self.tau = float(tau)
 
     def sample(self, u: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:  # noqa: D102
@@ -164,31 +139,31 @@ class GumbelSigmoid(SpikeEstimator):
         return hard + (soft - soft.detach())
 
 
-_ESTIMATORS: dict[str, type[SpikeEstimator]] = {
+_SURROGATES: dict[str, type[Surrogate]] = {
     "pseudo": PseudoDerivative,
     "sigmoid": SigmoidStraightThrough,
     "gumbel": GumbelSigmoid,
 }
 
 
-def get_estimator(estimator: str | SpikeEstimator) -> SpikeEstimator:
-    """Resolve an estimator name (``"pseudo"``, ``"sigmoid"``, ``"gumbel"``) or pass one through.
+def get_surrogate(surrogate: str | Surrogate) -> Surrogate:
+    """Resolve a surrogate name (``"pseudo"``, ``"sigmoid"``, ``"gumbel"``) or pass one through.
 
     Parameters
     ----------
-    estimator : str or SpikeEstimator
+    surrogate : str or Surrogate
         A name or an instance.
 
     Returns
     -------
-    SpikeEstimator
-        The estimator instance.
+    Surrogate
+        The surrogate instance.
     """
-    if isinstance(estimator, SpikeEstimator):
-        return estimator
-    if isinstance(estimator, str) and estimator in _ESTIMATORS:
-        return _ESTIMATORS[estimator]()
-    raise ValueError(
-        f"Expected `estimator` to be one of {sorted(_ESTIMATORS)} or a SpikeEstimator, but got "
-        f"{estimator!r}."
+    if isinstance(surrogate, Surrogate):
+        return surrogate
+    if isinstance(surrogate, str) and surrogate in _SURROGATES:
+        return _SURROGATES[surrogate]()
+    raise ArgumentValueError(
+        f"Expected `surrogate` to be one of {sorted(_SURROGATES)} or a Surrogate, but got "
+        f"{surrogate!r}."
     )

@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 import quantities as pq
 
-from ._version import __version__
+from .._version import __version__
+from ..errors import ArgumentValueError, ElephantFitError
 
 if TYPE_CHECKING:  # imported lazily at run time: `elephant-fit --help` stays fast
-    from .estimator import NetworkFitter
-    from .spikedata import SpikeData
+    from ..data.spikedata import SpikeData
+    from ..fitting.fitter import NetworkFitter
 
 __all__ = ["build_parser", "main", "parse_bin_size", "parse_loss", "parse_penalty"]
 
@@ -29,7 +30,7 @@ _TIME_UNITS = {"us": pq.us, "ms": pq.ms, "s": pq.s}
 DATASETS = ("retina", "retina1", "retina2")
 
 
-class UsageError(ValueError):
+class UsageError(ArgumentValueError):
     """A malformed command-line value."""
 
 
@@ -67,7 +68,7 @@ def parse_loss(text: str) -> str | dict[str, float]:
     str or dict
         The preset name or the weights.
     """
-    from .losses import PRESETS, make_loss
+    from ..fitting.losses import PRESETS, make_loss
 
     if text in PRESETS:
         return text
@@ -118,8 +119,8 @@ def parse_penalty(text: str | None) -> tuple[str | None, float]:
 
 def _load_input(source: str, bin_size: pq.Quantity, binary: bool) -> SpikeData:
     """SpikeData from a file neo.io reads, or from a bundled dataset name."""
-    from .conversion import from_neo
-    from .datasets import load_retina
+    from ..data.conversion import from_neo
+    from ..data.datasets import load_retina
 
     if source in DATASETS:
         recording = 2 if source == "retina2" else 1
@@ -139,26 +140,18 @@ def _load_input(source: str, bin_size: pq.Quantity, binary: bool) -> SpikeData:
 
 
 def _summary(fitter: NetworkFitter, test: SpikeData) -> dict[str, float]:
-    """Held-out figures of a fitted model (library metrics)."""
-    from . import metrics
-    from .report import n_simulated_trials
+    """Held-out figures of a fitted model: the row ``report`` and ``demo`` print."""
+    from ..data.conversion import to_neo
+    from ..evaluation.report import block_statistics, model_row, n_simulated_trials
 
+    data_statistics = block_statistics(to_neo(test), fitter.bin_size_)
     n_trials = n_simulated_trials(test.n_trials)
-    sim = fitter.simulate_data(n_trials, seed=fitter.seed + 1).recorded().counts
-    counts = test.counts
-    bin_s = float(test.bin_size.rescale("s").magnitude)
-    likelihood = fitter.log_likelihood(test)
-    return {
-        "held-out bits/spike": likelihood.bits_per_spike,
-        "bits/spike s.e.": likelihood.standard_error,
-        "PSTH R2": metrics.psth_r2(sim, counts),
-        "NC R2": metrics.noise_correlation_fit(sim, counts)["r2"],
-        "mean-rate error (Hz)": metrics.mean_rate_error(sim, counts, bin_s),
-    }
+    row, _, _ = model_row(fitter, test, data_statistics, n_trials, seed=fitter.seed + 1)
+    return row
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    from .estimator import NetworkFitter
+    from ..fitting.fitter import NetworkFitter
 
     bin_size = parse_bin_size(args.bin_size)
     loss = parse_loss(args.loss)
@@ -189,17 +182,18 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         f"fitted {data.n_neurons} units x {data.n_bins} bins of {bin_size} on {train.n_trials} trials "
         f"({args.hidden} hidden, loss {args.loss}) in {elapsed:.1f} s -> {args.out}"
     )
+    print(f"  on {test.n_trials} held-out trials (statistics by Elephant):")
     for key, value in _summary(fitter, test).items():
         digits = 4 if "s.e." in key else 3
-        print(f"  {key:<22} {value:8.{digits}f}   ({test.n_trials} held-out trials)")
+        print(f"  {key:<22} {value:8.{digits}f}")
     return 0
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from .conversion import write_block
-    from .estimator import load
+    from ..data.conversion import write_block
+    from ..fitting.persistence import load_model
 
-    fitter = load(args.model)
+    fitter = load_model(args.model)
     block = fitter.simulate(args.trials, seed=args.seed, include_hidden=args.include_hidden)
     write_block(block, args.out)
     print(f"simulated {args.trials} trials -> {args.out}")
@@ -207,22 +201,22 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .conversion import to_neo
-    from .estimator import load
-    from .figures import comparison_figures, coupling_figure
-    from .report import block_statistics, compare_statistics, n_simulated_trials, write_table
+    from ..data.conversion import to_neo
+    from ..evaluation.figures import comparison_figures, coupling_figure
+    from ..evaluation.report import block_statistics, model_row, n_simulated_trials, write_table
+    from ..fitting.persistence import load_model
 
-    fitter = load(args.model)
+    fitter = load_model(args.model)
     # binned as for the fit: a Bernoulli model sees at most one spike per bin
-    data = _load_input(args.input, fitter.bin_size_, binary=fitter.observation == "bernoulli")
+    data = _load_input(args.input, fitter.bin_size_, binary=fitter.model_.observation.binary)
     n_trials = n_simulated_trials(data.n_trials) if args.trials is None else args.trials
-    model_block = fitter.simulate(n_trials, seed=args.seed)
-    blocks = {"data": to_neo(data), "model": model_block}
-    statistics = {name: block_statistics(block, fitter.bin_size_) for name, block in blocks.items()}
-    row = compare_statistics(statistics["model"], statistics["data"])
-    likelihood = fitter.log_likelihood(data)
-    row["bits/spike"] = likelihood.bits_per_spike
-    row["bits/spike s.e."] = likelihood.standard_error
+    data_block = to_neo(data)
+    data_statistics = block_statistics(data_block, fitter.bin_size_)
+    row, model_block, model_statistics = model_row(
+        fitter, data, data_statistics, n_trials, seed=args.seed
+    )
+    blocks = {"data": data_block, "model": model_block}
+    statistics = {"data": data_statistics, "model": model_statistics}
     markdown, as_json = write_table({"model vs data": row}, args.out)
     print(markdown.read_text(), end="")
     written = [markdown.name, as_json.name]
@@ -392,7 +386,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
             return args.handler(args)
-    except (OSError, ValueError, TypeError, ArithmeticError) as error:
+    except (ElephantFitError, OSError, ValueError, TypeError, ArithmeticError) as error:
         if args.debug:
             raise
         print(f"elephant-fit {args.command}: error: {error}", file=sys.stderr)

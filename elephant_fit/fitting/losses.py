@@ -15,12 +15,13 @@ from functools import partial
 
 import torch
 
-from ._validation import describe
-from .model import SpikingNetwork
-from .simulation import Simulation
-from .statistics.correlation import noise_covariance
-from .statistics.rates import mean_firing_rate, psth
-from .statistics.variability import fanofactor_windows
+from .._validation import describe
+from ..errors import ArgumentTypeError, ArgumentValueError
+from ..network.model import SpikingNetwork
+from ..network.simulation import Simulation
+from ..statistics.correlation import noise_covariance
+from ..statistics.rates import mean_firing_rate, psth
+from ..statistics.variability import fanofactor_windows
 
 __all__ = [
     "PRESETS",
@@ -77,7 +78,7 @@ class NegativeLogLikelihood(LossTerm):
 
     Hidden neurons' spikes are sampled given the past (Bellec et al. 2021). A particle-filter
     likelihood (recorded spikes informing the hidden ones) was measured as a training term on the
-    connectivity benchmark and did not help: see :mod:`elephant_fit.filtering`.
+    connectivity benchmark and did not help: see :mod:`elephant_fit.evaluation.likelihood`.
     """
 
     needs = frozenset({"teacher"})
@@ -121,7 +122,7 @@ class StatisticLoss(LossTerm):
     statistic : callable
         Maps activity of shape (n_trials, n_bins, n_recorded) to a tensor (any shape).
     model_side : {'spikes', 'mean'}
-        Measure the model's sampled spikes (gradient through the estimator) or its spike
+        Measure the model's sampled spikes (gradient through the surrogate) or its spike
         probabilities / mean counts (lower variance; right for first-order statistics like a PSTH).
     distance : callable, optional
         ``distance(model_value, data_value) -> scalar``; default: (normalised) mean squared error.
@@ -137,11 +138,11 @@ class StatisticLoss(LossTerm):
 
     def __post_init__(self) -> None:
         if self.model_side not in ("spikes", "mean"):
-            raise ValueError(
+            raise ArgumentValueError(
                 f"Expected `model_side` to be 'spikes' or 'mean', but got {describe(self.model_side)}."
             )
         if not callable(self.statistic):
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"Expected `statistic` to be callable, but got {describe(self.statistic)}."
             )
 
@@ -231,7 +232,7 @@ class CouplingPenalty(LossTerm):
 
     def __post_init__(self) -> None:
         if self.kind not in PENALTIES:
-            raise ValueError(
+            raise ArgumentValueError(
                 f"Expected `penalty` to be one of {PENALTIES}, but got {describe(self.kind)}."
             )
 
@@ -284,7 +285,7 @@ def default_term(
         return HiddenRateLoss()
     if name in PENALTIES:
         return CouplingPenalty(name)
-    raise ValueError(
+    raise ArgumentValueError(
         "Expected loss term names among 'nll', 'psth', 'noise_covariance', 'rate', 'fano', 'hidden_rate', 'l1', 'l2' "
         f"(or a LossTerm object), but got {name!r}."
     )
@@ -301,7 +302,7 @@ class CombinedLoss:
 
     def __init__(self, terms: Mapping[str, tuple[float, LossTerm]]) -> None:
         if not terms:
-            raise ValueError("Expected at least one loss term, but got none.")
+            raise ArgumentValueError("Expected at least one loss term, but got none.")
         self.terms = dict(terms)
 
     @property
@@ -360,12 +361,12 @@ def make_loss(
     normalise = spec != "paper"
     if isinstance(spec, str):
         if spec not in PRESETS:
-            raise ValueError(
+            raise ArgumentValueError(
                 f"Expected `loss` to be one of {sorted(PRESETS)} or a dict of weights, but got {spec!r}."
             )
         spec = PRESETS[spec]
     if not isinstance(spec, Mapping):
-        raise TypeError(
+        raise ArgumentTypeError(
             f"Expected `loss` to be a preset name or a dict of weights, but got {describe(spec)}."
         )
     terms: dict[str, tuple[float, LossTerm]] = {}
@@ -379,10 +380,10 @@ def make_loss(
             or not isinstance(weight, (int, float))
             or not 0 <= weight < float("inf")
         ):
-            raise ValueError(
+            raise ArgumentValueError(
                 f"Expected the weight of loss term {name!r} to be a finite non-negative number, but got {weight!r}."
             )
         terms[name] = (float(weight), term)
     if terms and not any(weight > 0 for weight, _ in terms.values()):
-        raise ValueError(f"Expected at least one positive loss weight, but got {spec!r}.")
+        raise ArgumentValueError(f"Expected at least one positive loss weight, but got {spec!r}.")
     return CombinedLoss(terms)

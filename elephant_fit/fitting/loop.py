@@ -5,25 +5,20 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from tqdm.auto import tqdm
 
-from .estimators import SpikeEstimator
+from .._validation import describe
+from ..errors import ArgumentTypeError, ArgumentValueError, NonFiniteLossError
+from ..network.model import SpikingNetwork
+from ..network.simulation import make_generator, simulate, teacher_forced
+from ..network.surrogates import Surrogate
+from .config import FitConfig
 from .losses import Batch, CombinedLoss
-from .model import SpikingNetwork
-from .simulation import make_generator, simulate, teacher_forced
 
-__all__ = ["FitHistory", "NonFiniteLossError", "fit_model"]
-
-
-class NonFiniteLossError(FloatingPointError):
-    """The loss became NaN or inf; the model keeps its last good parameters.
-
-    Raised by :func:`fit_model` with the attribute ``history`` (a :class:`FitHistory` up to the failure).
-    """
-
-    history: FitHistory
+__all__ = ["FitHistory", "fit_model"]
 
 
 @dataclass
@@ -53,11 +48,11 @@ def _evaluate(
     data: torch.Tensor,
     loss: CombinedLoss,
     seed: int,
-    estimator: str | SpikeEstimator,
+    surrogate: str | Surrogate,
 ) -> dict[str, float]:
     """Loss on ``data`` without gradients, with fixed randomness (common random numbers)."""
     with torch.no_grad():
-        batch = _batch(model, data, loss, seed, estimator, requires_grad=False)
+        batch = _batch(model, data, loss, seed, surrogate, requires_grad=False)
         total, values = loss(model, batch)
     return {"loss": float(total), **values}
 
@@ -67,21 +62,21 @@ def _batch(
     data: torch.Tensor,
     loss: CombinedLoss,
     seed: int | torch.Generator,
-    estimator: str | SpikeEstimator,
+    surrogate: str | Surrogate,
     requires_grad: bool = True,
 ) -> Batch:
     """Run the passes the loss needs on one batch of trials."""
     generator = make_generator(seed, model.bias.device)
     batch = Batch(data)
     if "teacher" in loss.needs:
-        batch.teacher = teacher_forced(model, data, seed=generator, estimator=estimator)
+        batch.teacher = teacher_forced(model, data, seed=generator, surrogate=surrogate)
     if "free" in loss.needs:
         batch.free = simulate(
             model,
             data.shape[0],
             data.shape[1],
             seed=generator,
-            estimator=estimator,
+            surrogate=surrogate,
             requires_grad=requires_grad,
         )
     return batch
@@ -92,15 +87,8 @@ def fit_model(
     train: torch.Tensor,
     validation: torch.Tensor | None,
     loss: CombinedLoss,
-    max_iterations: int = 1000,
-    learning_rate: float = 1e-3,
-    batch_size: int = 20,
-    seed: int = 0,
-    estimator: str | SpikeEstimator = "sigmoid",
-    clip_norm: float = 1.0,
-    eval_every: int = 20,
-    patience: int | None = None,
-    progress: bool = True,
+    config: FitConfig | None = None,
+    **settings: Any,
 ) -> FitHistory:
     """Fit ``model`` in place and return the loss history.
 
@@ -115,24 +103,10 @@ def fit_model(
         fixed batch selects the checkpoint.
     loss : CombinedLoss
         The loss.
-    max_iterations : int, optional
-        Number of Adam steps.
-    learning_rate : float, optional
-        Adam learning rate.
-    batch_size : int, optional
-        Trials per mini-batch (and simulated trials per SM evaluation).
-    seed : int, optional
-        Seed of batch selection and sampling; same seed, same device -> same result.
-    estimator : str or SpikeEstimator, optional
-        Gradient estimator through sampled spikes.
-    clip_norm : float, optional
-        Maximal gradient norm.
-    eval_every : int, optional
-        Iterations between validation evaluations.
-    patience : int, optional
-        Stop after this many evaluations without improvement (None: never stop early).
-    progress : bool, optional
-        Show a tqdm progress bar with the loss terms.
+    config : FitConfig, optional
+        Optimisation settings (default: ``FitConfig()``).
+    **settings
+        Settings that replace those of ``config`` (names of :class:`FitConfig`).
 
     Returns
     -------
@@ -144,25 +118,35 @@ def fit_model(
     NonFiniteLossError
         If the loss or a gradient becomes NaN or inf; the model keeps the last good parameters.
     """
+    config = _resolve_config(config, settings)
     if model.n_inputs:
-        raise ValueError("fit_model does not take covariates yet: fit a network with n_inputs=0.")
-    if isinstance(eval_every, bool) or not isinstance(eval_every, int) or eval_every < 1:
-        raise ValueError(f"Expected `eval_every` to be a positive integer, but got {eval_every!r}.")
-    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
-    order = torch.Generator().manual_seed(seed)
-    sampler = make_generator(seed + 1, model.bias.device)
-    held_out = validation if validation is not None else train[: max(batch_size, 1)]
+        raise ArgumentValueError(
+            "fit_model does not take covariates yet: fit a network with n_inputs=0."
+        )
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    order = torch.Generator().manual_seed(config.seed)
+    sampler = make_generator(config.seed + 1, model.bias.device)
+    held_out = validation if validation is not None else train[: config.batch_size]
     history = FitHistory()
     best = math.inf
     best_state = copy.deepcopy(model.state_dict())
     waited = 0
     last_good: dict = {}
-    bar = tqdm(range(1, max_iterations + 1), disable=not progress, desc="fitting", leave=False)
+    surrogate = config.surrogate
+    iterations = range(1, config.max_iterations + 1)
+    bar = tqdm(iterations, disable=not config.progress, desc="fitting", leave=False)
     for iteration in bar:
-        index = torch.randperm(train.shape[0], generator=order)[:batch_size].to(train.device)
+        index = torch.randperm(train.shape[0], generator=order)[: config.batch_size]
         try:
             values = _step(
-                model, optimizer, train[index], loss, sampler, estimator, clip_norm, last_good
+                model,
+                optimizer,
+                train[index.to(train.device)],
+                loss,
+                sampler,
+                surrogate,
+                config.clip_norm,
+                last_good,
             )
         except NonFiniteLossError as error:
             bar.close()
@@ -170,9 +154,9 @@ def fit_model(
             raise
         history.train.append({"iteration": iteration, **values})
         bar.set_postfix({k: f"{v:.4g}" for k, v in values.items()}, refresh=False)
-        if iteration % eval_every and iteration != max_iterations:
+        if iteration % config.eval_every and iteration != config.max_iterations:
             continue
-        evaluation = _evaluate(model, held_out, loss, seed + 2, estimator)
+        evaluation = _evaluate(model, held_out, loss, config.seed + 2, surrogate)
         history.validation.append({"iteration": iteration, **evaluation})
         if evaluation["loss"] < best:
             best, waited = evaluation["loss"], 0
@@ -180,12 +164,26 @@ def fit_model(
             history.best_iteration = iteration
         else:
             waited += 1
-            if patience is not None and waited >= patience:
+            if config.patience is not None and waited >= config.patience:
                 history.stopped_early = True
                 break
     bar.close()
     model.load_state_dict(best_state)
     return history
+
+
+def _resolve_config(config: FitConfig | None, settings: dict[str, Any]) -> FitConfig:
+    """``config`` (default ``FitConfig()``) with ``settings`` replaced; unknown names refused."""
+    if config is not None and not isinstance(config, FitConfig):
+        raise ArgumentTypeError(
+            f"Expected `config` to be a FitConfig or None, but got {describe(config)}."
+        )
+    unknown = sorted(set(settings) - set(FitConfig.names()))
+    if unknown:
+        raise ArgumentTypeError(
+            f"fit_model got unknown settings {unknown}; FitConfig has {list(FitConfig.names())}."
+        )
+    return (config or FitConfig()).replace(**settings)
 
 
 def _step(
@@ -194,7 +192,7 @@ def _step(
     data: torch.Tensor,
     loss: CombinedLoss,
     sampler: torch.Generator,
-    estimator: str | SpikeEstimator,
+    surrogate: str | Surrogate,
     clip_norm: float,
     last_good: dict,
 ) -> dict[str, float]:
@@ -204,7 +202,7 @@ def _step(
     loss or gradient they are restored and :class:`NonFiniteLossError` is raised.
     """
     optimizer.zero_grad(set_to_none=True)
-    batch = _batch(model, data, loss, sampler, estimator)
+    batch = _batch(model, data, loss, sampler, surrogate)
     total, values = loss(model, batch)
     if not torch.isfinite(total):
         _restore(model, last_good)

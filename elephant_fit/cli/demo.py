@@ -10,13 +10,14 @@ from typing import Any
 
 import quantities as pq
 
-from .conversion import from_neo, to_neo, write_block
-from .datasets import load_retina
-from .estimator import NetworkFitter
-from .figures import comparison_figures, coupling_figure
-from .metrics import coupling_fit
-from .report import block_statistics, compare_statistics, n_simulated_trials, write_table
-from .synthetic import hidden_input_network, sample_spikedata
+from ..data.conversion import from_neo, to_neo, write_block
+from ..data.datasets import load_retina
+from ..errors import ArgumentValueError
+from ..evaluation.figures import comparison_figures, coupling_figure
+from ..evaluation.metrics import coupling_fit
+from ..evaluation.report import block_statistics, model_row, n_simulated_trials, write_table
+from ..fitting.fitter import NetworkFitter
+from ..network.synthetic import hidden_input_network, sample_spikedata
 
 __all__ = ["DemoSettings", "run_demo"]
 
@@ -81,7 +82,9 @@ def run_demo(
         ``{model name: {metric: value}}``, as written to ``demo.md`` / ``demo.json``.
     """
     if data not in ("synthetic", "retina"):
-        raise ValueError(f"Expected `data` to be 'synthetic' or 'retina', but got {data!r}.")
+        raise ArgumentValueError(
+            f"Expected `data` to be 'synthetic' or 'retina', but got {data!r}."
+        )
     settings = DemoSettings.for_data(data, quick)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -122,14 +125,9 @@ def run_demo(
             **params,
         ).fit(recording)
         elapsed = time.perf_counter() - start
-        simulated = fitter.simulate(n_simulated, seed=seed + 3)
-        likelihood = fitter.log_likelihood(test)
-        row: dict[str, Any] = {
-            "held-out bits/spike": likelihood.bits_per_spike,
-            "bits/spike s.e.": likelihood.standard_error,
-        }
-        statistics[name] = block_statistics(simulated, bin_size)
-        row.update(compare_statistics(statistics[name], statistics["data"]))
+        row, simulated, statistics[name] = model_row(
+            fitter, test, statistics["data"], n_simulated, seed=seed + 3
+        )
         if true_coupling is not None:
             n_rec = test.n_neurons
             fit = coupling_fit(fitter.coupling_[:n_rec, :n_rec], true_coupling[:n_rec, :n_rec])

@@ -12,9 +12,11 @@ from elephant.statistics import fanofactor, time_histogram
 from neo.test.tools import assert_neo_object_is_compliant
 
 from elephant_fit import SpikeData, to_neo
-from elephant_fit.estimator import NetworkFitter, NotFittedError, load
-from elephant_fit.simulation import teacher_forced
-from elephant_fit.synthetic import hidden_input_network, sample_spikedata
+from elephant_fit.errors import NotFittedError
+from elephant_fit.fitting.fitter import NetworkFitter
+from elephant_fit.fitting.persistence import load_model as load
+from elephant_fit.network.simulation import teacher_forced
+from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +65,7 @@ def test_simulate_returns_a_block_elephant_consumes(fitted):
 
 
 def test_simulate_is_seeded(fitted):
-    a, b = fitted.simulate_data(5, seed=3), fitted.simulate_data(5, seed=3)
+    a, b = fitted.simulate_spikedata(5, seed=3), fitted.simulate_spikedata(5, seed=3)
     assert a == b
 
 
@@ -100,7 +102,7 @@ def test_mle_recovers_the_coupling_of_a_fully_observed_network():
 
 
 def test_to_neo_exports_filters_and_drive(fitted):
-    group = fitted.to_neo()
+    group = fitted.parameters_to_neo()
     filters = [s for s in group.analogsignals if s.name.startswith("coupling")]
     assert len(filters) == 6
     assert filters[2].shape == (3, 6)
@@ -120,7 +122,7 @@ def test_save_and_load_round_trip(fitted, tmp_path):
         assert torch.equal(value.cpu(), loaded.model_.state_dict()[name].cpu()), name
     assert loaded.unit_ids_ == fitted.unit_ids_
     assert loaded.get_params()["bin_size"] == fitted.get_params()["bin_size"]
-    assert loaded.simulate_data(4, seed=1) == fitted.simulate_data(4, seed=1)
+    assert loaded.simulate_spikedata(4, seed=1) == fitted.simulate_spikedata(4, seed=1)
     np.testing.assert_array_equal(loaded.coupling_, fitted.coupling_)
 
 
@@ -169,8 +171,8 @@ def test_score_is_zero_for_a_homogeneous_poisson_model():
 
 
 def test_a_failed_fit_leaves_a_usable_estimator(recording):
-    from elephant_fit.fitting import NonFiniteLossError
-    from elephant_fit.losses import LossTerm
+    from elephant_fit.errors import NonFiniteLossError
+    from elephant_fit.fitting.losses import LossTerm
 
     class NaNAfter(LossTerm):
         needs = frozenset({"teacher"})
@@ -188,11 +190,11 @@ def test_a_failed_fit_leaves_a_usable_estimator(recording):
     with pytest.raises(NonFiniteLossError):
         fitter.fit(recording)
     assert len(fitter.history_.train) == 3
-    assert fitter.simulate_data(2, seed=0).n_trials == 2
+    assert fitter.simulate_spikedata(2, seed=0).n_trials == 2
 
 
 def test_save_with_a_custom_loss_keeps_weights_only(recording, tmp_path):
-    from elephant_fit.losses import StatisticLoss
+    from elephant_fit.fitting.losses import StatisticLoss
 
     term = StatisticLoss(lambda counts: counts.mean(dim=0))
     fitter = NetworkFitter(

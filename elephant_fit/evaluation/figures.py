@@ -1,7 +1,7 @@
 """PNG figures comparing recorded and simulated trials (used by ``demo`` and ``report``).
 
 Every panel is computed from the Neo Blocks with the same functions as the tables in
-:mod:`elephant_fit.report` (Elephant's ``time_histogram``, ``BinnedSpikeTrain``), so a figure
+:mod:`elephant_fit.evaluation.report` (Elephant's ``time_histogram``, ``BinnedSpikeTrain``), so a figure
 and its table never disagree. matplotlib is optional (``pip install 'elephant-fit[plot]'``):
 without it, :func:`comparison_figures` writes nothing and says so.
 """
@@ -53,7 +53,7 @@ def comparison_figures(
     n_units : int, optional
         Number of PSTH panels (the most active units of the first Block).
     statistics : dict of {str: BlockStatistics}, optional
-        The Blocks' statistics from :func:`elephant_fit.report.block_statistics` at ``bin_size``,
+        The Blocks' statistics from :func:`elephant_fit.evaluation.report.block_statistics` at ``bin_size``,
         if already computed (they are not computed again).
 
     Returns

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from elephant_fit.fitting import NonFiniteLossError, fit_model
-from elephant_fit.losses import Batch, LossTerm, make_loss
-from elephant_fit.model import SpikingNetwork
-from elephant_fit.simulation import simulate
+from elephant_fit.errors import NonFiniteLossError
+from elephant_fit.fitting.loop import fit_model
+from elephant_fit.fitting.losses import Batch, LossTerm, make_loss
+from elephant_fit.network.model import SpikingNetwork
+from elephant_fit.network.simulation import simulate
 
 
 def truth_and_data(n_trials=60):
@@ -135,9 +136,9 @@ def test_sm_needs_hidden_neurons_to_reproduce_noise_correlations_from_hidden_inp
     hidden neurons reproduces them."""
     import quantities as pq
 
-    from elephant_fit import metrics
-    from elephant_fit.estimator import NetworkFitter
-    from elephant_fit.synthetic import hidden_input_network, sample_spikedata
+    from elephant_fit.evaluation import metrics
+    from elephant_fit.fitting.fitter import NetworkFitter
+    from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
 
     truth = hidden_input_network(seed=0)
     train = sample_spikedata(truth, 500, 10 * pq.ms, seed=1).recorded()
@@ -153,7 +154,7 @@ def test_sm_needs_hidden_neurons_to_reproduce_noise_correlations_from_hidden_inp
             progress=False,
             device="cpu",
         ).fit(train)
-        simulated = fitter.simulate_data(500, seed=3).recorded().counts
+        simulated = fitter.simulate_spikedata(500, seed=3).recorded().counts
         return metrics.noise_correlation_fit(simulated, test.counts)["r2"]
 
     without_hidden, with_hidden = nc_r2(0), nc_r2(20)

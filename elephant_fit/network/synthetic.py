@@ -5,9 +5,10 @@ from __future__ import annotations
 import quantities as pq
 import torch
 
-from .model import SpikingNetwork, gaussian_bumps
+from ..data.spikedata import SpikeData
+from .bases import gaussian_bumps
+from .model import SpikingNetwork
 from .simulation import simulate
-from .spikedata import SpikeData
 
 __all__ = ["assembly_network", "confounded_pairs", "hidden_input_network", "sample_spikedata"]
 

@@ -1,8 +1,14 @@
-"""NetworkFitter: a scikit-learn-style front end that fits a SpikingNetwork to Neo data."""
+"""NetworkFitter: a scikit-learn-style estimator that fits a SpikingNetwork to Neo data.
+
+It validates hyper-parameters, bins Neo input, builds the network, runs :func:`fit_model` and
+uses the fitted network (simulation, rates, likelihood). Persistence lives in
+:mod:`elephant_fit.fitting.persistence`, the export of the parameters as Neo objects in
+:mod:`elephant_fit.fitting.export`, the optimisation defaults in :class:`FitConfig`.
+"""
 
 from __future__ import annotations
 
-import math
+import inspect
 import warnings
 from pathlib import Path
 from typing import Any
@@ -12,47 +18,32 @@ import numpy as np
 import quantities as pq
 import torch
 
-from ._validation import check_fraction, check_positive_int, check_time_quantity, describe
-from ._version import __version__
-from .conversion import NeoInput, from_neo, to_neo
-from .filtering import HeldOutLikelihood, held_out_likelihood
-from .fitting import FitHistory, NonFiniteLossError, fit_model
+from .._validation import (
+    check_choice,
+    check_fraction,
+    check_non_negative_int,
+    check_number,
+    check_positive_int,
+    check_seed,
+    check_time_quantity,
+    describe,
+)
+from .._version import __version__
+from ..data.conversion import NeoInput, from_neo, to_neo
+from ..data.spikedata import SpikeData
+from ..errors import ArgumentTypeError, ArgumentValueError, NonFiniteLossError, NotFittedError
+from ..evaluation.likelihood import HeldOutLikelihood, held_out_likelihood
+from ..network.bases import drive_bumps
+from ..network.model import SpikingNetwork
+from ..network.observation import Observation, get_observation
+from ..network.simulation import simulate, teacher_forced
+from .config import FitConfig, resolve_device
+from .loop import fit_model
 from .losses import PENALTIES, PRESETS, CombinedLoss, CouplingPenalty, make_loss
-from .model import SpikingNetwork
-from .simulation import simulate, teacher_forced
-from .spikedata import SpikeData
 
-__all__ = ["NetworkFitter", "NotFittedError", "load"]
+__all__ = ["NetworkFitter"]
 
-FORMAT = "elephant-fit-model"
-
-
-class NotFittedError(ValueError, AttributeError):
-    """The estimator is used before ``fit``."""
-
-
-#: Default spacing of the bumps of a smooth stimulus drive: stimulus-locked responses have a
-#: time scale in seconds, not in bins (measured: 40 ms follows the retina's fast responses; the
-#: synthetic demo is unchanged from 50 ms).
-DRIVE_BUMP_SPACING = 40 * pq.ms
-
-
-def resolve_device(device: str | torch.device) -> torch.device:
-    """'auto' -> CUDA when available, else CPU; anything else -> torch.device(device)."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(
-            f"Expected `device` to be 'auto', 'cpu', 'cuda' or a torch.device, but got {describe(device)}."
-        ) from exc
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"`device` is {str(resolved)!r}, but torch finds no CUDA device here "
-            f"(torch {torch.__version__}); use 'cpu' or 'auto'."
-        )
-    return resolved
+_DEFAULTS = FitConfig()
 
 
 class NetworkFitter:
@@ -79,25 +70,27 @@ class NetworkFitter:
         correlations with coupling at lags the loss never measures, instead of with hidden common
         input.
     penalty : None, 'l1' or 'l2', optional
-        Penalty on the coupling between different neurons (:class:`elephant_fit.losses.CouplingPenalty`),
+        Penalty on the coupling between different neurons (:class:`elephant_fit.fitting.losses.CouplingPenalty`),
         added to the loss with weight ``penalty_strength``.
     penalty_strength : float, optional
         Weight of the penalty (on the scale of the mean negative log-likelihood per bin and neuron).
     exogenous_hidden : bool, optional
         Hidden neurons receive no recurrent input (independent sources of common input).
     observation : {'bernoulli', 'poisson'}, optional
-        Observation model.
+        Observation model (:mod:`elephant_fit.network.observation`).
+    link : str, optional
+        Its link: 'sigmoid' (Bernoulli), 'exp' or 'softplus' (Poisson); default the first.
     drive : None, 'smooth' or 'free', optional
         Stimulus-locked drive shared by all trials.
     n_drive_basis : int, optional
         Number of temporal bumps of a smooth drive; default one per 40 ms of the trial
-        (``DRIVE_BUMP_SPACING``), at least 2.
+        (:func:`elephant_fit.network.bases.drive_bumps`), at least 2.
     self_coupling, dale : bool, optional
         Allow self-history; sign-constrain outgoing weights.
-    estimator : str, optional
-        Gradient estimator through sampled spikes: 'sigmoid', 'pseudo' or 'gumbel'.
+    surrogate : str, optional
+        Gradient surrogate through sampled spikes: 'sigmoid', 'pseudo' or 'gumbel'.
     max_iterations, learning_rate, batch_size : optional
-        Optimisation settings (Adam, gradient-norm clip 1).
+        Optimisation settings (Adam, gradient-norm clip 1); defaults from :class:`FitConfig`.
     validation_fraction : float, optional
         Fraction of trials held out to select the best checkpoint.
     eval_every, patience : int, optional
@@ -125,21 +118,22 @@ class NetworkFitter:
         penalty_strength: float = 1e-3,
         exogenous_hidden: bool = False,
         observation: str = "bernoulli",
+        link: str | None = None,
         drive: str | None = "smooth",
         n_drive_basis: int | None = None,
         self_coupling: bool = True,
         dale: bool = False,
-        estimator: str = "sigmoid",
-        max_iterations: int = 1000,
-        learning_rate: float = 1e-2,
-        batch_size: int = 20,
+        surrogate: str = _DEFAULTS.surrogate,
+        max_iterations: int = _DEFAULTS.max_iterations,
+        learning_rate: float = _DEFAULTS.learning_rate,
+        batch_size: int = _DEFAULTS.batch_size,
         validation_fraction: float = 0.2,
-        eval_every: int = 20,
-        patience: int | None = None,
-        seed: int = 0,
+        eval_every: int = _DEFAULTS.eval_every,
+        patience: int | None = _DEFAULTS.patience,
+        seed: int = _DEFAULTS.seed,
         device: str = "auto",
         dtype: torch.dtype = torch.float32,
-        progress: bool = True,
+        progress: bool = _DEFAULTS.progress,
     ) -> None:
         self.n_hidden = n_hidden
         self.bin_size = bin_size
@@ -152,11 +146,12 @@ class NetworkFitter:
         self.penalty_strength = penalty_strength
         self.exogenous_hidden = exogenous_hidden
         self.observation = observation
+        self.link = link
         self.drive = drive
         self.n_drive_basis = n_drive_basis
         self.self_coupling = self_coupling
         self.dale = dale
-        self.estimator = estimator
+        self.surrogate = surrogate
         self.max_iterations = max_iterations
         self.learning_rate = learning_rate
         self.batch_size = batch_size
@@ -168,15 +163,83 @@ class NetworkFitter:
         self.dtype = dtype
         self.progress = progress
 
-    # ------------------------------------------------------------------ helpers
-    def get_params(self) -> dict[str, Any]:
-        """Hyper-parameters given to ``__init__``."""
-        names = self.__init__.__code__.co_varnames[1 : self.__init__.__code__.co_argcount]
-        return {name: getattr(self, name) for name in names}
+    # ------------------------------------------------------------------ scikit-learn protocol
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        """Names of the hyper-parameters: the arguments of ``__init__``."""
+        signature = inspect.signature(cls.__init__)
+        return [name for name in signature.parameters if name != "self"]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Hyper-parameters given to ``__init__`` (``deep`` is accepted for scikit-learn).
+
+        Returns
+        -------
+        dict
+            ``{name: value}`` for every argument of ``__init__``.
+        """
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> NetworkFitter:
+        """Set hyper-parameters (validated at the next ``fit``, as in scikit-learn).
+
+        Returns
+        -------
+        NetworkFitter
+            ``self``.
+        """
+        names = self._param_names()
+        unknown = sorted(set(params) - set(names))
+        if unknown:
+            raise ArgumentValueError(
+                f"Invalid parameters {unknown} for NetworkFitter; valid parameters are {names}."
+            )
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
+
+    def __getattr__(self, name: str) -> Any:
+        # only called for missing attributes: fitted ones (trailing underscore) before fit
+        if name.endswith("_") and not name.startswith("_"):
+            raise NotFittedError(
+                f"`{name}` is a fitted attribute: this NetworkFitter is not fitted yet, call "
+                "fit(data) first."
+            )
+        raise AttributeError(f"'NetworkFitter' object has no attribute {name!r}")
+
+    def __repr__(self) -> str:
+        defaults = {
+            name: parameter.default
+            for name, parameter in inspect.signature(type(self).__init__).parameters.items()
+        }
+        changed = [
+            f"{name}={value!r}"
+            for name, value in self.get_params().items()
+            if not _same(value, defaults.get(name))
+        ]
+        return f"NetworkFitter({', '.join(changed)})"
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "model_"):
+        if "model_" not in self.__dict__:
             raise NotFittedError("This NetworkFitter is not fitted yet: call fit(data) first.")
+
+    # ------------------------------------------------------------------ validation
+    def _observation(self) -> Observation:
+        """The observation model of ``observation`` and ``link``."""
+        return get_observation(self.observation, self.link)
+
+    def fit_config(self) -> FitConfig:
+        """The optimisation settings of this estimator as a :class:`FitConfig` (validated)."""
+        return FitConfig(
+            max_iterations=self.max_iterations,
+            learning_rate=self.learning_rate,
+            batch_size=self.batch_size,
+            seed=self.seed,
+            surrogate=self.surrogate,
+            eval_every=self.eval_every,
+            patience=self.patience,
+            progress=self.progress,
+        )
 
     def _as_spikedata(self, data: NeoInput | SpikeData, bin_size: pq.Quantity | None) -> SpikeData:
         """Bin Neo input, or check that a SpikeData uses the expected bin size."""
@@ -184,41 +247,31 @@ class NetworkFitter:
             if bin_size is not None and not np.isclose(
                 float(data.bin_size.rescale("s").magnitude), float(bin_size.rescale("s").magnitude)
             ):
-                raise ValueError(
+                raise ArgumentValueError(
                     f"Expected data binned with bin_size {bin_size}, but got data binned with {data.bin_size}."
                 )
             return data
         if bin_size is None:
-            raise ValueError(
+            raise ArgumentValueError(
                 "Expected `bin_size` (a time quantity) to bin Neo input, but got None."
             )
-        binary = self.observation == "bernoulli"
-        return from_neo(data, bin_size, binary=binary)
+        return from_neo(data, bin_size, binary=self._observation().binary)
 
-    def _validate(self) -> None:
-        """Check hyper-parameters (at fit time, as scikit-learn does)."""
-        if (
-            isinstance(self.n_hidden, bool)
-            or not isinstance(self.n_hidden, int)
-            or self.n_hidden < 0
-        ):
-            raise ValueError(
-                f"Expected `n_hidden` to be a non-negative integer, but got {describe(self.n_hidden)}."
-            )
+    def _validate(self) -> FitConfig:
+        """Check hyper-parameters (at fit time, as scikit-learn does); the optimisation settings."""
+        check_non_negative_int(self.n_hidden, "n_hidden")
         if self.bin_size is not None:
             check_time_quantity(self.bin_size, "bin_size", positive=True)
-        check_positive_int(self.max_iterations, "max_iterations")
-        check_positive_int(self.batch_size, "batch_size")
+        check_positive_int(self.n_lags, "n_lags")
         check_fraction(self.validation_fraction, "validation_fraction")
-        check_positive_int(self.eval_every, "eval_every")
+        check_seed(self.seed)
+        self._observation()
+        check_choice(self.drive, "drive", (None, "smooth", "free"))
         if not isinstance(self.dtype, torch.dtype) or not self.dtype.is_floating_point:
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"Expected `dtype` to be a floating torch.dtype, but got {describe(self.dtype)}."
             )
-        if not (isinstance(self.learning_rate, (int, float)) and self.learning_rate > 0):
-            raise ValueError(
-                f"Expected `learning_rate` to be a positive number, but got {describe(self.learning_rate)}."
-            )
+        return self.fit_config()
 
     def _max_lag(self, n_bins: int) -> int:
         """Lags of the noise-covariance term: ``max_lag``, or the coupling length (warned if shorter).
@@ -227,10 +280,7 @@ class NetworkFitter:
         """
         if self.max_lag is None:
             return min(self.n_lags, n_bins - 1)
-        if isinstance(self.max_lag, bool) or not isinstance(self.max_lag, int) or self.max_lag < 0:
-            raise ValueError(
-                f"Expected `max_lag` to be None or a non-negative integer, but got {describe(self.max_lag)}."
-            )
+        check_non_negative_int(self.max_lag, "max_lag")
         if self.max_lag < self.n_lags and _uses_noise_covariance(self.loss):
             warnings.warn(
                 f"max_lag={self.max_lag} is shorter than the coupling (n_lags={self.n_lags}): the "
@@ -248,22 +298,10 @@ class NetworkFitter:
         loss = make_loss(self.loss, max_lag=self._max_lag(n_bins))
         if self.penalty is None:
             return loss
-        if self.penalty not in PENALTIES:
-            raise ValueError(
-                f"Expected `penalty` to be None or one of {PENALTIES}, but got {describe(self.penalty)}."
-            )
-        strength = self.penalty_strength
-        if (
-            isinstance(strength, bool)
-            or not isinstance(strength, (int, float))
-            or not (0 <= strength < math.inf)
-        ):
-            raise ValueError(
-                f"Expected `penalty_strength` to be a finite non-negative number, but got "
-                f"{describe(strength)}."
-            )
+        check_choice(self.penalty, "penalty", (None, *PENALTIES))
+        strength = check_number(self.penalty_strength, "penalty_strength", positive=True)
         terms = dict(loss.terms)
-        terms[self.penalty] = (float(strength), CouplingPenalty(self.penalty))
+        terms[self.penalty] = (strength, CouplingPenalty(self.penalty))
         return CombinedLoss(terms)
 
     # ------------------------------------------------------------------ fit
@@ -280,12 +318,12 @@ class NetworkFitter:
         NetworkFitter
             ``self``, with learned attributes ``model_``, ``coupling_``, ``history_``, ...
         """
-        self._validate()
+        config = self._validate()
         spikedata = self._observed(self._as_spikedata(data, self.bin_size).recorded())
         loss = self._make_loss(spikedata.n_bins)
         counts = spikedata.counts
         if "free" in loss.needs and spikedata.n_trials < 2:
-            raise ValueError(
+            raise ArgumentValueError(
                 "Sample-and-measure losses compare trial-to-trial statistics: they need at least 2 "
                 f"trials, but the data has {spikedata.n_trials}."
             )
@@ -296,7 +334,13 @@ class NetworkFitter:
         model = model.to(device=device, dtype=self.dtype)
         to = {"device": device, "dtype": self.dtype}
         try:
-            history = self._run(model, train, validation, loss, to)
+            history = fit_model(
+                model,
+                train.counts.to(**to),
+                None if validation is None else validation.counts.to(**to),
+                loss,
+                config,
+            )
         except NonFiniteLossError as error:
             # keep the last good parameters: the estimator stays usable, then the error surfaces
             self.model_, self.history_ = model, error.history
@@ -306,41 +350,16 @@ class NetworkFitter:
         self._set_fitted_attributes(spikedata)
         return self
 
-    def _run(
-        self,
-        model: SpikingNetwork,
-        train: SpikeData,
-        validation: SpikeData | None,
-        loss: Any,
-        to: dict[str, Any],
-    ) -> FitHistory:
-        """Run the optimisation on the training (and validation) trials."""
-        return fit_model(
-            model,
-            train.counts.to(**to),
-            None if validation is None else validation.counts.to(**to),
-            loss,
-            max_iterations=self.max_iterations,
-            learning_rate=self.learning_rate,
-            batch_size=self.batch_size,
-            seed=self.seed,
-            estimator=self.estimator,
-            eval_every=self.eval_every,
-            patience=self.patience,
-            progress=self.progress,
-        )
-
     def _observed(self, data: SpikeData) -> SpikeData:
         """``data`` with float64 counts for the observation model (Bernoulli: clipped at 1, warned once)."""
-        counts = data.counts.to(torch.float64)
-        if self.observation == "bernoulli" and bool((counts > 1).any()):
+        counts, clipped = self._observation().clip_counts(data.counts.to(torch.float64))
+        if clipped:
             warnings.warn(
                 "Some bins hold more than one spike: a Bernoulli model sees them as one spike. Use "
                 "a smaller bin_size or observation='poisson'.",
                 UserWarning,
                 stacklevel=3,
             )
-            counts = counts.clamp(max=1)
         return data._replace(counts=counts)
 
     def _split(self, data: SpikeData) -> tuple[SpikeData, SpikeData | None]:
@@ -363,7 +382,7 @@ class NetworkFitter:
             n_lags=self.n_lags,
             basis=self.basis,
             n_basis=self.n_basis,
-            observation=self.observation,
+            observation=self._observation(),
             n_bins=n_bins,
             drive=self.drive,
             n_drive_basis=self._drive_bumps(n_bins, bin_size),
@@ -376,17 +395,14 @@ class NetworkFitter:
         hidden_rate = float(rate.mean())
         rates = torch.cat([rate, torch.full((self.n_hidden,), hidden_rate, dtype=rate.dtype)])
         with torch.no_grad():
-            bias = torch.logit(rates) if self.observation == "bernoulli" else torch.log(rates)
-            model.bias.copy_(bias.to(model.bias.dtype))
+            model.bias.copy_(model.observation.inverse_mean(rates).to(model.bias.dtype))
         return model
 
     def _drive_bumps(self, n_bins: int, bin_size: pq.Quantity) -> int | None:
-        """``n_drive_basis``, or by default one bump per :data:`DRIVE_BUMP_SPACING` of the trial."""
+        """``n_drive_basis``, or by default one bump per 40 ms of the trial (``drive_bumps``)."""
         if self.n_drive_basis is not None or self.drive != "smooth":
             return self.n_drive_basis
-        duration = n_bins * float(bin_size.rescale(pq.s).magnitude)
-        spacing = float(DRIVE_BUMP_SPACING.rescale(pq.s).magnitude)
-        return max(2, min(n_bins, round(duration / spacing)))
+        return drive_bumps(n_bins, bin_size)
 
     def _set_fitted_attributes(self, data: SpikeData) -> None:
         """Learned attributes (trailing underscore)."""
@@ -441,7 +457,7 @@ class NetworkFitter:
         data = self._template(sim.spikes.detach().cpu().float(), include_hidden)
         return to_neo(data, include_hidden=include_hidden)
 
-    def simulate_data(self, n_trials: int, seed: int | None = None) -> SpikeData:
+    def simulate_spikedata(self, n_trials: int, seed: int | None = None) -> SpikeData:
         """Like :meth:`simulate`, as a SpikeData of all neurons (hidden flagged)."""
         self._check_fitted()
         sim = simulate(self.model_, n_trials, self.n_bins_, seed=seed, requires_grad=False)
@@ -452,7 +468,7 @@ class NetworkFitter:
         self._check_fitted()
         spikedata = self._as_spikedata(data, self.bin_size_).recorded()
         if spikedata.n_bins != self.n_bins_ or spikedata.n_neurons != self.n_recorded_:
-            raise ValueError(
+            raise ArgumentValueError(
                 f"Expected data of {self.n_bins_} bins x {self.n_recorded_} units like the fitted data, "
                 f"but got {spikedata.n_bins} bins x {spikedata.n_neurons} units."
             )
@@ -546,111 +562,26 @@ class NetworkFitter:
             self.model_, counts, n_particles, self.seed if seed is None else seed
         )
 
-    # ------------------------------------------------------------------ export
-    def to_neo(self) -> neo.Group:
-        """The fitted model as Neo objects.
+    # ------------------------------------------------------------------ export and files
+    def parameters_to_neo(self) -> neo.Group:
+        """The fitted parameters as Neo objects: :func:`elephant_fit.fitting.export.parameters_to_neo`."""
+        from .export import parameters_to_neo
 
-        Returns
-        -------
-        neo.Group
-            ``analogsignals``: one coupling-filter AnalogSignal per target neuron (time axis = lag,
-            channels = source neurons, array annotations ``source_unit``; annotation
-            ``target_unit``), and the stimulus-locked drive (if any) as an AnalogSignal over the
-            trial (channels = neurons). Hyper-parameters are in the Group's annotations.
-        """
-        self._check_fitted()
-        n = self.model_.n_neurons
-        ids = [str(u) for u in self.unit_ids_] + [
-            f"hidden-{j}" for j in range(n - self.n_recorded_)
-        ]
-        group = neo.Group(name="elephant-fit model", allowed_types=[neo.AnalogSignal])
-        params = {
-            k: (v if isinstance(v, (int, float, str, bool)) else str(v))
-            for k, v in self.get_params().items()
-        }
-        group.annotate(
-            elephant_fit_version=__version__, **{k: v for k, v in params.items() if v is not None}
-        )
-        for post in range(n):
-            signal = neo.AnalogSignal(
-                self.coupling_[post].T,  # (lag, pre)
-                units="dimensionless",
-                t_start=self.bin_size_,
-                sampling_period=self.bin_size_,
-                name=f"coupling to {ids[post]}",
-                target_unit=ids[post],
-            )
-            signal.array_annotate(source_unit=np.array(ids))
-            group.add(signal)
-        drive = self.model_.drive()
-        if drive is not None:
-            signal = neo.AnalogSignal(
-                drive.detach().cpu().double().numpy(),
-                units="dimensionless",
-                t_start=self.t_start_,
-                sampling_period=self.bin_size_,
-                name="stimulus-locked drive",
-            )
-            signal.array_annotate(unit=np.array(ids))
-            group.add(signal)
-        return group
-
-    # ------------------------------------------------------------------ persistence
-    def _saveable_params(self) -> dict[str, Any]:
-        """Hyper-parameters as plain data; custom loss terms and estimator objects by name (warned)."""
-        params = self.get_params()
-        loss = params["loss"]
-        if not isinstance(loss, str):
-            weights = getattr(loss, "weights", loss)
-            plain = {
-                name: (value[0] if isinstance(value, tuple) else value)
-                for name, value in weights.items()
-            }
-            if plain != dict(weights) or not isinstance(loss, dict):
-                warnings.warn(
-                    "Custom loss terms cannot be saved safely: the file keeps their names and weights "
-                    "only (enough to use the fitted model, not to refit it).",
-                    UserWarning,
-                    stacklevel=3,
-                )
-            params["loss"] = plain
-        if not isinstance(params["estimator"], str):
-            params["estimator"] = getattr(params["estimator"], "name", str(params["estimator"]))
-        return params
+        return parameters_to_neo(self)
 
     def save(self, path: str | Path) -> None:
-        """Save the fitted estimator (hyper-parameters, weights, metadata) to ``path``."""
-        self._check_fitted()
-        params = _plain(self._saveable_params())
-        params["bin_size"] = (
-            None
-            if self.bin_size is None
-            else [float(self.bin_size.magnitude), self.bin_size.dimensionality.string]
-        )
-        params["dtype"] = str(self.dtype).replace("torch.", "")
-        state = {
-            "format": FORMAT,
-            "version": __version__,
-            "params": params,
-            "state_dict": {k: v.detach().cpu() for k, v in self.model_.state_dict().items()},
-            "meta": {
-                "bin_size": float(self.bin_size_.magnitude),
-                "t_start": float(self.t_start_.magnitude),
-                "t_stop": float(self.t_stop_.magnitude),
-                "units": self.bin_size_.dimensionality.string,
-                "n_bins": self.n_bins_,
-                "unit_ids": _plain(list(self.unit_ids_)),
-                "unit_annotations": _plain([dict(a) for a in self.unit_annotations_]),
-                "n_recorded": self.n_recorded_,
-            },
-            "history": {
-                "train": self.history_.train,
-                "validation": self.history_.validation,
-                "best_iteration": self.history_.best_iteration,
-                "stopped_early": self.history_.stopped_early,
-            },
-        }
-        torch.save(state, Path(path))
+        """Save the fitted estimator to ``path`` (:func:`elephant_fit.fitting.persistence.save_model`)."""
+        from .persistence import save_model
+
+        save_model(self, path)
+
+
+def _same(value: Any, default: Any) -> bool:
+    """Whether a hyper-parameter equals its default (for ``repr``; arrays and quantities never do)."""
+    try:
+        return bool(value is default or (type(value) is type(default) and value == default))
+    except (TypeError, ValueError):
+        return False
 
 
 def _uses_noise_covariance(loss: Any) -> bool:
@@ -660,87 +591,3 @@ def _uses_noise_covariance(loss: Any) -> bool:
     weights = getattr(loss, "weights", loss)
     value = weights.get("noise_covariance", 0) if isinstance(weights, dict) else 0
     return (value[0] if isinstance(value, tuple) else value) > 0
-
-
-def _plain(value: Any) -> Any:
-    """Numpy scalars/arrays inside lists and dicts as plain Python (loadable with weights_only)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (np.generic, np.ndarray)):
-        return value.tolist()
-    if isinstance(value, pq.Quantity):
-        return [_plain(value.magnitude), value.dimensionality.string]
-    return value
-
-
-def load(path: str | Path) -> NetworkFitter:
-    """Load a NetworkFitter saved with :meth:`NetworkFitter.save` (safe: ``weights_only=True``).
-
-    Raises
-    ------
-    FileNotFoundError
-        If the file does not exist.
-    ValueError
-        If the file is not an elephant-fit model or was written by an incompatible version.
-    """
-    file = Path(path)
-    if not file.exists():
-        raise FileNotFoundError(
-            f"Expected an elephant-fit model file, but {str(file)!r} does not exist."
-        )
-    try:
-        state = torch.load(file, weights_only=True, map_location="cpu")
-    except Exception as exc:
-        raise ValueError(
-            f"{str(file)!r} is not an elephant-fit model file ({type(exc).__name__}: {exc})."
-        ) from exc
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise ValueError(f"{str(file)!r} is not an elephant-fit model file.")
-    if str(state.get("version", "")).split(".")[:2] != __version__.split(".")[:2]:
-        raise ValueError(
-            f"{str(file)!r} was written by elephant-fit {state.get('version')}; this is {__version__}, "
-            "which cannot read it. Refit, or load it with the version that wrote it."
-        )
-    return _restore_fitter(state)
-
-
-def _restore_fitter(state: dict) -> NetworkFitter:
-    """Rebuild a fitted NetworkFitter from a loaded state."""
-    params = dict(state["params"])
-    if params["bin_size"] is not None:
-        params["bin_size"] = pq.Quantity(params["bin_size"][0], params["bin_size"][1])
-    params["dtype"] = getattr(torch, params["dtype"])
-    if str(params["device"]).startswith("cuda") and not torch.cuda.is_available():
-        warnings.warn(
-            f"The model was fitted with device={params['device']!r}; no CUDA device here, "
-            "so it is loaded on the CPU.",
-            UserWarning,
-            stacklevel=3,
-        )
-        params["device"] = "cpu"
-    fitter = NetworkFitter(**params)
-    meta = state["meta"]
-    units = pq.Quantity(1.0, meta["units"]).units
-    fitter.bin_size_ = pq.Quantity(meta["bin_size"], units)
-    fitter.t_start_ = pq.Quantity(meta["t_start"], units)
-    fitter.t_stop_ = pq.Quantity(meta["t_stop"], units)
-    fitter.n_bins_ = meta["n_bins"]
-    fitter.unit_ids_ = tuple(meta["unit_ids"])
-    fitter.unit_annotations_ = tuple(meta["unit_annotations"])
-    fitter.n_recorded_ = meta["n_recorded"]
-    # the biases are overwritten by the saved state: any rate builds the right architecture
-    rate = torch.full((fitter.n_recorded_,), 0.1)
-    weights = state["state_dict"].get("drive_weights")
-    if fitter.drive == "smooth" and weights is not None:
-        fitter.n_drive_basis = int(weights.shape[0])  # the fitted number, whatever the default
-    model = fitter._build_model(fitter.n_bins_, fitter.bin_size_, rate)
-    model.load_state_dict(state["state_dict"])
-    fitter.model_ = model.to(device=resolve_device(fitter.device), dtype=fitter.dtype)
-    history = state["history"]
-    fitter.history_ = FitHistory(
-        history["train"], history["validation"], history["best_iteration"], history["stopped_early"]
-    )
-    fitter.coupling_ = model.coupling_array()
-    return fitter

@@ -11,7 +11,7 @@ import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import neo
 import numpy as np
@@ -20,8 +20,12 @@ import torch
 from elephant.conversion import BinnedSpikeTrain
 from elephant.statistics import fanofactor, mean_firing_rate, time_histogram
 
+from ..statistics.correlation import noise_correlation
 from .metrics import matrix_fit, r2_score
-from .statistics.correlation import noise_correlation
+
+if TYPE_CHECKING:
+    from ..data.spikedata import SpikeData
+    from ..fitting.fitter import NetworkFitter
 
 __all__ = [
     "MIN_SIMULATED_TRIALS",
@@ -29,6 +33,7 @@ __all__ = [
     "block_statistics",
     "compare_blocks",
     "compare_statistics",
+    "model_row",
     "n_simulated_trials",
     "noise_correlation_matrix",
     "psths",
@@ -194,6 +199,49 @@ def compare_blocks(
         block_statistics(model, bin_size, coarse_bin_size),
         block_statistics(data, bin_size, coarse_bin_size),
     )
+
+
+def model_row(
+    fitter: NetworkFitter,
+    data: SpikeData,
+    data_statistics: BlockStatistics,
+    n_trials: int,
+    seed: int,
+) -> tuple[dict[str, float], neo.Block, BlockStatistics]:
+    """The one comparison of a fitted model with recorded trials, printed by ``fit``, ``report`` and ``demo``.
+
+    Parameters
+    ----------
+    fitter : NetworkFitter
+        A fitted estimator.
+    data : SpikeData
+        The recorded trials (held out from the fit, for an honest comparison).
+    data_statistics : BlockStatistics
+        ``block_statistics(to_neo(data), fitter.bin_size_)``, computed once for all models.
+    n_trials : int
+        Trials to simulate (:func:`n_simulated_trials`).
+    seed : int
+        Seed of the simulation.
+
+    Returns
+    -------
+    row : dict
+        ``bits/spike`` and its ``s.e.`` (:meth:`NetworkFitter.log_likelihood` on ``data``), then
+        the rows of :func:`compare_statistics`.
+    simulated : neo.Block
+        The simulated trials.
+    statistics : BlockStatistics
+        Their statistics.
+    """
+    simulated = fitter.simulate(n_trials, seed=seed)
+    statistics = block_statistics(simulated, fitter.bin_size_)
+    likelihood = fitter.log_likelihood(data)
+    row = {
+        "bits/spike": likelihood.bits_per_spike,
+        "bits/spike s.e.": likelihood.standard_error,
+        **compare_statistics(statistics, data_statistics),
+    }
+    return row, simulated, statistics
 
 
 def write_table(

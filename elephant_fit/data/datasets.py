@@ -7,7 +7,8 @@ from importlib import resources
 import neo
 import numpy as np
 
-from ._validation import describe
+from .._validation import describe
+from ..errors import ArgumentValueError
 
 __all__ = ["RETINA_CITATION", "load_retina"]
 
@@ -38,7 +39,9 @@ def load_retina(recording: int = 1) -> neo.Block:
     from scipy.io import loadmat  # scipy comes with elephant
 
     if isinstance(recording, bool) or recording not in _RETINA_FILES:
-        raise ValueError(f"Expected `recording` to be 1 or 2, but got {describe(recording)}.")
+        raise ArgumentValueError(
+            f"Expected `recording` to be 1 or 2, but got {describe(recording)}."
+        )
     name = _RETINA_FILES[recording]
     with resources.as_file(
         resources.files("elephant_fit") / "data" / "retina_onken2016" / name

@@ -11,16 +11,17 @@ from dataclasses import dataclass
 
 import torch
 
-from ._validation import check_positive_int, describe
-from .estimators import SpikeEstimator, get_estimator, logistic_noise
+from .._validation import check_positive_int, check_seed, describe
+from ..errors import ArgumentValueError
 from .model import SpikingNetwork
+from .surrogates import Surrogate, get_surrogate
 
 __all__ = [
     "Simulation",
     "check_recorded",
-    "hidden_weights",
     "known_input",
     "make_generator",
+    "sampled_weights",
     "simulate",
     "teacher_forced",
 ]
@@ -60,13 +61,10 @@ def make_generator(seed: int | torch.Generator | None, device: torch.device) -> 
     """
     if isinstance(seed, torch.Generator):
         return seed
+    seed = check_seed(seed, allow_none=True)
     generator = torch.Generator(device=device)
     if seed is None:
         generator.seed()
-    elif isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(
-            f"Expected `seed` to be an int, a torch.Generator or None, but got {describe(seed)}."
-        )
     else:
         generator.manual_seed(seed)
     return generator
@@ -75,46 +73,8 @@ def make_generator(seed: int | torch.Generator | None, device: torch.device) -> 
 def _noise(
     model: SpikingNetwork, shape: tuple[int, ...], generator: torch.Generator
 ) -> torch.Tensor:
-    """Noise for all bins at once (logistic for Bernoulli; uniform for Poisson via inverse CDF)."""
-    dtype, device = model.bias.dtype, model.bias.device
-    if model.observation == "bernoulli":
-        return logistic_noise(shape, generator, dtype, device)
-    return torch.rand(shape, generator=generator, dtype=dtype, device=device)
-
-
-def _poisson_sample(mean: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
-    """Poisson counts from given uniforms: inverse CDF for means up to 20, normal approximation above.
-
-    Parameters
-    ----------
-    mean : torch.Tensor
-        Mean counts, any shape.
-    uniform : torch.Tensor
-        Uniform(0, 1) samples, same shape.
-
-    Returns
-    -------
-    torch.Tensor
-        Counts with a straight-through gradient equal to that of the mean.
-    """
-    with torch.no_grad():
-        lam = mean.detach().double().clamp(min=0.0)  # float64: the running CDF must reach 1
-        uniform = uniform.double()
-        small = lam.clamp(max=20.0)
-        term = torch.exp(-small)
-        cdf = term.clone()
-        count = torch.zeros_like(lam)
-        for k in range(1, 80):  # P(count >= 80 | mean 20) < 1e-20
-            below = uniform > cdf
-            if not bool(below.any()):
-                break
-            count += below.to(count.dtype)
-            term = term * small / k
-            cdf = cdf + term
-        normal = torch.sqrt(torch.tensor(2.0, dtype=lam.dtype)) * torch.erfinv(2 * uniform - 1)
-        large = torch.clamp(torch.round(lam + torch.sqrt(lam) * normal), min=0.0)
-        count = torch.where(lam > 20.0, large, count).to(mean.dtype)
-    return count + (mean - mean.detach())
+    """The observation model's noise for all bins at once, in the model's dtype and device."""
+    return model.observation.noise(shape, generator, model.bias.dtype, model.bias.device)
 
 
 def simulate(
@@ -123,7 +83,7 @@ def simulate(
     n_bins: int,
     inputs: torch.Tensor | None = None,
     seed: int | torch.Generator | None = None,
-    estimator: str | SpikeEstimator = "sigmoid",
+    surrogate: str | Surrogate = "sigmoid",
     requires_grad: bool | None = None,
 ) -> Simulation:
     """Run the network freely for ``n_trials`` trials of ``n_bins`` bins.
@@ -138,8 +98,8 @@ def simulate(
         Covariates, shape (n_trials, n_bins, n_inputs).
     seed : int or torch.Generator, optional
         Randomness; the same seed gives the same spikes.
-    estimator : str or SpikeEstimator, optional
-        Gradient estimator through the Bernoulli samples ('pseudo', 'sigmoid', 'gumbel'); Poisson
+    surrogate : str or Surrogate, optional
+        Gradient surrogate through the Bernoulli samples ('pseudo', 'sigmoid', 'gumbel'); Poisson
         samples always pass the gradient of their mean.
     requires_grad : bool, optional
         Build the autograd graph. Default: ``torch.is_grad_enabled()``.
@@ -161,13 +121,7 @@ def simulate(
         with torch.no_grad():
             return _simulate_no_grad(model, n_trials, n_bins, inputs, noise)
     with torch.enable_grad():
-        return _simulate_grad(model, n_trials, n_bins, inputs, noise, get_estimator(estimator))
-
-
-def _flat_coupling(model: SpikingNetwork) -> torch.Tensor:
-    """Coupling as (n_lags * n, n), rows ordered oldest lag first (matches the history buffer)."""
-    coupling = model.coupling()
-    return coupling.flip(0).reshape(model.n_lags * model.n_neurons, model.n_neurons)
+        return _simulate_grad(model, n_trials, n_bins, inputs, noise, get_surrogate(surrogate))
 
 
 def _simulate_no_grad(
@@ -179,23 +133,17 @@ def _simulate_no_grad(
 ) -> Simulation:
     """Free run without autograd: preallocated buffers, one addmm per bin."""
     n, lags = model.n_neurons, model.n_lags
-    weights = _flat_coupling(model)
+    weights = sampled_weights(model, model.coupling(), first=0)
     static = model.static_input(n_bins, inputs).expand(n_trials, n_bins, n)
     buffer = torch.zeros(n_trials, lags + n_bins, n, dtype=weights.dtype, device=weights.device)
     u = torch.empty(n_trials, n_bins, n, dtype=weights.dtype, device=weights.device)
     u_t = torch.empty(n_trials, n, dtype=weights.dtype, device=weights.device)
-    drive = torch.empty_like(u_t)  # u + noise
-    fired = torch.empty(n_trials, n, dtype=torch.bool, device=weights.device)
-    bernoulli = model.observation == "bernoulli"
+    scratch = torch.empty_like(u_t)
     for t in range(n_bins):
         history = buffer[:, t : t + lags].reshape(n_trials, lags * n)  # a view: no copy
         torch.addmm(static[:, t], history, weights, out=u_t)
         u[:, t] = u_t
-        if bernoulli:  # u + logistic noise > 0, into preallocated buffers
-            torch.gt(torch.add(u_t, noise[:, t], out=drive), 0, out=fired)
-            buffer[:, t + lags] = fired
-        else:  # Poisson: the inverse-CDF sampler allocates (small means: a few steps)
-            buffer[:, t + lags] = _poisson_sample(model.mean(u_t), noise[:, t])
+        model.observation.sample_into(u_t, noise[:, t], buffer[:, t + lags], scratch)
     return Simulation(buffer[:, lags:], u)
 
 
@@ -205,31 +153,60 @@ def _simulate_grad(
     n_bins: int,
     inputs: torch.Tensor | None,
     noise: torch.Tensor,
-    estimator: SpikeEstimator,
+    surrogate: Surrogate,
 ) -> Simulation:
-    """Free run with autograd through the samples (straight-through estimator)."""
-    n, lags = model.n_neurons, model.n_lags
-    weights = _flat_coupling(model)
-    static = model.static_input(n_bins, inputs).expand(n_trials, n_bins, n)
-    zero = torch.zeros(n_trials, n, dtype=weights.dtype, device=weights.device)
-    recent = [zero] * lags
+    """Free run with autograd through the samples (straight-through surrogate)."""
+    static = model.static_input(n_bins, inputs).expand(n_trials, n_bins, model.n_neurons)
+    weights = sampled_weights(model, model.coupling(), first=0)
+    spikes, u = _recurrent_loop(model, static, weights, noise, surrogate, first=0)
+    return Simulation(spikes, u)
+
+
+def _recurrent_loop(
+    model: SpikingNetwork,
+    u_known: torch.Tensor,
+    weights: torch.Tensor,
+    noise: torch.Tensor,
+    surrogate: Surrogate,
+    first: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sample neurons ``first:`` bin by bin, adding their recurrent input to ``u_known``.
+
+    The one recurrent loop with autograd: the free run samples every neuron (``first=0``), the
+    teacher-forced pass the hidden ones (``first=n_recorded``) while the recorded neurons' input
+    is already in ``u_known``.
+
+    Parameters
+    ----------
+    u_known : torch.Tensor
+        Shape (n_trials, n_bins, n_neurons): input that does not depend on the sampled neurons.
+    weights : torch.Tensor
+        Shape (n_lags * n_sampled, n_neurons): :func:`sampled_weights`.
+    noise : torch.Tensor
+        Shape (n_trials, n_bins, n_sampled).
+    surrogate : Surrogate
+        Gradient surrogate through the samples.
+    first : int
+        Index of the first sampled neuron.
+
+    Returns
+    -------
+    spikes, u : torch.Tensor
+        Shapes (n_trials, n_bins, n_sampled) and (n_trials, n_bins, n_neurons).
+    """
+    n_trials, n_bins, _ = u_known.shape
+    zero = torch.zeros(
+        n_trials, model.n_neurons - first, dtype=u_known.dtype, device=u_known.device
+    )
+    recent = [zero] * model.n_lags
     spikes, us = [], []
     for t in range(n_bins):
-        u_t = torch.addmm(static[:, t], torch.cat(recent, dim=1), weights)
-        z_t = _sample_grad(model, u_t, noise[:, t], estimator)
+        u_t = torch.addmm(u_known[:, t], torch.cat(recent, dim=1), weights)
+        z_t = model.observation.sample(u_t[:, first:], noise[:, t], surrogate)
         recent = [*recent[1:], z_t]
         spikes.append(z_t)
         us.append(u_t)
-    return Simulation(torch.stack(spikes, dim=1), torch.stack(us, dim=1))
-
-
-def _sample_grad(
-    model: SpikingNetwork, u_t: torch.Tensor, noise_t: torch.Tensor, estimator: SpikeEstimator
-) -> torch.Tensor:
-    """Sample one bin with a surrogate gradient."""
-    if model.observation == "bernoulli":
-        return estimator.sample(u_t, noise_t)
-    return _poisson_sample(model.mean(u_t), noise_t)
+    return torch.stack(spikes, dim=1), torch.stack(us, dim=1)
 
 
 def check_recorded(model: SpikingNetwork, recorded: torch.Tensor) -> torch.Tensor:
@@ -239,7 +216,7 @@ def check_recorded(model: SpikingNetwork, recorded: torch.Tensor) -> torch.Tenso
         or recorded.ndim != 3
         or recorded.shape[2] != model.n_recorded
     ):
-        raise ValueError(
+        raise ArgumentValueError(
             f"Expected `recorded` of shape (n_trials, n_bins, n_recorded={model.n_recorded}), but got "
             f"{describe(recorded)}."
         )
@@ -251,7 +228,7 @@ def teacher_forced(
     recorded: torch.Tensor,
     inputs: torch.Tensor | None = None,
     seed: int | torch.Generator | None = None,
-    estimator: str | SpikeEstimator = "sigmoid",
+    surrogate: str | Surrogate = "sigmoid",
 ) -> Simulation:
     """Pre-activations given the recorded spikes (teacher forcing).
 
@@ -269,8 +246,8 @@ def teacher_forced(
         Covariates, shape (n_trials, n_bins, n_inputs).
     seed : int or torch.Generator, optional
         Randomness of the hidden neurons.
-    estimator : str or SpikeEstimator, optional
-        Gradient estimator through the hidden samples.
+    surrogate : str or Surrogate, optional
+        Gradient surrogate through the hidden samples.
 
     Returns
     -------
@@ -287,9 +264,11 @@ def teacher_forced(
         return Simulation(recorded, u)
     generator = make_generator(seed, model.bias.device)
     noise = _noise(model, (n_trials, n_bins, model.n_hidden), generator)
-    return _hidden_loop(
-        model, recorded, u, hidden_weights(model, coupling), noise, get_estimator(estimator)
+    weights = sampled_weights(model, coupling, first=model.n_recorded)
+    hidden, u = _recurrent_loop(
+        model, u, weights, noise, get_surrogate(surrogate), first=model.n_recorded
     )
+    return Simulation(torch.cat([recorded, hidden], dim=2), u)
 
 
 def known_input(
@@ -321,32 +300,22 @@ def known_input(
     return u.expand(n_trials, n_bins, model.n_neurons)
 
 
-def hidden_weights(model: SpikingNetwork, coupling: torch.Tensor) -> torch.Tensor:
-    """Hidden neurons' outgoing weights as (n_lags * n_hidden, n_neurons), rows oldest lag first.
+def sampled_weights(model: SpikingNetwork, coupling: torch.Tensor, first: int) -> torch.Tensor:
+    """Outgoing weights of neurons ``first:`` as (n_lags * n_sampled, n_neurons), oldest lag first.
 
-    Matches a buffer of the hidden spikes of the last n_lags bins, oldest first.
+    Rows match a buffer of those neurons' spikes in the last n_lags bins, oldest first
+    (``first=0``: every neuron, for the free run; ``first=n_recorded``: the hidden neurons).
+
+    Parameters
+    ----------
+    coupling : torch.Tensor
+        The model's coupling, shape (n_lags, n_neurons, n_neurons).
+    first : int
+        Index of the first sampled neuron.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (n_lags * (n_neurons - first), n_neurons).
     """
-    return coupling[:, model.n_recorded :].flip(0).reshape(-1, model.n_neurons)
-
-
-def _hidden_loop(
-    model: SpikingNetwork,
-    recorded: torch.Tensor,
-    u_recorded: torch.Tensor,
-    weights: torch.Tensor,
-    noise: torch.Tensor,
-    estimator: SpikeEstimator,
-) -> Simulation:
-    """Add the hidden neurons' recurrent input bin by bin, sampling their spikes."""
-    n_trials, n_bins, _ = recorded.shape
-    zero = torch.zeros(n_trials, model.n_hidden, dtype=u_recorded.dtype, device=u_recorded.device)
-    recent = [zero] * model.n_lags
-    hidden, us = [], []
-    for t in range(n_bins):
-        u_t = torch.addmm(u_recorded[:, t], torch.cat(recent, dim=1), weights)
-        z_t = _sample_grad(model, u_t[:, model.n_recorded :], noise[:, t], estimator)
-        recent = [*recent[1:], z_t]
-        hidden.append(z_t)
-        us.append(u_t)
-    spikes = torch.cat([recorded, torch.stack(hidden, dim=1)], dim=2)
-    return Simulation(spikes, torch.stack(us, dim=1))
+    return coupling[:, first:].flip(0).reshape(-1, model.n_neurons)

@@ -19,100 +19,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._validation import check_positive_int, describe
+from .._validation import (
+    check_choice,
+    check_non_negative_int,
+    check_number,
+    check_positive_int,
+    describe,
+)
+from ..errors import ArgumentTypeError, ArgumentValueError
+from .bases import drive_bumps, gaussian_bumps, temporal_basis
+from .observation import Observation, get_observation
 
-__all__ = ["SpikingNetwork", "exponential_basis", "gaussian_bumps", "raised_cosine_basis"]
-
-OBSERVATIONS = {"bernoulli": ("sigmoid",), "poisson": ("exp", "softplus")}
-
-
-def raised_cosine_basis(n_basis: int, n_lags: int) -> torch.Tensor:
-    """Raised-cosine bumps on a log-stretched lag axis (Pillow et al. 2008).
-
-    Parameters
-    ----------
-    n_basis : int
-        Number of basis functions.
-    n_lags : int
-        Number of lags (1..n_lags bins).
-
-    Returns
-    -------
-    torch.Tensor
-        Shape (n_basis, n_lags), float64, each row peaking at a later lag, rows of unit max.
-    """
-    lags = torch.arange(1, n_lags + 1, dtype=torch.float64)
-    stretched = torch.log(lags + 1.0)
-    centres = torch.linspace(
-        float(stretched[0]), float(stretched[-1]), n_basis, dtype=torch.float64
-    )
-    width = (centres[1] - centres[0]) if n_basis > 1 else stretched[-1] - stretched[0] + 1.0
-    width = width if float(width) > 0 else torch.tensor(1.0, dtype=torch.float64)
-    phase = (stretched.unsqueeze(0) - centres.unsqueeze(1)) * math.pi / (2 * width)
-    return torch.where(
-        phase.abs() < math.pi, 0.5 * (1 + torch.cos(phase.clamp(-math.pi, math.pi))), 0.0
-    )
-
-
-def exponential_basis(n_basis: int, n_lags: int) -> torch.Tensor:
-    """Exponential decays with time constants spaced geometrically from 1 bin to n_lags bins.
-
-    Parameters
-    ----------
-    n_basis : int
-        Number of basis functions.
-    n_lags : int
-        Number of lags.
-
-    Returns
-    -------
-    torch.Tensor
-        Shape (n_basis, n_lags), float64, ``exp(-(l - 1) / tau_b)``.
-    """
-    lags = torch.arange(1, n_lags + 1, dtype=torch.float64)
-    taus = torch.logspace(0, math.log10(max(n_lags, 1)), n_basis, dtype=torch.float64)
-    return torch.exp(-(lags.unsqueeze(0) - 1) / taus.unsqueeze(1))
-
-
-def gaussian_bumps(n_basis: int, n_bins: int) -> torch.Tensor:
-    """Smooth temporal basis for the stimulus-locked drive: Gaussian bumps tiling the trial.
-
-    Parameters
-    ----------
-    n_basis : int
-        Number of bumps.
-    n_bins : int
-        Number of bins of a trial.
-
-    Returns
-    -------
-    torch.Tensor
-        Shape (n_bins, n_basis), float64; bump width (standard deviation) = spacing of centres.
-    """
-    t = torch.arange(n_bins, dtype=torch.float64)
-    centres = torch.linspace(0, n_bins - 1, n_basis, dtype=torch.float64)
-    width = max((n_bins - 1) / max(n_basis - 1, 1), 1.0)
-    return torch.exp(-0.5 * ((t.unsqueeze(1) - centres.unsqueeze(0)) / width) ** 2)
-
-
-def _temporal_basis(
-    basis: str | torch.Tensor | None, n_basis: int | None, n_lags: int
-) -> torch.Tensor | None:
-    """Resolve the coupling basis argument into a (n_basis, n_lags) tensor, or None for free lags."""
-    if basis is None:
-        return None
-    if isinstance(basis, torch.Tensor):
-        if basis.ndim != 2 or basis.shape[1] != n_lags:
-            raise ValueError(
-                f"Expected `basis` to have shape (n_basis, n_lags={n_lags}), but got {tuple(basis.shape)}."
-            )
-        return basis.detach().to(torch.float64)
-    builders = {"raised_cosine": raised_cosine_basis, "exponential": exponential_basis}
-    if basis not in builders:
-        raise ValueError(
-            f"Expected `basis` to be None, 'raised_cosine', 'exponential' or a tensor, but got {describe(basis)}."
-        )
-    return builders[basis](check_positive_int(n_basis or max(2, n_lags // 2), "n_basis"), n_lags)
+__all__ = ["SpikingNetwork"]
 
 
 class SpikingNetwork(nn.Module):
@@ -130,8 +48,9 @@ class SpikingNetwork(nn.Module):
         None: free weights per lag (the paper's default). Otherwise W[l] = sum_b C[b] phi_b(l).
     n_basis : int, optional
         Number of basis functions for a named basis.
-    observation : {'bernoulli', 'poisson'}, optional
-        Observation model.
+    observation : {'bernoulli', 'poisson'} or Observation, optional
+        Observation model (:mod:`elephant_fit.network.observation`); the attribute holds the
+        :class:`~elephant_fit.network.observation.Observation` object.
     link : str, optional
         'sigmoid' (Bernoulli); 'exp' or 'softplus' (Poisson, mean count per bin). Default: the
         first of these for the observation model.
@@ -141,7 +60,9 @@ class SpikingNetwork(nn.Module):
         Stimulus-locked drive shared by all trials: 'smooth' = ``n_drive_basis`` Gaussian bumps in
         time (cannot memorise the PSTH bin by bin), 'free' = one value per bin and neuron.
     n_drive_basis : int, optional
-        Number of bumps of a smooth drive. Default: one per 5 bins (at least 2).
+        Number of bumps of a smooth drive. Default: :func:`~elephant_fit.network.bases.drive_bumps`
+        without a bin size (one per 5 bins, at least 2); :class:`~elephant_fit.NetworkFitter`
+        passes one per 40 ms of the trial.
     n_inputs : int, optional
         Number of external covariates.
     n_input_lags : int, optional
@@ -170,7 +91,7 @@ class SpikingNetwork(nn.Module):
         n_lags: int = 9,
         basis: str | torch.Tensor | None = None,
         n_basis: int | None = None,
-        observation: str = "bernoulli",
+        observation: str | Observation = "bernoulli",
         link: str | None = None,
         n_bins: int | None = None,
         drive: str | None = None,
@@ -186,16 +107,12 @@ class SpikingNetwork(nn.Module):
     ) -> None:
         super().__init__()
         self.n_recorded = check_positive_int(n_recorded, "n_recorded")
-        if isinstance(n_hidden, bool) or not isinstance(n_hidden, int) or n_hidden < 0:
-            raise ValueError(
-                f"Expected `n_hidden` to be a non-negative integer, but got {describe(n_hidden)}."
-            )
-        self.n_hidden = n_hidden
+        self.n_hidden = check_non_negative_int(n_hidden, "n_hidden")
         self.n_lags = check_positive_int(n_lags, "n_lags")
-        self.observation, self.link = _check_observation(observation, link)
-        self.drive_kind = _check_drive(drive, n_bins)
+        self.observation = get_observation(observation, link)
+        self.drive = _check_drive(drive, n_bins)
         self.n_bins = n_bins
-        self.n_inputs = n_inputs
+        self.n_inputs = check_non_negative_int(n_inputs, "n_inputs")
         self.n_input_lags = check_positive_int(n_input_lags, "n_input_lags")
         self.self_coupling = bool(self_coupling)
         self.exogenous_hidden = bool(exogenous_hidden)
@@ -203,7 +120,7 @@ class SpikingNetwork(nn.Module):
         generator = torch.Generator().manual_seed(0 if seed is None else int(seed))
         n = self.n_neurons
         self.bias = nn.Parameter(torch.full((n,), -3.0))
-        basis_tensor = _temporal_basis(basis, n_basis, self.n_lags)
+        basis_tensor = temporal_basis(basis, n_basis, self.n_lags)
         self.register_buffer("basis", None if basis_tensor is None else basis_tensor.float())
         n_coef = self.n_lags if basis_tensor is None else basis_tensor.shape[0]
         scale = coupling_scale / math.sqrt(n * self.n_lags)
@@ -226,17 +143,17 @@ class SpikingNetwork(nn.Module):
     def _init_drive(self, n_drive_basis: int | None) -> None:
         """Create the drive parameters (and the smooth basis buffer)."""
         n = self.n_neurons
-        if self.drive_kind is None:
+        if self.drive is None:
             self.register_buffer("drive_basis", None)
             self.drive_weights = None
             return
         assert self.n_bins is not None
-        if self.drive_kind == "free":
+        if self.drive == "free":
             self.register_buffer("drive_basis", None)
             self.drive_weights = nn.Parameter(torch.zeros(self.n_bins, n))
             return
         n_basis = (
-            max(2, self.n_bins // 5)
+            drive_bumps(self.n_bins)
             if n_drive_basis is None
             else check_positive_int(n_drive_basis, "n_drive_basis")
         )
@@ -263,7 +180,7 @@ class SpikingNetwork(nn.Module):
         """Effective coupling as a float64 numpy array of shape (n_post, n_pre, n_lags)."""
         return self.coupling().detach().cpu().double().permute(2, 1, 0).numpy()
 
-    def drive(self) -> torch.Tensor | None:
+    def stimulus_drive(self) -> torch.Tensor | None:
         """Stimulus-locked drive, shape (n_bins, n_neurons), or None."""
         if self.drive_weights is None:
             return None
@@ -287,11 +204,11 @@ class SpikingNetwork(nn.Module):
             Shape (1, n_bins, n_neurons) without covariates, else (n_trials, n_bins, n_neurons).
         """
         if self.drive_weights is not None and n_bins != self.n_bins:
-            raise ValueError(
+            raise ArgumentValueError(
                 f"This network has a stimulus-locked drive of {self.n_bins} bins, but {n_bins} bins were requested."
             )
         total = self.bias.view(1, 1, -1).expand(1, n_bins, -1)
-        drive = self.drive()
+        drive = self.stimulus_drive()
         if drive is not None:
             total = total + drive.unsqueeze(0)
         if inputs is not None:
@@ -301,14 +218,16 @@ class SpikingNetwork(nn.Module):
     def check_inputs(self, inputs: torch.Tensor, n_trials: int | None, n_bins: int) -> torch.Tensor:
         """Validate covariates of shape (n_trials, n_bins, n_inputs) and return them in the model's dtype."""
         if self.n_inputs == 0:
-            raise ValueError(
+            raise ArgumentValueError(
                 "This network has no covariates (n_inputs=0), but `inputs` were given."
             )
         if not isinstance(inputs, torch.Tensor):
-            raise TypeError(f"Expected `inputs` to be a torch.Tensor, but got {describe(inputs)}.")
+            raise ArgumentTypeError(
+                f"Expected `inputs` to be a torch.Tensor, but got {describe(inputs)}."
+            )
         expected = (n_trials if n_trials is not None else inputs.shape[0], n_bins, self.n_inputs)
         if inputs.ndim != 3 or tuple(inputs.shape) != expected:
-            raise ValueError(
+            raise ArgumentValueError(
                 f"Expected `inputs` of shape (n_trials, n_bins, n_inputs) = {expected}, but got {tuple(inputs.shape)}."
             )
         return inputs.to(device=self.bias.device, dtype=self.bias.dtype)
@@ -342,60 +261,36 @@ class SpikingNetwork(nn.Module):
         return F.conv1d(padded, kernel)[..., :-1].transpose(1, 2)
 
     # ------------------------------------------------------------------ observation model
+    @property
+    def link(self) -> str:
+        """Link of the observation model ('sigmoid', 'exp' or 'softplus')."""
+        return self.observation.link
+
     def mean(self, u: torch.Tensor) -> torch.Tensor:
         """Spike probability (Bernoulli) or mean count per bin (Poisson) from pre-activations."""
-        if self.observation == "bernoulli":
-            return torch.sigmoid(u)
-        return torch.exp(u) if self.link == "exp" else F.softplus(u)
+        return self.observation.mean(u)
 
     def neg_log_likelihood(self, u: torch.Tensor, spikes: torch.Tensor) -> torch.Tensor:
         """Per-bin negative log-likelihood of ``spikes`` given pre-activations ``u`` (same shape)."""
-        if self.observation == "bernoulli":
-            return F.softplus(u) - spikes * u
-        if self.link == "exp":
-            return torch.exp(u) - spikes * u + torch.lgamma(spikes + 1)
-        rate = F.softplus(u)
-        return (
-            rate
-            - spikes * torch.log(rate + torch.finfo(rate.dtype).tiny)
-            + torch.lgamma(spikes + 1)
-        )
+        return self.observation.neg_log_likelihood(u, spikes)
 
     def extra_repr(self) -> str:
         """Hyper-parameters shown by ``repr``."""
         return (
             f"n_recorded={self.n_recorded}, n_hidden={self.n_hidden}, n_lags={self.n_lags}, "
-            f"observation={self.observation!r}, link={self.link!r}, drive={self.drive_kind!r}, "
+            f"observation={self.observation!r}, drive={self.drive!r}, "
             f"n_inputs={self.n_inputs}, self_coupling={self.self_coupling}, "
             f"exogenous_hidden={self.exogenous_hidden}, dale={self.dale}"
         )
-
-
-def _check_observation(observation: str, link: str | None) -> tuple[str, str]:
-    """Validate the observation model and its link."""
-    if observation not in OBSERVATIONS:
-        raise ValueError(
-            f"Expected `observation` to be one of {sorted(OBSERVATIONS)}, but got {describe(observation)}."
-        )
-    links = OBSERVATIONS[observation]
-    link = links[0] if link is None else link
-    if link not in links:
-        raise ValueError(
-            f"Expected `link` for a {observation} model to be one of {links}, but got {describe(link)}."
-        )
-    return observation, link
 
 
 def _check_drive(drive: str | None, n_bins: int | None) -> str | None:
     """Validate the drive option."""
     if drive is None:
         return None
-    if drive not in ("smooth", "free"):
-        raise ValueError(
-            f"Expected `drive` to be None, 'smooth' or 'free', but got {describe(drive)}."
-        )
+    check_choice(drive, "drive", (None, "smooth", "free"))
     if n_bins is None:
-        raise ValueError(
+        raise ArgumentValueError(
             "A stimulus-locked `drive` needs `n_bins` (the number of bins of a trial)."
         )
     check_positive_int(n_bins, "n_bins")
@@ -404,8 +299,8 @@ def _check_drive(drive: str | None, n_bins: int | None) -> str | None:
 
 def _dale_signs(n_recorded: int, n_hidden: int, excitatory_fraction: float) -> torch.Tensor:
     """+1 for excitatory, -1 for inhibitory: the first fraction of recorded and of hidden neurons."""
-    if not 0.0 <= excitatory_fraction <= 1.0:
-        raise ValueError(
+    if not 0.0 <= check_number(excitatory_fraction, "excitatory_fraction") <= 1.0:
+        raise ArgumentValueError(
             f"Expected `excitatory_fraction` in [0, 1], but got {excitatory_fraction!r}."
         )
     signs = []

@@ -9,11 +9,11 @@ import pytest
 import quantities as pq
 import torch
 
-from elephant_fit.estimator import NetworkFitter
-from elephant_fit.filtering import held_out_likelihood, log_likelihood
-from elephant_fit.model import SpikingNetwork
-from elephant_fit.simulation import simulate, teacher_forced
-from elephant_fit.synthetic import hidden_input_network, sample_spikedata
+from elephant_fit.evaluation.likelihood import held_out_likelihood, log_likelihood
+from elephant_fit.fitting.fitter import NetworkFitter
+from elephant_fit.network.model import SpikingNetwork
+from elephant_fit.network.simulation import simulate, teacher_forced
+from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
 
 
 def small_network(n_recorded=2, n_hidden=2, n_lags=2, seed=0, observation="bernoulli"):
@@ -140,7 +140,7 @@ def test_the_filter_runs_on_cuda_and_is_exact_there_without_hidden_input():
 
 
 def test_the_look_ahead_proposal_lowers_the_variance_of_the_estimate(ground_truth, monkeypatch):
-    from elephant_fit import filtering
+    from elephant_fit.evaluation import likelihood
 
     truth, _, test = ground_truth
     counts = test.counts[:40]
@@ -150,7 +150,7 @@ def test_the_look_ahead_proposal_lowers_the_variance_of_the_estimate(ground_trut
         return float(estimate.variance.mean())
 
     guided = variance()
-    monkeypatch.setattr(filtering, "LOOKAHEAD", 0.0)  # bootstrap filter: proposal = prior
+    monkeypatch.setattr(likelihood, "LOOKAHEAD", 0.0)  # bootstrap filter: proposal = prior
     assert guided < 0.5 * variance()
 
 

@@ -1,0 +1,56 @@
+"""Exceptions of elephant-fit: one base class, one class per kind of mistake.
+
+Every error the package raises on purpose derives from :class:`ElephantFitError`, so that
+``except ElephantFitError`` catches them all (the command line turns them into one line and exit
+code 2). Each also derives from the built-in exception that Python code expects for that kind of
+mistake (``TypeError``, ``ValueError``, ...), so code written against Elephant, which raises the
+built-ins, keeps working.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .fitting.loop import FitHistory
+
+__all__ = [
+    "ArgumentTypeError",
+    "ArgumentValueError",
+    "ElephantFitError",
+    "ModelFileError",
+    "NonFiniteLossError",
+    "NotFittedError",
+]
+
+
+class ElephantFitError(Exception):
+    """Base class of every error elephant-fit raises on purpose."""
+
+
+class ArgumentTypeError(ElephantFitError, TypeError):
+    """An argument of the wrong type (a list where a tensor is expected, a float for an int...)."""
+
+
+class ArgumentValueError(ElephantFitError, ValueError):
+    """An argument of the right type but a wrong value (out of range, wrong shape, unknown name)."""
+
+
+class NotFittedError(ElephantFitError, ValueError, AttributeError):
+    """A fitted attribute or method of an estimator is used before ``fit``."""
+
+
+class ModelFileError(ElephantFitError, ValueError):
+    """A file is not an elephant-fit model, is corrupt, or was written by an incompatible version."""
+
+
+class NonFiniteLossError(ElephantFitError, FloatingPointError):
+    """The loss or a gradient became NaN or inf; the model keeps its last good parameters.
+
+    Attributes
+    ----------
+    history : FitHistory
+        The losses recorded up to the failure (set by :func:`elephant_fit.fitting.fit_model`).
+    """
+
+    history: FitHistory

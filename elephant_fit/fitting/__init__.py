@@ -1,0 +1,40 @@
+"""Fitting: losses (likelihood and sample-and-measure), the optimisation loop, NetworkFitter, model files."""
+
+from ..errors import NonFiniteLossError, NotFittedError
+from .config import FitConfig
+from .export import parameters_to_neo
+from .fitter import NetworkFitter
+from .loop import FitHistory, fit_model
+from .losses import (
+    PRESETS,
+    Batch,
+    CombinedLoss,
+    CouplingPenalty,
+    HiddenRateLoss,
+    LossTerm,
+    NegativeLogLikelihood,
+    StatisticLoss,
+    make_loss,
+)
+from .persistence import load_model, save_model
+
+__all__ = [
+    "PRESETS",
+    "Batch",
+    "CombinedLoss",
+    "CouplingPenalty",
+    "FitConfig",
+    "FitHistory",
+    "HiddenRateLoss",
+    "LossTerm",
+    "NegativeLogLikelihood",
+    "NetworkFitter",
+    "NonFiniteLossError",
+    "NotFittedError",
+    "StatisticLoss",
+    "fit_model",
+    "load_model",
+    "make_loss",
+    "parameters_to_neo",
+    "save_model",
+]

@@ -1,0 +1,107 @@
+"""FitConfig: every optimisation setting and its default, in one place.
+
+:func:`elephant_fit.fitting.fit_model` takes a FitConfig; :class:`elephant_fit.NetworkFitter`
+builds one from its hyper-parameters, whose defaults are read from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+import torch
+
+from .._validation import (
+    check_non_negative_int,
+    check_number,
+    check_positive_int,
+    check_seed,
+    describe,
+)
+from ..errors import ArgumentValueError
+from ..network.surrogates import Surrogate, get_surrogate
+
+__all__ = ["FitConfig", "resolve_device"]
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """Settings of the optimisation loop (Adam on mini-batches of trials, best checkpoint kept).
+
+    Attributes
+    ----------
+    max_iterations : int
+        Number of Adam steps.
+    learning_rate : float
+        Adam learning rate.
+    batch_size : int
+        Trials per mini-batch (and simulated trials per sample-and-measure evaluation).
+    seed : int
+        Seed of batch selection and sampling; same seed, same device -> same result.
+    surrogate : str or Surrogate
+        Gradient surrogate through sampled spikes: 'sigmoid', 'pseudo' or 'gumbel'.
+    clip_norm : float
+        Maximal gradient norm.
+    eval_every : int
+        Iterations between validation evaluations (the last iteration is always evaluated).
+    patience : int or None
+        Stop after this many evaluations without improvement (None: never stop early).
+    progress : bool
+        Show a progress bar with the loss terms.
+
+    Examples
+    --------
+    >>> config = FitConfig(max_iterations=200)
+    >>> config.learning_rate
+    0.01
+    >>> config.replace(seed=3).seed
+    3
+    """
+
+    max_iterations: int = 1000
+    learning_rate: float = 1e-2
+    batch_size: int = 20
+    seed: int = 0
+    surrogate: str | Surrogate = "sigmoid"
+    clip_norm: float = 1.0
+    eval_every: int = 20
+    patience: int | None = None
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        check_positive_int(self.max_iterations, "max_iterations")
+        check_number(self.learning_rate, "learning_rate", positive=True, allow_zero=False)
+        check_positive_int(self.batch_size, "batch_size")
+        check_seed(self.seed)
+        get_surrogate(self.surrogate)
+        check_number(self.clip_norm, "clip_norm", positive=True, allow_zero=False)
+        check_positive_int(self.eval_every, "eval_every")
+        if self.patience is not None:
+            check_non_negative_int(self.patience, "patience")
+
+    def replace(self, **changes: Any) -> FitConfig:
+        """A copy with some settings changed (validated)."""
+        return replace(self, **changes)
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """Names of the settings."""
+        return tuple(field.name for field in fields(cls))
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """'auto' -> CUDA when available, else CPU; anything else -> torch.device(device)."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ArgumentValueError(
+            f"Expected `device` to be 'auto', 'cpu', 'cuda' or a torch.device, but got {describe(device)}."
+        ) from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ArgumentValueError(
+            f"`device` is {str(resolved)!r}, but torch finds no CUDA device here "
+            f"(torch {torch.__version__}); use 'cpu' or 'auto'."
+        )
+    return resolved

@@ -1,0 +1,35 @@
+"""The model: a recurrent stochastic spiking network, its observation models, simulation and ground truths."""
+
+from .bases import drive_bumps, exponential_basis, gaussian_bumps, raised_cosine_basis
+from .model import SpikingNetwork
+from .observation import OBSERVATIONS, Bernoulli, Observation, Poisson, get_observation
+from .simulation import Simulation, make_generator, simulate, teacher_forced
+from .surrogates import (
+    GumbelSigmoid,
+    PseudoDerivative,
+    SigmoidStraightThrough,
+    Surrogate,
+    get_surrogate,
+)
+
+__all__ = [
+    "OBSERVATIONS",
+    "Bernoulli",
+    "GumbelSigmoid",
+    "Observation",
+    "Poisson",
+    "PseudoDerivative",
+    "SigmoidStraightThrough",
+    "Simulation",
+    "SpikingNetwork",
+    "Surrogate",
+    "drive_bumps",
+    "exponential_basis",
+    "gaussian_bumps",
+    "get_observation",
+    "get_surrogate",
+    "make_generator",
+    "raised_cosine_basis",
+    "simulate",
+    "teacher_forced",
+]
