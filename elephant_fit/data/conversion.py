@@ -593,6 +593,21 @@ def from_neo(
     Unlike Elephant, trains in different time units are accepted: every time is rescaled to the
     unit of the first train (trial 0, unit 0) before binning, and ``bin_size``, ``t_start`` and
     ``t_stop`` of the result are expressed in that unit. The input objects are never modified.
+
+    Examples
+    --------
+    >>> import neo, quantities as pq
+    >>> trials = [
+    ...     [neo.SpikeTrain([1, 12, 13] * pq.ms, t_stop=50 * pq.ms),
+    ...      neo.SpikeTrain([40] * pq.ms, t_stop=50 * pq.ms)],
+    ...     [neo.SpikeTrain([] * pq.ms, t_stop=50 * pq.ms),
+    ...      neo.SpikeTrain([5, 45] * pq.ms, t_stop=50 * pq.ms)],
+    ... ]
+    >>> data = from_neo(trials, 10 * pq.ms)
+    >>> data.counts.shape  # (n_trials, n_bins, n_neurons)
+    torch.Size([2, 5, 2])
+    >>> data.counts[0, :, 0].tolist()
+    [1.0, 2.0, 0.0, 0.0, 0.0]
     """
     bin_size = check_time_quantity(bin_size, "bin_size", positive=True)
     t_start = None if t_start is None else check_time_quantity(t_start, "t_start")
@@ -724,6 +739,16 @@ def to_neo(data: SpikeData, include_hidden: bool = False) -> neo.Block:
         ``unit_id`` and the unit annotations), and one ``neo.Group`` per unit linking its trains
         across trials. A count of ``c`` in a bin gives ``c`` spikes inside that bin, so
         ``from_neo(to_neo(data), data.bin_size) == data``.
+
+    Examples
+    --------
+    >>> import quantities as pq, torch
+    >>> data = SpikeData(torch.tensor([[[1.0], [0.0], [2.0]]]), 10 * pq.ms)
+    >>> block = to_neo(data)
+    >>> len(block.segments), len(block.segments[0].spiketrains)
+    (1, 1)
+    >>> from_neo(block, data.bin_size) == data
+    True
     """
     if not isinstance(data, SpikeData):
         raise ArgumentTypeError(f"Expected `data` to be a SpikeData, but got {describe(data)}.")

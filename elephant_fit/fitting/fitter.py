@@ -103,6 +103,20 @@ class NetworkFitter:
         Float dtype of the fit.
     progress : bool, optional
         Show a progress bar.
+
+    Examples
+    --------
+    >>> import quantities as pq
+    >>> from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
+    >>> truth = hidden_input_network(n_recorded=5, n_hidden=3, n_bins=30, seed=0)
+    >>> data = sample_spikedata(truth, n_trials=20, bin_size=10 * pq.ms, seed=1).recorded()
+    >>> fitter = NetworkFitter(n_lags=3, max_iterations=20, device="cpu", progress=False)
+    >>> fitter.fit(data) is fitter
+    True
+    >>> fitter.coupling_.shape  # (n_post, n_pre, n_lags)
+    (5, 5, 3)
+    >>> NetworkFitter(n_hidden=2).set_params(loss="sm")
+    NetworkFitter(n_hidden=2, loss='sm')
     """
 
     def __init__(

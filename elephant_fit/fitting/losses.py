@@ -355,6 +355,13 @@ def make_loss(
     -------
     CombinedLoss
         The loss.
+
+    Examples
+    --------
+    >>> make_loss("sm").weights
+    {'nll': 1.0, 'psth': 2.0, 'noise_covariance': 1.0, 'hidden_rate': 0.01}
+    >>> sorted(make_loss({"nll": 1.0, "fano": 0.5}).needs)  # passes the terms need
+    ['free', 'teacher']
     """
     if isinstance(spec, CombinedLoss):
         return spec

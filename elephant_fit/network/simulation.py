@@ -109,6 +109,16 @@ def simulate(
     Simulation
         Spikes and pre-activations of shape (n_trials, n_bins, n_neurons); history before the
         first bin is empty (no spikes).
+
+    Examples
+    --------
+    >>> from elephant_fit.network import SpikingNetwork
+    >>> network = SpikingNetwork(n_recorded=3, n_hidden=2, n_lags=4, seed=0)
+    >>> run = simulate(network, n_trials=10, n_bins=50, seed=1)
+    >>> run.spikes.shape  # (n_trials, n_bins, n_neurons), recorded then hidden
+    torch.Size([10, 50, 5])
+    >>> bool(torch.equal(run.spikes, simulate(network, 10, 50, seed=1).spikes))
+    True
     """
     n_trials = check_positive_int(n_trials, "n_trials")
     n_bins = check_positive_int(n_bins, "n_bins")
