@@ -140,8 +140,10 @@ def check_fraction(value: Any, name: str) -> float:
     return fraction
 
 
-def check_positive_int(value: Any, name: str) -> int:
-    """Check that ``value`` is a strictly positive integer.
+def check_int(
+    value: Any, name: str, *, minimum: int | None = None, allow_none: bool = False
+) -> int | None:
+    """Check an integer argument (numpy integers accepted, ``bool`` refused).
 
     Parameters
     ----------
@@ -149,54 +151,47 @@ def check_positive_int(value: Any, name: str) -> int:
         The received value.
     name : str
         The argument's name, used in the error message.
+    minimum : int, optional
+        Smallest accepted value.
+    allow_none : bool, optional
+        Accept None (returned as is).
 
     Returns
     -------
-    int
-        The value as a Python int.
+    int or None
+        The value as a Python int (or None).
 
     Raises
     ------
-    TypeError
+    ArgumentTypeError
         If ``value`` is not an integer.
-    ValueError
-        If ``value`` is not positive.
+    ArgumentValueError
+        If it is below ``minimum``.
     """
+    if value is None and allow_none:
+        return None
+    kinds = {None: "an integer", 0: "a non-negative integer", 1: "a positive integer"}
+    expected = kinds.get(minimum, f"an integer >= {minimum}") + (" or None" if allow_none else "")
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ArgumentTypeError(
-            f"Expected `{name}` to be a positive integer, but got {describe(value)}."
-        )
-    if value <= 0:
-        raise ArgumentValueError(
-            f"Expected `{name}` to be a positive integer, but got {describe(value)}."
-        )
+        raise ArgumentTypeError(f"Expected `{name}` to be {expected}, but got {describe(value)}.")
+    if minimum is not None and value < minimum:
+        raise ArgumentValueError(f"Expected `{name}` to be {expected}, but got {describe(value)}.")
     return int(value)
+
+
+def check_positive_int(value: Any, name: str) -> int:
+    """:func:`check_int` with ``minimum=1``."""
+    return check_int(value, name, minimum=1)  # type: ignore[return-value]
 
 
 def check_non_negative_int(value: Any, name: str) -> int:
-    """Check that ``value`` is an integer >= 0 (``bool`` is refused).
+    """:func:`check_int` with ``minimum=0``."""
+    return check_int(value, name, minimum=0)  # type: ignore[return-value]
 
-    Parameters
-    ----------
-    value : Any
-        The received value.
-    name : str
-        The argument's name, used in the error message.
 
-    Returns
-    -------
-    int
-        The value as a Python int.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ArgumentTypeError(
-            f"Expected `{name}` to be a non-negative integer, but got {describe(value)}."
-        )
-    if value < 0:
-        raise ArgumentValueError(
-            f"Expected `{name}` to be a non-negative integer, but got {describe(value)}."
-        )
-    return int(value)
+def check_seed(value: Any, name: str = "seed", *, allow_none: bool = False) -> int | None:
+    """A random seed: :func:`check_int` with ``minimum=0`` (None accepted if ``allow_none``)."""
+    return check_int(value, name, minimum=0, allow_none=allow_none)
 
 
 def check_number(
@@ -261,33 +256,6 @@ def check_choice(value: Any, name: str, choices: tuple[Any, ...]) -> Any:
     return value
 
 
-def check_seed(value: Any, name: str = "seed", *, allow_none: bool = False) -> int | None:
-    """Check a random seed: a non-negative integer (numpy integers accepted), or None if allowed.
-
-    Parameters
-    ----------
-    value : Any
-        The received value.
-    name : str, optional
-        The argument's name, used in the error message.
-    allow_none : bool, optional
-        Accept None (a fresh random seed).
-
-    Returns
-    -------
-    int or None
-        The seed as a Python int (or None).
-    """
-    if value is None and allow_none:
-        return None
-    expected = "a non-negative integer" + (" or None" if allow_none else "")
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ArgumentTypeError(f"Expected `{name}` to be {expected}, but got {describe(value)}.")
-    if value < 0:
-        raise ArgumentValueError(f"Expected `{name}` to be {expected}, but got {describe(value)}.")
-    return int(value)
-
-
 def check_float_tensor(value: Any, name: str, min_ndim: int = 1, shape: str | None = None) -> Any:
     """Check for a floating-point torch.Tensor with at least ``min_ndim`` dimensions.
 
@@ -331,31 +299,6 @@ def check_float_tensor(value: Any, name: str, min_ndim: int = 1, shape: str | No
             f"Expected `{name}` to have at least {min_ndim} dimension(s){of_shape}, but got {got}."
         )
     return value
-
-
-def check_int(value: Any, name: str) -> int:
-    """Check that ``value`` is an integer of any sign (numpy integers accepted, ``bool`` refused).
-
-    Parameters
-    ----------
-    value : Any
-        The received value.
-    name : str
-        The argument's name, used in the error message.
-
-    Returns
-    -------
-    int
-        The value as a Python int.
-
-    Raises
-    ------
-    TypeError
-        If ``value`` is not an integer.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ArgumentTypeError(f"Expected `{name}` to be an integer, but got {describe(value)}.")
-    return int(value)
 
 
 def check_number_or_tensor(value: Any, name: str) -> Any:

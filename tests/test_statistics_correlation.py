@@ -254,16 +254,6 @@ def test_cch_batched_equals_looped_and_float32(rng):
     torch.testing.assert_close(single32.double(), batch, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("n_taps", [1, 4, 5])
-def test_cch_kernel_smoothing_is_numpy_convolve_same(rng, n_taps):
-    values = torch.from_numpy(rng.normal(size=(2, 17)))
-    kernel = rng.uniform(0.1, 1.0, n_taps)  # asymmetric: checks the flip
-    smoothed = fc._smooth_same(values, torch.from_numpy(kernel))
-    for row in range(2):
-        expected = np.convolve(values[row].numpy(), kernel / kernel.sum(), mode="same")
-        np.testing.assert_allclose(smoothed[row].numpy(), expected, rtol=1e-12, atol=1e-14)
-
-
 def test_cch_border_correction_and_coefficient_formulas(rng):
     a, b = rng.poisson(0.6, 50).astype(float), rng.poisson(0.4, 60).astype(float)
     ta, tb = torch.from_numpy(a), torch.from_numpy(b)

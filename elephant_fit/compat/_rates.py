@@ -31,6 +31,7 @@ from elephant.utils import is_time_quantity as _elephant_is_time_quantity
 from neo.core.spiketrainlist import SpikeTrainList
 from numpy.lib.array_utils import normalize_axis_tuple
 
+from .._quantities import unit_key
 from .._validation import describe
 from ..data._binning import bin_spike_times, n_bins_for_window
 from ..errors import ArgumentTypeError, ArgumentValueError
@@ -58,11 +59,6 @@ _FACTORS: dict[tuple, float] = {}
 _MAX_OCCUPANCY_CELLS = 50_000_000
 
 
-def _unit_key(q: pq.Quantity) -> tuple:
-    """Cheap hashable key of a quantity's unit (comparing Dimensionality objects is slow)."""
-    return tuple((id(unit), power) for unit, power in q._dimensionality.items())
-
-
 def _cache(cache: dict, key: tuple, value: Any, *quantities: pq.Quantity) -> Any:
     """Store ``value``, keeping the units of ``quantities`` alive so that their ids stay unique."""
     _CACHED_UNITS.extend(q._dimensionality.copy() for q in quantities)
@@ -72,7 +68,7 @@ def _cache(cache: dict, key: tuple, value: Any, *quantities: pq.Quantity) -> Any
 
 def _inverse_units(spiketrain: pq.Quantity) -> Any:
     """``1 / units`` of ``spiketrain`` as a Dimensionality, cached."""
-    key = _unit_key(spiketrain)
+    key = unit_key(spiketrain)
     inverse = _INVERSE_UNITS.get(key)
     if inverse is None:
         inverse = _cache(_INVERSE_UNITS, key, spiketrain._dimensionality**-1, spiketrain)
@@ -86,7 +82,7 @@ def is_time_quantity(*quantities: Any, allow_none: bool = False) -> bool:
             continue
         if not isinstance(quantity, pq.Quantity):
             return False
-        key = _unit_key(quantity)
+        key = unit_key(quantity)
         answer = _TIME_UNITS.get(key)
         if answer is None:
             answer = _cache(_TIME_UNITS, key, _elephant_is_time_quantity(quantity), quantity)
@@ -101,7 +97,7 @@ def rescaled_magnitude(quantity: pq.Quantity, units: pq.Quantity) -> np.ndarray 
     Quantities parses unit names on every ``rescale``; for float64 data the result is the
     magnitude times one factor, which is computed once per pair of units here.
     """
-    key = (_unit_key(quantity), _unit_key(units))
+    key = (unit_key(quantity), unit_key(units))
     if key[0] == key[1]:
         return quantity.magnitude
     if quantity.dtype != np.float64:
@@ -116,8 +112,8 @@ def rescaled_magnitude(quantity: pq.Quantity, units: pq.Quantity) -> np.ndarray 
 # ------------------------------------------------------------------------------ mean_firing_rate
 def _spiketrain_duration(spiketrain: neo.SpikeTrain) -> float:
     """``t_stop - t_start`` in the train's units (as Elephant: subtract, then rescale)."""
-    key = _unit_key(spiketrain)
-    if _unit_key(spiketrain.t_start) == key and _unit_key(spiketrain.t_stop) == key:
+    key = unit_key(spiketrain)
+    if unit_key(spiketrain.t_start) == key and unit_key(spiketrain.t_stop) == key:
         return spiketrain.t_stop.item() - spiketrain.t_start.item()
     duration = (spiketrain.t_stop - spiketrain.t_start).rescale(spiketrain.units)
     return float(duration.magnitude)
@@ -263,7 +259,7 @@ class _Trains:
         self.lengths = np.fromiter((len(st) for st in spiketrains), dtype=np.int64, count=n)
         self.t_starts = np.fromiter((st.t_start.item() for st in spiketrains), np.float64, n)
         self.t_stops = np.fromiter((st.t_stop.item() for st in spiketrains), np.float64, n)
-        keys = [_unit_key(st) for st in spiketrains]
+        keys = [unit_key(st) for st in spiketrains]
         first = keys[0]
         self.same_units = np.fromiter((key == first for key in keys), dtype=bool, count=n)
         self.same_units[~self.same_units] = [

@@ -25,6 +25,7 @@ import torch
 from elephant.trials import Trials, TrialsFromBlock
 from neo.core.spiketrainlist import SpikeTrainList
 
+from .._quantities import unit_key
 from .._validation import check_time_quantity, describe
 from ..errors import ArgumentTypeError, ArgumentValueError
 from ._binning import bin_spike_times, n_bins_for_window
@@ -471,11 +472,6 @@ class _Flat:
     units: pq.Quantity
 
 
-def _unit_key(st: neo.SpikeTrain) -> tuple:
-    """Cheap hashable key of a train's time unit (hashing a Dimensionality is slow)."""
-    return tuple((id(unit), power) for unit, power in st._dimensionality.items())
-
-
 def _flatten(trains: list[neo.SpikeTrain]) -> _Flat:
     """Gather every train's times, rescaled to the first train's unit when units differ."""
     n_trains = len(trains)
@@ -483,7 +479,7 @@ def _flatten(trains: list[neo.SpikeTrain]) -> _Flat:
     times = np.concatenate([np.asarray(st, dtype=np.float64).reshape(-1) for st in trains])
     t_starts = np.fromiter((st.t_start.item() for st in trains), dtype=np.float64, count=n_trains)
     t_stops = np.fromiter((st.t_stop.item() for st in trains), dtype=np.float64, count=n_trains)
-    keys = [_unit_key(st) for st in trains]
+    keys = [unit_key(st) for st in trains]
     units = trains[0].units
     if len(set(keys)) > 1:
         factor_of = {

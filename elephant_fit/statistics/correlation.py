@@ -34,6 +34,7 @@ from .._validation import (
 )
 from ..errors import ArgumentTypeError, ArgumentValueError
 from ._fft import fast_fft_length
+from ._smoothing import convolve_same
 
 __all__ = [
     "correlation_coefficient",
@@ -404,16 +405,6 @@ def _overlap(lags: torch.Tensor, n_bins_i: int, n_bins_j: int) -> torch.Tensor:
     return upper - lower
 
 
-def _smooth_same(values: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
-    """``np.convolve(values, kernel / kernel.sum(), mode='same')`` along the last dimension."""
-    n_taps = kernel.shape[0]
-    weights = (kernel / kernel.sum()).flip(0).reshape(1, 1, n_taps)
-    offset = (n_taps - 1) // 2
-    flat = values.reshape(-1, 1, values.shape[-1])
-    padded = F.pad(flat, (n_taps - 1 - offset, offset))
-    return F.conv1d(padded, weights).reshape(values.shape)
-
-
 def _as_kernel(kernel: Any, like: torch.Tensor, n_lags: int) -> torch.Tensor:
     """Check and convert a 1-D smoothing kernel."""
     try:
@@ -514,7 +505,8 @@ def cross_correlation_histogram(
         overlap = _overlap(lags, n_bins_i, n_bins_j).to(cch.dtype)
         cch = cch * (min(n_bins_i, n_bins_j) / overlap)
     if kernel is not None:
-        cch = _smooth_same(cch, _as_kernel(kernel, cch, n_lags))
+        weights = _as_kernel(kernel, cch, n_lags)
+        cch = convolve_same(cch, weights / weights.sum())
     if cross_correlation_coefficient:
         cch = _cch_coefficient(cch, counts_i, counts_j)
     return cch, lags

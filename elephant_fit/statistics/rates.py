@@ -26,6 +26,7 @@ from .._validation import (
     describe,
 )
 from ..errors import ArgumentTypeError, ArgumentValueError
+from ._smoothing import convolve_same
 
 __all__ = [
     "count_in_window",
@@ -232,15 +233,6 @@ def _check_kernel(kernel: object, like: torch.Tensor) -> torch.Tensor:
     return kernel.to(dtype=like.dtype, device=like.device)
 
 
-def _smooth_bins(values: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
-    """Convolve (..., n_bins, n_neurons) with ``kernel`` along bins: 'same' size, zero padding."""
-    *batch, n_bins, n_neurons = values.shape
-    signal = values.movedim(-2, -1).reshape(-1, 1, n_bins)
-    weights = kernel.flip(0).reshape(1, 1, -1)
-    smoothed = torch.nn.functional.conv1d(signal, weights, padding=kernel.shape[0] // 2)
-    return smoothed.reshape(*batch, n_neurons, n_bins).movedim(-1, -2)
-
-
 def psth(
     counts: torch.Tensor,
     bin_size: float | None = None,
@@ -270,5 +262,5 @@ def psth(
     if bin_size is not None:
         mean = mean / _check_bin_size(bin_size)
     if kernel is not None:
-        mean = _smooth_bins(mean, _check_kernel(kernel, mean))
+        mean = convolve_same(mean, _check_kernel(kernel, mean), dim=-2)
     return mean
