@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 import quantities as pq
+import torch
 from helpers import elephant_counts, poisson_block, segments_as_lists
 
 from elephant_fit.evaluation.report import (
@@ -87,3 +88,21 @@ def test_write_table_markdown_and_json(tmp_path):
 def test_models_are_simulated_on_at_least_100_trials():
     assert n_simulated_trials(6) == MIN_SIMULATED_TRIALS == 100
     assert n_simulated_trials(500) == 500
+
+
+def test_tensor_metrics_and_the_elephant_report_are_one_definition(blocks):
+    """The benchmarks' tensor metrics give the numbers `fit`, `report` and `demo` print."""
+    from elephant_fit import from_neo
+    from elephant_fit.evaluation import metrics
+
+    model, data = blocks
+    row = compare_blocks(model, data, BIN)
+    m = from_neo(model, BIN, dtype=torch.float64).counts
+    d = from_neo(data, BIN, dtype=torch.float64).counts
+    assert metrics.psth_r2(m, d) == pytest.approx(row["PSTH R2"], rel=1e-9)
+    fit = metrics.noise_correlation_fit(m, d)
+    assert fit["r2"] == pytest.approx(row["NC R2 (50 ms)"], rel=1e-9)
+    assert fit["r"] == pytest.approx(row["NC r (50 ms)"], rel=1e-9)
+    rate_error = metrics.mean_rate_error(m, d, float(BIN.rescale("s").magnitude))
+    assert rate_error == pytest.approx(row["mean-rate error (Hz)"], rel=1e-9)
+    assert metrics.fano_factor_error(m, d) == pytest.approx(row["Fano-factor error"], rel=1e-9)
