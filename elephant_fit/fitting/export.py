@@ -1,4 +1,4 @@
-"""The fitted network's parameters as Neo objects (coupling filters and stimulus drive)."""
+"""What a fitted estimator gives back as Neo objects: its parameters, simulated trials, predicted rates."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ from typing import TYPE_CHECKING
 
 import neo
 import numpy as np
+import torch
 
 from .._version import __version__
+from ..data.spikedata import SpikeData
 
 if TYPE_CHECKING:
     from .fitter import NetworkFitter
 
-__all__ = ["parameters_to_neo"]
+__all__ = ["parameters_to_neo", "rates_to_neo", "simulated_spikedata"]
 
 
 def parameters_to_neo(fitter: NetworkFitter) -> neo.Group:
@@ -67,3 +69,69 @@ def parameters_to_neo(fitter: NetworkFitter) -> neo.Group:
         signal.array_annotate(unit=np.array(ids))
         group.add(signal)
     return group
+
+
+def simulated_spikedata(fitter: NetworkFitter, counts: torch.Tensor) -> SpikeData:
+    """Simulated counts with the fitted time axis and unit metadata (hidden neurons flagged).
+
+    Parameters
+    ----------
+    fitter : NetworkFitter
+        A fitted estimator.
+    counts : torch.Tensor
+        Shape (n_trials, n_bins, n_neurons): recorded neurons first, then hidden ones.
+
+    Returns
+    -------
+    SpikeData
+        Unit ids of the fitted data, then ``hidden-0``, ``hidden-1``, ...
+    """
+    n_hidden = counts.shape[2] - fitter.n_recorded_
+    ids = list(fitter.unit_ids_) + [f"hidden-{j}" for j in range(n_hidden)]
+    annotations = list(fitter.unit_annotations_) + [{} for _ in range(n_hidden)]
+    hidden = np.array([False] * fitter.n_recorded_ + [True] * n_hidden)
+    return SpikeData(
+        counts,
+        fitter.bin_size_,
+        t_start=fitter.t_start_,
+        t_stop=fitter.t_stop_,
+        unit_ids=ids,
+        unit_annotations=annotations,
+        hidden=hidden,
+        annotations={"source": "elephant-fit simulation", "elephant_fit_version": __version__},
+    )
+
+
+def rates_to_neo(fitter: NetworkFitter, trials: SpikeData, rates: np.ndarray) -> neo.Block:
+    """Predicted rates as a Block: one Segment per trial, one AnalogSignal of all recorded units.
+
+    Parameters
+    ----------
+    fitter : NetworkFitter
+        A fitted estimator.
+    trials : SpikeData
+        The trials the rates were predicted for (their annotations are kept).
+    rates : np.ndarray
+        Shape (n_trials, n_bins, n_recorded), in Hz.
+
+    Returns
+    -------
+    neo.Block
+        Signals in Hz on the fitted time axis, array-annotated with ``unit_id``.
+    """
+    block = neo.Block(name="elephant-fit predicted rates")
+    for k in range(trials.n_trials):
+        segment = neo.Segment(name=f"trial {k}")
+        segment.annotate(**trials.trial_annotations[k])
+        signal = neo.AnalogSignal(
+            rates[k],
+            units="Hz",
+            t_start=fitter.t_start_,
+            sampling_period=fitter.bin_size_,
+            name="predicted rate",
+        )
+        signal.array_annotate(unit_id=np.array([str(u) for u in fitter.unit_ids_]))
+        segment.analogsignals.append(signal)
+        block.segments.append(segment)
+    block.check_relationships()
+    return block

@@ -28,7 +28,6 @@ from .._validation import (
     check_time_quantity,
     describe,
 )
-from .._version import __version__
 from ..data.conversion import NeoInput, from_neo, to_neo
 from ..data.spikedata import SpikeData
 from ..errors import ArgumentTypeError, ArgumentValueError, NonFiniteLossError, NotFittedError
@@ -38,6 +37,7 @@ from ..network.model import SpikingNetwork
 from ..network.observation import Observation, get_observation
 from ..network.simulation import simulate, teacher_forced
 from .config import FitConfig, resolve_device
+from .export import parameters_to_neo, rates_to_neo, simulated_spikedata
 from .loop import fit_model
 from .losses import PENALTIES, PRESETS, CombinedLoss, CouplingPenalty, make_loss
 
@@ -430,23 +430,6 @@ class NetworkFitter:
         self.n_recorded_ = data.n_neurons
 
     # ------------------------------------------------------------------ use
-    def _template(self, counts: torch.Tensor, include_hidden: bool) -> SpikeData:
-        """SpikeData with the fitted time axis and unit metadata around ``counts``."""
-        n_hidden = counts.shape[2] - self.n_recorded_
-        ids = list(self.unit_ids_) + [f"hidden-{j}" for j in range(n_hidden)]
-        annotations = list(self.unit_annotations_) + [{} for _ in range(n_hidden)]
-        hidden = np.array([False] * self.n_recorded_ + [True] * n_hidden)
-        return SpikeData(
-            counts,
-            self.bin_size_,
-            t_start=self.t_start_,
-            t_stop=self.t_stop_,
-            unit_ids=ids,
-            unit_annotations=annotations,
-            hidden=hidden,
-            annotations={"source": "elephant-fit simulation", "elephant_fit_version": __version__},
-        )
-
     def simulate(
         self, n_trials: int, seed: int | None = None, include_hidden: bool = False
     ) -> neo.Block:
@@ -468,14 +451,14 @@ class NetworkFitter:
         """
         self._check_fitted()
         sim = simulate(self.model_, n_trials, self.n_bins_, seed=seed, requires_grad=False)
-        data = self._template(sim.spikes.detach().cpu().float(), include_hidden)
+        data = simulated_spikedata(self, sim.spikes.detach().cpu().float())
         return to_neo(data, include_hidden=include_hidden)
 
     def simulate_spikedata(self, n_trials: int, seed: int | None = None) -> SpikeData:
         """Like :meth:`simulate`, as a SpikeData of all neurons (hidden flagged)."""
         self._check_fitted()
         sim = simulate(self.model_, n_trials, self.n_bins_, seed=seed, requires_grad=False)
-        return self._template(sim.spikes.detach().cpu().float(), True)
+        return simulated_spikedata(self, sim.spikes.detach().cpu().float())
 
     def _held_out(self, data: NeoInput | SpikeData) -> tuple[SpikeData, torch.Tensor]:
         """Bin ``data`` like the training data (once); counts on the model's device and dtype."""
@@ -506,22 +489,7 @@ class NetworkFitter:
             .double()
             .numpy()
         )
-        block = neo.Block(name="elephant-fit predicted rates")
-        for k in range(spikedata.n_trials):
-            segment = neo.Segment(name=f"trial {k}")
-            segment.annotate(**spikedata.trial_annotations[k])
-            signal = neo.AnalogSignal(
-                rates[k],
-                units="Hz",
-                t_start=self.t_start_,
-                sampling_period=self.bin_size_,
-                name="predicted rate",
-            )
-            signal.array_annotate(unit_id=np.array([str(u) for u in self.unit_ids_]))
-            segment.analogsignals.append(signal)
-            block.segments.append(segment)
-        block.check_relationships()
-        return block
+        return rates_to_neo(self, spikedata, rates)
 
     def score(
         self, data: NeoInput | SpikeData, seed: int | None = None, n_particles: int = 256
@@ -579,8 +547,6 @@ class NetworkFitter:
     # ------------------------------------------------------------------ export and files
     def parameters_to_neo(self) -> neo.Group:
         """The fitted parameters as Neo objects: :func:`elephant_fit.fitting.export.parameters_to_neo`."""
-        from .export import parameters_to_neo
-
         return parameters_to_neo(self)
 
     def save(self, path: str | Path) -> None:
