@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 
 import pytest
+import quantities as pq
 
 from elephant_fit import from_neo
 from elephant_fit.cli.commands import main
 
 
-def test_quick_demo_writes_recording_table_and_figures(tmp_path, capsys):
-    out = tmp_path / "demo"
-    assert main(["demo", "--quick", "--quiet", "--out", str(out), "--device", "cpu"]) == 0
-    table = json.loads((out / "demo.json").read_text())
+@pytest.fixture(scope="module")
+def quick_demo(tmp_path_factory):
+    """One run of ``elephant-fit demo --quick`` shared by the tests: (folder, table, stdout)."""
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main(["demo", "--quick", "--quiet", "--out", str(out), "--device", "cpu"])
+    assert code == 0
+    return out, json.loads((out / "demo.json").read_text()), printed.getvalue()
+
+
+def test_quick_demo_writes_recording_table_and_figures(quick_demo):
+    out, table, printed = quick_demo
     assert set(table) == {"NLL only", "NLL + SM, hidden"}
     expected = {
         "bits/spike",
@@ -30,11 +42,21 @@ def test_quick_demo_writes_recording_table_and_figures(tmp_path, capsys):
     assert table["NLL only"]["bits/spike s.e."] == 0  # exact without hidden neurons
     assert table["NLL + SM, hidden"]["bits/spike s.e."] > 0  # particle filter
     assert "| NC R2 (10 ms) |" in (out / "demo.md").read_text()
-    data = from_neo(out / "recording.pkl", bin_size=__import__("quantities").ms * 10)
+    data = from_neo(out / "recording.pkl", bin_size=10 * pq.ms)
     assert data.counts.shape == (150, 100, 20)
     for figure in ("rasters.png", "psth.png", "noise_correlations.png", "coupling.png"):
         assert (out / figure).stat().st_size > 1000
-    assert "NLL + SM, hidden" in capsys.readouterr().out
+    assert "NLL + SM, hidden" in printed
+
+
+def test_quick_demo_headline_sm_with_hidden_neurons_beats_nll_on_noise_correlations(quick_demo):
+    """The demo's point, already in quick mode: hidden neurons fitted with sample-and-measure
+    reproduce the held-out noise correlations that the NLL-only fit misses (measured: R^2 0.37
+    against -0.66)."""
+    _, table, _ = quick_demo
+    sm, nll = table["NLL + SM, hidden"]["NC R2 (10 ms)"], table["NLL only"]["NC R2 (10 ms)"]
+    assert sm > nll
+    assert sm > 0
 
 
 def test_quick_demo_on_the_retina_recording(tmp_path, capsys):

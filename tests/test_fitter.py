@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 import quantities as pq
@@ -11,9 +13,10 @@ from elephant.spike_train_correlation import correlation_coefficient
 from elephant.statistics import fanofactor, time_histogram
 from neo.test.tools import assert_neo_object_is_compliant
 
-from elephant_fit import SpikeData, to_neo
-from elephant_fit.errors import NotFittedError
+from elephant_fit import SpikeData, from_neo, to_neo
+from elephant_fit.errors import ElephantFitError, NotFittedError
 from elephant_fit.fitting.fitter import NetworkFitter
+from elephant_fit.fitting.losses import LossTerm
 from elephant_fit.fitting.persistence import load_model as load
 from elephant_fit.network.simulation import teacher_forced
 from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
@@ -35,6 +38,9 @@ def fitted(recording):
 
 def test_fit_on_a_neo_block_sets_learned_attributes(fitted, recording):
     assert fitted.coupling_.shape == (6, 6, 3)
+    weights = fitted.model_.coupling().detach().double()  # (lag, pre, post)
+    for post, pre, lag in [(0, 1, 0), (2, 5, 2), (4, 4, 1)]:
+        assert fitted.coupling_[post, pre, lag] == float(weights[lag, pre, post])
     assert fitted.unit_ids_ == recording.unit_ids
     assert len(fitted.history_.train) == 40
     assert fitted.n_bins_ == 50
@@ -51,6 +57,11 @@ def test_simulate_returns_a_block_elephant_consumes(fitted):
     assert histogram.shape == (50, 1)
     matrix = correlation_coefficient(BinnedSpikeTrain(trains, bin_size=10 * pq.ms))
     assert matrix.shape == (6, 6)
+    # the spikes are those of the same seeded simulation as a SpikeData
+    same = fitted.simulate_spikedata(8, seed=0).recorded().counts
+    assert torch.equal(from_neo(block, 10 * pq.ms).counts.float(), same.float())
+    assert same.sum() > 0
+    assert histogram.magnitude[:, 0].tolist() == same[0].sum(dim=1).tolist()
     assert np.isfinite(fanofactor([seg.spiketrains[0] for seg in block.segments]))
     hidden = NetworkFitter(n_hidden=2, bin_size=10 * pq.ms, max_iterations=2, progress=False).fit(
         to_neo(SpikeData(torch.ones(3, 20, 2), 10 * pq.ms))
@@ -69,13 +80,25 @@ def test_simulate_is_seeded(fitted):
     assert a == b
 
 
-def test_predict_rates_and_score(fitted, recording):
-    block = fitted.predict_rates(recording)
-    signal = block.segments[0].analogsignals[0]
-    assert signal.units == pq.Hz
-    assert signal.shape == (50, 6)
-    assert signal.sampling_period == 10 * pq.ms
-    assert np.all(signal.magnitude >= 0)
+def test_predict_rates_are_the_teacher_forced_spike_probabilities_per_second(recording):
+    fitter = NetworkFitter(
+        bin_size=10 * pq.ms, n_lags=3, max_iterations=5, dtype=torch.float64, progress=False
+    ).fit(recording)
+    block = fitter.predict_rates(recording)
+    with torch.no_grad():
+        u = teacher_forced(fitter.model_, recording.counts.double()).u  # no hidden neurons
+    expected = (torch.sigmoid(u) / 0.010).numpy()  # spike probability per bin / bin size (s)
+    assert len(block.segments) == recording.n_trials
+    for trial, segment in enumerate(block.segments):
+        (signal,) = segment.analogsignals
+        assert signal.units == pq.Hz
+        assert signal.sampling_period == 10 * pq.ms
+        assert signal.t_start == recording.t_start
+        assert list(signal.array_annotations["unit_id"]) == list(recording.unit_ids)
+        np.testing.assert_allclose(signal.magnitude, expected[trial], rtol=1e-12, atol=0)
+
+
+def test_score(fitted, recording):
     score = fitted.score(recording)
     assert np.isfinite(score)
     assert score > 0  # better than a homogeneous rate: the drive explains the PSTH
@@ -111,6 +134,8 @@ def test_to_neo_exports_filters_and_drive(fitted):
     np.testing.assert_allclose(filters[2].magnitude, fitted.coupling_[2].T)
     drive = next(s for s in group.analogsignals if s.name == "stimulus-locked drive")
     assert drive.shape == (50, 6)
+    expected = fitted.model_.stimulus_drive().detach().double().numpy()
+    np.testing.assert_array_equal(drive.magnitude, expected)
     assert group.annotations["n_lags"] == 3
 
 
@@ -203,6 +228,99 @@ def test_save_with_a_custom_loss_keeps_weights_only(recording, tmp_path):
     with pytest.warns(UserWarning, match="Custom loss terms"):
         fitter.save(tmp_path / "custom.pt")
     assert load(tmp_path / "custom.pt").loss == {"nll": 1.0, "mean": 0.5}
+
+
+class PullBias(LossTerm):
+    """Custom term: mean squared distance of the biases from ``target`` (no simulation needed)."""
+
+    needs = frozenset()
+
+    def __init__(self, target):
+        self.target = target
+
+    def __call__(self, model, batch):
+        return (model.bias - self.target).pow(2).mean()
+
+
+def test_a_custom_loss_term_is_evaluated_and_drives_the_fit(recording):
+    def fit(loss):
+        return NetworkFitter(
+            n_lags=2, loss=loss, max_iterations=30, learning_rate=0.05, eval_every=5, progress=False
+        ).fit(recording)
+
+    pulled, free = fit({"nll": 1.0, "pull": (5.0, PullBias(3.0))}), fit("mle")
+    history = pulled.history_
+    assert all("pull" in row for row in history.train + history.validation)
+    # the kept (best) parameters are those whose validation row is at best_iteration
+    best = next(row for row in history.validation if row["iteration"] == history.best_iteration)
+    bias = pulled.model_.bias.detach()
+    assert best["pull"] == pytest.approx(float((bias - 3.0).pow(2).mean()), rel=1e-6)
+    assert history.train[-1]["pull"] < history.train[0]["pull"]
+    assert torch.all(bias > free.model_.bias.detach() + 0.1)  # pulled up towards 3
+
+
+def test_scikit_learn_parameters_come_from_the_signature():
+    names = [
+        name for name in inspect.signature(NetworkFitter.__init__).parameters if name != "self"
+    ]
+    fitter = NetworkFitter(n_hidden=3, loss="sm")
+    params = fitter.get_params(deep=True)
+    assert list(params) == names
+    assert params == fitter.get_params(deep=False)
+    assert (params["n_hidden"], params["loss"]) == (3, "sm")
+    defaults = inspect.signature(NetworkFitter.__init__).parameters
+    for name in names:
+        if name not in ("n_hidden", "loss"):
+            assert params[name] == defaults[name].default, name
+    assert vars(NetworkFitter()) == NetworkFitter().get_params()  # __init__ only stores them
+
+
+def test_set_params_returns_self_and_refuses_unknown_names():
+    fitter = NetworkFitter()
+    assert fitter.set_params(n_lags=4, seed=2) is fitter
+    assert (fitter.n_lags, fitter.get_params()["seed"]) == (4, 2)
+    with pytest.raises(ValueError, match="bogus") as caught:
+        fitter.set_params(n_lags=5, bogus=1)
+    assert isinstance(caught.value, ElephantFitError)
+    assert fitter.n_lags == 4  # nothing set on error
+    assert not hasattr(fitter, "bogus")
+
+
+def test_scikit_learn_clone(recording):
+    base = pytest.importorskip("sklearn.base")
+    fitter = NetworkFitter(n_hidden=3, loss="sm", bin_size=10 * pq.ms)
+    copy = base.clone(fitter)
+    assert copy is not fitter
+    assert type(copy) is NetworkFitter
+    assert copy.get_params() == fitter.get_params()
+    small = NetworkFitter(n_lags=2, max_iterations=2, progress=False).fit(recording)
+    unfitted = base.clone(small)  # a clone has the hyper-parameters, not the fit
+    assert unfitted.get_params() == small.get_params()
+    assert not hasattr(unfitted, "model_")
+    assert hasattr(small, "model_")
+
+
+def test_fit_returns_self_and_fitted_attributes_end_in_an_underscore(recording):
+    fitter = NetworkFitter(n_lags=2, max_iterations=2, progress=False)
+    params = set(fitter.get_params())
+    assert fitter.fit(recording) is fitter
+    fitted = set(vars(fitter)) - params
+    assert {"model_", "coupling_", "history_", "n_bins_", "unit_ids_"} <= fitted
+    assert all(name.endswith("_") and not name.startswith("_") for name in fitted), fitted
+    assert fitter.get_params().keys() == params  # fitting changes no hyper-parameter
+
+
+@pytest.mark.parametrize("name", ["coupling_", "model_", "history_", "unit_ids_"])
+def test_fitted_attributes_before_fit_raise_not_fitted(name):
+    fitter = NetworkFitter()
+    with pytest.raises(NotFittedError, match=f"`{name}`.*fit") as caught:
+        getattr(fitter, name)
+    assert isinstance(caught.value, ElephantFitError)
+    assert isinstance(caught.value, AttributeError)  # so that hasattr is False
+    assert not hasattr(fitter, name)
+    with pytest.raises(AttributeError, match="no attribute 'coupling'"):
+        fitter.coupling  # noqa: B018 - no trailing underscore: a plain AttributeError
+    assert isinstance(NotFittedError("not fitted"), ElephantFitError)
 
 
 @pytest.mark.parametrize(
@@ -349,3 +467,11 @@ def test_an_l2_penalty_shrinks_the_coupling(recording):
     free, shrunk = fit(0.0), fit(1.0)
     off = ~np.eye(6, dtype=bool)
     assert np.abs(shrunk.coupling_[off]).sum() < 0.5 * np.abs(free.coupling_[off]).sum()
+
+
+def test_scikit_learn_check_is_fitted_follows_fit(recording):
+    validation = pytest.importorskip("sklearn.utils.validation")
+    fitter = NetworkFitter(bin_size=10 * pq.ms, n_lags=2, max_iterations=2, progress=False)
+    with pytest.raises(validation.NotFittedError):
+        validation.check_is_fitted(fitter)
+    validation.check_is_fitted(fitter.fit(recording))

@@ -7,9 +7,9 @@ import torch
 
 from elephant_fit.errors import NonFiniteLossError
 from elephant_fit.fitting.loop import fit_model
-from elephant_fit.fitting.losses import Batch, LossTerm, make_loss
+from elephant_fit.fitting.losses import Batch, LossTerm, NegativeLogLikelihood, make_loss
 from elephant_fit.network.model import SpikingNetwork
-from elephant_fit.network.simulation import simulate
+from elephant_fit.network.simulation import simulate, teacher_forced
 
 
 def truth_and_data(n_trials=60):
@@ -64,21 +64,58 @@ def test_same_seed_same_parameters():
         assert torch.equal(fits[0][name], fits[1][name]), name
 
 
+class Recorder(LossTerm):
+    """A term of value 0 (no effect on the fit) that records the parameters it is evaluated at.
+
+    Training steps run with gradients, validation evaluations without: ``steps`` and
+    ``evaluations`` hold one snapshot per call of each kind, in order.
+    """
+
+    needs = frozenset()
+
+    def __init__(self):
+        self.steps, self.evaluations = [], []
+
+    def __call__(self, model, batch: Batch):
+        state = {name: p.detach().clone() for name, p in model.named_parameters()}
+        (self.steps if torch.is_grad_enabled() else self.evaluations).append(state)
+        return model.bias.sum() * 0.0
+
+
+def assert_parameters_equal(model, state):
+    for name, parameter in model.named_parameters():
+        assert torch.equal(parameter.detach(), state[name]), name
+
+
 def test_best_checkpoint_is_kept():
     _, data = truth_and_data()
     model = fresh_model()
+    recorder = Recorder()
     history = fit_model(
         model,
         data[:40],
         data[40:],
-        make_loss("mle"),
+        make_loss({"nll": 1.0, "record": (1.0, recorder)}),
         max_iterations=40,
         learning_rate=0.5,
         eval_every=5,
         progress=False,
     )
-    best = min(history.validation, key=lambda row: row["loss"])
-    assert history.best_iteration == best["iteration"]
+    rows = history.validation
+    assert [row["iteration"] for row in rows] == list(range(5, 41, 5))
+    assert len(recorder.evaluations) == len(rows)
+    best = min(range(len(rows)), key=lambda i: rows[i]["loss"])
+    assert history.best_iteration == rows[best]["iteration"]
+    assert_parameters_equal(model, recorder.evaluations[best])  # the best ones are kept...
+    assert history.best_iteration < 40  # ...and they are not the last ones
+    assert not torch.equal(model.bias.detach(), recorder.evaluations[-1]["bias"])
+    # and they give the best validation loss again (no hidden neurons: the NLL is deterministic)
+    validation = data[40:]
+    with torch.no_grad():
+        teacher = teacher_forced(model, validation)
+        nll = NegativeLogLikelihood()(model, Batch(validation, teacher=teacher))
+    assert float(nll) == pytest.approx(rows[best]["loss"], rel=1e-6)
+    assert float(nll) < rows[-1]["loss"]
 
 
 def test_early_stopping():
@@ -99,23 +136,30 @@ def test_early_stopping():
     assert len(history.train) < 500
 
 
-class NaNAfter(LossTerm):
-    needs = frozenset({"teacher"})
+class FailsAfter(Recorder):
+    """Records like :class:`Recorder`; from training call ``after + 1`` on, makes the loss NaN
+    (``where='loss'``) or keeps it finite with a NaN gradient (``where='gradient'``)."""
 
-    def __init__(self, after):
-        self.calls, self.after = 0, after
+    def __init__(self, after, where):
+        super().__init__()
+        self.after, self.where = after, where
 
     def __call__(self, model, batch: Batch):
-        self.calls += 1
-        value = model.bias.sum() * 0 + 1.0
-        return value * float("nan") if self.calls > self.after else value
+        zero = super().__call__(model, batch)
+        if len(self.steps) <= self.after:
+            return zero
+        if self.where == "loss":
+            return zero * float("nan")
+        return (model.bias * 0.0).sqrt().sum()  # value 0, gradient 0.5 / sqrt(0) * 0 = NaN
 
 
-def test_nan_loss_raises_and_keeps_the_last_good_parameters():
+@pytest.mark.parametrize("where", ["loss", "gradient"])
+def test_nan_loss_raises_and_keeps_the_last_good_parameters(where):
     _, data = truth_and_data()
     model = fresh_model()
-    loss = make_loss({"nll": 1.0, "bad": (1.0, NaNAfter(after=3))})
-    with pytest.raises(NonFiniteLossError, match="last good parameters"):
+    term = FailsAfter(after=3, where=where)
+    loss = make_loss({"nll": 1.0, "bad": (1.0, term)})
+    with pytest.raises(NonFiniteLossError, match="last good parameters") as caught:
         fit_model(
             model,
             data[:40],
@@ -126,7 +170,14 @@ def test_nan_loss_raises_and_keeps_the_last_good_parameters():
             eval_every=100,
             progress=False,
         )
-    assert all(torch.isfinite(p).all() for p in model.parameters())
+    assert len(caught.value.history.train) == 3
+    assert len(term.steps) == 4  # three good steps, then the failing one
+    last_good, failing = term.steps[-2], term.steps[-1]
+    assert not torch.equal(last_good["bias"], failing["bias"])  # the third step moved them
+    assert_parameters_equal(model, last_good)
+    if where == "gradient":
+        assert model.bias.grad is not None
+        assert not torch.isfinite(model.bias.grad).all()
 
 
 @pytest.mark.slow

@@ -91,10 +91,29 @@ def test_presets():
     assert make_loss("mle").needs == {"teacher"}
 
 
-def test_custom_term():
+def test_custom_term_is_evaluated_weighted_and_differentiated(model, data):
     term = StatisticLoss(lambda counts: counts.sum(dim=1).var(dim=0), model_side="spikes")
     loss = make_loss({"nll": 1.0, "count_variance": (2.0, term)})
     assert loss.weights == {"nll": 1.0, "count_variance": 2.0}
+    assert loss.needs == {"teacher", "free"}
+    teacher = teacher_forced(model, data, seed=0)
+    free = simulate(model, 12, 30, seed=1, surrogate="sigmoid")
+    total, values = loss(model, Batch(data, teacher=teacher, free=free))
+    # independently: normalised squared distance between the trial variances of spike counts
+    model_variance = free.spikes[..., :4].detach().sum(dim=1).var(dim=0)
+    data_variance = data.sum(dim=1).var(dim=0)
+    expected = ((model_variance - data_variance) ** 2).mean() / (data_variance**2).mean()
+    logits = teacher.u[..., :4].detach()
+    nll = -torch.distributions.Bernoulli(logits=logits).log_prob(data).mean()
+    assert expected > 0.01
+    assert set(values) == {"nll", "count_variance"}
+    assert values["count_variance"] == pytest.approx(float(expected), rel=1e-12)
+    assert values["nll"] == pytest.approx(float(nll), rel=1e-12)
+    assert float(total.detach()) == pytest.approx(float(nll + 2.0 * expected), rel=1e-12)
+    # the custom term sends a gradient through the sampled spikes (surrogate)
+    (gradient,) = torch.autograd.grad(term(model, Batch(data, free=free)), model.bias)
+    assert torch.isfinite(gradient).all()
+    assert gradient.abs().sum() > 0
 
 
 BAD = [
@@ -140,8 +159,8 @@ def test_coupling_penalty_values_and_self_history_exempt():
         model.coupling_weights[1, 2, 0] = 1.0  # hidden -> 0 at lag 2
         model.coupling_weights[0, 1, 1] = 5.0  # self-history: not penalised
     batch = Batch(torch.zeros(1, 3, 2))
-    assert float(CouplingPenalty("l1")(model, batch)) == pytest.approx(3.0 / 6)
-    assert float(CouplingPenalty("l2")(model, batch)) == pytest.approx(5.0 / 6)
+    assert float(CouplingPenalty("l1")(model, batch).detach()) == pytest.approx(3.0 / 6)
+    assert float(CouplingPenalty("l2")(model, batch).detach()) == pytest.approx(5.0 / 6)
     with pytest.raises(ValueError, match="`penalty`"):
         CouplingPenalty("l3")
     loss = make_loss({"nll": 1.0, "l1": 0.1})

@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 from .._validation import (
+    check_choice,
     check_non_negative_int,
     check_number,
     check_positive_int,
@@ -78,6 +79,7 @@ class FitConfig:
         check_positive_int(self.eval_every, "eval_every")
         if self.patience is not None:
             check_non_negative_int(self.patience, "patience")
+        check_choice(self.progress, "progress", (True, False))
 
     def replace(self, **changes: Any) -> FitConfig:
         """A copy with some settings changed (validated)."""

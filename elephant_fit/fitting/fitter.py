@@ -89,8 +89,8 @@ class NetworkFitter:
         Allow self-history; sign-constrain outgoing weights.
     surrogate : str, optional
         Gradient surrogate through sampled spikes: 'sigmoid', 'pseudo' or 'gumbel'.
-    max_iterations, learning_rate, batch_size : optional
-        Optimisation settings (Adam, gradient-norm clip 1); defaults from :class:`FitConfig`.
+    max_iterations, learning_rate, batch_size, clip_norm : optional
+        Optimisation settings (Adam, gradient-norm clipping); defaults from :class:`FitConfig`.
     validation_fraction : float, optional
         Fraction of trials held out to select the best checkpoint.
     eval_every, patience : int, optional
@@ -141,6 +141,7 @@ class NetworkFitter:
         max_iterations: int = _DEFAULTS.max_iterations,
         learning_rate: float = _DEFAULTS.learning_rate,
         batch_size: int = _DEFAULTS.batch_size,
+        clip_norm: float = _DEFAULTS.clip_norm,
         validation_fraction: float = 0.2,
         eval_every: int = _DEFAULTS.eval_every,
         patience: int | None = _DEFAULTS.patience,
@@ -169,6 +170,7 @@ class NetworkFitter:
         self.max_iterations = max_iterations
         self.learning_rate = learning_rate
         self.batch_size = batch_size
+        self.clip_norm = clip_norm
         self.validation_fraction = validation_fraction
         self.eval_every = eval_every
         self.patience = patience
@@ -233,8 +235,21 @@ class NetworkFitter:
         ]
         return f"NetworkFitter({', '.join(changed)})"
 
+    def __sklearn_is_fitted__(self) -> bool:
+        """Whether ``fit`` has run (scikit-learn's ``check_is_fitted``)."""
+        return "model_" in self.__dict__
+
+    def __sklearn_tags__(self) -> Any:
+        """scikit-learn's estimator tags (called by scikit-learn only, which is then installed)."""
+        from sklearn.utils import Tags, TargetTags
+
+        # no labels: fit(data) models the spike trains themselves; stochastic simulation
+        return Tags(
+            estimator_type=None, target_tags=TargetTags(required=False), non_deterministic=True
+        )
+
     def _check_fitted(self) -> None:
-        if "model_" not in self.__dict__:
+        if not self.__sklearn_is_fitted__():
             raise NotFittedError("This NetworkFitter is not fitted yet: call fit(data) first.")
 
     # ------------------------------------------------------------------ validation
@@ -248,6 +263,7 @@ class NetworkFitter:
             max_iterations=self.max_iterations,
             learning_rate=self.learning_rate,
             batch_size=self.batch_size,
+            clip_norm=self.clip_norm,
             seed=self.seed,
             surrogate=self.surrogate,
             eval_every=self.eval_every,
