@@ -171,6 +171,7 @@ ERRORS = [
     ("bad loss", lambda tmp: ["fit", "retina", "--loss", "nll=abc"], "--loss"),
     ("unknown loss term", lambda tmp: ["fit", "retina", "--loss", "psth2=1"], "psth2"),
     ("no lags", lambda tmp: ["fit", "retina", "--lags", "0"], "n_lags"),
+    ("negative hidden", lambda tmp: ["fit", "retina", "--hidden", "-1"], "n_hidden"),
     (
         "model from another version",
         lambda tmp: [
