@@ -475,3 +475,19 @@ def test_scikit_learn_check_is_fitted_follows_fit(recording):
     with pytest.raises(validation.NotFittedError):
         validation.check_is_fitted(fitter)
     validation.check_is_fitted(fitter.fit(recording))
+
+
+def test_an_observation_object_is_saved_by_name_and_link(recording, tmp_path):
+    from elephant_fit.network.observation import Poisson
+
+    fitter = NetworkFitter(
+        bin_size=10 * pq.ms,
+        n_lags=2,
+        max_iterations=2,
+        observation=Poisson("softplus"),
+        progress=False,
+    ).fit(recording)
+    fitter.save(tmp_path / "poisson.pt")
+    restored = load(tmp_path / "poisson.pt")
+    assert restored.model_.observation == Poisson("softplus")
+    assert restored.get_params()["observation"] == "poisson"

@@ -12,6 +12,7 @@ import torch
 
 from .._version import __version__
 from ..errors import ModelFileError
+from ..network.observation import Observation
 from .config import resolve_device
 from .fitter import NetworkFitter
 from .loop import FitHistory
@@ -42,6 +43,11 @@ def _saveable_params(fitter: NetworkFitter) -> dict[str, Any]:
         params["loss"] = plain
     if not isinstance(params["surrogate"], str):
         params["surrogate"] = getattr(params["surrogate"], "name", str(params["surrogate"]))
+    if isinstance(params["observation"], Observation):  # by name and link
+        params["observation"], params["link"] = (
+            params["observation"].name,
+            params["observation"].link,
+        )
     return params
 
 
