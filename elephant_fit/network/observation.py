@@ -96,6 +96,17 @@ class Observation:
         """Like :meth:`sample` without gradient, written into ``out`` (``scratch``: a buffer like ``u``)."""
         raise NotImplementedError
 
+    def sample_derivative(
+        self, u: torch.Tensor, noise: torch.Tensor, surrogate: Surrogate | None
+    ) -> torch.Tensor:
+        """The derivative ``dz/du`` that :meth:`sample` passes back, same shape as ``u``.
+
+        Raises ``NotImplementedError`` when it cannot be given in closed form (a surrogate without
+        :meth:`~elephant_fit.network.surrogates.Surrogate.derivative`): the caller then lets
+        autograd differentiate :meth:`sample`.
+        """
+        raise NotImplementedError
+
     def clip_counts(self, counts: torch.Tensor) -> tuple[torch.Tensor, bool]:
         """Counts the model can emit (binary models: at most 1), and whether any was clipped.
 
@@ -182,6 +193,13 @@ class Bernoulli(Observation):
     ) -> None:
         torch.gt(torch.add(u, noise, out=scratch), 0, out=out)
 
+    def sample_derivative(  # noqa: D102
+        self, u: torch.Tensor, noise: torch.Tensor, surrogate: Surrogate | None
+    ) -> torch.Tensor:
+        if surrogate is None:  # a hard sample passes no gradient
+            return torch.zeros_like(u)
+        return surrogate.derivative(u, noise)
+
 
 class Poisson(Observation):
     """Counts with mean ``exp(u)`` (link 'exp') or ``softplus(u)`` (link 'softplus') per bin.
@@ -228,6 +246,12 @@ class Poisson(Observation):
         self, u: torch.Tensor, noise: torch.Tensor, out: torch.Tensor, scratch: torch.Tensor
     ) -> None:
         out.copy_(poisson_counts(self.mean(u), noise))
+
+    def sample_derivative(  # noqa: D102
+        self, u: torch.Tensor, noise: torch.Tensor, surrogate: Surrogate | None
+    ) -> torch.Tensor:
+        # straight through: the gradient of the mean
+        return torch.exp(u) if self.link == "exp" else torch.sigmoid(u)
 
 
 def poisson_counts(mean: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:

@@ -14,6 +14,7 @@ import torch
 from .._validation import check_positive_int, check_seed, describe
 from ..errors import ArgumentValueError
 from .model import SpikingNetwork
+from .recurrent import recurrent_sample
 from .surrogates import Surrogate, get_surrogate
 
 __all__ = [
@@ -42,6 +43,11 @@ class Simulation:
 
     spikes: torch.Tensor
     u: torch.Tensor
+
+
+#: Use the fused recurrent kernel (:mod:`elephant_fit.network.recurrent`) for the loops with
+#: gradients; False records them op by op with autograd (the reference, for tests and benchmarks).
+FUSED_KERNEL = True
 
 
 def make_generator(seed: int | torch.Generator | None, device: torch.device) -> torch.Generator:
@@ -180,43 +186,21 @@ def _recurrent_loop(
     surrogate: Surrogate,
     first: int,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Sample neurons ``first:`` bin by bin, adding their recurrent input to ``u_known``.
+    """Sample neurons ``first:`` bin by bin with gradients: :func:`~elephant_fit.network.recurrent.recurrent_sample`.
 
-    The one recurrent loop with autograd: the free run samples every neuron (``first=0``), the
-    teacher-forced pass the hidden ones (``first=n_recorded``) while the recorded neurons' input
-    is already in ``u_known``.
-
-    Parameters
-    ----------
-    u_known : torch.Tensor
-        Shape (n_trials, n_bins, n_neurons): input that does not depend on the sampled neurons.
-    weights : torch.Tensor
-        Shape (n_lags * n_sampled, n_neurons): :func:`sampled_weights`.
-    noise : torch.Tensor
-        Shape (n_trials, n_bins, n_sampled).
-    surrogate : Surrogate
-        Gradient surrogate through the samples.
-    first : int
-        Index of the first sampled neuron.
-
-    Returns
-    -------
-    spikes, u : torch.Tensor
-        Shapes (n_trials, n_bins, n_sampled) and (n_trials, n_bins, n_neurons).
+    The free run samples every neuron (``first=0``), the teacher-forced pass the hidden ones
+    (``first=n_recorded``) while the recorded neurons' input is already in ``u_known``.
     """
-    n_trials, n_bins, _ = u_known.shape
-    zero = torch.zeros(
-        n_trials, model.n_neurons - first, dtype=u_known.dtype, device=u_known.device
+    return recurrent_sample(
+        model.observation,
+        u_known,
+        weights,
+        noise,
+        surrogate,
+        first,
+        model.n_lags,
+        fused=FUSED_KERNEL,
     )
-    recent = [zero] * model.n_lags
-    spikes, us = [], []
-    for t in range(n_bins):
-        u_t = torch.addmm(u_known[:, t], torch.cat(recent, dim=1), weights)
-        z_t = model.observation.sample(u_t[:, first:], noise[:, t], surrogate)
-        recent = [*recent[1:], z_t]
-        spikes.append(z_t)
-        us.append(u_t)
-    return torch.stack(spikes, dim=1), torch.stack(us, dim=1)
 
 
 def check_recorded(model: SpikingNetwork, recorded: torch.Tensor) -> torch.Tensor:

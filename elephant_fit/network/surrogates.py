@@ -31,6 +31,17 @@ __all__ = [
 ]
 
 
+def _pseudo_derivative(u: torch.Tensor, gamma: float) -> torch.Tensor:
+    """``gamma * max(0, 1 - |u|)``."""
+    return gamma * torch.clamp(1.0 - u.abs(), min=0.0)
+
+
+def _sigmoid_derivative(u: torch.Tensor) -> torch.Tensor:
+    """``sigmoid(u) (1 - sigmoid(u))``."""
+    p = torch.sigmoid(u)
+    return p * (1.0 - p)
+
+
 class _PseudoDerivativeFunction(torch.autograd.Function):
     """Heaviside forward, triangular pseudo-derivative backward."""
 
@@ -43,8 +54,7 @@ class _PseudoDerivativeFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor, None, None]:
         (u,) = ctx.saved_tensors
-        surrogate = ctx.gamma * torch.clamp(1.0 - u.abs(), min=0.0)
-        return grad_output * surrogate, None, None
+        return grad_output * _pseudo_derivative(u, ctx.gamma), None, None
 
 
 class _SigmoidStraightThroughFunction(torch.autograd.Function):
@@ -58,8 +68,7 @@ class _SigmoidStraightThroughFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor, None]:
         (u,) = ctx.saved_tensors
-        p = torch.sigmoid(u)
-        return grad_output * p * (1.0 - p), None
+        return grad_output * _sigmoid_derivative(u), None
 
 
 class Surrogate:
@@ -85,6 +94,14 @@ class Surrogate:
         """
         raise NotImplementedError
 
+    def derivative(self, u: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+        """The surrogate ``dz/du`` at ``u`` and ``noise`` (same shape), used by the fused kernel.
+
+        A subclass that does not implement it is still differentiated by autograd through
+        :meth:`sample`, on the slower unfused path.
+        """
+        raise NotImplementedError
+
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v}" for k, v in vars(self).items())
         return f"{type(self).__name__}({params})"
@@ -107,6 +124,9 @@ class PseudoDerivative(Surrogate):
     def sample(self, u: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:  # noqa: D102
         return _PseudoDerivativeFunction.apply(u, noise, self.gamma)
 
+    def derivative(self, u: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        return _pseudo_derivative(u, self.gamma)
+
 
 class SigmoidStraightThrough(Surrogate):
     """Straight-through surrogate with the sigmoid's own derivative ``p (1 - p)``."""
@@ -115,6 +135,9 @@ class SigmoidStraightThrough(Surrogate):
 
     def sample(self, u: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:  # noqa: D102
         return _SigmoidStraightThroughFunction.apply(u, noise)
+
+    def derivative(self, u: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        return _sigmoid_derivative(u)
 
 
 class GumbelSigmoid(Surrogate):
@@ -137,6 +160,9 @@ class GumbelSigmoid(Surrogate):
         soft = torch.sigmoid((u + noise) / self.tau)
         hard = (u + noise > 0).to(u.dtype)
         return hard + (soft - soft.detach())
+
+    def derivative(self, u: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        return _sigmoid_derivative((u + noise) / self.tau) / self.tau
 
 
 _SURROGATES: dict[str, type[Surrogate]] = {

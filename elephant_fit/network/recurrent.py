@@ -1,0 +1,190 @@
+"""The fused recurrent kernel: sampling bin by bin with a hand-written backward pass.
+
+Both the free run and the teacher-forced pass with hidden neurons sample some neurons bin by bin,
+each bin's input depending on the spikes of the last ``n_lags`` bins::
+
+    u[:, t] = u_known[:, t] + window_t @ W,   window_t = (z[:, t - L], ..., z[:, t - 1])
+    z[:, t] = sample(u[:, t, first:], noise[:, t])
+
+Recorded by autograd, every bin adds a handful of small nodes to the graph, and at 100-1000 bins
+that graph, not the arithmetic, is the cost. :class:`RecurrentSampler` is one autograd node:
+
+* forward (no graph): one ``addmm`` per bin into preallocated buffers; it keeps the
+  pre-activations ``u`` and the spikes;
+* backward: the time loop in reverse, one ``addmm`` per bin for the gradient through the spike
+  history, ``dL/dz[t] = dL/dz[t] (direct) + sum_l dL/du[t + l] @ W_l^T``, then
+  ``dL/du[t, sampled] += dL/dz[t] * dz/du[t]`` with the surrogate derivative ``dz/du``; the weight
+  gradient is one matrix product over all bins at the end, ``H^T @ dL/du`` with ``H`` the lagged
+  spikes.
+
+Its forward values are those of the autograd loop (:func:`recurrent_loop_autograd`, the reference,
+also used for surrogates without a closed-form derivative); its gradients equal autograd's up to
+rounding (tested in float64 and float32).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch.autograd.function import once_differentiable
+
+from .observation import Observation
+from .surrogates import Surrogate
+
+__all__ = ["RecurrentSampler", "recurrent_loop_autograd", "recurrent_sample"]
+
+
+def recurrent_sample(
+    observation: Observation,
+    u_known: torch.Tensor,
+    weights: torch.Tensor,
+    noise: torch.Tensor,
+    surrogate: Surrogate | None,
+    first: int,
+    n_lags: int,
+    fused: bool = True,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sample neurons ``first:`` bin by bin, adding their recurrent input to ``u_known``.
+
+    Parameters
+    ----------
+    observation : Observation
+        The observation model (sampler and its derivative).
+    u_known : torch.Tensor
+        Shape (n_trials, n_bins, n_neurons): the input that does not depend on the sampled
+        neurons (an expanded view is fine).
+    weights : torch.Tensor
+        Shape (n_lags * n_sampled, n_neurons): the sampled neurons' outgoing weights, rows oldest
+        lag first (:func:`elephant_fit.network.simulation.sampled_weights`).
+    noise : torch.Tensor
+        Shape (n_trials, n_bins, n_sampled), from ``observation.noise``.
+    surrogate : Surrogate or None
+        Gradient surrogate of binary samples.
+    first : int
+        Index of the first sampled neuron (0: all, the free run; n_recorded: the hidden ones).
+    n_lags : int
+        Length of the spike history.
+    fused : bool, optional
+        Use :class:`RecurrentSampler` (when the surrogate has a closed-form derivative); False runs
+        the autograd loop, the reference.
+
+    Returns
+    -------
+    spikes, u : torch.Tensor
+        Shapes (n_trials, n_bins, n_sampled) and (n_trials, n_bins, n_neurons).
+    """
+    if fused and _has_closed_form(observation, surrogate):
+        return RecurrentSampler.apply(
+            u_known, weights, noise, observation, surrogate, first, n_lags
+        )
+    return recurrent_loop_autograd(observation, u_known, weights, noise, surrogate, first, n_lags)
+
+
+def _has_closed_form(observation: Observation, surrogate: Surrogate | None) -> bool:
+    """Whether ``observation.sample_derivative`` answers for this surrogate."""
+    probe = torch.zeros(1)
+    try:
+        observation.sample_derivative(probe, probe, surrogate)
+    except NotImplementedError:
+        return False
+    return True
+
+
+def recurrent_loop_autograd(
+    observation: Observation,
+    u_known: torch.Tensor,
+    weights: torch.Tensor,
+    noise: torch.Tensor,
+    surrogate: Surrogate | None,
+    first: int,
+    n_lags: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The reference: the same loop recorded op by op by autograd (arguments of :func:`recurrent_sample`)."""
+    n_trials, n_bins, n_neurons = u_known.shape
+    zero = torch.zeros(n_trials, n_neurons - first, dtype=u_known.dtype, device=u_known.device)
+    recent = [zero] * n_lags
+    spikes, us = [], []
+    for t in range(n_bins):
+        u_t = torch.addmm(u_known[:, t], torch.cat(recent, dim=1), weights)
+        z_t = observation.sample(u_t[:, first:], noise[:, t], surrogate)
+        recent = [*recent[1:], z_t]
+        spikes.append(z_t)
+        us.append(u_t)
+    return torch.stack(spikes, dim=1), torch.stack(us, dim=1)
+
+
+class RecurrentSampler(torch.autograd.Function):
+    """One autograd node for the recurrent sampling loop (see the module docstring).
+
+    ``apply(u_known, weights, noise, observation, surrogate, first, n_lags) -> (spikes, u)`` with
+    the arguments of :func:`recurrent_sample`. Gradients flow to ``u_known`` and ``weights``.
+    """
+
+    @staticmethod
+    def forward(  # noqa: D102
+        ctx: Any,
+        u_known: torch.Tensor,
+        weights: torch.Tensor,
+        noise: torch.Tensor,
+        observation: Observation,
+        surrogate: Surrogate | None,
+        first: int,
+        n_lags: int,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        n_trials, n_bins, n_neurons = u_known.shape
+        n_sampled = n_neurons - first
+        like = {"dtype": weights.dtype, "device": weights.device}
+        history = torch.zeros(n_trials, n_lags + n_bins, n_sampled, **like)
+        u = torch.empty(n_trials, n_bins, n_neurons, **like)
+        u_t = torch.empty(n_trials, n_neurons, **like)
+        scratch = torch.empty(n_trials, n_sampled, **like)
+        for t in range(n_bins):
+            window = history[:, t : t + n_lags].reshape(n_trials, n_lags * n_sampled)  # a view
+            torch.addmm(u_known[:, t], window, weights, out=u_t)
+            u[:, t] = u_t
+            observation.sample_into(u_t[:, first:], noise[:, t], history[:, t + n_lags], scratch)
+        ctx.save_for_backward(u, history, weights, noise)
+        ctx.observation, ctx.surrogate, ctx.first, ctx.n_lags = (
+            observation,
+            surrogate,
+            first,
+            n_lags,
+        )
+        return history[:, n_lags:].clone(), u
+
+    @staticmethod
+    @once_differentiable
+    def backward(  # noqa: D102
+        ctx: Any, grad_spikes: torch.Tensor | None, grad_u: torch.Tensor | None
+    ) -> tuple[Any, ...]:
+        u, history, weights, noise = ctx.saved_tensors
+        first, n_lags = ctx.first, ctx.n_lags
+        n_trials, n_bins, n_neurons = u.shape
+        n_sampled = n_neurons - first
+        # dL/du for every bin, padded with n_lags zero bins at the end (no future beyond the trial)
+        grad_total = torch.zeros(
+            n_trials, n_bins + n_lags, n_neurons, dtype=u.dtype, device=u.device
+        )
+        if grad_u is not None:
+            grad_total[:, :n_bins] = grad_u
+        if grad_spikes is None:
+            grad_spikes = torch.zeros(n_trials, n_bins, n_sampled, dtype=u.dtype, device=u.device)
+        derivative = ctx.observation.sample_derivative(u[..., first:], noise, ctx.surrogate)
+        # rows (lag 1, neuron n), (lag 2, n), ...: the window of the next n_lags bins' dL/du
+        backward_weights = (
+            weights.view(n_lags, n_sampled, n_neurons)
+            .flip(0)
+            .transpose(1, 2)
+            .reshape(n_lags * n_neurons, n_sampled)
+        )
+        for t in range(n_bins - 1, -1, -1):
+            future = grad_total[:, t + 1 : t + 1 + n_lags].reshape(n_trials, n_lags * n_neurons)
+            grad_z = torch.addmm(grad_spikes[:, t], future, backward_weights)
+            grad_total[:, t, first:].addcmul_(grad_z, derivative[:, t])
+        grad_u_all = grad_total[:, :n_bins]
+        # weight gradient: lagged spikes (n_trials * n_bins, n_lags * n_sampled), oldest lag first
+        lagged = history.unfold(1, n_lags, 1)[:, :n_bins]  # (K, T, S, L)
+        lagged = lagged.permute(0, 1, 3, 2).reshape(n_trials * n_bins, n_lags * n_sampled)
+        grad_weights = lagged.T @ grad_u_all.reshape(n_trials * n_bins, n_neurons)
+        return grad_u_all, grad_weights, None, None, None, None, None
