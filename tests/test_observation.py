@@ -107,7 +107,7 @@ def test_sample_into_writes_what_sample_returns(name):
     u = torch.randn(40, 5, generator=generator(3), dtype=torch.float64)
     noise = observation.noise(u.shape, generator(4), torch.float64, u.device)
     out = torch.full_like(u, -7.0)
-    observation.sample_into(u, noise, out, torch.empty_like(u))
+    observation.sample_into(u, observation.prepare_noise(noise), out)
     assert torch.equal(out, observation.sample(u, noise))
 
 

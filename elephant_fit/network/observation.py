@@ -30,7 +30,8 @@ class Observation:
 
     Subclasses set ``name``, ``links`` (the first is the default) and ``binary``, and implement
     :meth:`mean`, :meth:`inverse_mean`, :meth:`neg_log_likelihood`, :meth:`noise`,
-    :meth:`sample` and :meth:`sample_into`.
+    :meth:`sample`, :meth:`sample_into` and :meth:`sample_derivative` (and
+    :meth:`prepare_noise` when :meth:`sample_into` wants the noise in another form).
 
     Parameters
     ----------
@@ -90,10 +91,22 @@ class Observation:
         """
         raise NotImplementedError
 
-    def sample_into(
-        self, u: torch.Tensor, noise: torch.Tensor, out: torch.Tensor, scratch: torch.Tensor
-    ) -> None:
-        """Like :meth:`sample` without gradient, written into ``out`` (``scratch``: a buffer like ``u``)."""
+    def prepare_noise(self, noise: torch.Tensor) -> torch.Tensor:
+        """``noise`` in the form :meth:`sample_into` takes (computed once for all bins)."""
+        return noise
+
+    def sample_into(self, u: torch.Tensor, prepared: torch.Tensor, out: torch.Tensor) -> None:
+        """Like :meth:`sample` without gradient, written into ``out``.
+
+        Parameters
+        ----------
+        u : torch.Tensor
+            Pre-activations, any shape.
+        prepared : torch.Tensor
+            ``prepare_noise(noise)``, same shape.
+        out : torch.Tensor
+            Where the counts go (any float dtype; may be a strided view).
+        """
         raise NotImplementedError
 
     def sample_derivative(
@@ -188,10 +201,12 @@ class Bernoulli(Observation):
             return (u + noise > 0).to(u.dtype)
         return surrogate.sample(u, noise)
 
-    def sample_into(  # noqa: D102
-        self, u: torch.Tensor, noise: torch.Tensor, out: torch.Tensor, scratch: torch.Tensor
-    ) -> None:
-        torch.gt(torch.add(u, noise, out=scratch), 0, out=out)
+    def prepare_noise(self, noise: torch.Tensor) -> torch.Tensor:
+        """The firing threshold ``-noise``: ``u > -noise`` is exactly ``u + noise > 0``."""
+        return -noise
+
+    def sample_into(self, u: torch.Tensor, prepared: torch.Tensor, out: torch.Tensor) -> None:  # noqa: D102
+        torch.gt(u, prepared, out=out)
 
     def sample_derivative(  # noqa: D102
         self, u: torch.Tensor, noise: torch.Tensor, surrogate: Surrogate | None
@@ -242,10 +257,8 @@ class Poisson(Observation):
     ) -> torch.Tensor:
         return poisson_counts(self.mean(u), noise)
 
-    def sample_into(  # noqa: D102
-        self, u: torch.Tensor, noise: torch.Tensor, out: torch.Tensor, scratch: torch.Tensor
-    ) -> None:
-        out.copy_(poisson_counts(self.mean(u), noise))
+    def sample_into(self, u: torch.Tensor, prepared: torch.Tensor, out: torch.Tensor) -> None:  # noqa: D102
+        out.copy_(poisson_counts(self.mean(u), prepared))
 
     def sample_derivative(  # noqa: D102
         self, u: torch.Tensor, noise: torch.Tensor, surrogate: Surrogate | None

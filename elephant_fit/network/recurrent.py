@@ -136,21 +136,21 @@ class RecurrentSampler(torch.autograd.Function):
         n_sampled = n_neurons - first
         like = {"dtype": weights.dtype, "device": weights.device}
         history = torch.zeros(n_trials, n_lags + n_bins, n_sampled, **like)
-        u = torch.empty(n_trials, n_bins, n_neurons, **like)
-        u_t = torch.empty(n_trials, n_neurons, **like)
-        scratch = torch.empty(n_trials, n_sampled, **like)
+        u = torch.empty(n_bins, n_trials, n_neurons, **like)  # time first: u[t] is contiguous
+        # per-bin views made once (indexing in the loop costs more than the arithmetic)
+        windows = _windows(history, n_bins, n_lags)  # spikes of bins t - L .. t - 1
+        known, u_bins = u_known.unbind(1), u.unbind(0)
+        sampled = u[..., first:].unbind(0)
+        noise_bins = observation.prepare_noise(noise).unbind(1)
+        spikes = history[:, n_lags:].unbind(1)
+        sample_into = observation.sample_into
         for t in range(n_bins):
-            window = history[:, t : t + n_lags].reshape(n_trials, n_lags * n_sampled)  # a view
-            torch.addmm(u_known[:, t], window, weights, out=u_t)
-            u[:, t] = u_t
-            observation.sample_into(u_t[:, first:], noise[:, t], history[:, t + n_lags], scratch)
+            torch.addmm(known[t], windows[t], weights, out=u_bins[t])
+            sample_into(sampled[t], noise_bins[t], spikes[t])
+        u = u.transpose(0, 1)
         ctx.save_for_backward(u, history, weights, noise)
-        ctx.observation, ctx.surrogate, ctx.first, ctx.n_lags = (
-            observation,
-            surrogate,
-            first,
-            n_lags,
-        )
+        ctx.observation, ctx.surrogate = observation, surrogate
+        ctx.first, ctx.n_lags = first, n_lags
         return history[:, n_lags:].clone(), u
 
     @staticmethod
@@ -178,13 +178,39 @@ class RecurrentSampler(torch.autograd.Function):
             .transpose(1, 2)
             .reshape(n_lags * n_neurons, n_sampled)
         )
+        futures = _windows(grad_total[:, 1:], n_bins, n_lags)  # dL/du of bins t + 1 .. t + L
+        direct, slopes = grad_spikes.unbind(1), derivative.unbind(1)
+        targets = grad_total[:, :n_bins, first:].unbind(1)
         for t in range(n_bins - 1, -1, -1):
-            future = grad_total[:, t + 1 : t + 1 + n_lags].reshape(n_trials, n_lags * n_neurons)
-            grad_z = torch.addmm(grad_spikes[:, t], future, backward_weights)
-            grad_total[:, t, first:].addcmul_(grad_z, derivative[:, t])
+            # futures[t] lists bins t + 1 .. t + L in time order: lag 1 first, as backward_weights
+            targets[t].addcmul_(torch.addmm(direct[t], futures[t], backward_weights), slopes[t])
         grad_u_all = grad_total[:, :n_bins]
         # weight gradient: lagged spikes (n_trials * n_bins, n_lags * n_sampled), oldest lag first
         lagged = history.unfold(1, n_lags, 1)[:, :n_bins]  # (K, T, S, L)
         lagged = lagged.permute(0, 1, 3, 2).reshape(n_trials * n_bins, n_lags * n_sampled)
         grad_weights = lagged.T @ grad_u_all.reshape(n_trials * n_bins, n_neurons)
         return grad_u_all, grad_weights, None, None, None, None, None
+
+
+def _windows(buffer: torch.Tensor, n_windows: int, length: int) -> tuple[torch.Tensor, ...]:
+    """Views of ``buffer[:, t : t + length]`` flattened to (n_trials, length * n), for every t.
+
+    Parameters
+    ----------
+    buffer : torch.Tensor
+        Shape (n_trials, >= n_windows - 1 + length, n), each trial's (time, n) block contiguous.
+
+    Returns
+    -------
+    tuple of torch.Tensor
+        ``n_windows`` views of shape (n_trials, length * n); nothing is copied.
+    """
+    n_trials, _, n = buffer.shape
+    assert buffer.stride(2) == 1, "each bin contiguous"
+    assert buffer.stride(1) == n, "consecutive bins adjacent"
+    strided = buffer.as_strided(
+        (n_windows, n_trials, length * n),
+        (n, buffer.stride(0), 1),
+        buffer.storage_offset(),
+    )
+    return strided.unbind(0)

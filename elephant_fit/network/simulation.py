@@ -152,14 +152,13 @@ def _simulate_no_grad(
     weights = sampled_weights(model, model.coupling(), first=0)
     static = model.static_input(n_bins, inputs).expand(n_trials, n_bins, n)
     buffer = torch.zeros(n_trials, lags + n_bins, n, dtype=weights.dtype, device=weights.device)
-    u = torch.empty(n_trials, n_bins, n, dtype=weights.dtype, device=weights.device)
-    u_t = torch.empty(n_trials, n, dtype=weights.dtype, device=weights.device)
-    scratch = torch.empty_like(u_t)
+    u = torch.empty(n_bins, n_trials, n, dtype=weights.dtype, device=weights.device)
+    prepared = model.observation.prepare_noise(noise)
     for t in range(n_bins):
         history = buffer[:, t : t + lags].reshape(n_trials, lags * n)  # a view: no copy
-        torch.addmm(static[:, t], history, weights, out=u_t)
-        u[:, t] = u_t
-        model.observation.sample_into(u_t, noise[:, t], buffer[:, t + lags], scratch)
+        torch.addmm(static[:, t], history, weights, out=u[t])
+        model.observation.sample_into(u[t], prepared[:, t], buffer[:, t + lags])
+    u = u.transpose(0, 1)
     return Simulation(buffer[:, lags:], u)
 
 

@@ -1,0 +1,171 @@
+"""Speed of fitting: the fused recurrent kernel against the autograd loop and the matrix-product floor.
+
+For each size, one sample-and-measure iteration (the "sm" loss: teacher-forced NLL with hidden
+neurons sampled bin by bin, a free-running simulation, PSTH and noise-covariance terms; forward
+and backward, no optimizer step) is timed with the fused kernel and with the autograd loop, side
+by side in one run. The floor is the time of the matrix products the iteration cannot avoid,
+timed alone: per bin, the free run's and the hidden loop's history products forward and backward,
+and the weight gradients as single products over all bins.
+
+Run: python benchmarks/bench_fit.py [--device cuda] [--sizes small medium large] [--threads N]
+     python benchmarks/bench_fit.py --whole   # also the demo's whole-command times (minutes)
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+
+from elephant_fit.fitting.loop import _batch
+from elephant_fit.fitting.losses import make_loss
+from elephant_fit.network import SpikingNetwork
+from elephant_fit.network import simulation as simulation_module
+from elephant_fit.network.simulation import make_generator
+
+# name: (n_recorded, n_hidden, n_trials, n_bins, n_lags)
+SIZES = {
+    "small": (20, 20, 20, 100, 3),  # the demo: 20 recorded + 20 hidden, batch of 20 trials
+    "medium": (160, 40, 64, 100, 9),  # 200 neurons x 64 trials x 100 bins
+    "large": (800, 200, 64, 100, 9),  # 1000 neurons x 64 trials x 100 bins
+}
+
+
+def _sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def _timed(function, device, repeats):
+    function()  # warm-up
+    times = []
+    for _ in range(repeats):
+        _sync(device)
+        start = time.perf_counter()
+        function()
+        _sync(device)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def sm_iteration(size, device, fused):
+    """A closure running one SM iteration (forward + backward) of a network of ``size``."""
+    n_recorded, n_hidden, n_trials, n_bins, n_lags = size
+    model = SpikingNetwork(
+        n_recorded, n_hidden=n_hidden, n_lags=n_lags, n_bins=n_bins, drive="smooth", seed=0
+    ).to(device)
+    with torch.no_grad():
+        model.bias.fill_(-3.0)
+    data = (torch.rand(n_trials, n_bins, n_recorded, device=device) < 0.05).float()
+    loss = make_loss("sm", max_lag=n_lags)
+    generator = make_generator(0, device)
+
+    def run():
+        simulation_module.FUSED_KERNEL = fused
+        model.zero_grad(set_to_none=True)
+        total, _ = loss(model, _batch(model, data, loss, generator, "sigmoid"))
+        total.backward()
+
+    return run
+
+
+def matmul_floor(size, device):
+    """A closure running only the matrix products of one SM iteration."""
+    n_recorded, n_hidden, n_trials, n_bins, n_lags = size
+    n = n_recorded + n_hidden
+    options = {"device": device}
+    w_all = torch.randn(n_lags * n, n, **options) * 0.01
+    w_hidden = torch.randn(n_lags * n_hidden, n, **options) * 0.01
+    w_hidden_back = torch.randn(n_lags * n, n_hidden, **options)
+    free = torch.rand(n_trials, n_lags * n, **options)
+    hidden = torch.rand(n_trials, n_lags * n_hidden, **options)
+    grads = torch.rand(n_trials, n_lags * n, **options)
+    lagged_all = torch.rand(n_trials * n_bins, n_lags * n, **options)
+    lagged_hidden = torch.rand(n_trials * n_bins, n_lags * n_hidden, **options)
+    lagged_recorded = torch.rand(n_trials * n_bins, n_lags * n_recorded, **options)
+    w_recorded = torch.randn(n_lags * n_recorded, n, **options)
+    grad_u = torch.rand(n_trials * n_bins, n, **options)
+
+    def run():
+        for _ in range(n_bins):
+            free @ w_all  # free run forward
+            hidden @ w_hidden  # hidden loop forward
+            grads @ w_all  # free run backward (history; same shapes as forward)
+            grads @ w_hidden_back  # hidden loop backward (history)
+        lagged_recorded @ w_recorded  # recorded history of the teacher-forced pass
+        lagged_all.T @ grad_u  # weight gradient, free run
+        lagged_hidden.T @ grad_u  # weight gradient, hidden loop
+        lagged_recorded.T @ grad_u  # weight gradient, recorded history
+
+    return run
+
+
+def bench_iterations(sizes, device, repeats):
+    print(f"SM iteration, forward + backward, {device}, {torch.get_num_threads()} threads")
+    header = (
+        f"{'size':<8}{'neurons':>9}{'trials x bins':>15}{'autograd s':>12}{'fused s':>10}"
+        f"{'floor s':>10}{'speed-up':>10}{'fused/floor':>13}"
+    )
+    print(header)
+    for name in sizes:
+        size = SIZES[name]
+        n_recorded, n_hidden, n_trials, n_bins, _ = size
+        reference = _timed(sm_iteration(size, device, fused=False), device, repeats)
+        fused = _timed(sm_iteration(size, device, fused=True), device, repeats)
+        floor = _timed(matmul_floor(size, device), device, repeats)
+        print(
+            f"{name:<8}{f'{n_recorded}+{n_hidden}':>9}{f'{n_trials} x {n_bins}':>15}"
+            f"{reference:>12.4f}{fused:>10.4f}{floor:>10.4f}{reference / fused:>9.1f}x"
+            f"{fused / floor:>12.1f}x"
+        )
+    simulation_module.FUSED_KERNEL = True
+
+
+def bench_whole(device):
+    print("\nwhole commands (seconds, wall clock, one process)")
+    for label, argv in (
+        ("elephant-fit demo --quick", ["demo", "--quick"]),
+        ("elephant-fit demo", ["demo"]),
+        ("elephant-fit demo --data retina", ["demo", "--data", "retina"]),
+    ):
+        start = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "elephant_fit.cli.commands",
+                *argv,
+                "--quiet",
+                "--out",
+                f"/tmp/bench-fit-{argv[-1]}",
+                "--device",
+                str(device),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        print(f"  {label:<36}{time.perf_counter() - start:8.1f}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES))
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--whole", action="store_true", help="also time the demo commands")
+    args = parser.parse_args()
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    bench_iterations(args.sizes, device, args.repeats)
+    if args.whole:
+        bench_whole(device)
+
+
+if __name__ == "__main__":
+    main()
