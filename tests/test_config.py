@@ -68,9 +68,9 @@ def test_fit_config_is_frozen_and_replace_copies():
     config = FitConfig()
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.seed = 3
-    changed = config.replace(seed=3, patience=None)
+    changed = config.replace(seed=3, patience=4)
     assert (changed.seed, config.seed) == (3, 0)
-    assert changed.replace(seed=0) == config
+    assert changed.replace(seed=0, patience=config.patience) == config
 
 
 def _model_and_data():

@@ -211,3 +211,72 @@ def test_sm_needs_hidden_neurons_to_reproduce_noise_correlations_from_hidden_inp
     without_hidden, with_hidden = nc_r2(0), nc_r2(20)
     assert without_hidden < 0.5
     assert with_hidden > 0.5
+
+
+def test_lbfgs_reaches_the_converged_likelihood_in_few_iterations():
+    """Full-batch L-BFGS on the convex MLE: in 200 steps, the training NLL of 1500 Adam steps."""
+    _, data = truth_and_data()
+    train = data[:40]
+    nll = NegativeLogLikelihood()
+
+    def training_nll(model):
+        with torch.no_grad():
+            return float(nll(model, Batch(train, teacher=teacher_forced(model, train))))
+
+    adam = fresh_model()
+    fit_model(
+        adam,
+        train,
+        None,
+        make_loss("mle"),
+        max_iterations=1500,
+        learning_rate=0.05,
+        batch_size=40,
+        patience=None,
+        progress=False,
+    )
+    lbfgs = fresh_model()
+    history = fit_model(
+        lbfgs,
+        train,
+        None,
+        make_loss("mle"),
+        optimizer="lbfgs",
+        max_iterations=200,
+        eval_every=5,
+        patience=None,
+        progress=False,
+    )
+    assert len(history.train) == 200
+    assert training_nll(lbfgs) <= training_nll(adam) + 1e-5
+    assert training_nll(lbfgs) < training_nll(fresh_model()) - 0.01
+
+
+def test_lbfgs_refuses_a_stochastic_loss():
+    _, data = truth_and_data()
+    with pytest.raises(ValueError, match="deterministic"):
+        fit_model(
+            fresh_model(), data[:40], None, make_loss("sm"), optimizer="lbfgs", progress=False
+        )
+    hidden = SpikingNetwork(4, n_hidden=2, n_lags=2, n_bins=40, drive="smooth", seed=0)
+    with pytest.raises(ValueError, match="n_hidden=2"):
+        fit_model(hidden, data[:40], None, make_loss("mle"), optimizer="lbfgs", progress=False)
+
+
+def test_patience_counts_evaluations_without_a_relative_improvement():
+    _, data = truth_and_data()
+    history = fit_model(
+        fresh_model(),
+        data[:40],
+        data[40:],
+        make_loss("mle"),
+        max_iterations=2000,
+        learning_rate=0.05,
+        eval_every=10,
+        patience=3,
+        tolerance=0.5,
+        progress=False,
+    )
+    # a 50 % relative improvement never comes after the first evaluations: stops after 3 more
+    assert history.stopped_early
+    assert len(history.validation) <= 5

@@ -43,10 +43,18 @@ class FitConfig:
         Gradient surrogate through sampled spikes: 'sigmoid', 'pseudo' or 'gumbel'.
     clip_norm : float
         Maximal gradient norm.
+    optimizer : {'adam', 'lbfgs'}
+        Adam on mini-batches; or full-batch L-BFGS (one update with a strong-Wolfe line search
+        per iteration; ``learning_rate`` and ``batch_size`` unused), for deterministic losses only:
+        the likelihood of a network without hidden neurons.
     eval_every : int
         Iterations between validation evaluations (the last iteration is always evaluated).
     patience : int or None
-        Stop after this many evaluations without improvement (None: never stop early).
+        Early stopping: stop after this many evaluations in a row without a relative improvement
+        of the validation loss of at least ``tolerance`` (None: never stop early). The best
+        parameters are kept in any case.
+    tolerance : float
+        Relative improvement that resets the patience.
     progress : bool
         Show a progress bar with the loss terms.
 
@@ -65,8 +73,10 @@ class FitConfig:
     seed: int = 0
     surrogate: str | Surrogate = "sigmoid"
     clip_norm: float = 1.0
+    optimizer: str = "adam"
     eval_every: int = 20
-    patience: int | None = None
+    patience: int | None = 10
+    tolerance: float = 1e-4
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -76,7 +86,9 @@ class FitConfig:
         check_seed(self.seed)
         get_surrogate(self.surrogate)
         check_number(self.clip_norm, "clip_norm", positive=True, allow_zero=False)
+        check_choice(self.optimizer, "optimizer", ("adam", "lbfgs"))
         check_positive_int(self.eval_every, "eval_every")
+        check_number(self.tolerance, "tolerance", positive=True)
         if self.patience is not None:
             check_non_negative_int(self.patience, "patience")
         check_choice(self.progress, "progress", (True, False))

@@ -93,8 +93,14 @@ class NetworkFitter:
         Optimisation settings (Adam, gradient-norm clipping); defaults from :class:`FitConfig`.
     validation_fraction : float, optional
         Fraction of trials held out to select the best checkpoint.
+    optimizer : {'adam', 'lbfgs'}, optional
+        Adam on mini-batches, or full-batch L-BFGS for the likelihood without hidden neurons
+        (``loss='mle'``, ``n_hidden=0``): fewer, larger steps (:class:`FitConfig`).
     eval_every, patience : int, optional
-        Validation period (iterations) and early-stopping patience (evaluations; None: off).
+        Validation period (iterations) and early-stopping patience (evaluations without a relative
+        improvement of ``tolerance``; None: off). On by default: the best parameters come early.
+    tolerance : float, optional
+        Relative improvement of the validation loss that resets the patience.
     seed : int, optional
         Seed of initialisation, splitting, batching and sampling.
     device : str, optional
@@ -142,9 +148,11 @@ class NetworkFitter:
         learning_rate: float = _DEFAULTS.learning_rate,
         batch_size: int = _DEFAULTS.batch_size,
         clip_norm: float = _DEFAULTS.clip_norm,
+        optimizer: str = _DEFAULTS.optimizer,
         validation_fraction: float = 0.2,
         eval_every: int = _DEFAULTS.eval_every,
         patience: int | None = _DEFAULTS.patience,
+        tolerance: float = _DEFAULTS.tolerance,
         seed: int = _DEFAULTS.seed,
         device: str = "auto",
         dtype: torch.dtype = torch.float32,
@@ -171,9 +179,11 @@ class NetworkFitter:
         self.learning_rate = learning_rate
         self.batch_size = batch_size
         self.clip_norm = clip_norm
+        self.optimizer = optimizer
         self.validation_fraction = validation_fraction
         self.eval_every = eval_every
         self.patience = patience
+        self.tolerance = tolerance
         self.seed = seed
         self.device = device
         self.dtype = dtype
@@ -264,10 +274,12 @@ class NetworkFitter:
             learning_rate=self.learning_rate,
             batch_size=self.batch_size,
             clip_norm=self.clip_norm,
+            optimizer=self.optimizer,
             seed=self.seed,
             surrogate=self.surrogate,
             eval_every=self.eval_every,
             patience=self.patience,
+            tolerance=self.tolerance,
             progress=self.progress,
         )
 

@@ -123,10 +123,13 @@ def fit_model(
         raise ArgumentValueError(
             "fit_model does not take covariates yet: fit a network with n_inputs=0."
         )
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    step = _lbfgs_step if config.optimizer == "lbfgs" else _step
+    optimizer = _optimizer(model, loss, config)
     order = torch.Generator().manual_seed(config.seed)
     sampler = make_generator(config.seed + 1, model.bias.device)
     held_out = validation if validation is not None else train[: config.batch_size]
+    if validation is None and config.optimizer == "lbfgs":
+        held_out = train  # full batch: the checkpoint follows the training objective
     history = FitHistory()
     best = math.inf
     best_state = copy.deepcopy(model.state_dict())
@@ -137,11 +140,12 @@ def fit_model(
     bar = tqdm(iterations, disable=not config.progress, desc="fitting", leave=False)
     for iteration in bar:
         index = torch.randperm(train.shape[0], generator=order)[: config.batch_size]
+        batch = train if config.optimizer == "lbfgs" else train[index.to(train.device)]
         try:
-            values = _step(
+            values = step(
                 model,
                 optimizer,
-                train[index.to(train.device)],
+                batch,
                 loss,
                 sampler,
                 surrogate,
@@ -158,18 +162,83 @@ def fit_model(
             continue
         evaluation = _evaluate(model, held_out, loss, config.seed + 2, surrogate)
         history.validation.append({"iteration": iteration, **evaluation})
+        # patience counts evaluations without a relative improvement of at least `tolerance`
+        waited = 0 if evaluation["loss"] < best - config.tolerance * abs(best) else waited + 1
         if evaluation["loss"] < best:
-            best, waited = evaluation["loss"], 0
+            best = evaluation["loss"]
             best_state = copy.deepcopy(model.state_dict())
             history.best_iteration = iteration
-        else:
-            waited += 1
-            if config.patience is not None and waited >= config.patience:
-                history.stopped_early = True
-                break
+        if config.patience is not None and waited >= config.patience:
+            history.stopped_early = True
+            break
     bar.close()
     model.load_state_dict(best_state)
     return history
+
+
+def _optimizer(
+    model: SpikingNetwork, loss: CombinedLoss, config: FitConfig
+) -> torch.optim.Optimizer:
+    """Adam, or full-batch L-BFGS for a deterministic loss (the likelihood without hidden neurons)."""
+    if config.optimizer == "adam":
+        return torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    if model.n_hidden or loss.needs - {"teacher"}:
+        raise ArgumentValueError(
+            "optimizer='lbfgs' needs a deterministic loss: the likelihood of a network without "
+            f"hidden neurons (got n_hidden={model.n_hidden}, terms {sorted(loss.weights)}); use "
+            "optimizer='adam'."
+        )
+    # one L-BFGS update per iteration, its step length found by a strong-Wolfe line search
+    return torch.optim.LBFGS(
+        model.parameters(),
+        lr=1.0,
+        max_iter=1,
+        max_eval=LBFGS_MAX_EVALUATIONS,
+        history_size=LBFGS_HISTORY,
+        line_search_fn="strong_wolfe",
+    )
+
+
+#: L-BFGS: curvature pairs kept, and loss evaluations allowed per line search.
+LBFGS_HISTORY = 20
+LBFGS_MAX_EVALUATIONS = 25
+
+
+def _lbfgs_step(
+    model: SpikingNetwork,
+    optimizer: torch.optim.Optimizer,
+    data: torch.Tensor,
+    loss: CombinedLoss,
+    sampler: torch.Generator,
+    surrogate: str | Surrogate,
+    clip_norm: float,
+    last_good: dict,
+) -> dict[str, float]:
+    """One L-BFGS update on all training trials (the loss is deterministic: no sampling)."""
+    last_good.clear()
+    last_good.update({name: p.detach().clone() for name, p in model.named_parameters()})
+    values: dict[str, float] = {}
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad(set_to_none=True)
+        total, terms = loss(model, _batch(model, data, loss, sampler, surrogate))
+        values.clear()
+        values.update({"loss": float(total.detach()), **terms})
+        if torch.isfinite(total):
+            total.backward()
+        return total
+
+    optimizer.step(closure)
+    finite = math.isfinite(values["loss"]) and all(
+        bool(torch.isfinite(p).all()) for p in model.parameters()
+    )
+    if not finite:
+        _restore(model, last_good)
+        raise NonFiniteLossError(
+            f"The loss became {values['loss']} during an L-BFGS line search; the model keeps its "
+            "last good parameters."
+        )
+    return values
 
 
 def _resolve_config(config: FitConfig | None, settings: dict[str, Any]) -> FitConfig:
