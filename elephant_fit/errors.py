@@ -21,6 +21,7 @@ __all__ = [
     "ModelFileError",
     "NonFiniteLossError",
     "NotFittedError",
+    "UnsafeFileError",
 ]
 
 
@@ -42,6 +43,14 @@ class NotFittedError(ElephantFitError, ValueError, AttributeError):
 
 class ModelFileError(ElephantFitError, ValueError):
     """A file is not an elephant-fit model, is corrupt, or was written by an incompatible version."""
+
+
+class UnsafeFileError(ElephantFitError, ValueError):
+    """A file would run code when read (a pickle naming a function or class outside the allow-list).
+
+    Raised before anything of the file is executed. Read files you trust with
+    ``read_block(path, trust_pickle=True)`` (command line: ``--trust-pickle``).
+    """
 
 
 class NonFiniteLossError(ElephantFitError, FloatingPointError):

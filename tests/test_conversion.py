@@ -618,3 +618,64 @@ def test_write_block_rejects_unknown_suffixes(tmp_path):
 
     with pytest.raises(ValueError, match="ending in one of"):
         write_block(neo.Block(), tmp_path / "x.txt")
+
+
+# ------------------------------------------------------------------------ issue 12: files, groups
+def test_groups_sharing_a_unit_id_are_refused(rng):
+    block = poisson_block(rng, key=None)
+    for group in block.groups:
+        group.annotations["unit_id"] = 7
+    with pytest.raises(ValueError, match=r"groups 'u0' \(position 0\) and 'u1' \(position 1\)"):
+        from_neo(block, 5 * pq.ms)
+    block.groups[1].annotations["unit_id"] = [1]
+    with pytest.raises(TypeError, match="hashable"):
+        from_neo(block, 5 * pq.ms)
+
+
+def test_groups_with_duplicate_names_and_no_unit_id_are_numbered(rng):
+    block = poisson_block(rng, key=None)
+    for group in block.groups:
+        del group.annotations["unit_id"]
+        group.name = "unit"
+    assert from_neo(block, 5 * pq.ms).unit_ids == (0, 1, 2, 3)
+
+
+def test_nix_warns_about_annotations_it_changes_and_refuses_none(tmp_path, rng):
+    from elephant_fit.data.conversion import write_block
+
+    block = poisson_block(rng)
+    block.annotate(config={"a": 1, "b": {"c": 2}}, ok=[1, 2])
+    block.annotations["tags"] = {"x"}  # annotate() refuses sets; the dict does not
+    block.segments[0].annotate(pairs=[[1, 2], [3, 4]])
+    block.groups[0].annotate(matrix=np.eye(2))
+    path = tmp_path / "rec.nix"
+    with pytest.warns(UserWarning, match="NIX does not store") as caught:
+        write_block(block, path)
+    message = str(caught[0].message)
+    for name in (
+        "Block 'config' (a dict)",
+        "Block 'tags' (a set)",
+        "Segment 'pairs' (a nested container)",
+        "Group 'matrix' (a multidimensional array)",
+    ):
+        assert name in message
+    assert "'ok'" not in message
+    assert "'session'" not in message
+    assert ef.read_block(path).annotations["config"] != {"a": 1, "b": {"c": 2}}  # what NIX did
+    block = poisson_block(rng)
+    block.segments[1].annotate(stimulus=None)
+    with pytest.raises(ValueError, match=r"None annotations: Segment 'stimulus'"):
+        write_block(block, tmp_path / "none.nix")
+    assert not (tmp_path / "none.nix").exists()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        write_block(poisson_block(rng), tmp_path / "plain.nix")  # nothing to warn about
+
+
+def test_read_block_refuses_a_pickle_that_names_a_function(tmp_path):
+    from elephant_fit.errors import UnsafeFileError
+
+    path = tmp_path / "evil.pkl"
+    path.write_bytes(b"cbuiltins\nprint\n(S'pwned'\ntR.")
+    with pytest.raises(UnsafeFileError, match=r"builtins\.print"):
+        ef.read_block(path)

@@ -13,7 +13,7 @@ import copy
 import datetime
 import os
 import warnings
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,9 +25,10 @@ import torch
 from elephant.trials import Trials, TrialsFromBlock
 from neo.core.spiketrainlist import SpikeTrainList
 
+from .._io import atomic_path, safe_pickle_load
 from .._quantities import unit_key
 from .._validation import check_time_quantity, describe
-from ..errors import ArgumentTypeError, ArgumentValueError
+from ..errors import ArgumentTypeError, ArgumentValueError, UnsafeFileError
 from ._binning import bin_spike_times, n_bins_for_window
 from .spikedata import SpikeData
 
@@ -63,13 +64,20 @@ class _Collected:
 
 
 # ---------------------------------------------------------------------------------------- reading
-def read_block(path: str | os.PathLike) -> neo.Block:
+def read_block(path: str | os.PathLike, *, trust_pickle: bool = False) -> neo.Block:
     """Read the first Block of a file with ``neo.io`` (NIX, NWB, pickle, Matlab, ...).
 
     Parameters
     ----------
     path : str or os.PathLike
-        The file. Pickle files execute code when loaded: read only files you trust.
+        The file.
+    trust_pickle : bool, optional
+        Pickles (``.pkl``, ``.pickle``) are read by default with an allow-list: the file may name
+        only neo, quantities, numpy, ``datetime`` and builtin objects, so reading it never runs
+        code of the file's choosing (genuine Neo pickles, such as those of ``neo.io.PickleIO`` and
+        :func:`write_block`, read as before). True reads pickles with ``neo.io.PickleIO`` and the
+        plain ``pickle`` module, which runs whatever code the file names: only for files you trust
+        that hold other classes.
 
     Returns
     -------
@@ -80,6 +88,8 @@ def read_block(path: str | os.PathLike) -> neo.Block:
     ------
     FileNotFoundError
         If the file does not exist.
+    UnsafeFileError
+        If a pickle names a class or function outside the allow-list (nothing of it is run).
     ValueError
         If no ``neo.io`` class can read it.
     """
@@ -87,6 +97,10 @@ def read_block(path: str | os.PathLike) -> neo.Block:
     if not file.exists():
         raise FileNotFoundError(
             f"Expected `obj` to be an existing file, but {str(file)!r} does not exist."
+        )
+    if not isinstance(trust_pickle, bool):
+        raise ArgumentTypeError(
+            f"Expected `trust_pickle` to be True or False, but got {describe(trust_pickle)}."
         )
     try:
         candidates = neo.io.list_candidate_ios(str(file))
@@ -99,7 +113,9 @@ def read_block(path: str | os.PathLike) -> neo.Block:
     errors = []
     for io_class in dict.fromkeys(candidates):
         try:
-            return _read_with(io_class, file)
+            return _read_with(io_class, file, trust_pickle)
+        except UnsafeFileError:
+            raise
         except Exception as exc:
             errors.append(f"{io_class.__name__}: {type(exc).__name__}: {exc}")
     raise ArgumentValueError(f"neo.io could not read {str(file)!r}. " + "; ".join(errors))
@@ -124,7 +140,9 @@ def write_block(block: neo.Block, path: str | os.PathLike) -> Path:
     block : neo.Block
         The Block.
     path : str or os.PathLike
-        The file; an existing file is overwritten.
+        The file; an existing file is replaced atomically: the Block is written to a temporary
+        file in the same folder, flushed to disk, then renamed over ``path``, so a failed write
+        (full disk, file-size limit, an error in the writer) leaves the previous file intact.
 
     Returns
     -------
@@ -141,33 +159,119 @@ def write_block(block: neo.Block, path: str | os.PathLike) -> Path:
     UserWarning
         For ``.nwb``, naming the Segment, SpikeTrain and Group annotations that neo's NWB writer
         does not store (spike times, unit names and trial windows are kept). The file's session
-        start is the Block's ``rec_datetime``, else now. ``block`` itself is not modified.
+        start is the Block's ``rec_datetime``, else now. For ``.nix``, naming the annotations that
+        NIX cannot store as they are (dicts, sets, nested lists or arrays: neo's NIX writer keeps a
+        dict's keys only and drops nested containers). ``block`` itself is not modified.
+    """
+    file = Path(path)
+    name, kwargs = _writer_for(file)
+    if name == "NWBIO":
+        kwargs = {**kwargs, **_nwb_session(block)}
+        block = copy.deepcopy(block)  # neo's NWB writer names unnamed objects in place
+    elif name == "NixIO":
+        _check_nix_annotations(block)
+    writer_class = getattr(neo.io, name)
+    with atomic_path(file) as temporary:
+        try:
+            writer = writer_class(str(temporary), **kwargs)
+        except (ImportError, ModuleNotFoundError) as exc:
+            raise ArgumentValueError(
+                f"Writing {file.suffix} files needs an optional package: {exc}."
+            ) from exc
+        try:
+            with warnings.catch_warnings():
+                # neo's NWBIO calls pynwb.validate the deprecated way; not the user's concern
+                warnings.filterwarnings("ignore", "validate: Using positional", FutureWarning)
+                writer.write_block(block)
+        finally:
+            close = getattr(writer, "close", None)
+            if callable(close):
+                close()
+    return file
+
+
+def _writer_for(path: str | os.PathLike) -> tuple[str, dict[str, Any]]:
+    """The ``neo.io`` class name and keywords that :func:`write_block` uses for ``path``'s suffix.
+
+    Raises
+    ------
+    ArgumentValueError
+        For a suffix that no writer handles.
     """
     file = Path(path)
     if file.suffix.lower() not in _WRITERS:
         raise ArgumentValueError(
             f"Expected a file name ending in one of {sorted(_WRITERS)}, but got {str(file)!r}."
         )
-    name, kwargs = _WRITERS[file.suffix.lower()]
-    if name == "NWBIO":
-        kwargs = {**kwargs, **_nwb_session(block)}
-        block = copy.deepcopy(block)  # neo's NWB writer names unnamed objects in place
-    try:
-        writer = getattr(neo.io, name)(str(file), **kwargs)
-    except (ImportError, ModuleNotFoundError) as exc:
+    return _WRITERS[file.suffix.lower()]
+
+
+def _nix_lossy(value: Any) -> str | None:
+    """Why NIX cannot store an annotation value as it is (None if it can)."""
+    if value is None:
+        return "None"
+    if isinstance(value, dict):
+        return "a dict"
+    if isinstance(value, (set, frozenset)):
+        return "a set"
+    if isinstance(value, np.ndarray) and value.ndim != 1:
+        return None if value.ndim == 0 else "a multidimensional array"
+    if isinstance(value, (list, tuple, np.ndarray)):
+        for item in value:
+            if item is None or (
+                isinstance(item, Iterable) and not isinstance(item, (str, bytes, pq.Quantity))
+            ):
+                return "a nested container" if item is not None else "a list holding None"
+            if isinstance(item, pq.Quantity) and item.ndim > 0:
+                return "a nested container"
+    return None
+
+
+def _check_nix_annotations(block: neo.Block) -> None:
+    """Warn about annotations that neo's NIX writer changes; refuse those it cannot write at all.
+
+    neo's NIX writer stores a dict as the list of its keys, drops a list of lists (or dicts) with a
+    log message only, turns sets into lists, and fails on None with an obscure TypeError.
+    """
+    objects: list[tuple[str, Any]] = [("Block", block)]
+    for segment in block.segments:
+        objects.append(("Segment", segment))
+        for kind in (
+            "spiketrains",
+            "analogsignals",
+            "irregularlysampledsignals",
+            "events",
+            "epochs",
+        ):
+            for child in getattr(segment, kind, []):
+                objects.append((type(child).__name__, child))
+    groups = list(block.groups)
+    while groups:
+        group = groups.pop()
+        objects.append(("Group", group))
+        groups.extend(getattr(group, "groups", []))
+    lossy: dict[str, str] = {}
+    for kind, obj in objects:
+        for key, value in obj.annotations.items():
+            reason = _nix_lossy(value)
+            if reason is not None:
+                lossy.setdefault(f"{kind} {key!r}", reason)
+    unwritable = sorted(name for name, reason in lossy.items() if reason.endswith("None"))
+    if unwritable:
         raise ArgumentValueError(
-            f"Writing {file.suffix} files needs an optional package: {exc}."
-        ) from exc
-    try:
-        with warnings.catch_warnings():
-            # neo's NWBIO calls pynwb.validate the deprecated way; not the user's concern
-            warnings.filterwarnings("ignore", "validate: Using positional", FutureWarning)
-            writer.write_block(block)
-    finally:
-        close = getattr(writer, "close", None)
-        if callable(close):
-            close()
-    return file
+            "NIX cannot store None annotations: "
+            + ", ".join(unwritable)
+            + ". Remove them, or write .pkl to keep them."
+        )
+    if lossy:
+        warnings.warn(
+            "NIX does not store these annotations as they are: "
+            + ", ".join(f"{name} ({reason})" for name, reason in sorted(lossy.items()))
+            + " (a dict keeps its keys only, nested containers are dropped, sets become lists). "
+            "Write .pkl to keep them.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _nwb_session(block: neo.Block) -> dict[str, Any]:
@@ -207,8 +311,17 @@ def _nwb_lost(obj: neo.SpikeTrain | neo.Group) -> list[str]:
     ]
 
 
-def _read_with(io_class: type, file: Path) -> neo.Block:
-    """Read the first Block of ``file`` with one ``neo.io`` class, closing it afterwards."""
+def _read_with(io_class: type, file: Path, trust_pickle: bool = False) -> neo.Block:
+    """Read the first Block of ``file`` with one ``neo.io`` class, closing it afterwards.
+
+    Pickles are read with the allow-list of :func:`elephant_fit._io.safe_pickle_load` unless
+    ``trust_pickle``.
+    """
+    if io_class is neo.io.PickleIO and not trust_pickle:
+        block = safe_pickle_load(file)
+        if not isinstance(block, neo.Block):
+            raise ArgumentValueError("the file holds no neo.Block")
+        return block
     kwargs = {"mode": "ro"} if io_class.__name__ == "NixIO" else {}
     reader = io_class(str(file), **kwargs)
     try:
@@ -449,15 +562,44 @@ def _match_by_groups(
                 f"Expected every trial to hold every unit, but trial {k} lacks groups {lacking[:5]}."
             )
         ordered.append([by_group[g] for g in range(len(groups))])
+    ids = _group_ids(groups)
+    annotations = tuple(_clean(group.annotations) for group in groups)
+    hidden = np.array([bool(group.annotations.get("hidden", False)) for group in groups])
+    return ordered, ids, annotations, hidden
+
+
+def _group_ids(groups: list[neo.Group]) -> tuple:
+    """Unit ids of unit Groups: their ``unit_id`` annotations, else their names, else positions.
+
+    ``unit_id`` annotations name units explicitly, so two groups with the same one are refused
+    (as two trains of one unit in a trial are). Duplicate or missing names are only labels: the
+    groups are then numbered 0..n-1.
+    """
+    annotated = [g for g, group in enumerate(groups) if "unit_id" in group.annotations]
+    seen: dict[Any, int] = {}
+    for g in annotated:
+        uid = groups[g].annotations["unit_id"]
+        try:
+            first = seen.setdefault(uid, g)
+        except TypeError:
+            raise ArgumentTypeError(
+                f"Expected the `unit_id` annotation of group {groups[g].name!r} to be hashable, "
+                f"but got {describe(uid)}."
+            ) from None
+        if first != g:
+            raise ArgumentValueError(
+                f"Expected each unit neo.Group to carry its own `unit_id`, but groups "
+                f"{groups[first].name!r} (position {first}) and {groups[g].name!r} (position {g}) "
+                f"both carry unit_id={uid!r}; give them distinct ids, or pass `unit_key` to match "
+                "units by a spike-train annotation instead."
+            )
     ids = tuple(
         group.annotations.get("unit_id", group.name if group.name else g)
         for g, group in enumerate(groups)
     )
     if len(set(ids)) != len(ids):
         ids = tuple(range(len(groups)))
-    annotations = tuple(_clean(group.annotations) for group in groups)
-    hidden = np.array([bool(group.annotations.get("hidden", False)) for group in groups])
-    return ordered, ids, annotations, hidden
+    return ids
 
 
 # ---------------------------------------------------------------------------------------- binning
