@@ -17,6 +17,7 @@ from elephant_fit import SpikeData, from_neo, to_neo
 from elephant_fit.errors import ElephantFitError, NotFittedError
 from elephant_fit.fitting.fitter import NetworkFitter
 from elephant_fit.fitting.losses import LossTerm
+from elephant_fit.fitting.persistence import checksum
 from elephant_fit.fitting.persistence import load_model as load
 from elephant_fit.network.simulation import teacher_forced
 from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
@@ -370,6 +371,7 @@ def test_cuda_without_a_gpu_is_a_clear_error_and_cuda_models_load_on_cpu(
     fitted.save(path)
     state = torch.load(path, weights_only=True)
     state["params"]["device"] = "cuda"
+    state["sha256"] = checksum(state)  # an edited file is corrupt unless sealed again
     torch.save(state, path)
     with pytest.warns(UserWarning, match="loaded on the CPU"):
         restored = load(path)
