@@ -230,3 +230,20 @@ def test_parse_penalty():
     for bad in ("l3:1", "l1", "l1:x", "l2:-1"):
         with pytest.raises(UsageError, match="--penalty"):
             parse_penalty(bad)
+
+
+def test_trust_pickle_is_an_explicit_opt_in(recording_files, tmp_path, capsys):
+    import fractions
+
+    from elephant_fit import read_block
+
+    block = read_block(recording_files["pkl"])
+    block.annotate(ratio=fractions.Fraction(1, 3))  # a class outside the pickle allow-list
+    path = tmp_path / "trusted.pkl"
+    neo.io.PickleIO(str(path)).write_block(block)
+    argv = ["fit", str(path), "--max-iterations", "1", "--lags", "2", "--drive-basis", "4"]
+    argv += ["--quiet", "--out", str(tmp_path / "m.pt")]
+    assert main(argv) == 2
+    assert "fractions.Fraction" in capsys.readouterr().err
+    assert main([*argv, "--trust-pickle"]) == 0
+    assert (tmp_path / "m.pt").exists()

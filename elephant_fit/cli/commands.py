@@ -1,7 +1,10 @@
-"""The ``elephant-fit`` command line: ``fit``, ``simulate`` and ``report``.
+"""The ``elephant-fit`` command line: ``fit``, ``simulate``, ``report`` and ``demo``.
 
 Errors a user can cause (a missing file, an unreadable format, a malformed option, a model file from
-another version) print one line and exit with code 2; ``--debug`` shows the traceback.
+another version, a bad ``--out``) print one line and exit with code 2; other failures (out of
+memory, a torch RuntimeError, any unexpected exception) print one line and exit with code 1.
+``--debug`` shows the traceback. ``--out`` is checked before anything is loaded or fitted: it may not
+name an input, and its folder must exist (``fit``, ``simulate``) and be writable.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import quantities as pq
 
+from .._io import check_output_file, check_output_folder
+from .._validation import check_seed
 from .._version import __version__
 from ..errors import ArgumentValueError, ElephantFitError
 
@@ -28,6 +33,15 @@ __all__ = ["build_parser", "main", "parse_bin_size", "parse_loss", "parse_penalt
 
 _TIME_UNITS = {"us": pq.us, "ms": pq.ms, "s": pq.s}
 DATASETS = ("retina", "retina1", "retina2")
+#: Files that ``report`` writes into its --out folder.
+REPORT_FILES = (
+    "report.md",
+    "report.json",
+    "rasters.png",
+    "psth.png",
+    "noise_correlations.png",
+    "coupling.png",
+)
 
 
 class UsageError(ArgumentValueError):
@@ -117,9 +131,24 @@ def parse_penalty(text: str | None) -> tuple[str | None, float]:
     return name, strength
 
 
-def _load_input(source: str, bin_size: pq.Quantity, binary: bool) -> SpikeData:
-    """SpikeData from a file neo.io reads, or from a bundled dataset name."""
-    from ..data.conversion import from_neo
+def _input_files(*sources: str) -> list[str]:
+    """The sources that name files (not bundled datasets): the files --out may not replace."""
+    return [source for source in sources if source not in DATASETS]
+
+
+def _check_seed(value: int | None, allow_none: bool = False) -> int | None:
+    """``--seed``: a non-negative integer (None where the command draws a fresh seed)."""
+    try:
+        return check_seed(value, "--seed", allow_none=allow_none)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _load_input(
+    source: str, bin_size: pq.Quantity, binary: bool, trust_pickle: bool = False
+) -> SpikeData:
+    """SpikeData from a file neo.io reads (pickles with the allow-list), or a bundled dataset."""
+    from ..data.conversion import from_neo, read_block
     from ..data.datasets import load_retina
 
     if source in DATASETS:
@@ -130,7 +159,7 @@ def _load_input(source: str, bin_size: pq.Quantity, binary: bool) -> SpikeData:
             raise FileNotFoundError(
                 f"{source}: no such file (nor a bundled dataset: {', '.join(DATASETS)})"
             )
-        obj = source
+        obj = read_block(source, trust_pickle=trust_pickle)
     data = from_neo(obj, bin_size, binary=binary)
     if data.n_trials < 2:
         raise UsageError(
@@ -156,7 +185,9 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     bin_size = parse_bin_size(args.bin_size)
     loss = parse_loss(args.loss)
     penalty, strength = parse_penalty(args.penalty)
-    data = _load_input(args.input, bin_size, binary=True)
+    _check_seed(args.seed)
+    check_output_file(args.out, _input_files(args.input))
+    data = _load_input(args.input, bin_size, binary=True, trust_pickle=args.trust_pickle)
     train, test = data.split(args.test_fraction, seed=args.seed)
     fitter = NetworkFitter(
         n_hidden=args.hidden,
@@ -190,9 +221,12 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from ..data.conversion import write_block
+    from ..data.conversion import _writer_for, write_block
     from ..fitting.persistence import load_model
 
+    _check_seed(args.seed, allow_none=True)
+    check_output_file(args.out, _input_files(args.model))
+    _writer_for(args.out)
     fitter = load_model(args.model)
     block = fitter.simulate(args.trials, seed=args.seed, include_hidden=args.include_hidden)
     write_block(block, args.out)
@@ -206,9 +240,17 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from ..evaluation.report import block_statistics, model_row, n_simulated_trials, write_table
     from ..fitting.persistence import load_model
 
+    _check_seed(args.seed)
+    check_output_folder(args.out, _input_files(args.model, args.input), REPORT_FILES)
     fitter = load_model(args.model)
     # binned as for the fit: a Bernoulli model sees at most one spike per bin
-    data = _load_input(args.input, fitter.bin_size_, binary=fitter.model_.observation.binary)
+    data = _load_input(
+        args.input,
+        fitter.bin_size_,
+        binary=fitter.model_.observation.binary,
+        trust_pickle=args.trust_pickle,
+    )
+    _check_same_shape(args.input, data, fitter)
     n_trials = n_simulated_trials(data.n_trials) if args.trials is None else args.trials
     data_block = to_neo(data)
     data_statistics = block_statistics(data_block, fitter.bin_size_)
@@ -230,11 +272,31 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_same_shape(source: str, data: SpikeData, fitter: NetworkFitter) -> None:
+    """``report`` compares trials of the fitted length and units: refuse others in one line."""
+    if (data.n_bins, data.n_neurons) != (fitter.n_bins_, fitter.n_recorded_):
+        raise UsageError(
+            f"{source}: the model was fitted on trials of {fitter.n_bins_} bins of "
+            f"{fitter.bin_size_} with {fitter.n_recorded_} units, but the recording has "
+            f"{data.n_bins} bins and {data.n_neurons} units; report needs a recording of the "
+            "same trial length and units"
+        )
+    if tuple(data.unit_ids) != tuple(fitter.unit_ids_):
+        warnings.warn(
+            f"{source}: the recording's unit ids {list(data.unit_ids)[:5]} differ from the "
+            f"model's {list(fitter.unit_ids_)[:5]}; units are compared by position",
+            UserWarning,
+            stacklevel=2,
+        )
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
     if args.data not in ("synthetic", "retina"):
         raise UsageError(f"--data: expected synthetic or retina, got {args.data!r}")
+    _check_seed(args.seed)
+    check_output_folder(args.out)
     run_demo(
         args.out,
         file_format=args.format,
@@ -245,6 +307,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         data=args.data,
     )
     return 0
+
+
+_TRUST_PICKLE_HELP = (
+    "read a pickle recording with plain pickle, which runs any code the file names (only for "
+    "files you trust; by default pickles may hold only neo, quantities, numpy and builtin objects)"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -329,6 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--test-fraction", type=float, default=0.2)
     fit.add_argument("--out", default="model.pt", help="model file (default model.pt)")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    fit.add_argument("--trust-pickle", action="store_true", help=_TRUST_PICKLE_HELP)
     fit.set_defaults(handler=_cmd_fit)
 
     simulate = commands.add_parser("simulate", help="simulate trials of a fitted model")
@@ -353,6 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="simulated trials (default: as many as the recording has, at least 100)",
     )
     report.add_argument("--no-figures", action="store_true", help="write the table only")
+    report.add_argument("--trust-pickle", action="store_true", help=_TRUST_PICKLE_HELP)
     report.set_defaults(handler=_cmd_report)
     return parser
 
@@ -375,7 +445,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        The exit code (2 for a usage or input error).
+        The exit code: 0 on success, 2 for a usage or input error (bad option, unreadable or
+        unsafe file, bad ``--out``, model file error), 1 for any other failure (out of memory, a
+        torch RuntimeError, an unexpected exception). Each error is one line on stderr;
+        ``--debug`` raises it instead (with its traceback).
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -389,8 +462,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ElephantFitError, OSError, ValueError, TypeError, ArithmeticError) as error:
         if args.debug:
             raise
-        print(f"elephant-fit {args.command}: error: {error}", file=sys.stderr)
+        print(f"elephant-fit {args.command}: error: {_one_line(error)}", file=sys.stderr)
         return 2
+    except Exception as error:  # out of memory, torch RuntimeError, anything unexpected
+        if args.debug:
+            raise
+        what = "out of memory" if isinstance(error, MemoryError) else type(error).__name__
+        message = _one_line(error)
+        detail = f"{what}: {message}" if message != type(error).__name__ else what
+        print(
+            f"elephant-fit {args.command}: error: {detail} (--debug shows the traceback)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _one_line(error: BaseException) -> str:
+    """An exception's message on one line (the first non-empty line; its type when empty)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else type(error).__name__
 
 
 if __name__ == "__main__":  # pragma: no cover
