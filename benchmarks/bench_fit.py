@@ -25,7 +25,7 @@ from elephant_fit.fitting.loop import _batch
 from elephant_fit.fitting.losses import make_loss
 from elephant_fit.network import SpikingNetwork
 from elephant_fit.network import simulation as simulation_module
-from elephant_fit.network.simulation import make_generator
+from elephant_fit.network.simulation import make_generator, teacher_forced
 
 # name: (n_recorded, n_hidden, n_trials, n_bins, n_lags)
 SIZES = {
@@ -125,6 +125,50 @@ def bench_iterations(sizes, device, repeats):
     simulation_module.FUSED_KERNEL = True
 
 
+def bench_mle(device, repeats):
+    """MLE without hidden neurons (80 neurons x 150 trials x 100 bins, 5 lags): time and held-out LL."""
+    import quantities as pq
+
+    from elephant_fit import NetworkFitter
+    from elephant_fit.data.spikedata import SpikeData
+    from elephant_fit.network import simulate
+
+    # sparse coupling (5 % of pairs and lags, s.d. 0.8), stimulus drive, about 9 Hz
+    truth = SpikingNetwork(80, n_lags=5, n_bins=100, drive="smooth", n_drive_basis=10, seed=1)
+    generator = torch.Generator().manual_seed(2)
+    with torch.no_grad():
+        truth.bias.fill_(-3.0)
+        weights = torch.randn(truth.coupling_weights.shape, generator=generator) * 0.8
+        mask = torch.rand(weights.shape, generator=generator) < 0.05
+        truth.coupling_weights.copy_(weights * mask)
+        truth.drive_weights.normal_(0.0, 0.7, generator=generator)
+    spikes = simulate(truth, 200, 100, seed=3, requires_grad=False).spikes
+    train = SpikeData(spikes[:150], 10 * pq.ms)
+    test = SpikeData(spikes[150:], 10 * pq.ms)
+    print(f"\nMLE, 80 neurons x 150 trials x 100 bins, 5 lags, {device}")
+    print(f"{'optimizer':<40}{'fit s':>8}{'iterations':>12}{'held-out LL/bin':>17}")
+    runs = (
+        ("Adam, 1000 iterations, no early stop", {"optimizer": "adam", "patience": None}),
+        ("Adam, early stopping", {"optimizer": "adam"}),
+        ("L-BFGS, early stopping (default)", {}),
+    )
+    for label, options in runs:
+        times = []
+        for _ in range(repeats):
+            fitter = NetworkFitter(
+                n_lags=5, n_drive_basis=10, device=str(device), progress=False, **options
+            )
+            start = time.perf_counter()
+            fitter.fit(train)
+            times.append(time.perf_counter() - start)
+        _, counts = fitter._held_out(test)
+        with torch.no_grad():
+            u = teacher_forced(fitter.model_, counts).u
+            per_bin = -float(fitter.model_.neg_log_likelihood(u, counts).mean())
+        iterations = len(fitter.history_.train)
+        print(f"{label:<40}{statistics.median(times):>8.2f}{iterations:>12}{per_bin:>17.5f}")
+
+
 def bench_whole(device):
     print("\nwhole commands (seconds, wall clock, one process)")
     for label, argv in (
@@ -158,11 +202,14 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--whole", action="store_true", help="also time the demo commands")
+    parser.add_argument("--no-mle", action="store_true", help="skip the MLE optimizer comparison")
     args = parser.parse_args()
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     bench_iterations(args.sizes, device, args.repeats)
+    if not args.no_mle:
+        bench_mle(device, max(1, args.repeats - 2))
     if args.whole:
         bench_whole(device)
 

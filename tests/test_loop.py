@@ -37,6 +37,7 @@ def test_nll_decreases_and_history_is_recorded():
         max_iterations=60,
         learning_rate=0.05,
         progress=False,
+        optimizer="adam",
     )
     assert len(history.train) == 60
     assert history.validation[-1]["loss"] < history.validation[0]["loss"]
@@ -58,6 +59,7 @@ def test_same_seed_same_parameters():
             learning_rate=0.05,
             seed=3,
             progress=False,
+            optimizer="adam",
         )
         fits.append(model.state_dict())
     for name in fits[0]:
@@ -100,6 +102,7 @@ def test_best_checkpoint_is_kept():
         learning_rate=0.5,
         eval_every=5,
         progress=False,
+        optimizer="adam",
     )
     rows = history.validation
     assert [row["iteration"] for row in rows] == list(range(5, 41, 5))
@@ -131,6 +134,7 @@ def test_early_stopping():
         eval_every=2,
         patience=2,
         progress=False,
+        optimizer="adam",
     )
     assert history.stopped_early
     assert len(history.train) < 500
@@ -169,6 +173,7 @@ def test_nan_loss_raises_and_keeps_the_last_good_parameters(where):
             learning_rate=0.05,
             eval_every=100,
             progress=False,
+            optimizer="adam",
         )
     assert len(caught.value.history.train) == 3
     assert len(term.steps) == 4  # three good steps, then the failing one
@@ -234,6 +239,7 @@ def test_lbfgs_reaches_the_converged_likelihood_in_few_iterations():
         batch_size=40,
         patience=None,
         progress=False,
+        optimizer="adam",
     )
     lbfgs = fresh_model()
     history = fit_model(
@@ -276,6 +282,7 @@ def test_patience_counts_evaluations_without_a_relative_improvement():
         patience=3,
         tolerance=0.5,
         progress=False,
+        optimizer="adam",
     )
     # a 50 % relative improvement never comes after the first evaluations: stops after 3 more
     assert history.stopped_early

@@ -123,12 +123,14 @@ def fit_model(
         raise ArgumentValueError(
             "fit_model does not take covariates yet: fit a network with n_inputs=0."
         )
-    step = _lbfgs_step if config.optimizer == "lbfgs" else _step
-    optimizer = _optimizer(model, loss, config)
+    lbfgs = _uses_lbfgs(model, loss, config.optimizer)
+    step = _lbfgs_step if lbfgs else _step
+    eval_every = 1 if lbfgs else config.eval_every  # an L-BFGS iteration is a full-batch update
+    optimizer = _optimizer(model, config, lbfgs)
     order = torch.Generator().manual_seed(config.seed)
     sampler = make_generator(config.seed + 1, model.bias.device)
     held_out = validation if validation is not None else train[: config.batch_size]
-    if validation is None and config.optimizer == "lbfgs":
+    if validation is None and lbfgs:
         held_out = train  # full batch: the checkpoint follows the training objective
     history = FitHistory()
     best = math.inf
@@ -140,7 +142,7 @@ def fit_model(
     bar = tqdm(iterations, disable=not config.progress, desc="fitting", leave=False)
     for iteration in bar:
         index = torch.randperm(train.shape[0], generator=order)[: config.batch_size]
-        batch = train if config.optimizer == "lbfgs" else train[index.to(train.device)]
+        batch = train if lbfgs else train[index.to(train.device)]
         try:
             values = step(
                 model,
@@ -158,7 +160,7 @@ def fit_model(
             raise
         history.train.append({"iteration": iteration, **values})
         bar.set_postfix({k: f"{v:.4g}" for k, v in values.items()}, refresh=False)
-        if iteration % config.eval_every and iteration != config.max_iterations:
+        if iteration % eval_every and iteration != config.max_iterations:
             continue
         evaluation = _evaluate(model, held_out, loss, config.seed + 2, surrogate)
         history.validation.append({"iteration": iteration, **evaluation})
@@ -176,19 +178,26 @@ def fit_model(
     return history
 
 
-def _optimizer(
-    model: SpikingNetwork, loss: CombinedLoss, config: FitConfig
-) -> torch.optim.Optimizer:
-    """Adam, or full-batch L-BFGS for a deterministic loss (the likelihood without hidden neurons)."""
-    if config.optimizer == "adam":
-        return torch.optim.Adam(model.parameters(), lr=config.learning_rate)
-    if model.n_hidden or loss.needs - {"teacher"}:
+def _uses_lbfgs(model: SpikingNetwork, loss: CombinedLoss, optimizer: str) -> bool:
+    """Whether to run L-BFGS: asked for, or 'auto' and the loss is deterministic.
+
+    Deterministic: the likelihood of a network without hidden neurons (and penalties), which
+    samples nothing; L-BFGS needs it (a line search compares losses of the same function).
+    """
+    deterministic = not model.n_hidden and not loss.needs - {"teacher"}
+    if optimizer == "lbfgs" and not deterministic:
         raise ArgumentValueError(
             "optimizer='lbfgs' needs a deterministic loss: the likelihood of a network without "
             f"hidden neurons (got n_hidden={model.n_hidden}, terms {sorted(loss.weights)}); use "
-            "optimizer='adam'."
+            "optimizer='adam' or 'auto'."
         )
-    # one L-BFGS update per iteration, its step length found by a strong-Wolfe line search
+    return optimizer == "lbfgs" or (optimizer == "auto" and deterministic)
+
+
+def _optimizer(model: SpikingNetwork, config: FitConfig, lbfgs: bool) -> torch.optim.Optimizer:
+    """Adam, or full-batch L-BFGS (one update per iteration, strong-Wolfe line search)."""
+    if not lbfgs:
+        return torch.optim.Adam(model.parameters(), lr=config.learning_rate)
     return torch.optim.LBFGS(
         model.parameters(),
         lr=1.0,
