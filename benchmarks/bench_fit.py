@@ -181,7 +181,7 @@ def bench_whole(device):
             [
                 sys.executable,
                 "-m",
-                "elephant_fit.cli.commands",
+                "elephant_fit.cli",
                 *argv,
                 "--quiet",
                 "--out",

@@ -32,7 +32,7 @@ def test_unknown_option_exits_with_code_2(capsys):
 
 def test_module_entry_point_runs():
     result = subprocess.run(
-        [sys.executable, "-m", "elephant_fit.cli.commands", "--help"],
+        [sys.executable, "-m", "elephant_fit.cli", "--help"],
         capture_output=True,
         text=True,
         check=False,

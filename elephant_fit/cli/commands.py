@@ -24,6 +24,7 @@ from .._io import check_output_file, check_output_folder
 from .._validation import check_seed
 from .._version import __version__
 from ..errors import ArgumentValueError, ElephantFitError
+from ..fitting.config import FitConfig
 
 if TYPE_CHECKING:  # imported lazily at run time: `elephant-fit --help` stays fast
     from ..data.spikedata import SpikeData
@@ -201,6 +202,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         exogenous_hidden=args.exogenous_hidden,
         max_iterations=args.max_iterations,
         learning_rate=args.learning_rate,
+        optimizer=args.optimizer,
+        patience=None if args.patience == 0 else args.patience,
         seed=args.seed,
         device=args.device,
         progress=not args.quiet,
@@ -390,8 +393,21 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="hidden neurons get no recurrent input (independent sources of common input)",
     )
-    fit.add_argument("--max-iterations", type=int, default=1000)
-    fit.add_argument("--learning-rate", type=float, default=1e-2)
+    fit.add_argument("--max-iterations", type=int, default=FitConfig.max_iterations)
+    fit.add_argument("--learning-rate", type=float, default=FitConfig.learning_rate)
+    fit.add_argument(
+        "--optimizer",
+        choices=("auto", "adam", "lbfgs"),
+        default=FitConfig.optimizer,
+        help="auto (default): L-BFGS for the likelihood without hidden neurons, else Adam",
+    )
+    fit.add_argument(
+        "--patience",
+        type=int,
+        default=FitConfig.patience,
+        help="early stopping after this many validations without improvement (0: off; "
+        f"default {FitConfig.patience})",
+    )
     fit.add_argument("--seed", type=int, default=0)
     fit.add_argument("--device", default="auto", help="auto, cpu or cuda")
     fit.add_argument("--test-fraction", type=float, default=0.2)
