@@ -397,9 +397,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--learning-rate", type=float, default=FitConfig.learning_rate)
     fit.add_argument(
         "--optimizer",
-        choices=("auto", "adam", "lbfgs"),
+        choices=("adam", "lbfgs"),
         default=FitConfig.optimizer,
-        help="auto (default): L-BFGS for the likelihood without hidden neurons, else Adam",
+        help="adam (default) or lbfgs (full batch; the likelihood without hidden neurons only)",
     )
     fit.add_argument(
         "--patience",

@@ -93,9 +93,9 @@ class NetworkFitter:
         Optimisation settings (Adam, gradient-norm clipping); defaults from :class:`FitConfig`.
     validation_fraction : float, optional
         Fraction of trials held out to select the best checkpoint.
-    optimizer : {'auto', 'adam', 'lbfgs'}, optional
-        'auto': full-batch L-BFGS for the likelihood without hidden neurons (``loss='mle'``,
-        ``n_hidden=0``), Adam on mini-batches otherwise (:class:`FitConfig`).
+    optimizer : {'adam', 'lbfgs'}, optional
+        Adam on mini-batches, or full-batch L-BFGS for the likelihood without hidden neurons
+        (``loss='mle'``, ``n_hidden=0``): see :class:`FitConfig` for when each wins.
     eval_every, patience : int, optional
         Validation period (iterations) and early-stopping patience (evaluations without a relative
         improvement of ``tolerance``; None: off). On by default: the best parameters come early.

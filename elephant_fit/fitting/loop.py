@@ -179,7 +179,7 @@ def fit_model(
 
 
 def _uses_lbfgs(model: SpikingNetwork, loss: CombinedLoss, optimizer: str) -> bool:
-    """Whether to run L-BFGS: asked for, or 'auto' and the loss is deterministic.
+    """Whether to run L-BFGS (asked for; the loss must then be deterministic).
 
     Deterministic: the likelihood of a network without hidden neurons (and penalties), which
     samples nothing; L-BFGS needs it (a line search compares losses of the same function).
@@ -189,9 +189,9 @@ def _uses_lbfgs(model: SpikingNetwork, loss: CombinedLoss, optimizer: str) -> bo
         raise ArgumentValueError(
             "optimizer='lbfgs' needs a deterministic loss: the likelihood of a network without "
             f"hidden neurons (got n_hidden={model.n_hidden}, terms {sorted(loss.weights)}); use "
-            "optimizer='adam' or 'auto'."
+            "optimizer='adam'."
         )
-    return optimizer == "lbfgs" or (optimizer == "auto" and deterministic)
+    return optimizer == "lbfgs"
 
 
 def _optimizer(model: SpikingNetwork, config: FitConfig, lbfgs: bool) -> torch.optim.Optimizer:
