@@ -19,6 +19,7 @@ __all__ = [
     "ArgumentValueError",
     "ElephantFitError",
     "ModelFileError",
+    "NoImprovementWarning",
     "NonFiniteLossError",
     "NotFittedError",
     "UnsafeFileError",
@@ -63,3 +64,7 @@ class NonFiniteLossError(ElephantFitError, FloatingPointError):
     """
 
     history: FitHistory
+
+
+class NoImprovementWarning(UserWarning):
+    """A fit ended without any iteration beating the initial parameters on the validation loss."""

@@ -241,9 +241,19 @@ def test_trust_pickle_is_an_explicit_opt_in(recording_files, tmp_path, capsys):
     block.annotate(ratio=fractions.Fraction(1, 3))  # a class outside the pickle allow-list
     path = tmp_path / "trusted.pkl"
     neo.io.PickleIO(str(path)).write_block(block)
-    argv = ["fit", str(path), "--max-iterations", "1", "--lags", "2", "--drive-basis", "4"]
+    argv = ["fit", str(path), "--max-iterations", "20", "--lags", "2", "--drive-basis", "4"]
     argv += ["--quiet", "--out", str(tmp_path / "m.pt")]
     assert main(argv) == 2
     assert "fractions.Fraction" in capsys.readouterr().err
     assert main([*argv, "--trust-pickle"]) == 0
     assert (tmp_path / "m.pt").exists()
+
+
+def test_a_diverged_fit_is_saved_with_a_warning_and_exit_3(recording_files, tmp_path, capsys):
+    out = tmp_path / "diverged.pt"
+    argv = ["fit", str(recording_files["pkl"]), "--lags", "2", "--drive-basis", "4", "--quiet"]
+    assert main([*argv, "--learning-rate", "1e30", "--max-iterations", "5", "--out", str(out)]) == 3
+    err = capsys.readouterr().err
+    assert "the fit failed" in err
+    assert "for inspection only" in err
+    assert out.exists()  # the initial (last good) parameters, kept for inspection

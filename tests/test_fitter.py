@@ -208,7 +208,8 @@ def test_a_failed_fit_leaves_a_usable_estimator(recording):
 
         def __call__(self, model, batch):
             self.calls += 1
-            return model.bias.sum() * (float("nan") if self.calls > 3 else 0.0)
+            # call 1 evaluates the initial state, calls 2-4 are the first three steps
+            return model.bias.sum() * (float("nan") if self.calls > 4 else 0.0)
 
     fitter = NetworkFitter(
         loss={"nll": 1.0, "bad": (1.0, NaNAfter())},

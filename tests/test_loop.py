@@ -105,7 +105,7 @@ def test_best_checkpoint_is_kept():
         optimizer="adam",
     )
     rows = history.validation
-    assert [row["iteration"] for row in rows] == list(range(5, 41, 5))
+    assert [row["iteration"] for row in rows] == [0, *range(5, 41, 5)]  # 0: the initial state
     assert len(recorder.evaluations) == len(rows)
     best = min(range(len(rows)), key=lambda i: rows[i]["loss"])
     assert history.best_iteration == rows[best]["iteration"]
@@ -287,3 +287,24 @@ def test_patience_counts_evaluations_without_a_relative_improvement():
     # a 50 % relative improvement never comes after the first evaluations: stops after 3 more
     assert history.stopped_early
     assert len(history.validation) <= 5
+
+
+def test_the_initial_state_is_the_first_checkpoint():
+    _, data = truth_and_data()
+    model = fresh_model()
+    initial = {name: value.clone() for name, value in model.state_dict().items()}
+    history = fit_model(
+        model,
+        data[:40],
+        data[40:],
+        make_loss("mle"),
+        max_iterations=5,
+        learning_rate=1e6,
+        eval_every=1,
+        optimizer="adam",
+        progress=False,
+    )
+    assert history.validation[0]["iteration"] == 0
+    assert not history.improved  # a learning rate of 1e6 never beats the initial parameters
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, initial[name]), name

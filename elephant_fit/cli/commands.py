@@ -23,7 +23,7 @@ import quantities as pq
 from .._io import check_output_file, check_output_folder
 from .._validation import check_seed
 from .._version import __version__
-from ..errors import ArgumentValueError, ElephantFitError
+from ..errors import ArgumentValueError, ElephantFitError, NoImprovementWarning, NonFiniteLossError
 from ..fitting.config import FitConfig
 
 if TYPE_CHECKING:  # imported lazily at run time: `elephant-fit --help` stays fast
@@ -209,9 +209,22 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     start = time.perf_counter()
-    fitter.fit(train)
+    failure = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", NoImprovementWarning)
+            fitter.fit(train)
+    except (NonFiniteLossError, NoImprovementWarning) as error:
+        failure = error  # the estimator holds the last good (or initial) parameters
     elapsed = time.perf_counter() - start
     fitter.save(args.out)
+    if failure is not None:
+        print(
+            f"elephant-fit fit: warning: the fit failed ({failure}); the last good parameters "
+            f"were saved to {args.out} for inspection only",
+            file=sys.stderr,
+        )
+        return 3
     print(
         f"fitted {data.n_neurons} units x {data.n_bins} bins of {bin_size} on {train.n_trials} trials "
         f"({args.hidden} hidden, loss {args.loss}) in {elapsed:.1f} s -> {args.out}"

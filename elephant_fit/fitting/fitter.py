@@ -30,7 +30,13 @@ from .._validation import (
 )
 from ..data.conversion import NeoInput, from_neo, to_neo
 from ..data.spikedata import SpikeData
-from ..errors import ArgumentTypeError, ArgumentValueError, NonFiniteLossError, NotFittedError
+from ..errors import (
+    ArgumentTypeError,
+    ArgumentValueError,
+    NoImprovementWarning,
+    NonFiniteLossError,
+    NotFittedError,
+)
 from ..evaluation.likelihood import HeldOutLikelihood, held_out_likelihood
 from ..network.bases import drive_bumps
 from ..network.model import SpikingNetwork
@@ -390,6 +396,14 @@ class NetworkFitter:
             raise
         self.model_, self.history_ = model, history
         self._set_fitted_attributes(spikedata)
+        if not history.improved:
+            warnings.warn(
+                "No iteration improved the validation loss of the initial parameters (the fit may "
+                "have diverged: try a smaller learning_rate); the estimator keeps the initial "
+                "parameters.",
+                NoImprovementWarning,
+                stacklevel=2,
+            )
         return self
 
     def _observed(self, data: SpikeData) -> SpikeData:

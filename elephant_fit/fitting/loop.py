@@ -32,10 +32,16 @@ class FitHistory:
     validation : list of dict
         Per evaluation: the iteration, the total and each term on the validation trials.
     best_iteration : int
-        Iteration of the kept (best validation) parameters.
+        Iteration of the kept (best validation) parameters; 0: no iteration improved on the
+        initial state (see :attr:`improved`).
     stopped_early : bool
         Whether early stopping ended the fit.
     """
+
+    @property
+    def improved(self) -> bool:
+        """Whether some iteration beat the initial parameters on the validation loss."""
+        return self.best_iteration > 0
 
     train: list[dict[str, float]] = field(default_factory=list)
     validation: list[dict[str, float]] = field(default_factory=list)
@@ -133,7 +139,10 @@ def fit_model(
     if validation is None and lbfgs:
         held_out = train  # full batch: the checkpoint follows the training objective
     history = FitHistory()
-    best = math.inf
+    # the initial state is the first checkpoint: a fit that never beats it is reported as such
+    initial = _evaluate(model, held_out, loss, config.seed + 2, config.surrogate)
+    history.validation.append({"iteration": 0, **initial})
+    best = initial["loss"] if math.isfinite(initial["loss"]) else math.inf
     best_state = copy.deepcopy(model.state_dict())
     waited = 0
     last_good: dict = {}
