@@ -18,6 +18,7 @@ __all__ = [
     "ArgumentTypeError",
     "ArgumentValueError",
     "ElephantFitError",
+    "MemoryLimitError",
     "ModelFileError",
     "NoImprovementWarning",
     "NonFiniteLossError",
@@ -64,6 +65,10 @@ class NonFiniteLossError(ElephantFitError, FloatingPointError):
     """
 
     history: FitHistory
+
+
+class MemoryLimitError(ElephantFitError, MemoryError):
+    """An operation would allocate more memory than the limit (checked before allocating)."""
 
 
 class NoImprovementWarning(UserWarning):

@@ -105,6 +105,40 @@ def parse_loss(text: str) -> str | dict[str, float]:
     return weights
 
 
+_MEMORY_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 1e3,
+    "mb": 1e6,
+    "gb": 1e9,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+}
+
+
+def parse_memory(text: str | None) -> float | None:
+    """Parse ``--max-memory``: bytes with an optional unit, e.g. '8GiB', '500MB', '2e9'.
+
+    Parameters
+    ----------
+    text : str or None
+        The option's value.
+
+    Returns
+    -------
+    float or None
+        Bytes (None: the default limit).
+    """
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([A-Za-z]*)\s*", text)
+    unit = "" if match is None else match.group(2).lower()
+    if match is None or unit not in _MEMORY_UNITS or float(match.group(1)) <= 0:
+        raise UsageError(f"--max-memory: expected a size such as 8GiB or 500MB, got {text!r}")
+    return float(match.group(1)) * _MEMORY_UNITS[unit]
+
+
 def parse_penalty(text: str | None) -> tuple[str | None, float]:
     """Parse ``--penalty``: 'l1:1e-3' or 'l2:0.01' (norm and strength), or None.
 
@@ -146,7 +180,11 @@ def _check_seed(value: int | None, allow_none: bool = False) -> int | None:
 
 
 def _load_input(
-    source: str, bin_size: pq.Quantity, binary: bool, trust_pickle: bool = False
+    source: str,
+    bin_size: pq.Quantity,
+    binary: bool,
+    trust_pickle: bool = False,
+    max_memory: float | None = None,
 ) -> SpikeData:
     """SpikeData from a file neo.io reads (pickles with the allow-list), or a bundled dataset."""
     from ..data.conversion import from_neo, read_block
@@ -161,7 +199,7 @@ def _load_input(
                 f"{source}: no such file (nor a bundled dataset: {', '.join(DATASETS)})"
             )
         obj = read_block(source, trust_pickle=trust_pickle)
-    data = from_neo(obj, bin_size, binary=binary)
+    data = from_neo(obj, bin_size, binary=binary, max_memory=max_memory)
     if data.n_trials < 2:
         raise UsageError(
             f"{source}: needs at least 2 trials (one Segment per trial), found {data.n_trials}"
@@ -188,7 +226,10 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     penalty, strength = parse_penalty(args.penalty)
     _check_seed(args.seed)
     check_output_file(args.out, _input_files(args.input))
-    data = _load_input(args.input, bin_size, binary=True, trust_pickle=args.trust_pickle)
+    max_memory = parse_memory(args.max_memory)
+    data = _load_input(
+        args.input, bin_size, binary=True, trust_pickle=args.trust_pickle, max_memory=max_memory
+    )
     train, test = data.split(args.test_fraction, seed=args.seed)
     fitter = NetworkFitter(
         n_hidden=args.hidden,
@@ -206,6 +247,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         patience=None if args.patience == 0 else args.patience,
         seed=args.seed,
         device=args.device,
+        max_memory=max_memory,
         progress=not args.quiet,
     )
     start = time.perf_counter()
@@ -244,6 +286,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     check_output_file(args.out, _input_files(args.model))
     _writer_for(args.out)
     fitter = load_model(args.model)
+    fitter.max_memory = parse_memory(args.max_memory)
     block = fitter.simulate(args.trials, seed=args.seed, include_hidden=args.include_hidden)
     write_block(block, args.out)
     print(f"simulated {args.trials} trials -> {args.out}")
@@ -259,12 +302,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
     _check_seed(args.seed)
     check_output_folder(args.out, _input_files(args.model, args.input), REPORT_FILES)
     fitter = load_model(args.model)
+    fitter.max_memory = parse_memory(args.max_memory)
     # binned as for the fit: a Bernoulli model sees at most one spike per bin
     data = _load_input(
         args.input,
         fitter.bin_size_,
         binary=fitter.model_.observation.binary,
         trust_pickle=args.trust_pickle,
+        max_memory=fitter.max_memory,
     )
     _check_same_shape(args.input, data, fitter)
     n_trials = n_simulated_trials(data.n_trials) if args.trials is None else args.trials
@@ -426,6 +471,11 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--test-fraction", type=float, default=0.2)
     fit.add_argument("--out", default="model.pt", help="model file (default model.pt)")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    fit.add_argument(
+        "--max-memory",
+        default=None,
+        help="refuse work estimated above this size, e.g. 8GiB (default: half the free memory)",
+    )
     fit.add_argument("--trust-pickle", action="store_true", help=_TRUST_PICKLE_HELP)
     fit.set_defaults(handler=_cmd_fit)
 
@@ -436,6 +486,11 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--include-hidden", action="store_true")
     simulate.add_argument(
         "--out", required=True, help="output file; format from the suffix (.pkl, .nix, .mat, .nwb)"
+    )
+    simulate.add_argument(
+        "--max-memory",
+        default=None,
+        help="refuse work estimated above this size, e.g. 8GiB (default: half the free memory)",
     )
     simulate.set_defaults(handler=_cmd_simulate)
 
@@ -451,6 +506,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="simulated trials (default: as many as the recording has, at least 100)",
     )
     report.add_argument("--no-figures", action="store_true", help="write the table only")
+    report.add_argument(
+        "--max-memory",
+        default=None,
+        help="refuse work estimated above this size, e.g. 8GiB (default: half the free memory)",
+    )
     report.add_argument("--trust-pickle", action="store_true", help=_TRUST_PICKLE_HELP)
     report.set_defaults(handler=_cmd_report)
     return parser

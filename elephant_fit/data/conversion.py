@@ -26,6 +26,7 @@ from elephant.trials import Trials, TrialsFromBlock
 from neo.core.spiketrainlist import SpikeTrainList
 
 from .._io import atomic_path, safe_pickle_load
+from .._memory import check_memory
 from .._quantities import unit_key
 from .._validation import check_time_quantity, describe
 from ..errors import ArgumentTypeError, ArgumentValueError, UnsafeFileError
@@ -682,6 +683,7 @@ def from_neo(
     *,
     tolerance: float | None = 1e-8,
     dtype: torch.dtype = torch.float32,
+    max_memory: float | None = None,
 ) -> SpikeData:
     """Bin Neo spike trains of repeated trials into a :class:`SpikeData`.
 
@@ -708,6 +710,9 @@ def from_neo(
         ``BinnedSpikeTrain``'s rounding tolerance, in bins (None disables it).
     dtype : torch.dtype, optional
         Dtype of the counts. float32 holds counts exactly up to 2**24.
+    max_memory : float, optional
+        Refuse (:class:`~elephant_fit.errors.MemoryLimitError`) counts larger than this many bytes,
+        before allocating them; default half the available memory.
 
     Returns
     -------
@@ -755,7 +760,7 @@ def from_neo(
             f"Expected `dtype` to be a real torch dtype (e.g. torch.float32), but got {describe(dtype)}."
         )
     collected = _collect(obj, unit_key)
-    counts, window = _bin_trials(collected, bin_size, t_start, t_stop, tolerance, dtype)
+    counts, window = _bin_trials(collected, bin_size, t_start, t_stop, tolerance, dtype, max_memory)
     if binary:
         counts = counts.clamp_(max=1)
     return SpikeData._from_validated(
@@ -789,6 +794,7 @@ def _bin_trials(
     t_stop: pq.Quantity | None,
     tolerance: float | None,
     dtype: torch.dtype,
+    max_memory: float | None = None,
 ) -> tuple[torch.Tensor, tuple[float, float, float, pq.Quantity]]:
     """Bin all trains of all trials in one pass; counts of shape (n_trials, n_bins, n_units)."""
     n_trials, n_units = len(collected.trials), len(collected.unit_ids)
@@ -810,6 +816,12 @@ def _bin_trials(
             f"Expected `t_stop` > `t_start`, but got t_start={start}, t_stop={stop}."
         )
     n_bins = n_bins_for_window(start, stop, step, tolerance)
+    itemsize = torch.empty((), dtype=dtype).element_size()
+    check_memory(
+        float(n_trials) * n_bins * n_units * itemsize,
+        f"binning {n_trials} trials x {n_bins} bins x {n_units} units",
+        max_memory,
+    )
     if n_bins < 1:
         raise ArgumentValueError(
             f"Expected the window [{start}, {stop}] {flat.units.dimensionality} to hold at least "

@@ -18,6 +18,7 @@ import numpy as np
 import quantities as pq
 import torch
 
+from .._memory import check_memory
 from .._validation import (
     check_choice,
     check_fraction,
@@ -113,6 +114,10 @@ class NetworkFitter:
         'auto' (CUDA when present), 'cpu' or 'cuda'.
     dtype : torch.dtype, optional
         Float dtype of the fit.
+    max_memory : float, optional
+        Refuse (:class:`~elephant_fit.errors.MemoryLimitError`, before allocating) to bin, fit or
+        simulate when the estimated memory exceeds this many bytes; default half the available
+        memory.
     progress : bool, optional
         Show a progress bar.
 
@@ -162,6 +167,7 @@ class NetworkFitter:
         seed: int = _DEFAULTS.seed,
         device: str = "auto",
         dtype: torch.dtype = torch.float32,
+        max_memory: float | None = None,
         progress: bool = _DEFAULTS.progress,
     ) -> None:
         self.n_hidden = n_hidden
@@ -193,6 +199,7 @@ class NetworkFitter:
         self.seed = seed
         self.device = device
         self.dtype = dtype
+        self.max_memory = max_memory
         self.progress = progress
 
     # ------------------------------------------------------------------ scikit-learn protocol
@@ -303,7 +310,9 @@ class NetworkFitter:
             raise ArgumentValueError(
                 "Expected `bin_size` (a time quantity) to bin Neo input, but got None."
             )
-        return from_neo(data, bin_size, binary=self._observation().binary)
+        return from_neo(
+            data, bin_size, binary=self._observation().binary, max_memory=self.max_memory
+        )
 
     def _validate(self) -> FitConfig:
         """Check hyper-parameters (at fit time, as scikit-learn does); the optimisation settings."""
@@ -376,6 +385,7 @@ class NetworkFitter:
                 f"trials, but the data has {spikedata.n_trials}."
             )
         device = resolve_device(self.device)
+        self._check_fit_memory(spikedata, config)
         train, validation = self._split(spikedata)
         rate = counts.mean(dim=(0, 1))
         model = self._build_model(spikedata.n_bins, spikedata.bin_size, rate)
@@ -405,6 +415,21 @@ class NetworkFitter:
                 stacklevel=2,
             )
         return self
+
+    def _check_fit_memory(self, data: SpikeData, config: FitConfig) -> None:
+        """Refuse a fit whose iterations would need more than ``max_memory`` (an estimate)."""
+        n_neurons = data.n_neurons + self.n_hidden
+        batch = (
+            data.n_trials if config.optimizer == "lbfgs" else min(config.batch_size, data.n_trials)
+        )
+        per_trial = data.n_bins * n_neurons * (14 + 2 * self.n_lags)  # passes, buffers, gradients
+        itemsize = torch.empty((), dtype=self.dtype).element_size()
+        n_values = batch * per_trial + 2 * data.n_trials * data.n_bins * data.n_neurons
+        what = (
+            f"fitting {n_neurons} neurons x {data.n_bins} bins ({batch} trials per iteration, "
+            f"{self.n_lags} lags)"
+        )
+        check_memory(float(n_values) * itemsize, what, self.max_memory)
 
     def _observed(self, data: SpikeData) -> SpikeData:
         """``data`` with float64 counts for the observation model (Bernoulli: clipped at 1, warned once)."""
@@ -492,6 +517,7 @@ class NetworkFitter:
             One Segment per trial, the fitted data's unit ids, Groups and annotations.
         """
         self._check_fitted()
+        self._check_simulation_memory(n_trials)
         sim = simulate(self.model_, n_trials, self.n_bins_, seed=seed, requires_grad=False)
         data = simulated_spikedata(self, sim.spikes.detach().cpu().float())
         return to_neo(data, include_hidden=include_hidden)
@@ -499,8 +525,18 @@ class NetworkFitter:
     def simulate_spikedata(self, n_trials: int, seed: int | None = None) -> SpikeData:
         """Like :meth:`simulate`, as a SpikeData of all neurons (hidden flagged)."""
         self._check_fitted()
+        self._check_simulation_memory(n_trials)
         sim = simulate(self.model_, n_trials, self.n_bins_, seed=seed, requires_grad=False)
         return simulated_spikedata(self, sim.spikes.detach().cpu().float())
+
+    def _check_simulation_memory(self, n_trials: int) -> None:
+        """Refuse a simulation whose buffers would exceed ``max_memory`` (an estimate)."""
+        n_trials = check_positive_int(n_trials, "n_trials")
+        n_values = float(n_trials) * self.n_bins_ * self.model_.n_neurons * 5  # u, spikes, noise...
+        what = (
+            f"simulating {n_trials} trials x {self.n_bins_} bins x {self.model_.n_neurons} neurons"
+        )
+        check_memory(n_values * self.model_.bias.element_size(), what, self.max_memory)
 
     def _held_out(self, data: NeoInput | SpikeData) -> tuple[SpikeData, torch.Tensor]:
         """Bin ``data`` like the training data (once); counts on the model's device and dtype."""

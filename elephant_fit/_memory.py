@@ -1,0 +1,70 @@
+"""Memory guard: estimate what an operation allocates and refuse it above a limit, before allocating."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ._validation import describe
+from .errors import ArgumentTypeError, MemoryLimitError
+
+__all__ = ["DEFAULT_FRACTION", "available_memory", "check_memory", "format_bytes"]
+
+#: Default limit: this fraction of the memory available when the check runs.
+DEFAULT_FRACTION = 0.5
+
+
+def available_memory() -> int:
+    """Bytes of memory available now (Linux ``MemAvailable``; else free physical pages)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # unknown platform: no guard
+        return 2**62
+
+
+def format_bytes(n_bytes: float) -> str:
+    """``n_bytes`` in GiB or MiB, e.g. '112.0 GiB'."""
+    if n_bytes >= 2**30:
+        return f"{n_bytes / 2**30:.1f} GiB"
+    return f"{n_bytes / 2**20:.1f} MiB"
+
+
+def check_memory(n_bytes: float, what: str, max_memory: Any = None) -> None:
+    """Refuse an operation that would allocate about ``n_bytes`` above the memory limit.
+
+    Parameters
+    ----------
+    n_bytes : float
+        Estimated allocation.
+    what : str
+        What would allocate it, for the message (e.g. "binning 30 trials x 1e9 bins x 38 units").
+    max_memory : int, float or None, optional
+        The limit in bytes; None: :data:`DEFAULT_FRACTION` of the available memory.
+
+    Raises
+    ------
+    MemoryLimitError
+        With the estimate and the limit, in one line.
+    """
+    if max_memory is None:
+        limit, source = DEFAULT_FRACTION * available_memory(), "half the available memory"
+    else:
+        if isinstance(max_memory, bool) or not isinstance(max_memory, (int, float)):
+            raise ArgumentTypeError(
+                f"Expected `max_memory` to be a number of bytes or None, but got "
+                f"{describe(max_memory)}."
+            )
+        limit, source = float(max_memory), "max_memory"
+    if n_bytes > limit:
+        raise MemoryLimitError(
+            f"{what} needs about {format_bytes(n_bytes)}, above the limit of "
+            f"{format_bytes(limit)} ({source}); use a larger bin size, fewer trials or "
+            "neurons, or raise the limit with max_memory= (--max-memory)."
+        )
