@@ -581,7 +581,9 @@ def test_max_memory_bounds_binning_fitting_and_simulating(tmp_path):
 
     truth = hidden_input_network(n_recorded=4, n_hidden=2, n_bins=20, seed=0)
     data = sample_spikedata(truth, 10, 10 * pq.ms, seed=1).recorded()
-    with pytest.raises(MemoryLimitError, match=r"fitting 4 neurons x 20 bins .* above the limit of"):
+    with pytest.raises(
+        MemoryLimitError, match=r"fitting 4 neurons x 20 bins .* above the limit of"
+    ):
         NetworkFitter(n_lags=2, max_memory=1000, progress=False).fit(data)
     fitter = NetworkFitter(n_lags=2, max_iterations=2, progress=False).fit(data)
     fitter.set_params(max_memory=10_000)
