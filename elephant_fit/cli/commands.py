@@ -376,6 +376,15 @@ _TRUST_PICKLE_HELP = (
 )
 
 
+def _add_max_memory(parser: argparse.ArgumentParser) -> None:
+    """The ``--max-memory`` option of the commands that bin, fit or simulate."""
+    parser.add_argument(
+        "--max-memory",
+        default=None,
+        help="refuse work estimated above this size, e.g. 8GiB (default: half the free memory)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of the ``elephant-fit`` command.
 
@@ -471,11 +480,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--test-fraction", type=float, default=0.2)
     fit.add_argument("--out", default="model.pt", help="model file (default model.pt)")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
-    fit.add_argument(
-        "--max-memory",
-        default=None,
-        help="refuse work estimated above this size, e.g. 8GiB (default: half the free memory)",
-    )
+    _add_max_memory(fit)
     fit.add_argument("--trust-pickle", action="store_true", help=_TRUST_PICKLE_HELP)
     fit.set_defaults(handler=_cmd_fit)
 
@@ -487,11 +492,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument(
         "--out", required=True, help="output file; format from the suffix (.pkl, .nix, .mat, .nwb)"
     )
-    simulate.add_argument(
-        "--max-memory",
-        default=None,
-        help="refuse work estimated above this size, e.g. 8GiB (default: half the free memory)",
-    )
+    _add_max_memory(simulate)
     simulate.set_defaults(handler=_cmd_simulate)
 
     report = commands.add_parser("report", help="compare a model with a recording using Elephant")
@@ -506,11 +507,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="simulated trials (default: as many as the recording has, at least 100)",
     )
     report.add_argument("--no-figures", action="store_true", help="write the table only")
-    report.add_argument(
-        "--max-memory",
-        default=None,
-        help="refuse work estimated above this size, e.g. 8GiB (default: half the free memory)",
-    )
+    _add_max_memory(report)
     report.add_argument("--trust-pickle", action="store_true", help=_TRUST_PICKLE_HELP)
     report.set_defaults(handler=_cmd_report)
     return parser
