@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ._validation import describe
-from .errors import ArgumentTypeError, MemoryLimitError
+from ._validation import check_number
+from .errors import MemoryLimitError
 
 __all__ = ["DEFAULT_FRACTION", "available_memory", "check_memory", "format_bytes"]
 
@@ -14,8 +14,12 @@ __all__ = ["DEFAULT_FRACTION", "available_memory", "check_memory", "format_bytes
 DEFAULT_FRACTION = 0.5
 
 
-def available_memory() -> int:
-    """Bytes of memory available now (Linux ``MemAvailable``; else free physical pages)."""
+def available_memory(device: Any = None) -> int:
+    """Bytes of memory available now on ``device`` (CUDA: free device memory; else the host's)."""
+    if device is not None and getattr(device, "type", str(device)).startswith("cuda"):
+        import torch
+
+        return int(torch.cuda.mem_get_info(device)[0])
     try:
         with open("/proc/meminfo", encoding="ascii") as meminfo:
             for line in meminfo:
@@ -36,7 +40,7 @@ def format_bytes(n_bytes: float) -> str:
     return f"{n_bytes / 2**20:.1f} MiB"
 
 
-def check_memory(n_bytes: float, what: str, max_memory: Any = None) -> None:
+def check_memory(n_bytes: float, what: str, max_memory: Any = None, device: Any = None) -> None:
     """Refuse an operation that would allocate about ``n_bytes`` above the memory limit.
 
     Parameters
@@ -47,6 +51,8 @@ def check_memory(n_bytes: float, what: str, max_memory: Any = None) -> None:
         What would allocate it, for the message (e.g. "binning 30 trials x 1e9 bins x 38 units").
     max_memory : int, float or None, optional
         The limit in bytes; None: :data:`DEFAULT_FRACTION` of the available memory.
+    device : torch.device or str, optional
+        Where the memory is allocated (CUDA: the device's free memory; default the host's).
 
     Raises
     ------
@@ -54,14 +60,13 @@ def check_memory(n_bytes: float, what: str, max_memory: Any = None) -> None:
         With the estimate and the limit, in one line.
     """
     if max_memory is None:
-        limit, source = DEFAULT_FRACTION * available_memory(), "half the available memory"
+        limit = DEFAULT_FRACTION * available_memory(device)
+        source = "half the available memory"
     else:
-        if isinstance(max_memory, bool) or not isinstance(max_memory, (int, float)):
-            raise ArgumentTypeError(
-                f"Expected `max_memory` to be a number of bytes or None, but got "
-                f"{describe(max_memory)}."
-            )
-        limit, source = float(max_memory), "max_memory"
+        limit, source = (
+            check_number(max_memory, "max_memory", positive=True, allow_zero=False),
+            "max_memory",
+        )
     if n_bytes > limit:
         raise MemoryLimitError(
             f"{what} needs about {format_bytes(n_bytes)}, above the limit of "

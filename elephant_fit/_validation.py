@@ -189,9 +189,18 @@ def check_non_negative_int(value: Any, name: str) -> int:
     return check_int(value, name, minimum=0)  # type: ignore[return-value]
 
 
+#: Largest seed: torch generators take 64-bit seeds, and fits derive seed + 1, seed + 2.
+MAX_SEED = 2**62
+
+
 def check_seed(value: Any, name: str = "seed", *, allow_none: bool = False) -> int | None:
-    """A random seed: :func:`check_int` with ``minimum=0`` (None accepted if ``allow_none``)."""
-    return check_int(value, name, minimum=0, allow_none=allow_none)
+    """A random seed: :func:`check_int` with ``minimum=0`` and at most :data:`MAX_SEED` (or None)."""
+    seed = check_int(value, name, minimum=0, allow_none=allow_none)
+    if seed is not None and seed > MAX_SEED:
+        raise ArgumentValueError(
+            f"Expected `{name}` to be at most 2**62, but got {describe(value)}."
+        )
+    return seed
 
 
 def check_number(

@@ -103,3 +103,10 @@ def test_resolve_device():
     assert resolve_device("auto").type == expected
     with pytest.raises(ArgumentValueError, match="`device`"):
         resolve_device("abacus")
+
+
+def test_patience_zero_is_refused_and_huge_seeds_name_seed():
+    with pytest.raises(ValueError, match="`patience`"):
+        FitConfig(patience=0)  # None turns early stopping off
+    with pytest.raises(ValueError, match="`seed`"):
+        FitConfig(seed=2**64 - 1)

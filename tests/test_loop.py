@@ -308,3 +308,57 @@ def test_the_initial_state_is_the_first_checkpoint():
     assert not history.improved  # a learning rate of 1e6 never beats the initial parameters
     for name, value in model.state_dict().items():
         assert torch.equal(value, initial[name]), name
+
+
+def test_lbfgs_stops_cleanly_on_a_non_finite_line_search():
+    class InfBeyond(LossTerm):
+        """inf as soon as a bias leaves [-10, 10]: a long L-BFGS step meets it."""
+
+        needs = frozenset({"teacher"})
+
+        def __call__(self, model, batch):
+            far = (model.bias.abs() > 10).any()
+            return model.bias.pow(2).sum() * 0 + (float("inf") if far else 0.0) - model.bias.sum()
+
+    _, data = truth_and_data()
+    model = fresh_model()
+    with pytest.raises(NonFiniteLossError, match="L-BFGS line search") as error:
+        fit_model(
+            model,
+            data[:40],
+            None,
+            make_loss({"nll": 1.0, "pull": (1.0, InfBeyond())}),
+            optimizer="lbfgs",
+            max_iterations=50,
+            progress=False,
+        )
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    assert (model.bias.abs() <= 10).all()  # the last good parameters
+    assert error.value.history is not None
+
+
+def test_a_nan_initial_loss_does_not_stop_an_improving_fit():
+    class NaNFirst(LossTerm):
+        needs = frozenset({"teacher"})
+
+        def __init__(self):
+            self.calls = 0
+
+        def __call__(self, model, batch):
+            self.calls += 1
+            return model.bias.sum() * (float("nan") if self.calls == 1 else 0.0)
+
+    _, data = truth_and_data()
+    history = fit_model(
+        fresh_model(),
+        data[:40],
+        data[40:],
+        make_loss({"nll": 1.0, "odd": (1.0, NaNFirst())}),
+        max_iterations=40,
+        eval_every=5,
+        patience=1,
+        optimizer="adam",
+        progress=False,
+    )
+    assert history.validation[0]["loss"] != history.validation[0]["loss"]  # NaN at iteration 0
+    assert len(history.validation) >= 3  # the first finite evaluation counted as an improvement

@@ -2,8 +2,9 @@
 
 Errors a user can cause (a missing file, an unreadable format, a malformed option, a model file from
 another version, a bad ``--out``) print one line and exit with code 2; other failures (out of
-memory, a torch RuntimeError, any unexpected exception) print one line and exit with code 1.
-``--debug`` shows the traceback. ``--out`` is checked before anything is loaded or fitted: it may not
+memory, a torch RuntimeError, any unexpected exception) print one line and exit with code 1; a
+fit that fails (a non-finite loss, or no iteration better than the initial parameters) saves the
+last good parameters with a warning and exits with code 3. ``--debug`` shows the traceback. ``--out`` is checked before anything is loaded or fitted: it may not
 name an input, and its folder must exist (``fit``, ``simulate``) and be writable.
 """
 

@@ -13,7 +13,6 @@ import torch
 
 from .._validation import (
     check_choice,
-    check_non_negative_int,
     check_number,
     check_positive_int,
     check_seed,
@@ -32,7 +31,7 @@ class FitConfig:
     Attributes
     ----------
     max_iterations : int
-        Number of Adam steps.
+        Number of optimisation steps (Adam steps, or L-BFGS updates).
     learning_rate : float
         Adam learning rate.
     batch_size : int
@@ -42,7 +41,7 @@ class FitConfig:
     surrogate : str or Surrogate
         Gradient surrogate through sampled spikes: 'sigmoid', 'pseudo' or 'gumbel'.
     clip_norm : float
-        Maximal gradient norm.
+        Maximal gradient norm (Adam; L-BFGS's line search sets its own step).
     optimizer : {'adam', 'lbfgs'}
         'adam' (default): Adam on mini-batches. 'lbfgs': full-batch L-BFGS (one update with a
         strong-Wolfe line search per iteration; ``learning_rate`` and ``batch_size`` unused), for
@@ -95,7 +94,7 @@ class FitConfig:
         check_positive_int(self.eval_every, "eval_every")
         check_number(self.tolerance, "tolerance", positive=True)
         if self.patience is not None:
-            check_non_negative_int(self.patience, "patience")
+            check_positive_int(self.patience, "patience")
         check_choice(self.progress, "progress", (True, False))
 
     def replace(self, **changes: Any) -> FitConfig:

@@ -385,7 +385,7 @@ class NetworkFitter:
                 f"trials, but the data has {spikedata.n_trials}."
             )
         device = resolve_device(self.device)
-        self._check_fit_memory(spikedata, config)
+        self._check_fit_memory(spikedata, config, device)
         train, validation = self._split(spikedata)
         rate = counts.mean(dim=(0, 1))
         model = self._build_model(spikedata.n_bins, spikedata.bin_size, rate)
@@ -416,20 +416,22 @@ class NetworkFitter:
             )
         return self
 
-    def _check_fit_memory(self, data: SpikeData, config: FitConfig) -> None:
+    def _check_fit_memory(self, data: SpikeData, config: FitConfig, device: torch.device) -> None:
         """Refuse a fit whose iterations would need more than ``max_memory`` (an estimate)."""
         n_neurons = data.n_neurons + self.n_hidden
+        n_validation = round(self.validation_fraction * data.n_trials) if data.n_trials >= 5 else 0
         batch = (
             data.n_trials if config.optimizer == "lbfgs" else min(config.batch_size, data.n_trials)
         )
         per_trial = data.n_bins * n_neurons * (14 + 2 * self.n_lags)  # passes, buffers, gradients
         itemsize = torch.empty((), dtype=self.dtype).element_size()
-        n_values = batch * per_trial + 2 * data.n_trials * data.n_bins * data.n_neurons
+        counts = data.n_trials * data.n_bins * data.n_neurons  # float64 host copy + device copy
+        n_bytes = (max(batch, n_validation) * per_trial + counts) * itemsize + counts * 8
         what = (
             f"fitting {n_neurons} neurons x {data.n_bins} bins ({batch} trials per iteration, "
-            f"{self.n_lags} lags)"
+            f"{n_validation} per validation, {self.n_lags} lags)"
         )
-        check_memory(float(n_values) * itemsize, what, self.max_memory)
+        check_memory(float(n_bytes), what, self.max_memory, device)
 
     def _observed(self, data: SpikeData) -> SpikeData:
         """``data`` with float64 counts for the observation model (Bernoulli: clipped at 1, warned once)."""
@@ -472,7 +474,7 @@ class NetworkFitter:
             dale=self.dale,
             seed=self.seed,
         )
-        rate = rate.clamp(1e-4, 0.9)
+        rate = rate.clamp(1e-4, 0.9 if model.observation.binary else None)
         hidden_rate = float(rate.mean())
         rates = torch.cat([rate, torch.full((self.n_hidden,), hidden_rate, dtype=rate.dtype)])
         with torch.no_grad():
@@ -536,7 +538,8 @@ class NetworkFitter:
         what = (
             f"simulating {n_trials} trials x {self.n_bins_} bins x {self.model_.n_neurons} neurons"
         )
-        check_memory(n_values * self.model_.bias.element_size(), what, self.max_memory)
+        n_bytes = n_values * self.model_.bias.element_size()
+        check_memory(n_bytes, what, self.max_memory, self.model_.bias.device)
 
     def _held_out(self, data: NeoInput | SpikeData) -> tuple[SpikeData, torch.Tensor]:
         """Bin ``data`` like the training data (once); counts on the model's device and dtype."""

@@ -174,7 +174,8 @@ def fit_model(
         evaluation = _evaluate(model, held_out, loss, config.seed + 2, surrogate)
         history.validation.append({"iteration": iteration, **evaluation})
         # patience counts evaluations without a relative improvement of at least `tolerance`
-        waited = 0 if evaluation["loss"] < best - config.tolerance * abs(best) else waited + 1
+        threshold = best - config.tolerance * abs(best) if math.isfinite(best) else math.inf
+        waited = 0 if evaluation["loss"] < threshold else waited + 1
         if evaluation["loss"] < best:
             best = evaluation["loss"]
             best_state = copy.deepcopy(model.state_dict())
@@ -235,28 +236,37 @@ def _lbfgs_step(
     """One L-BFGS update on all training trials (the loss is deterministic: no sampling)."""
     last_good.clear()
     last_good.update({name: p.detach().clone() for name, p in model.named_parameters()})
-    values: dict[str, float] = {}
 
     def closure() -> torch.Tensor:
         optimizer.zero_grad(set_to_none=True)
-        total, terms = loss(model, _batch(model, data, loss, sampler, surrogate))
-        values.clear()
-        values.update({"loss": float(total.detach()), **terms})
-        if torch.isfinite(total):
-            total.backward()
+        total, _ = loss(model, _batch(model, data, loss, sampler, surrogate))
+        if not torch.isfinite(total):  # a line search cannot go on from here
+            raise _NonFiniteTrial(float(total.detach()))
+        total.backward()
         return total
 
-    optimizer.step(closure)
-    finite = math.isfinite(values["loss"]) and all(
-        bool(torch.isfinite(p).all()) for p in model.parameters()
-    )
-    if not finite:
+    try:
+        optimizer.step(closure)
+    except _NonFiniteTrial as trial:
         _restore(model, last_good)
+        optimizer.state.clear()  # the curvature pairs led here: start afresh next time
         raise NonFiniteLossError(
-            f"The loss became {values['loss']} during an L-BFGS line search; the model keeps its "
+            f"The loss became {trial.value} during an L-BFGS line search; the model keeps its "
             "last good parameters."
-        )
-    return values
+        ) from None
+    with (
+        torch.no_grad()
+    ):  # the loss at the accepted point (the line search's last trial may not be)
+        total, terms = loss(model, _batch(model, data, loss, sampler, surrogate, False))
+    return {"loss": float(total), **terms}
+
+
+class _NonFiniteTrial(ArithmeticError):
+    """A non-finite loss met inside an L-BFGS line search."""
+
+    def __init__(self, value: float) -> None:
+        super().__init__(value)
+        self.value = value
 
 
 def _resolve_config(config: FitConfig | None, settings: dict[str, Any]) -> FitConfig:
