@@ -610,3 +610,14 @@ def test_parse_memory():
     assert parse_memory("2e9") == 2e9
     with pytest.raises(UsageError, match="--max-memory"):
         parse_memory("lots")
+
+
+def test_an_all_zero_recording_is_refused_clearly():
+    import torch
+
+    from elephant_fit import NetworkFitter, SpikeData
+
+    silent = SpikeData(torch.zeros(6, 20, 3), 10 * pq.ms)
+    for loss in ("mle", "sm"):
+        with pytest.raises(ValueError, match="hold none: there is nothing to fit"):
+            NetworkFitter(loss=loss, n_lags=2, progress=False).fit(silent)

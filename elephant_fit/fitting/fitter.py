@@ -379,6 +379,12 @@ class NetworkFitter:
         spikedata = self._observed(self._as_spikedata(data, self.bin_size).recorded())
         loss = self._make_loss(spikedata.n_bins)
         counts = spikedata.counts
+        if not bool(counts.any()):
+            raise ArgumentValueError(
+                f"Expected `data` with spikes, but its {spikedata.n_trials} trials x "
+                f"{spikedata.n_bins} bins x {spikedata.n_neurons} units hold none: there is "
+                "nothing to fit."
+            )
         if "free" in loss.needs and spikedata.n_trials < 2:
             raise ArgumentValueError(
                 "Sample-and-measure losses compare trial-to-trial statistics: they need at least 2 "
