@@ -18,6 +18,7 @@ __all__ = [
     "ArgumentTypeError",
     "ArgumentValueError",
     "ElephantFitError",
+    "FitInterrupted",
     "MemoryLimitError",
     "ModelFileError",
     "NoImprovementWarning",
@@ -65,6 +66,10 @@ class NonFiniteLossError(ElephantFitError, FloatingPointError):
     """
 
     history: FitHistory
+
+
+class FitInterrupted(ElephantFitError, KeyboardInterrupt):
+    """SIGINT or SIGTERM ended a fit that writes checkpoints; the message says where to resume."""
 
 
 class MemoryLimitError(ElephantFitError, MemoryError):

@@ -621,3 +621,100 @@ def test_an_all_zero_recording_is_refused_clearly():
     for loss in ("mle", "sm"):
         with pytest.raises(ValueError, match="hold none: there is nothing to fit"):
             NetworkFitter(loss=loss, n_lags=2, progress=False).fit(silent)
+
+
+# ---------------------------------------------------------------- checkpoints and resume (item 8)
+
+
+class _SignalAt:
+    """A zero loss term that sends SIGINT to this process at one training call."""
+
+    needs = frozenset({"teacher"})
+
+    def __init__(self, at):
+        self.calls, self.at = 0, at
+
+    def __call__(self, model, batch):
+        import signal
+
+        self.calls += 1
+        if self.calls == self.at:
+            os.kill(os.getpid(), signal.SIGINT)
+        return model.bias.sum() * 0.0
+
+
+def _fit_with(term, tmp_path, resume=False):
+    from elephant_fit import NetworkFitter
+    from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
+
+    truth = hidden_input_network(n_recorded=6, n_hidden=3, n_bins=40, seed=0)
+    data = sample_spikedata(truth, 150, 10 * pq.ms, seed=1).recorded()
+    fitter = NetworkFitter(
+        n_hidden=2,
+        n_lags=2,
+        loss={"nll": 1.0, "psth": 1.0, "signal": (1.0, term)},
+        max_iterations=230,
+        eval_every=10,
+        patience=None,
+        progress=False,
+    )
+    return fitter.fit(data, checkpoint=tmp_path / "fit.ckpt", resume=resume)
+
+
+def test_an_interrupted_fit_resumes_bit_identically(tmp_path):
+    from elephant_fit.errors import FitInterrupted
+
+    (tmp_path / "ref").mkdir()
+    reference = _fit_with(_SignalAt(at=-1), tmp_path / "ref")  # never interrupted
+    (tmp_path / "run").mkdir()
+    with pytest.raises(FitInterrupted, match=r"SIGINT at iteration \d+: the fit state is saved"):
+        _fit_with(_SignalAt(at=150), tmp_path / "run")  # calls: 1 initial evaluation, then steps
+    resumed = _fit_with(_SignalAt(at=-1), tmp_path / "run", resume=True)
+    assert reference.history_.best_iteration > 150  # the kept parameters come after the resume
+    for name, value in reference.model_.state_dict().items():
+        assert torch.equal(resumed.model_.state_dict()[name], value), name
+    assert resumed.history_.train == reference.history_.train
+    assert resumed.history_.validation == reference.history_.validation
+
+
+@pytest.mark.filterwarnings("ignore:No iteration improved")
+def test_resume_refuses_a_checkpoint_of_other_settings(tmp_path):
+    from elephant_fit import NetworkFitter
+    from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
+
+    truth = hidden_input_network(n_recorded=4, n_hidden=2, n_bins=20, seed=0)
+    data = sample_spikedata(truth, 12, 10 * pq.ms, seed=1).recorded()
+    path = tmp_path / "fit.ckpt"
+    NetworkFitter(n_lags=2, max_iterations=100, patience=None, progress=False).fit(
+        data, checkpoint=path
+    )
+    assert path.exists()
+    with pytest.raises(ValueError, match="other data, model or settings"):
+        NetworkFitter(n_lags=3, max_iterations=100, progress=False).fit(
+            data, checkpoint=path, resume=True
+        )
+    with pytest.raises(ValueError, match="needs an existing `checkpoint`"):
+        NetworkFitter(n_lags=2, progress=False).fit(data, checkpoint=tmp_path / "no", resume=True)
+
+
+def test_ctrl_c_on_the_command_line_saves_the_checkpoint_and_prints_one_line(tmp_path):
+    import signal
+    import time
+
+    script = Path(sys.executable).parent / "elephant-fit"
+    checkpoint = tmp_path / "fit.ckpt"
+    argv = [str(script), "fit", "retina", "--bin-size", "20ms", "--lags", "2", "--quiet"]
+    argv += ["--max-iterations", "100000", "--patience", "0", "--out", str(tmp_path / "m.pt")]
+    argv += ["--checkpoint", str(checkpoint)]
+    process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not checkpoint.exists() and time.monotonic() < deadline:  # the first save: 100 iterations
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    lines = [line for line in err.strip().splitlines() if "warning" not in line]
+    assert lines == [lines[0]]
+    assert "interrupted: SIGINT at iteration" in lines[0]
+    assert str(checkpoint) in lines[0]
+    assert "Traceback" not in err

@@ -24,7 +24,13 @@ import quantities as pq
 from .._io import check_output_file, check_output_folder
 from .._validation import check_seed
 from .._version import __version__
-from ..errors import ArgumentValueError, ElephantFitError, NoImprovementWarning, NonFiniteLossError
+from ..errors import (
+    ArgumentValueError,
+    ElephantFitError,
+    FitInterrupted,
+    NoImprovementWarning,
+    NonFiniteLossError,
+)
 from ..fitting.config import FitConfig
 
 if TYPE_CHECKING:  # imported lazily at run time: `elephant-fit --help` stays fast
@@ -256,7 +262,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", NoImprovementWarning)
-            fitter.fit(train)
+            fitter.fit(train, checkpoint=args.checkpoint, resume=args.resume)
     except (NonFiniteLossError, NoImprovementWarning) as error:
         failure = error  # the estimator holds the last good (or initial) parameters
     elapsed = time.perf_counter() - start
@@ -481,6 +487,12 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--test-fraction", type=float, default=0.2)
     fit.add_argument("--out", default="model.pt", help="model file (default model.pt)")
     fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    fit.add_argument(
+        "--checkpoint",
+        default=None,
+        help="save the fit state here every 100 iterations and on Ctrl-C / SIGTERM",
+    )
+    fit.add_argument("--resume", action="store_true", help="continue the fit saved in --checkpoint")
     _add_max_memory(fit)
     fit.add_argument("--trust-pickle", action="store_true", help=_TRUST_PICKLE_HELP)
     fit.set_defaults(handler=_cmd_fit)
@@ -546,6 +558,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
             return args.handler(args)
+    except KeyboardInterrupt as error:  # Ctrl-C; with --checkpoint, FitInterrupted says where
+        if args.debug:
+            raise
+        where = _one_line(error) if isinstance(error, FitInterrupted) else "no checkpoint saved"
+        print(f"elephant-fit {args.command}: interrupted: {where}", file=sys.stderr)
+        return 130
     except (ElephantFitError, OSError, ValueError, TypeError, ArithmeticError) as error:
         if args.debug:
             raise

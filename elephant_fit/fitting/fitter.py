@@ -362,13 +362,24 @@ class NetworkFitter:
         return CombinedLoss(terms)
 
     # ------------------------------------------------------------------ fit
-    def fit(self, data: NeoInput | SpikeData) -> NetworkFitter:
+    def fit(
+        self,
+        data: NeoInput | SpikeData,
+        checkpoint: str | Path | None = None,
+        resume: bool = False,
+    ) -> NetworkFitter:
         """Fit the network.
 
         Parameters
         ----------
         data : SpikeData or anything :func:`elephant_fit.from_neo` accepts
             Repeated trials of the recorded neurons.
+        checkpoint : path, optional
+            Save the fit's state there every 100 iterations and on SIGINT/SIGTERM (which then
+            raise :class:`~elephant_fit.errors.FitInterrupted`).
+        resume : bool, optional
+            Continue an interrupted fit from ``checkpoint`` (same data and hyper-parameters: the
+            result is bit-identical to an uninterrupted fit on the CPU).
 
         Returns
         -------
@@ -404,6 +415,8 @@ class NetworkFitter:
                 None if validation is None else validation.counts.to(**to),
                 loss,
                 config,
+                checkpoint=checkpoint,
+                resume=resume,
             )
         except NonFiniteLossError as error:
             # keep the last good parameters: the estimator stays usable, then the error surfaces

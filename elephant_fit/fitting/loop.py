@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import dataclasses
+import hashlib
 import math
+import os
+import pickle
+import signal
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
 from tqdm.auto import tqdm
 
+from .._io import atomic_path
 from .._validation import describe
-from ..errors import ArgumentTypeError, ArgumentValueError, NonFiniteLossError
+from ..errors import ArgumentTypeError, ArgumentValueError, FitInterrupted, NonFiniteLossError
 from ..network.model import SpikingNetwork
 from ..network.simulation import make_generator, simulate, teacher_forced
 from ..network.surrogates import Surrogate
@@ -94,6 +104,9 @@ def fit_model(
     validation: torch.Tensor | None,
     loss: CombinedLoss,
     config: FitConfig | None = None,
+    *,
+    checkpoint: str | os.PathLike | None = None,
+    resume: bool = False,
     **settings: Any,
 ) -> FitHistory:
     """Fit ``model`` in place and return the loss history.
@@ -111,6 +124,13 @@ def fit_model(
         The loss.
     config : FitConfig, optional
         Optimisation settings (default: ``FitConfig()``).
+    checkpoint : path, optional
+        Save the whole loop state (parameters, optimizer, random generators, iteration, history,
+        best checkpoint) there every :data:`CHECKPOINT_EVERY` iterations and on SIGINT/SIGTERM,
+        which then end the fit with :class:`~elephant_fit.errors.FitInterrupted`.
+    resume : bool, optional
+        Continue from ``checkpoint``: with the same data, model and settings, the result is
+        bit-identical to an uninterrupted fit (on the same device).
     **settings
         Settings that replace those of ``config`` (names of :class:`FitConfig`).
 
@@ -142,50 +162,185 @@ def fit_model(
     # the initial state is the first checkpoint: a fit that never beats it is reported as such
     initial = _evaluate(model, held_out, loss, config.seed + 2, config.surrogate)
     history.validation.append({"iteration": 0, **initial})
-    best = initial["loss"] if math.isfinite(initial["loss"]) else math.inf
-    best_state = copy.deepcopy(model.state_dict())
-    waited = 0
-    last_good: dict = {}
+    loop = {
+        "iteration": 0,
+        "best": initial["loss"] if math.isfinite(initial["loss"]) else math.inf,
+        "best_state": copy.deepcopy(model.state_dict()),
+        "waited": 0,
+        "last_good": {},
+    }
+    keeper = _Checkpoints(
+        checkpoint, model, optimizer, order, sampler, history, loop, train, config
+    )
+    if resume:
+        keeper.load()
     surrogate = config.surrogate
-    iterations = range(1, config.max_iterations + 1)
+    iterations = range(loop["iteration"] + 1, config.max_iterations + 1)
     bar = tqdm(iterations, disable=not config.progress, desc="fitting", leave=False)
-    for iteration in bar:
-        index = torch.randperm(train.shape[0], generator=order)[: config.batch_size]
-        batch = train if lbfgs else train[index.to(train.device)]
-        try:
-            values = step(
-                model,
-                optimizer,
-                batch,
-                loss,
-                sampler,
-                surrogate,
-                config.clip_norm,
-                last_good,
-            )
-        except NonFiniteLossError as error:
-            bar.close()
-            error.history = history
-            raise
-        history.train.append({"iteration": iteration, **values})
-        bar.set_postfix({k: f"{v:.4g}" for k, v in values.items()}, refresh=False)
-        if iteration % eval_every and iteration != config.max_iterations:
-            continue
-        evaluation = _evaluate(model, held_out, loss, config.seed + 2, surrogate)
-        history.validation.append({"iteration": iteration, **evaluation})
-        # patience counts evaluations without a relative improvement of at least `tolerance`
-        threshold = best - config.tolerance * abs(best) if math.isfinite(best) else math.inf
-        waited = 0 if evaluation["loss"] < threshold else waited + 1
-        if evaluation["loss"] < best:
-            best = evaluation["loss"]
-            best_state = copy.deepcopy(model.state_dict())
-            history.best_iteration = iteration
-        if config.patience is not None and waited >= config.patience:
-            history.stopped_early = True
-            break
+    with keeper.catching_signals():
+        for iteration in bar:
+            index = torch.randperm(train.shape[0], generator=order)[: config.batch_size]
+            batch = train if lbfgs else train[index.to(train.device)]
+            try:
+                values = step(
+                    model,
+                    optimizer,
+                    batch,
+                    loss,
+                    sampler,
+                    surrogate,
+                    config.clip_norm,
+                    loop["last_good"],
+                )
+            except NonFiniteLossError as error:
+                bar.close()
+                error.history = history
+                raise
+            history.train.append({"iteration": iteration, **values})
+            bar.set_postfix({k: f"{v:.4g}" for k, v in values.items()}, refresh=False)
+            loop["iteration"] = iteration
+            if not (iteration % eval_every and iteration != config.max_iterations):
+                evaluation = _evaluate(model, held_out, loss, config.seed + 2, surrogate)
+                history.validation.append({"iteration": iteration, **evaluation})
+                if _early_stop(loop, evaluation["loss"], iteration, model, history, config):
+                    history.stopped_early = True
+                    break
+            keeper.after(iteration, bar)
     bar.close()
-    model.load_state_dict(best_state)
+    model.load_state_dict(loop["best_state"])
     return history
+
+
+def _early_stop(
+    loop: dict[str, Any],
+    value: float,
+    iteration: int,
+    model: SpikingNetwork,
+    history: FitHistory,
+    config: FitConfig,
+) -> bool:
+    """Keep the best parameters; whether the patience is spent.
+
+    Patience counts evaluations without a relative improvement of at least ``tolerance``.
+    """
+    best = loop["best"]
+    threshold = best - config.tolerance * abs(best) if math.isfinite(best) else math.inf
+    loop["waited"] = 0 if value < threshold else loop["waited"] + 1
+    if value < best:
+        loop["best"] = value
+        loop["best_state"] = copy.deepcopy(model.state_dict())
+        history.best_iteration = iteration
+    return config.patience is not None and loop["waited"] >= config.patience
+
+
+#: Iterations between two checkpoints of :func:`fit_model` (and at every interruption).
+CHECKPOINT_EVERY = 100
+
+
+class _Checkpoints:
+    """Saving, loading and signal handling for :func:`fit_model`'s ``checkpoint``."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike | None,
+        model: SpikingNetwork,
+        optimizer: torch.optim.Optimizer,
+        order: torch.Generator,
+        sampler: torch.Generator,
+        history: FitHistory,
+        loop: dict[str, Any],
+        train: torch.Tensor,
+        config: FitConfig,
+    ) -> None:
+        self.path = None if path is None else Path(path)
+        self.model, self.optimizer, self.order, self.sampler = model, optimizer, order, sampler
+        self.history, self.loop = history, loop
+        self.fingerprint = _fingerprint(train, config, model)
+        self.interrupted: int | None = None
+
+    def after(self, iteration: int, bar: Any) -> None:
+        """Save every CHECKPOINT_EVERY iterations; on a caught signal, save and stop."""
+        if self.path is None:
+            return
+        if self.interrupted is not None or iteration % CHECKPOINT_EVERY == 0:
+            self.save()
+        if self.interrupted is not None:
+            bar.close()
+            name = signal.Signals(self.interrupted).name
+            raise FitInterrupted(
+                f"{name} at iteration {iteration}: the fit state is saved in {self.path}; "
+                "resume with resume=True (--resume)."
+            )
+
+    def save(self) -> None:
+        """Write the loop state atomically."""
+        assert self.path is not None
+        state = {
+            "fingerprint": self.fingerprint,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "order": self.order.get_state(),
+            "sampler": self.sampler.get_state(),
+            "history": dataclasses.asdict(self.history),
+            "loop": self.loop,
+        }
+        with atomic_path(self.path) as temporary:
+            torch.save(state, temporary)
+
+    def load(self) -> None:
+        """Restore the loop state from the checkpoint file."""
+        if self.path is None or not self.path.exists():
+            raise ArgumentValueError(
+                f"resume=True needs an existing `checkpoint` file, but got {self.path}."
+            )
+        try:
+            state = torch.load(self.path, weights_only=True, map_location="cpu")
+            if state["fingerprint"] != self.fingerprint:
+                raise ArgumentValueError(
+                    f"The checkpoint {self.path} was written for other data, model or settings: "
+                    "resume with the same ones, or start afresh."
+                )
+            device = self.model.bias.device
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.order.set_state(state["order"])
+            self.sampler.set_state(state["sampler"])
+        except (KeyError, TypeError, RuntimeError, pickle.UnpicklingError) as error:
+            raise ArgumentValueError(
+                f"{self.path} is not a usable fit checkpoint ({type(error).__name__}: {error})."
+            ) from error
+        for name, value in state["history"].items():
+            setattr(self.history, name, value)
+        loop = state["loop"]
+        loop["best_state"] = {k: v.to(device) for k, v in loop["best_state"].items()}
+        loop["last_good"] = {k: v.to(device) for k, v in loop["last_good"].items()}
+        self.loop.update(loop)
+
+    @contextlib.contextmanager
+    def catching_signals(self) -> Iterator[None]:
+        """With a checkpoint: SIGINT/SIGTERM end the current iteration, then save and stop."""
+        if self.path is None or threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handler(number: int, frame: Any) -> None:
+            self.interrupted = number
+
+        previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for number, old in previous.items():
+                signal.signal(number, old)
+
+
+def _fingerprint(train: torch.Tensor, config: FitConfig, model: SpikingNetwork) -> str:
+    """What a checkpoint must match to be resumed: the data, the settings, the architecture."""
+    digest = hashlib.sha256(train.detach().cpu().double().numpy().tobytes())
+    digest.update(repr(sorted(dataclasses.asdict(config).items())).encode())
+    digest.update(repr(model).encode())
+    digest.update(repr(sorted((k, tuple(v.shape)) for k, v in model.state_dict().items())).encode())
+    return digest.hexdigest()
 
 
 def _uses_lbfgs(model: SpikingNetwork, loss: CombinedLoss, optimizer: str) -> bool:
