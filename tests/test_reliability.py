@@ -718,3 +718,22 @@ def test_ctrl_c_on_the_command_line_saves_the_checkpoint_and_prints_one_line(tmp
     assert "interrupted: SIGINT at iteration" in lines[0]
     assert str(checkpoint) in lines[0]
     assert "Traceback" not in err
+
+
+def test_seeds_accept_numpy_integers_and_name_seed_otherwise():
+    import numpy as np
+    import torch
+
+    from elephant_fit import NetworkFitter
+    from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
+
+    truth = hidden_input_network(n_recorded=4, n_hidden=2, n_bins=20, seed=0)
+    data = sample_spikedata(truth, 10, 10 * pq.ms, seed=np.int64(1)).recorded()
+    options = {"n_lags": 2, "max_iterations": 5, "progress": False}
+    numpy_seed = NetworkFitter(seed=np.int64(3), **options).fit(data)
+    int_seed = NetworkFitter(seed=3, **options).fit(data)
+    for name, value in int_seed.model_.state_dict().items():
+        assert torch.equal(numpy_seed.model_.state_dict()[name], value), name
+    for bad in (None, "abc", -1, 2.5):
+        with pytest.raises((TypeError, ValueError), match="`seed`"):
+            NetworkFitter(seed=bad, **options).fit(data)

@@ -87,7 +87,7 @@ class FitConfig:
         check_positive_int(self.max_iterations, "max_iterations")
         check_number(self.learning_rate, "learning_rate", positive=True, allow_zero=False)
         check_positive_int(self.batch_size, "batch_size")
-        check_seed(self.seed)
+        object.__setattr__(self, "seed", check_seed(self.seed))  # numpy integers -> int
         get_surrogate(self.surrogate)
         check_number(self.clip_norm, "clip_norm", positive=True, allow_zero=False)
         check_choice(self.optimizer, "optimizer", ("adam", "lbfgs"))

@@ -288,7 +288,7 @@ class NetworkFitter:
             batch_size=self.batch_size,
             clip_norm=self.clip_norm,
             optimizer=self.optimizer,
-            seed=self.seed,
+            seed=check_seed(self.seed),
             surrogate=self.surrogate,
             eval_every=self.eval_every,
             patience=self.patience,
@@ -468,7 +468,7 @@ class NetworkFitter:
         """Training and validation trials (no validation with fewer than 5 trials)."""
         if data.n_trials < 5:
             return data, None
-        return data.split(self.validation_fraction, seed=self.seed)
+        return data.split(self.validation_fraction, seed=check_seed(self.seed))
 
     def _build_model(
         self, n_bins: int, bin_size: pq.Quantity, rate: torch.Tensor
@@ -491,7 +491,7 @@ class NetworkFitter:
             self_coupling=self.self_coupling,
             exogenous_hidden=self.exogenous_hidden,
             dale=self.dale,
-            seed=self.seed,
+            seed=check_seed(self.seed),
         )
         rate = rate.clamp(1e-4, 0.9 if model.observation.binary else None)
         hidden_rate = float(rate.mean())
@@ -576,7 +576,9 @@ class NetworkFitter:
     def _teacher_u(self, counts: torch.Tensor, seed: int | None) -> torch.Tensor:
         """Teacher-forced pre-activations of the recorded neurons, (n_trials, n_bins, n_recorded)."""
         with torch.no_grad():
-            u = teacher_forced(self.model_, counts, seed=self.seed if seed is None else seed).u
+            u = teacher_forced(
+                self.model_, counts, seed=check_seed(self.seed) if seed is None else seed
+            ).u
         return u[..., : self.n_recorded_]
 
     def predict_rates(self, data: NeoInput | SpikeData, seed: int | None = None) -> neo.Block:
@@ -641,7 +643,7 @@ class NetworkFitter:
         _, counts = self._held_out(data)
         n_particles = check_positive_int(n_particles, "n_particles")
         return held_out_likelihood(
-            self.model_, counts, n_particles, self.seed if seed is None else seed
+            self.model_, counts, n_particles, check_seed(self.seed) if seed is None else seed
         )
 
     # ------------------------------------------------------------------ export and files
