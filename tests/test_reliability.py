@@ -697,7 +697,8 @@ def test_resume_refuses_a_checkpoint_of_other_settings(tmp_path):
         NetworkFitter(n_lags=2, progress=False).fit(data, checkpoint=tmp_path / "no", resume=True)
 
 
-def test_ctrl_c_on_the_command_line_saves_the_checkpoint_and_prints_one_line(tmp_path):
+@pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_on_the_command_line_saves_the_checkpoint_and_prints_one_line(tmp_path, name):
     import signal
     import time
 
@@ -710,12 +711,12 @@ def test_ctrl_c_on_the_command_line_saves_the_checkpoint_and_prints_one_line(tmp
     deadline = time.monotonic() + 120
     while not checkpoint.exists() and time.monotonic() < deadline:  # the first save: 100 iterations
         time.sleep(0.2)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(getattr(signal, name))
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130
     lines = [line for line in err.strip().splitlines() if "warning" not in line]
     assert lines == [lines[0]]
-    assert "interrupted: SIGINT at iteration" in lines[0]
+    assert f"interrupted: {name} at iteration" in lines[0]
     assert str(checkpoint) in lines[0]
     assert "Traceback" not in err
 
