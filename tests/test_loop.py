@@ -362,3 +362,43 @@ def test_a_nan_initial_loss_does_not_stop_an_improving_fit():
     )
     assert history.validation[0]["loss"] != history.validation[0]["loss"]  # NaN at iteration 0
     assert len(history.validation) >= 3  # the first finite evaluation counted as an improvement
+
+
+def test_sm_terms_on_windows_compare_the_same_bins_of_data_and_simulation():
+    from elephant_fit.fitting.loop import _batch
+
+    _, data = truth_and_data()  # 40 bins
+    model = fresh_model()
+    loss = make_loss("sm", max_lag=2)
+    batch = _batch(model, data[:8], loss, 0, "sigmoid", window=(10, 5))
+    assert batch.free.spikes.shape == (8, 10, 4)
+    assert batch.measured.shape == (8, 10, 4)
+    # the measured data are a window of the trials
+    starts = [s for s in range(31) if torch.equal(data[:8, s : s + 10], batch.measured)]
+    assert starts
+    # and the simulation's stimulus drive is the same window of the drive
+    start = starts[0]
+    first = max(0, start - 5)
+    static = model.static_input(40)[0]
+    window_static = model.static_input(start + 10 - first, first_bin=first)[0]
+    assert torch.equal(window_static, static[first : start + 10])
+    total, values = loss(model, batch)
+    assert torch.isfinite(total)
+    assert set(values) == {"nll", "psth", "noise_covariance", "hidden_rate"}
+
+
+def test_a_fit_with_sm_windows_runs_and_validates_on_whole_trials():
+    _, data = truth_and_data()
+    history = fit_model(
+        fresh_model(),
+        data[:40],
+        data[40:],
+        make_loss("sm", max_lag=2),
+        max_iterations=20,
+        eval_every=10,
+        sm_window=10,
+        sm_burn_in=5,
+        progress=False,
+    )
+    assert len(history.train) == 20
+    assert all(torch.isfinite(torch.tensor(row["loss"])) for row in history.validation)

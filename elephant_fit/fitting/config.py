@@ -13,6 +13,7 @@ import torch
 
 from .._validation import (
     check_choice,
+    check_non_negative_int,
     check_number,
     check_positive_int,
     check_seed,
@@ -59,6 +60,14 @@ class FitConfig:
         parameters are kept in any case.
     tolerance : float
         Relative improvement that resets the patience.
+    sm_window : int or None
+        Measure the sample-and-measure terms on a random window of this many bins of each batch
+        (the same window of the data and of the simulation) instead of whole trials: long trials
+        then cost like short ones per iteration. None: whole trials. Validation always uses
+        whole trials.
+    sm_burn_in : int
+        Bins simulated before the window but not measured (the network settles from an empty
+        history); fewer at the start of a trial.
     progress : bool
         Show a progress bar with the loss terms.
 
@@ -81,6 +90,8 @@ class FitConfig:
     eval_every: int = 20
     patience: int | None = 10
     tolerance: float = 1e-4
+    sm_window: int | None = None
+    sm_burn_in: int = 50
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -95,6 +106,9 @@ class FitConfig:
         check_number(self.tolerance, "tolerance", positive=True)
         if self.patience is not None:
             check_positive_int(self.patience, "patience")
+        if self.sm_window is not None:
+            check_positive_int(self.sm_window, "sm_window")
+        check_non_negative_int(self.sm_burn_in, "sm_burn_in")
         check_choice(self.progress, "progress", (True, False))
 
     def replace(self, **changes: Any) -> FitConfig:

@@ -108,6 +108,9 @@ class NetworkFitter:
         improvement of ``tolerance``; None: off). On by default: the best parameters come early.
     tolerance : float, optional
         Relative improvement of the validation loss that resets the patience.
+    sm_window, sm_burn_in : int, optional
+        Measure the sample-and-measure terms on random windows of ``sm_window`` bins, each after
+        up to ``sm_burn_in`` simulated but unmeasured bins (None: whole trials; :class:`FitConfig`).
     seed : int, optional
         Seed of initialisation, splitting, batching and sampling.
     device : str, optional
@@ -164,6 +167,8 @@ class NetworkFitter:
         eval_every: int = _DEFAULTS.eval_every,
         patience: int | None = _DEFAULTS.patience,
         tolerance: float = _DEFAULTS.tolerance,
+        sm_window: int | None = _DEFAULTS.sm_window,
+        sm_burn_in: int = _DEFAULTS.sm_burn_in,
         seed: int = _DEFAULTS.seed,
         device: str = "auto",
         dtype: torch.dtype = torch.float32,
@@ -196,6 +201,8 @@ class NetworkFitter:
         self.eval_every = eval_every
         self.patience = patience
         self.tolerance = tolerance
+        self.sm_window = sm_window
+        self.sm_burn_in = sm_burn_in
         self.seed = seed
         self.device = device
         self.dtype = dtype
@@ -293,6 +300,8 @@ class NetworkFitter:
             eval_every=self.eval_every,
             patience=self.patience,
             tolerance=self.tolerance,
+            sm_window=self.sm_window,
+            sm_burn_in=self.sm_burn_in,
             progress=self.progress,
         )
 

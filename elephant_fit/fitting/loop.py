@@ -23,7 +23,7 @@ from .._io import atomic_path
 from .._validation import describe
 from ..errors import ArgumentTypeError, ArgumentValueError, FitInterrupted, NonFiniteLossError
 from ..network.model import SpikingNetwork
-from ..network.simulation import make_generator, simulate, teacher_forced
+from ..network.simulation import Simulation, make_generator, simulate, teacher_forced
 from ..network.surrogates import Surrogate
 from .config import FitConfig
 from .losses import Batch, CombinedLoss
@@ -80,21 +80,43 @@ def _batch(
     seed: int | torch.Generator,
     surrogate: str | Surrogate,
     requires_grad: bool = True,
+    window: tuple[int, int] | None = None,
 ) -> Batch:
-    """Run the passes the loss needs on one batch of trials."""
+    """Run the passes the loss needs on one batch of trials.
+
+    ``window = (size, burn_in)``: the free run covers a random window of ``size`` bins (after up
+    to ``burn_in`` unmeasured bins), compared with the same window of ``data``.
+    """
     generator = make_generator(seed, model.bias.device)
     batch = Batch(data)
     if "teacher" in loss.needs:
         batch.teacher = teacher_forced(model, data, seed=generator, surrogate=surrogate)
-    if "free" in loss.needs:
-        batch.free = simulate(
-            model,
-            data.shape[0],
-            data.shape[1],
-            seed=generator,
-            surrogate=surrogate,
-            requires_grad=requires_grad,
+    if "free" not in loss.needs:
+        return batch
+    n_trials, n_bins, _ = data.shape
+    start, size, first = 0, n_bins, 0
+    if window is not None and window[0] < n_bins:
+        size = window[0]
+        offsets = torch.randint(
+            n_bins - size + 1, (1,), generator=generator, device=generator.device
         )
+        start = int(offsets)
+        first = max(0, start - window[1])
+    run = simulate(
+        model,
+        n_trials,
+        start + size - first,
+        seed=generator,
+        surrogate=surrogate,
+        requires_grad=requires_grad,
+        first_bin=first,
+    )
+    if size == n_bins:
+        batch.free = run
+    else:
+        skip = start - first
+        batch.free = Simulation(run.spikes[:, skip:], run.u[:, skip:])
+        batch.measured = data[:, start : start + size]
     return batch
 
 
@@ -175,6 +197,7 @@ def fit_model(
     if resume:
         keeper.load()
     surrogate = config.surrogate
+    window = None if config.sm_window is None else (config.sm_window, config.sm_burn_in)
     iterations = range(loop["iteration"] + 1, config.max_iterations + 1)
     bar = tqdm(iterations, disable=not config.progress, desc="fitting", leave=False)
     with keeper.catching_signals():
@@ -191,6 +214,7 @@ def fit_model(
                     surrogate,
                     config.clip_norm,
                     loop["last_good"],
+                    window,
                 )
             except NonFiniteLossError as error:
                 bar.close()
@@ -387,6 +411,7 @@ def _lbfgs_step(
     surrogate: str | Surrogate,
     clip_norm: float,
     last_good: dict,
+    window: tuple[int, int] | None = None,
 ) -> dict[str, float]:
     """One L-BFGS update on all training trials (the loss is deterministic: no sampling)."""
     last_good.clear()
@@ -447,14 +472,15 @@ def _step(
     surrogate: str | Surrogate,
     clip_norm: float,
     last_good: dict,
+    window: tuple[int, int] | None = None,
 ) -> dict[str, float]:
-    """One optimisation step.
+    """One optimisation step (``window``: see :func:`_batch`).
 
     ``last_good`` holds the parameters that last gave a finite loss and gradient; on a non-finite
     loss or gradient they are restored and :class:`NonFiniteLossError` is raised.
     """
     optimizer.zero_grad(set_to_none=True)
-    batch = _batch(model, data, loss, sampler, surrogate)
+    batch = _batch(model, data, loss, sampler, surrogate, window=window)
     total, values = loss(model, batch)
     if not torch.isfinite(total):
         _restore(model, last_good)

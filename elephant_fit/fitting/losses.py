@@ -55,12 +55,22 @@ class Batch:
     teacher : Simulation or None
         Teacher-forced pass on ``data`` (for the likelihood).
     free : Simulation or None
-        Free-running simulation (for SM terms), shape (n_sim_trials, n_bins, n_neurons).
+        Free-running simulation (for SM terms), shape (n_sim_trials, n_window, n_neurons).
+    measured : torch.Tensor or None
+        The recorded counts the SM terms compare ``free`` with, shape (n_trials, n_window,
+        n_recorded): a window of ``data`` when the SM terms are measured on windows
+        (``FitConfig.sm_window``); None: ``data`` itself.
     """
 
     data: torch.Tensor
     teacher: Simulation | None = None
     free: Simulation | None = None
+    measured: torch.Tensor | None = None
+
+    @property
+    def sm_data(self) -> torch.Tensor:
+        """What sample-and-measure terms compare the free run with (``measured`` or ``data``)."""
+        return self.data if self.measured is None else self.measured
 
 
 class LossTerm:
@@ -155,7 +165,7 @@ class StatisticLoss(LossTerm):
     def __call__(self, model: SpikingNetwork, batch: Batch) -> torch.Tensor:  # noqa: D102
         assert batch.free is not None
         model_value = self.statistic(self.model_activity(model, batch.free))
-        data_value = self.statistic(batch.data).detach()
+        data_value = self.statistic(batch.sm_data).detach()
         if self.distance is not None:
             return self.distance(model_value, data_value)
         return normalised_mse(model_value, data_value, self.normalise)

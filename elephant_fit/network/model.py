@@ -188,7 +188,9 @@ class SpikingNetwork(nn.Module):
             return self.drive_weights
         return self.drive_basis.to(self.drive_weights.dtype) @ self.drive_weights
 
-    def static_input(self, n_bins: int, inputs: torch.Tensor | None = None) -> torch.Tensor:
+    def static_input(
+        self, n_bins: int, inputs: torch.Tensor | None = None, first_bin: int = 0
+    ) -> torch.Tensor:
         """Everything but the recurrent term: bias + drive + filtered covariates.
 
         Parameters
@@ -197,20 +199,33 @@ class SpikingNetwork(nn.Module):
             Number of bins.
         inputs : torch.Tensor, optional
             Covariates, shape (n_trials, n_bins, n_inputs).
+        first_bin : int, optional
+            The trial bin the first of them is: a window ``first_bin .. first_bin + n_bins - 1`` of
+            the stimulus-locked drive (without covariates).
 
         Returns
         -------
         torch.Tensor
             Shape (1, n_bins, n_neurons) without covariates, else (n_trials, n_bins, n_neurons).
         """
-        if self.drive_weights is not None and n_bins != self.n_bins:
+        whole = first_bin == 0 and n_bins == self.n_bins
+        if (
+            self.drive_weights is not None
+            and not whole
+            and (
+                first_bin < 0
+                or first_bin + n_bins > self.n_bins
+                or (first_bin and inputs is not None)
+            )
+        ):
             raise ArgumentValueError(
-                f"This network has a stimulus-locked drive of {self.n_bins} bins, but {n_bins} bins were requested."
+                f"This network has a stimulus-locked drive of {self.n_bins} bins, but bins "
+                f"{first_bin}..{first_bin + n_bins - 1} were requested."
             )
         total = self.bias.view(1, 1, -1).expand(1, n_bins, -1)
         drive = self.stimulus_drive()
         if drive is not None:
-            total = total + drive.unsqueeze(0)
+            total = total + drive[first_bin : first_bin + n_bins].unsqueeze(0)
         if inputs is not None:
             total = total + self.filter_inputs(self.check_inputs(inputs, None, n_bins))
         return total

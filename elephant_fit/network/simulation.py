@@ -91,6 +91,7 @@ def simulate(
     seed: int | torch.Generator | None = None,
     surrogate: str | Surrogate = "sigmoid",
     requires_grad: bool | None = None,
+    first_bin: int = 0,
 ) -> Simulation:
     """Run the network freely for ``n_trials`` trials of ``n_bins`` bins.
 
@@ -109,6 +110,9 @@ def simulate(
         samples always pass the gradient of their mean.
     requires_grad : bool, optional
         Build the autograd graph. Default: ``torch.is_grad_enabled()``.
+    first_bin : int, optional
+        Start the run at this bin of the trial (the stimulus-locked drive is taken from there);
+        the history before it is empty.
 
     Returns
     -------
@@ -135,22 +139,20 @@ def simulate(
     grad = torch.is_grad_enabled() if requires_grad is None else requires_grad
     if not grad:
         with torch.no_grad():
-            return _simulate_no_grad(model, n_trials, n_bins, inputs, noise)
+            static = model.static_input(n_bins, inputs, first_bin)
+            return _simulate_no_grad(model, static.expand(n_trials, n_bins, -1), noise)
     with torch.enable_grad():
-        return _simulate_grad(model, n_trials, n_bins, inputs, noise, get_surrogate(surrogate))
+        static = model.static_input(n_bins, inputs, first_bin).expand(n_trials, n_bins, -1)
+        return _simulate_grad(model, static, noise, get_surrogate(surrogate))
 
 
 def _simulate_no_grad(
-    model: SpikingNetwork,
-    n_trials: int,
-    n_bins: int,
-    inputs: torch.Tensor | None,
-    noise: torch.Tensor,
+    model: SpikingNetwork, static: torch.Tensor, noise: torch.Tensor
 ) -> Simulation:
-    """Free run without autograd: preallocated buffers, one addmm per bin."""
-    n, lags = model.n_neurons, model.n_lags
+    """Free run without autograd from ``static`` input (n_trials, n_bins, n): one addmm per bin."""
+    n_trials, n_bins, n = static.shape
+    lags = model.n_lags
     weights = sampled_weights(model, model.coupling(), first=0)
-    static = model.static_input(n_bins, inputs).expand(n_trials, n_bins, n)
     buffer = torch.zeros(n_trials, lags + n_bins, n, dtype=weights.dtype, device=weights.device)
     u = torch.empty(n_bins, n_trials, n, dtype=weights.dtype, device=weights.device)
     prepared = model.observation.prepare_noise(noise)
@@ -163,15 +165,9 @@ def _simulate_no_grad(
 
 
 def _simulate_grad(
-    model: SpikingNetwork,
-    n_trials: int,
-    n_bins: int,
-    inputs: torch.Tensor | None,
-    noise: torch.Tensor,
-    surrogate: Surrogate,
+    model: SpikingNetwork, static: torch.Tensor, noise: torch.Tensor, surrogate: Surrogate
 ) -> Simulation:
-    """Free run with autograd through the samples (straight-through surrogate)."""
-    static = model.static_input(n_bins, inputs).expand(n_trials, n_bins, model.n_neurons)
+    """Free run with autograd through the samples, from ``static`` input (n_trials, n_bins, n)."""
     weights = sampled_weights(model, model.coupling(), first=0)
     spikes, u = _recurrent_loop(model, static, weights, noise, surrogate, first=0)
     return Simulation(spikes, u)
