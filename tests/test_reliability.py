@@ -738,3 +738,18 @@ def test_seeds_accept_numpy_integers_and_name_seed_otherwise():
     for bad in (None, "abc", -1, 2.5):
         with pytest.raises((TypeError, ValueError), match="`seed`"):
             NetworkFitter(seed=bad, **options).fit(data)
+
+
+@pytest.mark.filterwarnings("ignore:No iteration improved")
+def test_a_resumed_fit_may_run_longer_and_show_progress(tmp_path):
+    from elephant_fit import NetworkFitter
+    from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
+
+    truth = hidden_input_network(n_recorded=4, n_hidden=2, n_bins=20, seed=0)
+    data = sample_spikedata(truth, 12, 10 * pq.ms, seed=1).recorded()
+    path = tmp_path / "fit.ckpt"
+    options = {"n_lags": 2, "patience": None}
+    NetworkFitter(max_iterations=100, progress=False, **options).fit(data, checkpoint=path)
+    longer = NetworkFitter(max_iterations=120, progress=True, **options)
+    longer.fit(data, checkpoint=path, resume=True)
+    assert len(longer.history_.train) == 120

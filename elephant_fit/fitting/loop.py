@@ -361,7 +361,10 @@ class _Checkpoints:
 def _fingerprint(train: torch.Tensor, config: FitConfig, model: SpikingNetwork) -> str:
     """What a checkpoint must match to be resumed: the data, the settings, the architecture."""
     digest = hashlib.sha256(train.detach().cpu().double().numpy().tobytes())
-    digest.update(repr(sorted(dataclasses.asdict(config).items())).encode())
+    settings = dataclasses.asdict(config)
+    for free in ("progress", "max_iterations"):  # may change on resume (e.g. to fit longer)
+        settings.pop(free)
+    digest.update(repr(sorted(settings.items())).encode())
     digest.update(repr(model).encode())
     digest.update(repr(sorted((k, tuple(v.shape)) for k, v in model.state_dict().items())).encode())
     return digest.hexdigest()
