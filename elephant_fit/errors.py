@@ -69,7 +69,15 @@ class NonFiniteLossError(ElephantFitError, FloatingPointError):
 
 
 class FitInterrupted(ElephantFitError, KeyboardInterrupt):
-    """SIGINT or SIGTERM ended a fit that writes checkpoints; the message says where to resume."""
+    """SIGINT or SIGTERM ended a fit that writes checkpoints; the message says where to resume.
+
+    Attributes
+    ----------
+    signal_number : int
+        The signal (2: SIGINT, 15: SIGTERM).
+    """
+
+    signal_number: int = 2
 
 
 class MemoryLimitError(ElephantFitError, MemoryError):

@@ -689,7 +689,7 @@ def test_resume_refuses_a_checkpoint_of_other_settings(tmp_path):
         data, checkpoint=path
     )
     assert path.exists()
-    with pytest.raises(ValueError, match="other data, model or settings"):
+    with pytest.raises(ValueError, match="other data, loss, model or settings"):
         NetworkFitter(n_lags=3, max_iterations=100, progress=False).fit(
             data, checkpoint=path, resume=True
         )
@@ -713,7 +713,7 @@ def test_ctrl_c_on_the_command_line_saves_the_checkpoint_and_prints_one_line(tmp
         time.sleep(0.2)
     process.send_signal(getattr(signal, name))
     _, err = process.communicate(timeout=60)
-    assert process.returncode == 130
+    assert process.returncode == 128 + getattr(signal, name)
     lines = [line for line in err.strip().splitlines() if "warning" not in line]
     assert lines == [lines[0]]
     assert f"interrupted: {name} at iteration" in lines[0]
@@ -753,3 +753,36 @@ def test_a_resumed_fit_may_run_longer_and_show_progress(tmp_path):
     longer = NetworkFitter(max_iterations=120, progress=True, **options)
     longer.fit(data, checkpoint=path, resume=True)
     assert len(longer.history_.train) == 120
+
+
+def test_a_checkpoint_resumes_in_another_process_and_is_checked_up_front(tmp_path):
+    checkpoint, out = tmp_path / "fit.ckpt", tmp_path / "m.pt"
+    argv = [sys.executable, "-m", "elephant_fit.cli", "fit", "retina", "--bin-size", "20ms"]
+    argv += ["--lags", "2", "--hidden", "2", "--loss", "sm", "--quiet", "--patience", "0"]
+    argv += ["--out", str(out), "--checkpoint", str(checkpoint)]
+    first = subprocess.run([*argv, "--max-iterations", "100"], capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    assert checkpoint.exists()
+    resumed = subprocess.run(
+        [*argv, "--max-iterations", "110", "--resume"], capture_output=True, text=True
+    )
+    assert resumed.returncode == 0, resumed.stderr  # same fingerprint in a new process
+    clash = subprocess.run(
+        [*argv[:-1], str(out), "--max-iterations", "5"], capture_output=True, text=True
+    )
+    assert clash.returncode == 2
+    assert "--out" in clash.stderr or "checkpoint" in clash.stderr or "same file" in clash.stderr
+
+
+def test_sm_windows_shorter_than_the_coupling_get_fewer_noise_covariance_lags():
+    from elephant_fit import NetworkFitter
+    from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
+
+    truth = hidden_input_network(n_recorded=4, n_hidden=2, n_bins=30, seed=0)
+    data = sample_spikedata(truth, 10, 10 * pq.ms, seed=1).recorded()
+    fitter = NetworkFitter(
+        loss="sm", n_hidden=2, n_lags=9, sm_window=8, max_iterations=3, progress=False
+    )
+    fitter.fit(data)  # max_lag 7, not 9: the window has 8 bins
+    with pytest.raises(ValueError, match="`max_lag` below the 8 bins"):
+        NetworkFitter(loss="sm", n_lags=9, max_lag=9, sm_window=8, progress=False).fit(data)

@@ -233,6 +233,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     penalty, strength = parse_penalty(args.penalty)
     _check_seed(args.seed)
     check_output_file(args.out, _input_files(args.input))
+    if args.checkpoint is not None:  # written during the fit: never an input nor --out
+        check_output_file(args.checkpoint, [*_input_files(args.input), args.out])
     max_memory = parse_memory(args.max_memory)
     data = _load_input(
         args.input, bin_size, binary=True, trust_pickle=args.trust_pickle, max_memory=max_memory
@@ -563,7 +565,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         where = _one_line(error) if isinstance(error, FitInterrupted) else "no checkpoint saved"
         print(f"elephant-fit {args.command}: interrupted: {where}", file=sys.stderr)
-        return 130
+        return 128 + getattr(error, "signal_number", 2)  # 130 for SIGINT, 143 for SIGTERM
     except (ElephantFitError, OSError, ValueError, TypeError, ArithmeticError) as error:
         if args.debug:
             raise

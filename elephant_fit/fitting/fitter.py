@@ -342,11 +342,19 @@ class NetworkFitter:
     def _max_lag(self, n_bins: int) -> int:
         """Lags of the noise-covariance term: ``max_lag``, or the coupling length (warned if shorter).
 
-        The default is capped at ``n_bins - 1`` (trials shorter than the coupling).
+        The default is capped at ``n_bins - 1`` (trials, or ``sm_window`` windows, shorter than
+        the coupling).
         """
+        if self.sm_window is not None:
+            n_bins = min(n_bins, check_positive_int(self.sm_window, "sm_window"))
         if self.max_lag is None:
             return min(self.n_lags, n_bins - 1)
         check_non_negative_int(self.max_lag, "max_lag")
+        if self.max_lag >= n_bins and _uses_noise_covariance(self.loss):
+            raise ArgumentValueError(
+                f"Expected `max_lag` below the {n_bins} bins the noise covariance is measured on "
+                f"(trials or sm_window), but got {self.max_lag}."
+            )
         if self.max_lag < self.n_lags and _uses_noise_covariance(self.loss):
             warnings.warn(
                 f"max_lag={self.max_lag} is shorter than the coupling (n_lags={self.n_lags}): the "

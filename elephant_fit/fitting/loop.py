@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import functools
 import hashlib
 import math
 import os
@@ -191,9 +192,8 @@ def fit_model(
         "waited": 0,
         "last_good": {},
     }
-    keeper = _Checkpoints(
-        checkpoint, model, optimizer, order, sampler, history, loop, train, config
-    )
+    data = (train, held_out, loss)
+    keeper = _Checkpoints(checkpoint, model, optimizer, order, sampler, history, loop, data, config)
     if resume:
         keeper.load()
     surrogate = config.surrogate
@@ -273,13 +273,14 @@ class _Checkpoints:
         sampler: torch.Generator,
         history: FitHistory,
         loop: dict[str, Any],
-        train: torch.Tensor,
+        data: tuple[torch.Tensor, torch.Tensor, CombinedLoss],
         config: FitConfig,
     ) -> None:
         self.path = None if path is None else Path(path)
         self.model, self.optimizer, self.order, self.sampler = model, optimizer, order, sampler
         self.history, self.loop = history, loop
-        self.fingerprint = _fingerprint(train, config, model)
+        # what a checkpoint must match (only computed when checkpoints are written)
+        self.fingerprint = "" if path is None else _fingerprint(*data, config, model)
         self.interrupted: int | None = None
 
     def after(self, iteration: int, bar: Any) -> None:
@@ -291,10 +292,12 @@ class _Checkpoints:
         if self.interrupted is not None:
             bar.close()
             name = signal.Signals(self.interrupted).name
-            raise FitInterrupted(
+            error = FitInterrupted(
                 f"{name} at iteration {iteration}: the fit state is saved in {self.path}; "
                 "resume with resume=True (--resume)."
             )
+            error.signal_number = self.interrupted
+            raise error
 
     def save(self) -> None:
         """Write the loop state atomically."""
@@ -321,23 +324,33 @@ class _Checkpoints:
             state = torch.load(self.path, weights_only=True, map_location="cpu")
             if state["fingerprint"] != self.fingerprint:
                 raise ArgumentValueError(
-                    f"The checkpoint {self.path} was written for other data, model or settings: "
-                    "resume with the same ones, or start afresh."
+                    f"The checkpoint {self.path} was written for other data, loss, model or "
+                    "settings: resume with the same ones, or start afresh."
                 )
+            history, loop = dict(state["history"]), dict(state["loop"])
             device = self.model.bias.device
+            loop["best_state"] = {k: v.to(device) for k, v in loop["best_state"].items()}
+            loop["last_good"] = {k: v.to(device) for k, v in loop["last_good"].items()}
             self.model.load_state_dict(state["model"])
             self.optimizer.load_state_dict(state["optimizer"])
             self.order.set_state(state["order"])
             self.sampler.set_state(state["sampler"])
-        except (KeyError, TypeError, RuntimeError, pickle.UnpicklingError) as error:
+        except (
+            KeyError,
+            TypeError,
+            ValueError,
+            IndexError,
+            EOFError,
+            RuntimeError,
+            pickle.UnpicklingError,
+        ) as error:
+            if isinstance(error, ArgumentValueError):
+                raise
             raise ArgumentValueError(
                 f"{self.path} is not a usable fit checkpoint ({type(error).__name__}: {error})."
             ) from error
-        for name, value in state["history"].items():
+        for name, value in history.items():
             setattr(self.history, name, value)
-        loop = state["loop"]
-        loop["best_state"] = {k: v.to(device) for k, v in loop["best_state"].items()}
-        loop["last_good"] = {k: v.to(device) for k, v in loop["last_good"].items()}
         self.loop.update(loop)
 
     @contextlib.contextmanager
@@ -347,26 +360,70 @@ class _Checkpoints:
             yield
             return
 
+        previous: dict[int, Any] = {}
+
         def handler(number: int, frame: Any) -> None:
+            if self.interrupted is not None:  # a second signal: stop now, without saving
+                _restore_handlers(previous)
+                raise KeyboardInterrupt
             self.interrupted = number
 
-        previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+        for number in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(number) is not signal.SIG_IGN:  # an ignored signal stays ignored
+                previous[number] = signal.signal(number, handler)
         try:
             yield
         finally:
-            for number, old in previous.items():
-                signal.signal(number, old)
+            _restore_handlers(previous)
 
 
-def _fingerprint(train: torch.Tensor, config: FitConfig, model: SpikingNetwork) -> str:
-    """What a checkpoint must match to be resumed: the data, the settings, the architecture."""
-    digest = hashlib.sha256(train.detach().cpu().double().numpy().tobytes())
+def _stable(value: Any) -> str:
+    """A description of a loss term that is the same in every process (no memory addresses).
+
+    Dataclass terms (the built-in ones) are described by their fields; other terms by their type
+    (their own state, e.g. counters, is not part of what a checkpoint must match).
+    """
+    if isinstance(value, (int, float, str, bool, type(None))):
+        return repr(value)
+    if isinstance(value, functools.partial):
+        keywords = sorted((k, _stable(v)) for k, v in value.keywords.items())
+        return f"partial({_stable(value.func)}, {keywords})"
+    if callable(value) and hasattr(value, "__qualname__"):
+        return f"{getattr(value, '__module__', '')}.{value.__qualname__}"
+    fields = []
+    if dataclasses.is_dataclass(value):
+        fields = [(f.name, _stable(getattr(value, f.name))) for f in dataclasses.fields(value)]
+    return f"{type(value).__qualname__}({fields})"
+
+
+def _restore_handlers(previous: dict[int, Any]) -> None:
+    """Put back the signal handlers :meth:`_Checkpoints.catching_signals` replaced."""
+    for number, old in previous.items():
+        signal.signal(number, signal.SIG_DFL if old is None else old)
+    previous.clear()
+
+
+def _fingerprint(
+    train: torch.Tensor,
+    held_out: torch.Tensor,
+    loss: CombinedLoss,
+    config: FitConfig,
+    model: SpikingNetwork,
+) -> str:
+    """What a checkpoint must match to be resumed: data, loss, settings, architecture, dtype."""
+    digest = hashlib.sha256()
+    for tensor in (train, held_out):
+        digest.update(repr((tuple(tensor.shape), tensor.dtype)).encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    terms = [(name, weight, _stable(term)) for name, (weight, term) in loss.terms.items()]
+    digest.update(repr(terms).encode())
     settings = dataclasses.asdict(config)
     for free in ("progress", "max_iterations"):  # may change on resume (e.g. to fit longer)
         settings.pop(free)
     digest.update(repr(sorted(settings.items())).encode())
     digest.update(repr(model).encode())
-    digest.update(repr(sorted((k, tuple(v.shape)) for k, v in model.state_dict().items())).encode())
+    parameters = [(k, tuple(v.shape), str(v.dtype)) for k, v in model.state_dict().items()]
+    digest.update(repr((parameters, model.bias.device.type)).encode())
     return digest.hexdigest()
 
 
