@@ -494,9 +494,8 @@ def _lbfgs_step(
             f"The loss became {trial.value} during an L-BFGS line search; the model keeps its "
             "last good parameters."
         ) from None
-    with (
-        torch.no_grad()
-    ):  # the loss at the accepted point (the line search's last trial may not be)
+    # the loss at the accepted point (the line search's last trial may not be)
+    with torch.no_grad():
         total, terms = loss(model, _batch(model, data, loss, sampler, surrogate, False))
     return {"loss": float(total), **terms}
 

@@ -32,7 +32,7 @@ from torch.autograd.function import once_differentiable
 from .observation import Observation
 from .surrogates import Surrogate
 
-__all__ = ["RecurrentSampler", "recurrent_loop_autograd", "recurrent_sample"]
+__all__ = ["RecurrentSampler", "recurrent_loop_autograd", "recurrent_sample", "sample_loop"]
 
 
 def recurrent_sample(
@@ -114,6 +114,43 @@ def recurrent_loop_autograd(
     return torch.stack(spikes, dim=1), torch.stack(us, dim=1)
 
 
+def sample_loop(
+    observation: Observation,
+    u_known: torch.Tensor,
+    weights: torch.Tensor,
+    noise: torch.Tensor,
+    first: int,
+    n_lags: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The sampling loop without autograd: one addmm per bin into preallocated buffers.
+
+    The forward pass of :class:`RecurrentSampler` and the free run without gradients
+    (arguments of :func:`recurrent_sample`); nothing is allocated per bin.
+
+    Returns
+    -------
+    history, u : torch.Tensor
+        Shapes (n_trials, n_lags + n_bins, n_sampled): ``n_lags`` empty bins, then the sampled
+        spikes; and (n_trials, n_bins, n_neurons) (a transposed view of a time-first buffer).
+    """
+    n_trials, n_bins, n_neurons = u_known.shape
+    n_sampled = n_neurons - first
+    like = {"dtype": weights.dtype, "device": weights.device}
+    history = torch.zeros(n_trials, n_lags + n_bins, n_sampled, **like)
+    u = torch.empty(n_bins, n_trials, n_neurons, **like)  # time first: u[t] is contiguous
+    # per-bin views made once (indexing in the loop costs more than the arithmetic)
+    windows = _windows(history, n_bins, n_lags)  # spikes of bins t - L .. t - 1
+    known, u_bins = u_known.unbind(1), u.unbind(0)
+    sampled = u[..., first:].unbind(0)
+    noise_bins = observation.prepare_noise(noise).unbind(1)
+    spikes = history[:, n_lags:].unbind(1)
+    sample_into = observation.sample_into
+    for t in range(n_bins):
+        torch.addmm(known[t], windows[t], weights, out=u_bins[t])
+        sample_into(sampled[t], noise_bins[t], spikes[t])
+    return history, u.transpose(0, 1)
+
+
 class RecurrentSampler(torch.autograd.Function):
     """One autograd node for the recurrent sampling loop (see the module docstring).
 
@@ -132,22 +169,7 @@ class RecurrentSampler(torch.autograd.Function):
         first: int,
         n_lags: int,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        n_trials, n_bins, n_neurons = u_known.shape
-        n_sampled = n_neurons - first
-        like = {"dtype": weights.dtype, "device": weights.device}
-        history = torch.zeros(n_trials, n_lags + n_bins, n_sampled, **like)
-        u = torch.empty(n_bins, n_trials, n_neurons, **like)  # time first: u[t] is contiguous
-        # per-bin views made once (indexing in the loop costs more than the arithmetic)
-        windows = _windows(history, n_bins, n_lags)  # spikes of bins t - L .. t - 1
-        known, u_bins = u_known.unbind(1), u.unbind(0)
-        sampled = u[..., first:].unbind(0)
-        noise_bins = observation.prepare_noise(noise).unbind(1)
-        spikes = history[:, n_lags:].unbind(1)
-        sample_into = observation.sample_into
-        for t in range(n_bins):
-            torch.addmm(known[t], windows[t], weights, out=u_bins[t])
-            sample_into(sampled[t], noise_bins[t], spikes[t])
-        u = u.transpose(0, 1)
+        history, u = sample_loop(observation, u_known, weights, noise, first, n_lags)
         ctx.save_for_backward(u, history, weights, noise)
         ctx.observation, ctx.surrogate = observation, surrogate
         ctx.first, ctx.n_lags = first, n_lags

@@ -14,7 +14,7 @@ import torch
 from .._validation import check_positive_int, check_seed, describe
 from ..errors import ArgumentValueError
 from .model import SpikingNetwork
-from .recurrent import recurrent_sample
+from .recurrent import recurrent_sample, sample_loop
 from .surrogates import Surrogate, get_surrogate
 
 __all__ = [
@@ -150,18 +150,9 @@ def _simulate_no_grad(
     model: SpikingNetwork, static: torch.Tensor, noise: torch.Tensor
 ) -> Simulation:
     """Free run without autograd from ``static`` input (n_trials, n_bins, n): one addmm per bin."""
-    n_trials, n_bins, n = static.shape
-    lags = model.n_lags
     weights = sampled_weights(model, model.coupling(), first=0)
-    buffer = torch.zeros(n_trials, lags + n_bins, n, dtype=weights.dtype, device=weights.device)
-    u = torch.empty(n_bins, n_trials, n, dtype=weights.dtype, device=weights.device)
-    prepared = model.observation.prepare_noise(noise)
-    for t in range(n_bins):
-        history = buffer[:, t : t + lags].reshape(n_trials, lags * n)  # a view: no copy
-        torch.addmm(static[:, t], history, weights, out=u[t])
-        model.observation.sample_into(u[t], prepared[:, t], buffer[:, t + lags])
-    u = u.transpose(0, 1)
-    return Simulation(buffer[:, lags:], u)
+    history, u = sample_loop(model.observation, static, weights, noise, 0, model.n_lags)
+    return Simulation(history[:, model.n_lags :], u)
 
 
 def _simulate_grad(
