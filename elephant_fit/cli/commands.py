@@ -166,7 +166,9 @@ def parse_penalty(text: str | None) -> tuple[str | None, float]:
         strength = float(value)
     except ValueError:
         sep = ""
-    if name not in ("l1", "l2") or not sep or not (0 <= strength < float("inf")):
+    from ..fitting.losses import PENALTIES
+
+    if name not in PENALTIES or not sep or not (0 <= strength < float("inf")):
         raise UsageError(
             f"--penalty: expected l1:STRENGTH or l2:STRENGTH with a non-negative strength, got {text!r}"
         )
