@@ -138,15 +138,16 @@ def sample_loop(
     like = {"dtype": weights.dtype, "device": weights.device}
     history = torch.zeros(n_trials, n_lags + n_bins, n_sampled, **like)
     u = torch.empty(n_bins, n_trials, n_neurons, **like)  # time first: u[t] is contiguous
+    u.copy_(u_known.transpose(0, 1))  # then each bin adds its recurrent input in place
     # per-bin views made once (indexing in the loop costs more than the arithmetic)
     windows = _windows(history, n_bins, n_lags)  # spikes of bins t - L .. t - 1
-    known, u_bins = u_known.unbind(1), u.unbind(0)
-    sampled = u[..., first:].unbind(0)
+    u_bins = u.unbind(0)
+    sampled = u_bins if first == 0 else u[..., first:].unbind(0)
     noise_bins = observation.prepare_noise(noise).unbind(1)
     spikes = history[:, n_lags:].unbind(1)
     sample_into = observation.sample_into
     for t in range(n_bins):
-        torch.addmm(known[t], windows[t], weights, out=u_bins[t])
+        u_bins[t].addmm_(windows[t], weights)
         sample_into(sampled[t], noise_bins[t], spikes[t])
     return history, u.transpose(0, 1)
 
@@ -207,11 +208,14 @@ class RecurrentSampler(torch.autograd.Function):
             # futures[t] lists bins t + 1 .. t + L in time order: lag 1 first, as backward_weights
             targets[t].addcmul_(torch.addmm(direct[t], futures[t], backward_weights), slopes[t])
         grad_u_all = grad_total[:, :n_bins]
-        # weight gradient: lagged spikes (n_trials * n_bins, n_lags * n_sampled), oldest lag first
-        lagged = history.unfold(1, n_lags, 1)[:, :n_bins]  # (K, T, S, L)
-        lagged = lagged.permute(0, 1, 3, 2).reshape(n_trials * n_bins, n_lags * n_sampled)
-        grad_weights = lagged.T @ grad_u_all.reshape(n_trials * n_bins, n_neurons)
-        return grad_u_all, grad_weights, None, None, None, None, None
+        flat_grad = grad_u_all.reshape(n_trials * n_bins, n_neurons)
+        # weight gradient, one product per lag (oldest first): the spikes l bins back of every
+        # (trial, bin) against dL/du there (cheaper than building the lagged matrix)
+        grad_weights = u.new_empty(n_lags, n_sampled, n_neurons)
+        for lag in range(n_lags):
+            shifted = history[:, lag : lag + n_bins].reshape(n_trials * n_bins, n_sampled)
+            torch.mm(shifted.T, flat_grad, out=grad_weights[lag])
+        return grad_u_all, grad_weights.view(weights.shape), None, None, None, None, None
 
 
 def _windows(buffer: torch.Tensor, n_windows: int, length: int) -> tuple[torch.Tensor, ...]:
