@@ -22,6 +22,15 @@ from tqdm.auto import tqdm
 
 from .._io import atomic_path
 from .._validation import describe
+from ..distributed import (
+    Shard,
+    agree,
+    all_reduce_gradients,
+    broadcast_parameters,
+    is_distributed,
+    is_main_process,
+    world_size,
+)
 from ..errors import ArgumentTypeError, ArgumentValueError, FitInterrupted, NonFiniteLossError
 from ..network.model import SpikingNetwork
 from ..network.simulation import Simulation, make_generator, simulate, teacher_forced
@@ -67,9 +76,16 @@ def _evaluate(
     seed: int,
     surrogate: str | Surrogate,
 ) -> dict[str, float]:
-    """Loss on ``data`` without gradients, with fixed randomness (common random numbers)."""
+    """Loss on ``data`` without gradients, with fixed randomness (common random numbers).
+
+    In a data-parallel fit each rank evaluates its share of ``data`` (all trials, on every rank)
+    and the value is that of the whole.
+    """
+    shard = Shard.of(data.shape[0])
     with torch.no_grad():
-        batch = _batch(model, data, loss, seed, surrogate, requires_grad=False)
+        batch = _batch(
+            model, shard.take(data), loss, seed, surrogate, requires_grad=False, shard=shard
+        )
         total, values = loss(model, batch)
     return {"loss": float(total), **values}
 
@@ -82,16 +98,22 @@ def _batch(
     surrogate: str | Surrogate,
     requires_grad: bool = True,
     window: tuple[int, int] | None = None,
+    shard: Shard | None = None,
 ) -> Batch:
     """Run the passes the loss needs on one batch of trials.
 
     ``window = (size, burn_in)``: the free run covers a random window of ``size`` bins (after up
-    to ``burn_in`` unmeasured bins), compared with the same window of ``data``.
+    to ``burn_in`` unmeasured bins), compared with the same window of ``data``. ``shard``: in a
+    data-parallel fit, ``data`` is this rank's share of the batch (the random numbers are those
+    of the whole batch).
     """
     generator = make_generator(seed, model.bias.device)
-    batch = Batch(data)
+    shard = None if shard is None or shard.whole else shard
+    batch = Batch(data, shard=shard)
     if "teacher" in loss.needs:
-        batch.teacher = teacher_forced(model, data, seed=generator, surrogate=surrogate)
+        batch.teacher = teacher_forced(
+            model, data, seed=generator, surrogate=surrogate, shard=shard
+        )
     if "free" not in loss.needs:
         return batch
     n_trials, n_bins, _ = data.shape
@@ -105,12 +127,13 @@ def _batch(
         first = max(0, start - window[1])
     run = simulate(
         model,
-        n_trials,
+        n_trials if shard is None else shard.total,
         start + size - first,
         seed=generator,
         surrogate=surrogate,
         requires_grad=requires_grad,
         first_bin=first,
+        shard=shard,
     )
     if size == n_bins:
         batch.free = run
@@ -172,6 +195,8 @@ def fit_model(
         raise ArgumentValueError(
             "fit_model does not take covariates yet: fit a network with n_inputs=0."
         )
+    _check_parallel(loss, train, validation, config)
+    broadcast_parameters(model)  # data parallel: every rank starts from rank 0's parameters
     lbfgs = _uses_lbfgs(model, loss, config.optimizer)
     step = _lbfgs_step if lbfgs else _step
     eval_every = 1 if lbfgs else config.eval_every  # an L-BFGS iteration is a full-batch update
@@ -199,22 +224,26 @@ def fit_model(
     surrogate = config.surrogate
     window = None if config.sm_window is None else (config.sm_window, config.sm_burn_in)
     iterations = range(loop["iteration"] + 1, config.max_iterations + 1)
-    bar = tqdm(iterations, disable=not config.progress, desc="fitting", leave=False)
+    bar = tqdm(
+        iterations, disable=not (config.progress and is_main_process()), desc="fitting", leave=False
+    )
     with keeper.catching_signals():
         for iteration in bar:
             index = torch.randperm(train.shape[0], generator=order)[: config.batch_size]
             batch = train if lbfgs else train[index.to(train.device)]
+            shard = Shard.of(batch.shape[0])  # this rank's trials of the batch
             try:
                 values = step(
                     model,
                     optimizer,
-                    batch,
+                    shard.take(batch),
                     loss,
                     sampler,
                     surrogate,
                     config.clip_norm,
                     loop["last_good"],
                     window,
+                    shard,
                 )
             except NonFiniteLossError as error:
                 bar.close()
@@ -284,9 +313,15 @@ class _Checkpoints:
         self.interrupted: int | None = None
 
     def after(self, iteration: int, bar: Any) -> None:
-        """Save every CHECKPOINT_EVERY iterations; on a caught signal, save and stop."""
+        """Save every CHECKPOINT_EVERY iterations; on a caught signal, save and stop.
+
+        In a data-parallel fit the ranks agree on a signal any of them caught (so that all stop
+        at the same iteration) and rank 0 alone writes.
+        """
         if self.path is None:
             return
+        caught = int(agree(self.interrupted or 0))
+        self.interrupted = caught or None
         if self.interrupted is not None or iteration % CHECKPOINT_EVERY == 0:
             self.save()
         if self.interrupted is not None:
@@ -302,6 +337,8 @@ class _Checkpoints:
     def save(self) -> None:
         """Write the loop state atomically."""
         assert self.path is not None
+        if not is_main_process():
+            return
         state = {
             "fingerprint": self.fingerprint,
             "model": self.model.state_dict(),
@@ -472,6 +509,7 @@ def _lbfgs_step(
     clip_norm: float,
     last_good: dict,
     window: tuple[int, int] | None = None,
+    shard: Shard | None = None,
 ) -> dict[str, float]:
     """One L-BFGS update on all training trials (the loss is deterministic: no sampling)."""
     last_good.clear()
@@ -479,10 +517,11 @@ def _lbfgs_step(
 
     def closure() -> torch.Tensor:
         optimizer.zero_grad(set_to_none=True)
-        total, _ = loss(model, _batch(model, data, loss, sampler, surrogate))
+        total, _ = loss(model, _batch(model, data, loss, sampler, surrogate, shard=shard))
         if not torch.isfinite(total):  # a line search cannot go on from here
             raise _NonFiniteTrial(float(total.detach()))
         total.backward()
+        all_reduce_gradients(model.parameters())
         return total
 
     try:
@@ -496,7 +535,9 @@ def _lbfgs_step(
         ) from None
     # the loss at the accepted point (the line search's last trial may not be)
     with torch.no_grad():
-        total, terms = loss(model, _batch(model, data, loss, sampler, surrogate, False))
+        total, terms = loss(
+            model, _batch(model, data, loss, sampler, surrogate, False, shard=shard)
+        )
     return {"loss": float(total), **terms}
 
 
@@ -532,14 +573,17 @@ def _step(
     clip_norm: float,
     last_good: dict,
     window: tuple[int, int] | None = None,
+    shard: Shard | None = None,
 ) -> dict[str, float]:
-    """One optimisation step (``window``: see :func:`_batch`).
+    """One optimisation step (``window``, ``shard``: see :func:`_batch`).
 
     ``last_good`` holds the parameters that last gave a finite loss and gradient; on a non-finite
-    loss or gradient they are restored and :class:`NonFiniteLossError` is raised.
+    loss or gradient they are restored and :class:`NonFiniteLossError` is raised. In a
+    data-parallel fit the gradients are added across ranks before clipping, so every rank takes
+    the same step.
     """
     optimizer.zero_grad(set_to_none=True)
-    batch = _batch(model, data, loss, sampler, surrogate, window=window)
+    batch = _batch(model, data, loss, sampler, surrogate, window=window, shard=shard)
     total, values = loss(model, batch)
     if not torch.isfinite(total):
         _restore(model, last_good)
@@ -548,6 +592,7 @@ def _step(
             "parameters. Try a smaller learning_rate or check the data."
         )
     total.backward()
+    all_reduce_gradients(model.parameters())
     norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
     if not torch.isfinite(norm):
         _restore(model, last_good)
@@ -558,6 +603,31 @@ def _step(
     last_good.update({name: p.detach().clone() for name, p in model.named_parameters()})
     optimizer.step()
     return {"loss": float(total.detach()), **values}
+
+
+def _check_parallel(
+    loss: CombinedLoss, train: torch.Tensor, validation: torch.Tensor | None, config: FitConfig
+) -> None:
+    """In a data-parallel fit: every rank needs trials, every term must combine them across ranks."""
+    if not is_distributed():
+        return
+    smallest = min(config.batch_size, train.shape[0])
+    if validation is not None:
+        smallest = min(smallest, validation.shape[0])
+    if smallest < world_size():
+        raise ArgumentValueError(
+            f"Expected at least one trial per rank in every batch ({world_size()} ranks), but the "
+            f"smallest batch has {smallest} trials: raise batch_size or use fewer processes."
+        )
+    unsafe = [
+        name for name, (weight, term) in loss.terms.items() if weight and not term.parallel_safe
+    ]
+    if unsafe:
+        raise ArgumentValueError(
+            f"Loss terms {unsafe} do not combine their trials across ranks (LossTerm.parallel_safe "
+            "is False): in a data-parallel fit add their sums over trials with "
+            "batch.reducer.sum and set parallel_safe = True, or fit in one process."
+        )
 
 
 def _restore(model: SpikingNetwork, state: dict) -> None:

@@ -9,19 +9,18 @@ at any bin size, rate and population size; ``normalise=False`` gives the raw dis
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
 
 import torch
 
 from .._validation import describe
+from ..distributed import Shard, TrialReducer
 from ..errors import ArgumentTypeError, ArgumentValueError
 from ..network.model import SpikingNetwork
 from ..network.simulation import Simulation
-from ..statistics.correlation import noise_covariance
-from ..statistics.rates import mean_firing_rate, psth
-from ..statistics.variability import fanofactor_windows
+from .trial_statistics import FanoFactors, MeanCount, NoiseCovariance, Psth, TrialStatistic
 
 __all__ = [
     "PRESETS",
@@ -60,23 +59,41 @@ class Batch:
         The recorded counts the SM terms compare ``free`` with, shape (n_trials, n_window,
         n_recorded): a window of ``data`` when the SM terms are measured on windows
         (``FitConfig.sm_window``); None: ``data`` itself.
+    shard : Shard or None
+        In a data-parallel fit, which trials of the whole batch this rank holds (``data``,
+        ``teacher`` and ``free`` are this share); None: one process holds the whole batch.
     """
 
     data: torch.Tensor
     teacher: Simulation | None = None
     free: Simulation | None = None
     measured: torch.Tensor | None = None
+    shard: Shard | None = None
 
     @property
     def sm_data(self) -> torch.Tensor:
         """What sample-and-measure terms compare the free run with (``measured`` or ``data``)."""
         return self.data if self.measured is None else self.measured
 
+    @property
+    def reducer(self) -> TrialReducer:
+        """How terms add their sums over trials across ranks (one process: nothing to add)."""
+        if self.shard is None:
+            return TrialReducer.single(self.data.shape[0])
+        return TrialReducer(self.shard)
+
 
 class LossTerm:
-    """A term of the loss; ``needs`` says which passes it uses ('teacher' and/or 'free')."""
+    """A term of the loss; ``needs`` says which passes it uses ('teacher' and/or 'free').
+
+    ``parallel_safe``: whether the term gives the whole-batch value in a data-parallel fit, where
+    a batch holds one rank's share of the trials (combine sums over trials with
+    ``batch.reducer.sum``, see :mod:`elephant_fit.distributed`). Terms that are not are refused
+    there.
+    """
 
     needs: frozenset[str] = frozenset()
+    parallel_safe: bool = False
 
     def __call__(self, model: SpikingNetwork, batch: Batch) -> torch.Tensor:
         """Scalar value of the term on a batch."""
@@ -92,11 +109,34 @@ class NegativeLogLikelihood(LossTerm):
     """
 
     needs = frozenset({"teacher"})
+    parallel_safe = True
 
     def __call__(self, model: SpikingNetwork, batch: Batch) -> torch.Tensor:  # noqa: D102
         assert batch.teacher is not None
         u = batch.teacher.u[..., : model.n_recorded]
-        return model.neg_log_likelihood(u, batch.data).mean()
+        return trial_mean(model.neg_log_likelihood(u, batch.data), batch.reducer)
+
+
+def trial_mean(values: torch.Tensor, reducer: TrialReducer) -> torch.Tensor:
+    """Mean of all entries of ``values`` (trials first) over the whole batch of trials.
+
+    Parameters
+    ----------
+    values : torch.Tensor
+        Shape (n_trials, ...): this rank's trials.
+    reducer : TrialReducer
+        The batch's reducer.
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar: ``values.mean()`` in one process; the sum over ranks divided by the whole
+        batch's entry count in a data-parallel fit.
+    """
+    if not reducer.parallel:
+        return values.mean()
+    per_trial = values[0].numel() if values.shape[0] else math.prod(values.shape[1:])
+    return reducer.sum(values.sum()) / (per_trial * reducer.n_trials)
 
 
 def normalised_mse(
@@ -130,7 +170,10 @@ class StatisticLoss(LossTerm):
     Parameters
     ----------
     statistic : callable
-        Maps activity of shape (n_trials, n_bins, n_recorded) to a tensor (any shape).
+        Maps activity of shape (n_trials, n_bins, n_recorded) to a tensor (any shape). In a
+        data-parallel fit a :class:`~elephant_fit.fitting.trial_statistics.TrialStatistic` is
+        assembled from sums over trials; any other callable sees the trials of all ranks
+        (gathered: more communication).
     model_side : {'spikes', 'mean'}
         Measure the model's sampled spikes (gradient through the surrogate) or its spike
         probabilities / mean counts (lower variance; right for first-order statistics like a PSTH).
@@ -145,6 +188,7 @@ class StatisticLoss(LossTerm):
     distance: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
     normalise: bool = True
     needs: frozenset[str] = field(default=frozenset({"free"}), init=False)
+    parallel_safe: bool = field(default=True, init=False)
 
     def __post_init__(self) -> None:
         if self.model_side not in ("spikes", "mean"):
@@ -164,42 +208,46 @@ class StatisticLoss(LossTerm):
 
     def __call__(self, model: SpikingNetwork, batch: Batch) -> torch.Tensor:  # noqa: D102
         assert batch.free is not None
-        model_value = self.statistic(self.model_activity(model, batch.free))
-        data_value = self.statistic(batch.sm_data).detach()
+        reducer = batch.reducer
+        model_value = self.measure(self.model_activity(model, batch.free), reducer)
+        data_value = self.measure(batch.sm_data, reducer).detach()
         if self.distance is not None:
             return self.distance(model_value, data_value)
         return normalised_mse(model_value, data_value, self.normalise)
 
+    def measure(self, activity: torch.Tensor, reducer: TrialReducer) -> torch.Tensor:
+        """The statistic of the whole batch from this rank's ``activity``: :func:`measure`."""
+        return measure(self.statistic, activity, reducer)
 
-def _off_diagonal_noise_covariance(counts: torch.Tensor, max_lag: int) -> torch.Tensor:
-    """Noise covariance at lags 0..max_lag without the lag-0 diagonal (the variances).
+
+def measure(
+    statistic: Callable[[torch.Tensor], torch.Tensor],
+    activity: torch.Tensor,
+    reducer: TrialReducer,
+) -> torch.Tensor:
+    """A statistic of the whole batch of trials from this rank's share of it.
+
+    Parameters
+    ----------
+    statistic : callable
+        Maps activity (n_trials, n_bins, n) to a tensor.
+    activity : torch.Tensor
+        Shape (n_trials, n_bins, n): this rank's trials (all of them in one process).
+    reducer : TrialReducer
+        The batch's reducer.
 
     Returns
     -------
     torch.Tensor
-        Shape (max_lag + 1, n, n) with the lag-0 diagonal set to 0.
+        One process: ``statistic(activity)``. Across ranks: a :class:`TrialStatistic` assembled
+        from its sums over trials added across ranks; any other statistic of the gathered trials.
     """
-    covariance = noise_covariance(counts, max_lag=max_lag)
-    n = covariance.shape[-1]
-    keep = torch.ones_like(covariance)
-    keep[0] = 1.0 - torch.eye(n, dtype=covariance.dtype, device=covariance.device)
-    return covariance * keep
-
-
-def _fano_factors(counts: torch.Tensor, window: int) -> torch.Tensor:
-    """Fano factors of spike counts in windows of ``window`` bins; 0 where a neuron is silent.
-
-    Returns
-    -------
-    torch.Tensor
-        Shape (n_bins // window, n_neurons).
-    """
-    return torch.nan_to_num(fanofactor_windows(counts, min(window, counts.shape[-2])), nan=0.0)
-
-
-def _mean_count_per_bin(counts: torch.Tensor) -> torch.Tensor:
-    """Mean count per bin of each neuron over trials, shape (n_neurons,)."""
-    return mean_firing_rate(counts).mean(dim=0)
+    if not reducer.parallel:
+        return statistic(activity)
+    if isinstance(statistic, TrialStatistic):
+        sums = tuple(reducer.sum(part) for part in statistic.sums(activity))
+        return statistic.finish(sums, reducer.n_trials)
+    return statistic(reducer.gather(activity))
 
 
 @dataclass
@@ -214,11 +262,16 @@ class HiddenRateLoss(LossTerm):
 
     target: float = 0.05
     needs: frozenset[str] = field(default=frozenset({"free"}), init=False)
+    parallel_safe: bool = field(default=True, init=False)
 
     def __call__(self, model: SpikingNetwork, batch: Batch) -> torch.Tensor:  # noqa: D102
         if model.n_hidden == 0 or batch.free is None:
             return torch.zeros((), dtype=model.bias.dtype, device=model.bias.device)
-        rates = model.mean(batch.free.u[..., model.n_recorded :]).mean(dim=(0, 1))
+        means = model.mean(batch.free.u[..., model.n_recorded :])
+        if batch.reducer.parallel:
+            rates = measure(MeanCount(), means, batch.reducer)
+        else:
+            rates = means.mean(dim=(0, 1))
         return ((rates - self.target) / max(self.target, 1e-6)).pow(2).mean()
 
 
@@ -239,6 +292,7 @@ class CouplingPenalty(LossTerm):
 
     kind: str = "l1"
     needs: frozenset[str] = field(default=frozenset(), init=False)
+    parallel_safe: bool = field(default=True, init=False)
 
     def __post_init__(self) -> None:
         if self.kind not in PENALTIES:
@@ -251,7 +305,8 @@ class CouplingPenalty(LossTerm):
         size = coupling.abs() if self.kind == "l1" else coupling.pow(2)
         total = size.sum() - torch.diagonal(size, dim1=1, dim2=2).sum()
         free = model.coupling_mask.sum() - torch.diagonal(model.coupling_mask).sum()
-        return total / free.clamp(min=1.0).to(total.dtype)
+        # the same on every rank: each passes its share of the gradient
+        return batch.reducer.shared(total / free.clamp(min=1.0).to(total.dtype))
 
 
 #: Coupling penalties, also names of loss terms.
@@ -282,15 +337,13 @@ def default_term(
     if name == "nll":
         return NegativeLogLikelihood()
     if name == "psth":
-        return StatisticLoss(psth, model_side="mean", normalise=normalise)
+        return StatisticLoss(Psth(), model_side="mean", normalise=normalise)
     if name == "noise_covariance":
-        return StatisticLoss(
-            partial(_off_diagonal_noise_covariance, max_lag=max_lag), normalise=normalise
-        )
+        return StatisticLoss(NoiseCovariance(max_lag), normalise=normalise)
     if name == "rate":
-        return StatisticLoss(_mean_count_per_bin, model_side="mean", normalise=normalise)
+        return StatisticLoss(MeanCount(), model_side="mean", normalise=normalise)
     if name == "fano":
-        return StatisticLoss(partial(_fano_factors, window=fano_window), normalise=normalise)
+        return StatisticLoss(FanoFactors(fano_window), normalise=normalise)
     if name == "hidden_rate":
         return HiddenRateLoss()
     if name in PENALTIES:

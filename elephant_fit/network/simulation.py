@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import torch
 
 from .._validation import check_positive_int, check_seed, describe
+from ..distributed import Shard
 from ..errors import ArgumentValueError
 from .model import SpikingNetwork
 from .recurrent import recurrent_sample, sample_loop
@@ -77,10 +78,22 @@ def make_generator(seed: int | torch.Generator | None, device: torch.device) -> 
 
 
 def _noise(
-    model: SpikingNetwork, shape: tuple[int, ...], generator: torch.Generator
+    model: SpikingNetwork,
+    shape: tuple[int, ...],
+    generator: torch.Generator,
+    shard: Shard | None = None,
 ) -> torch.Tensor:
-    """The observation model's noise for all bins at once, in the model's dtype and device."""
-    return model.observation.noise(shape, generator, model.bias.dtype, model.bias.device)
+    """The observation model's noise for all bins at once, in the model's dtype and device.
+
+    With a ``shard``, ``shape[0]`` is the share's trial count: the noise of the whole batch
+    (``shard.total`` trials) is drawn and the share's trials kept, so a rank's trials get the
+    random numbers they would get in one process.
+    """
+    if shard is None or shard.whole:
+        return model.observation.noise(shape, generator, model.bias.dtype, model.bias.device)
+    whole = (shard.total, *shape[1:])
+    noise = model.observation.noise(whole, generator, model.bias.dtype, model.bias.device)
+    return shard.take(noise).contiguous()
 
 
 def simulate(
@@ -92,6 +105,7 @@ def simulate(
     surrogate: str | Surrogate = "sigmoid",
     requires_grad: bool | None = None,
     first_bin: int = 0,
+    shard: Shard | None = None,
 ) -> Simulation:
     """Run the network freely for ``n_trials`` trials of ``n_bins`` bins.
 
@@ -113,12 +127,16 @@ def simulate(
     first_bin : int, optional
         Start the run at this bin of the trial (the stimulus-locked drive is taken from there);
         the history before it is empty.
+    shard : Shard, optional
+        Simulate only the trials ``shard.start:shard.stop`` of the ``n_trials = shard.total``
+        trials (data parallelism, :mod:`elephant_fit.distributed`): the result equals those
+        trials of the whole run.
 
     Returns
     -------
     Simulation
-        Spikes and pre-activations of shape (n_trials, n_bins, n_neurons); history before the
-        first bin is empty (no spikes).
+        Spikes and pre-activations of shape (n_trials, n_bins, n_neurons) (``shard.n_trials``
+        trials with a shard); history before the first bin is empty (no spikes).
 
     Examples
     --------
@@ -135,7 +153,10 @@ def simulate(
     if inputs is not None:
         inputs = model.check_inputs(inputs, n_trials, n_bins)
     generator = make_generator(seed, model.bias.device)
-    noise = _noise(model, (n_trials, n_bins, model.n_neurons), generator)
+    if shard is not None:
+        _check_shard(shard, n_trials, "n_trials", whole=True)
+        n_trials = shard.n_trials
+    noise = _noise(model, (n_trials, n_bins, model.n_neurons), generator, shard)
     grad = torch.is_grad_enabled() if requires_grad is None else requires_grad
     if not grad:
         with torch.no_grad():
@@ -209,6 +230,7 @@ def teacher_forced(
     inputs: torch.Tensor | None = None,
     seed: int | torch.Generator | None = None,
     surrogate: str | Surrogate = "sigmoid",
+    shard: Shard | None = None,
 ) -> Simulation:
     """Pre-activations given the recorded spikes (teacher forcing).
 
@@ -228,6 +250,9 @@ def teacher_forced(
         Randomness of the hidden neurons.
     surrogate : str or Surrogate, optional
         Gradient surrogate through the hidden samples.
+    shard : Shard, optional
+        ``recorded`` holds the trials ``shard.start:shard.stop`` of a batch of ``shard.total``
+        (data parallelism): the hidden neurons get the random numbers of those trials.
 
     Returns
     -------
@@ -236,6 +261,8 @@ def teacher_forced(
     """
     recorded = check_recorded(model, recorded)
     n_trials, n_bins, _ = recorded.shape
+    if shard is not None:
+        _check_shard(shard, n_trials, "recorded trials", whole=False)
     if inputs is not None:
         inputs = model.check_inputs(inputs, n_trials, n_bins)
     coupling = model.coupling()
@@ -243,12 +270,22 @@ def teacher_forced(
     if model.n_hidden == 0:
         return Simulation(recorded, u)
     generator = make_generator(seed, model.bias.device)
-    noise = _noise(model, (n_trials, n_bins, model.n_hidden), generator)
+    noise = _noise(model, (n_trials, n_bins, model.n_hidden), generator, shard)
     weights = sampled_weights(model, coupling, first=model.n_recorded)
     hidden, u = _recurrent_loop(
         model, u, weights, noise, get_surrogate(surrogate), first=model.n_recorded
     )
     return Simulation(torch.cat([recorded, hidden], dim=2), u)
+
+
+def _check_shard(shard: Shard, n_trials: int, what: str, whole: bool) -> None:
+    """A shard must be a Shard of ``n_trials`` (its total, or its own trials)."""
+    expected = shard.total if whole else shard.n_trials if isinstance(shard, Shard) else None
+    if not isinstance(shard, Shard) or expected != n_trials:
+        raise ArgumentValueError(
+            f"Expected `shard` to be a Shard with {'total' if whole else 'n_trials'} equal to the "
+            f"{what} ({n_trials}), but got {describe(shard)}."
+        )
 
 
 def known_input(

@@ -1,0 +1,313 @@
+"""Data parallelism over trials with ``torch.distributed`` (launched by ``torchrun``).
+
+Every process (rank) holds the whole recording and the same model; each batch of trials is split
+into contiguous shares, one per rank (:class:`Shard`). A rank simulates and measures its share
+only, and the loss is assembled from **sums over trials** added across ranks (:class:`TrialReducer`):
+the negative log-likelihood, the PSTH, the noise covariance and the rates are all functions of
+such sums, so the loss, and with it the gradient, equals the one-process loss of the same global
+batch. The random numbers of a batch are drawn for the whole batch on every rank and each rank
+keeps its share (:meth:`Shard.take`), so the simulated spikes are those of one process too.
+
+The sum across ranks is differentiable with an identity backward: every rank computes the same
+loss from the same sums and back-propagates into its own share; adding the parameter gradients
+across ranks (:func:`all_reduce_gradients`) then gives the gradient of the one-process loss.
+Terms that do not depend on trials (coupling penalties) pass ``1 / world_size`` of their gradient
+on every rank (:meth:`TrialReducer.shared`).
+
+Without an initialised process group everything here is the identity: one process, one shard.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.distributed as dist
+
+from ._validation import check_choice
+from .errors import ArgumentValueError
+
+__all__ = [
+    "BACKENDS",
+    "Shard",
+    "TrialReducer",
+    "agree",
+    "all_reduce_gradients",
+    "broadcast_parameters",
+    "gather_trials",
+    "is_distributed",
+    "is_main_process",
+    "launched_by_torchrun",
+    "process_group",
+    "rank",
+    "world_size",
+]
+
+#: Backends ``process_group`` accepts ('auto': NCCL when every rank has a CUDA device, else gloo).
+BACKENDS = ("auto", "gloo", "nccl")
+
+#: How long a rank waits for the others in a collective before giving up (seconds).
+TIMEOUT_S = 600
+
+
+def is_distributed() -> bool:
+    """Whether a ``torch.distributed`` process group with more than one rank is initialised."""
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def rank() -> int:
+    """The rank of this process (0 without a process group)."""
+    return dist.get_rank() if is_distributed() else 0
+
+
+def world_size() -> int:
+    """Number of processes (1 without a process group)."""
+    return dist.get_world_size() if is_distributed() else 1
+
+
+def is_main_process() -> bool:
+    """Whether this process writes files and prints (rank 0, or the only process)."""
+    return rank() == 0
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One rank's share ``start:stop`` of a batch of ``total`` trials.
+
+    Examples
+    --------
+    >>> Shard.of(10, rank=1, size=3)  # 10 trials over 3 ranks: 4, 3, 3
+    Shard(start=4, stop=7, total=10)
+    >>> Shard.of(10)  # one process: everything
+    Shard(start=0, stop=10, total=10)
+    """
+
+    start: int
+    stop: int
+    total: int
+
+    @classmethod
+    def of(cls, total: int, rank: int | None = None, size: int | None = None) -> Shard:
+        """The contiguous share of ``rank`` among ``size`` (default: this process's).
+
+        The first ``total % size`` ranks take one trial more than the others.
+        """
+        index = dist.get_rank() if rank is None and is_distributed() else (rank or 0)
+        size = world_size() if size is None else size
+        base, extra = divmod(total, size)
+        start = index * base + min(index, extra)
+        return cls(start, start + base + (index < extra), total)
+
+    @property
+    def n_trials(self) -> int:
+        """Number of trials in the share."""
+        return self.stop - self.start
+
+    @property
+    def whole(self) -> bool:
+        """Whether the share is the whole batch (one process)."""
+        return self.start == 0 and self.stop == self.total
+
+    def take(self, tensor: torch.Tensor) -> torch.Tensor:
+        """The share's trials of a whole-batch tensor (trials first); the tensor itself when whole."""
+        return tensor if self.whole else tensor[self.start : self.stop]
+
+
+class _SumAcrossRanks(torch.autograd.Function):
+    """All-reduce (sum) forward, identity backward (every rank computes the same loss)."""
+
+    @staticmethod
+    def forward(ctx: Any, tensor: torch.Tensor) -> torch.Tensor:
+        total = tensor.clone()
+        dist.all_reduce(total, op=dist.ReduceOp.SUM)
+        return total
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
+        return grad
+
+
+class _GatherTrials(torch.autograd.Function):
+    """All-gather of every rank's share along trials; backward keeps this rank's rows."""
+
+    @staticmethod
+    def forward(ctx: Any, tensor: torch.Tensor, shard: Shard) -> torch.Tensor:
+        ctx.shard = shard
+        return _all_gather(tensor.detach(), shard)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        return grad[ctx.shard.start : ctx.shard.stop], None
+
+
+def _all_gather(tensor: torch.Tensor, shard: Shard) -> torch.Tensor:
+    """Shares of every rank, padded to the largest for ``all_gather`` and concatenated in order."""
+    size = world_size()
+    shares = [Shard.of(shard.total, r, size) for r in range(size)]
+    largest = max(s.n_trials for s in shares)
+    padded = tensor.new_zeros((largest, *tensor.shape[1:]))
+    padded[: tensor.shape[0]] = tensor
+    parts = [torch.empty_like(padded) for _ in range(size)]
+    dist.all_gather(parts, padded.contiguous())
+    return torch.cat([part[: s.n_trials] for part, s in zip(parts, shares, strict=True)])
+
+
+def gather_trials(tensor: torch.Tensor, shard: Shard) -> torch.Tensor:
+    """Every rank's share of a batch, in trial order (gradients flow back to this rank's rows).
+
+    Parameters
+    ----------
+    tensor : torch.Tensor
+        This rank's share, shape (shard.n_trials, ...).
+    shard : Shard
+        Which share it is.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (shard.total, ...), the same on every rank; ``tensor`` itself in one process.
+    """
+    if shard.whole:
+        return tensor
+    return _GatherTrials.apply(tensor, shard)
+
+
+@dataclass(frozen=True)
+class TrialReducer:
+    """How loss terms turn this rank's sums over trials into sums over the whole batch.
+
+    Attributes
+    ----------
+    shard : Shard
+        This rank's trials of the batch.
+    """
+
+    shard: Shard
+
+    @classmethod
+    def single(cls, n_trials: int) -> TrialReducer:
+        """The reducer of one process holding all ``n_trials``."""
+        return cls(Shard(0, n_trials, n_trials))
+
+    @property
+    def n_trials(self) -> int:
+        """Trials in the whole batch (over all ranks)."""
+        return self.shard.total
+
+    @property
+    def parallel(self) -> bool:
+        """Whether other ranks hold part of the batch."""
+        return not self.shard.whole
+
+    def sum(self, tensor: torch.Tensor) -> torch.Tensor:
+        """``tensor`` (a sum over this rank's trials) added over ranks; differentiable."""
+        if not self.parallel:
+            return tensor
+        return _SumAcrossRanks.apply(tensor)
+
+    def gather(self, tensor: torch.Tensor) -> torch.Tensor:
+        """The whole batch of a per-trial tensor (trials first): :func:`gather_trials`."""
+        return gather_trials(tensor, self.shard)
+
+    def shared(self, value: torch.Tensor) -> torch.Tensor:
+        """``value`` (the same on every rank) with ``1 / world_size`` of its gradient on each rank."""
+        if not self.parallel:
+            return value
+        return value.detach() + (value - value.detach()) / world_size()
+
+
+def all_reduce_gradients(parameters: Any) -> None:
+    """Add the gradients of ``parameters`` over ranks (one flat all-reduce); no-op in one process."""
+    if not is_distributed():
+        return
+    grads = [p.grad for p in parameters if p.grad is not None]
+    if not grads:
+        return
+    flat = torch.cat([g.reshape(-1) for g in grads])
+    dist.all_reduce(flat, op=dist.ReduceOp.SUM)
+    offset = 0
+    for grad in grads:
+        grad.copy_(flat[offset : offset + grad.numel()].view_as(grad))
+        offset += grad.numel()
+
+
+def broadcast_parameters(module: torch.nn.Module) -> None:
+    """Make every rank start from rank 0's parameters and buffers; no-op in one process."""
+    if not is_distributed():
+        return
+    with torch.no_grad():
+        for tensor in [*module.parameters(), *module.buffers()]:
+            dist.broadcast(tensor.data, src=0)
+
+
+def agree(value: float, op: str = "max") -> float:
+    """The maximum (or sum) of a number over ranks, e.g. a flag any rank may raise."""
+    if not is_distributed():
+        return value
+    tensor = torch.tensor([float(value)], dtype=torch.float64, device=_collective_device())
+    dist.all_reduce(tensor, op=dist.ReduceOp.MAX if op == "max" else dist.ReduceOp.SUM)
+    return float(tensor.item())
+
+
+def _collective_device() -> torch.device:
+    """Where small collective tensors live: the current CUDA device under NCCL, else the CPU."""
+    if dist.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
+def launched_by_torchrun() -> bool:
+    """Whether the environment describes a multi-process launch (``torchrun``, ``srun`` + env)."""
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1 and "RANK" in os.environ
+
+
+def _choose_backend(backend: str) -> str:
+    """'auto' -> NCCL when CUDA devices cover the local ranks, else gloo."""
+    backend = check_choice(backend, "backend", BACKENDS)
+    local_size = int(os.environ.get("LOCAL_WORLD_SIZE", os.environ.get("WORLD_SIZE", "1")))
+    cuda = torch.cuda.is_available() and torch.cuda.device_count() >= local_size
+    if backend == "auto":
+        return "nccl" if cuda else "gloo"
+    if backend == "nccl" and not cuda:
+        raise ArgumentValueError(
+            f"Expected a CUDA device for each of the {local_size} local ranks with backend='nccl', "
+            f"but this machine has {torch.cuda.device_count() if torch.cuda.is_available() else 0}."
+        )
+    return backend
+
+
+@contextlib.contextmanager
+def process_group(backend: str = "auto") -> Iterator[bool]:
+    """Initialise the process group described by the torchrun environment, and tear it down.
+
+    Does nothing (and yields False) outside a multi-process launch or when a group is already
+    initialised by the caller. With NCCL each rank uses the CUDA device of its ``LOCAL_RANK``.
+    The group is destroyed on exit, also when the body raises (other ranks then fail in their
+    next collective instead of waiting).
+
+    Parameters
+    ----------
+    backend : {'auto', 'gloo', 'nccl'}
+        'auto': NCCL when every local rank has a CUDA device, else gloo.
+
+    Yields
+    ------
+    bool
+        Whether this call initialised a group.
+    """
+    if not launched_by_torchrun() or (dist.is_available() and dist.is_initialized()):
+        yield False
+        return
+    chosen = _choose_backend(backend)
+    if chosen == "nccl":
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    dist.init_process_group(chosen, timeout=datetime.timedelta(seconds=TIMEOUT_S))
+    try:
+        yield True
+    finally:
+        dist.destroy_process_group()
