@@ -39,10 +39,12 @@ __all__ = [
     "agree",
     "all_reduce_gradients",
     "broadcast_parameters",
+    "common_seed",
     "gather_trials",
     "is_distributed",
     "is_main_process",
     "launched_by_torchrun",
+    "local",
     "process_group",
     "rank",
     "world_size",
@@ -55,14 +57,36 @@ BACKENDS = ("auto", "gloo", "nccl")
 TIMEOUT_S = 600
 
 
+#: Set by :func:`local`: this rank works alone for now (no collectives).
+_LOCAL = False
+
+
 def is_distributed() -> bool:
-    """Whether a ``torch.distributed`` process group with more than one rank is initialised."""
-    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+    """Whether work is shared with other ranks (a group of several ranks, outside :func:`local`)."""
+    return (
+        not _LOCAL and dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+    )
 
 
 def rank() -> int:
-    """The rank of this process (0 without a process group)."""
-    return dist.get_rank() if is_distributed() else 0
+    """The rank of this process (0 without a process group; its rank inside :func:`local`)."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank()
+    return 0
+
+
+@contextlib.contextmanager
+def local() -> Iterator[None]:
+    """Work on this rank alone: inside, fits and simulations use no collectives.
+
+    For what rank 0 does by itself after a shared fit (the summary, the report, the figures).
+    """
+    global _LOCAL
+    previous, _LOCAL = _LOCAL, True
+    try:
+        yield
+    finally:
+        _LOCAL = previous
 
 
 def world_size() -> int:
@@ -81,7 +105,7 @@ class Shard:
 
     Examples
     --------
-    >>> Shard.of(10, rank=1, size=3)  # 10 trials over 3 ranks: 4, 3, 3
+    >>> Shard.of(10, index=1, size=3)  # 10 trials over 3 ranks: 4, 3, 3
     Shard(start=4, stop=7, total=10)
     >>> Shard.of(10)  # one process: everything
     Shard(start=0, stop=10, total=10)
@@ -92,12 +116,13 @@ class Shard:
     total: int
 
     @classmethod
-    def of(cls, total: int, rank: int | None = None, size: int | None = None) -> Shard:
-        """The contiguous share of ``rank`` among ``size`` (default: this process's).
+    def of(cls, total: int, index: int | None = None, size: int | None = None) -> Shard:
+        """The contiguous share of rank ``index`` among ``size`` (default: this process's).
 
         The first ``total % size`` ranks take one trial more than the others.
         """
-        index = dist.get_rank() if rank is None and is_distributed() else (rank or 0)
+        if index is None:
+            index = rank() if is_distributed() else 0
         size = world_size() if size is None else size
         base, extra = divmod(total, size)
         start = index * base + min(index, extra)
@@ -148,7 +173,7 @@ class _GatherTrials(torch.autograd.Function):
 def _all_gather(tensor: torch.Tensor, shard: Shard) -> torch.Tensor:
     """Shares of every rank, padded to the largest for ``all_gather`` and concatenated in order."""
     size = world_size()
-    shares = [Shard.of(shard.total, r, size) for r in range(size)]
+    shares = [Shard.of(shard.total, index, size) for index in range(size)]
     largest = max(s.n_trials for s in shares)
     padded = tensor.new_zeros((largest, *tensor.shape[1:]))
     padded[: tensor.shape[0]] = tensor
@@ -252,6 +277,18 @@ def agree(value: float, op: str = "max") -> float:
     tensor = torch.tensor([float(value)], dtype=torch.float64, device=_collective_device())
     dist.all_reduce(tensor, op=dist.ReduceOp.MAX if op == "max" else dist.ReduceOp.SUM)
     return float(tensor.item())
+
+
+def common_seed(seed: int | None) -> int | None:
+    """``seed``, or where it is None in a multi-process run, one random seed drawn by rank 0.
+
+    Ranks simulating shares of one run need the same random numbers.
+    """
+    if seed is not None or not is_distributed():
+        return seed
+    drawn = torch.randint(0, 2**62, (1,), dtype=torch.int64).to(_collective_device())
+    dist.broadcast(drawn, src=0)
+    return int(drawn.item())
 
 
 def _collective_device() -> torch.device:

@@ -402,3 +402,23 @@ def test_a_fit_with_sm_windows_runs_and_validates_on_whole_trials():
     )
     assert len(history.train) == 20
     assert all(torch.isfinite(torch.tensor(row["loss"])) for row in history.validation)
+
+
+def test_data_parallel_fit_refuses_unsafe_terms_and_empty_shares(monkeypatch):
+    """Checked before any collective: a custom term that is not parallel-safe, a rank without trials."""
+    import elephant_fit.fitting.loop as loop
+
+    class Custom(LossTerm):
+        needs = frozenset({"teacher"})
+
+        def __call__(self, model, batch):
+            return batch.teacher.u.mean()
+
+    monkeypatch.setattr(loop, "is_distributed", lambda: True)
+    monkeypatch.setattr(loop, "world_size", lambda: 4)
+    model = SpikingNetwork(3, n_lags=2, n_bins=10, seed=0)
+    data = (torch.rand(12, 10, 3) < 0.2).float()
+    with pytest.raises(ValueError, match="parallel_safe"):
+        fit_model(model, data, None, make_loss({"nll": 1.0, "mine": (1.0, Custom())}))
+    with pytest.raises(ValueError, match="one trial per rank"):
+        fit_model(model, data, None, make_loss("mle"), batch_size=3)

@@ -142,3 +142,39 @@ def test_poisson_sampler_has_no_outliers_at_the_largest_uniform():
     mean = torch.full((4,), 3.0)
     uniform = torch.full((4,), 1 - 2**-24)
     assert poisson_counts(mean, uniform).max() < 20
+
+
+@pytest.mark.parametrize("observation", ["bernoulli", "poisson"])
+@pytest.mark.parametrize("grad", [False, True])
+def test_a_shard_of_a_run_is_those_trials_of_the_whole_run(observation, grad):
+    from elephant_fit.distributed import Shard
+
+    network = SpikingNetwork(4, n_hidden=2, n_lags=3, n_bins=30, observation=observation, seed=0)
+    whole = simulate(network, 7, 30, seed=5, requires_grad=grad)
+    for index in range(3):
+        shard = Shard.of(7, index, 3)
+        part = simulate(network, 7, 30, seed=5, requires_grad=grad, shard=shard)
+        assert torch.equal(part.spikes, whole.spikes[shard.start : shard.stop])
+        torch.testing.assert_close(part.u, whole.u[shard.start : shard.stop], rtol=0, atol=1e-6)
+
+
+def test_teacher_forcing_of_a_shard_samples_the_hidden_neurons_of_those_trials():
+    from elephant_fit.distributed import Shard
+
+    network = SpikingNetwork(4, n_hidden=3, n_lags=2, n_bins=25, seed=0)
+    recorded = (torch.rand(6, 25, 4) < 0.2).float()
+    whole = teacher_forced(network, recorded, seed=2)
+    shard = Shard.of(6, 1, 2)
+    part = teacher_forced(network, shard.take(recorded), seed=2, shard=shard)
+    assert torch.equal(part.spikes, whole.spikes[3:])
+
+
+def test_a_shard_must_match_the_trials():
+    from elephant_fit.distributed import Shard
+    from elephant_fit.errors import ArgumentValueError
+
+    network = SpikingNetwork(3, n_lags=2, n_bins=10, seed=0)
+    with pytest.raises(ArgumentValueError, match="shard"):
+        simulate(network, 5, 10, seed=0, shard=Shard(0, 2, 6))
+    with pytest.raises(ArgumentValueError, match="shard"):
+        teacher_forced(network, torch.zeros(3, 10, 3), seed=0, shard=Shard(0, 2, 6))

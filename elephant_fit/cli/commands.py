@@ -11,11 +11,13 @@ name an input, and its folder must exist (``fit``, ``simulate``) and be writable
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import re
 import sys
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +26,7 @@ import quantities as pq
 from .._io import check_output_file, check_output_folder
 from .._validation import check_seed
 from .._version import __version__
+from ..distributed import BACKENDS, is_main_process, launched_by_torchrun, local, process_group
 from ..errors import (
     ArgumentValueError,
     ElephantFitError,
@@ -270,6 +273,23 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     except (NonFiniteLossError, NoImprovementWarning) as error:
         failure = error  # the estimator holds the last good (or initial) parameters
     elapsed = time.perf_counter() - start
+    if not is_main_process():  # rank 0 alone saves, evaluates and prints
+        return 0 if failure is None else 3
+    with local():
+        return _fit_outputs(args, fitter, data, train, test, elapsed, failure)
+
+
+def _fit_outputs(
+    args: argparse.Namespace,
+    fitter: NetworkFitter,
+    data: SpikeData,
+    train: SpikeData,
+    test: SpikeData,
+    elapsed: float,
+    failure: BaseException | None,
+) -> int:
+    """Save the fitted model and print the held-out summary (rank 0); the exit code."""
+    bin_size = parse_bin_size(args.bin_size)
     fitter.save(args.out)
     if failure is not None:
         print(
@@ -298,13 +318,22 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     _writer_for(args.out)
     fitter = load_model(args.model)
     fitter.max_memory = parse_memory(args.max_memory)
+    # data parallel: each rank simulates its share, rank 0 writes all trials in order
     block = fitter.simulate(args.trials, seed=args.seed, include_hidden=args.include_hidden)
-    write_block(block, args.out)
-    print(f"simulated {args.trials} trials -> {args.out}")
+    if is_main_process():
+        write_block(block, args.out)
+        print(f"simulated {args.trials} trials -> {args.out}")
     return 0
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    if not is_main_process():  # the report is rank 0's (Elephant on Neo objects, one process)
+        return 0
+    with local():
+        return _report(args)
+
+
+def _report(args: argparse.Namespace) -> int:
     from ..data.conversion import to_neo
     from ..evaluation.figures import comparison_figures, coupling_figure
     from ..evaluation.report import block_statistics, model_row, n_simulated_trials, write_table
@@ -367,6 +396,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     if args.data not in ("synthetic", "retina"):
         raise UsageError(f"--data: expected synthetic or retina, got {args.data!r}")
+    if launched_by_torchrun():
+        raise UsageError("demo runs in one process: start it without torchrun")
     _check_seed(args.seed)
     check_output_folder(args.out)
     run_demo(
@@ -413,6 +444,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"elephant-fit {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument(
+        "--backend",
+        default="auto",
+        choices=BACKENDS,
+        help="under torchrun: the torch.distributed backend (auto: nccl when every rank has a "
+        "GPU, else gloo)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="MLE vs NLL + SM on a ground truth with hidden neurons")
@@ -559,7 +597,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stdout)
         return 0
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), process_group(args.backend), _quiet_unless_main():
             warnings.showwarning = _show_warning
             return args.handler(args)
     except KeyboardInterrupt as error:  # Ctrl-C; with --checkpoint, FitInterrupted says where
@@ -584,6 +622,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+@contextlib.contextmanager
+def _quiet_unless_main() -> Iterator[None]:
+    """Ranks other than 0 of a torchrun launch print nothing on stdout and no warnings.
+
+    Errors still reach stderr (a failing rank says why).
+    """
+    if is_main_process():
+        yield
+        return
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+        warnings.simplefilter("ignore")
+        yield
 
 
 def _one_line(error: BaseException) -> str:

@@ -31,6 +31,7 @@ from .._validation import (
 )
 from ..data.conversion import NeoInput, from_neo, to_neo
 from ..data.spikedata import SpikeData
+from ..distributed import Shard, common_seed, gather_trials
 from ..errors import (
     ArgumentTypeError,
     ArgumentValueError,
@@ -554,18 +555,28 @@ class NetworkFitter:
         neo.Block
             One Segment per trial, the fitted data's unit ids, Groups and annotations.
         """
-        self._check_fitted()
-        self._check_simulation_memory(n_trials)
-        sim = simulate(self.model_, n_trials, self.n_bins_, seed=seed, requires_grad=False)
-        data = simulated_spikedata(self, sim.spikes.detach().cpu().float())
+        data = self.simulate_spikedata(n_trials, seed)
         return to_neo(data, include_hidden=include_hidden)
 
     def simulate_spikedata(self, n_trials: int, seed: int | None = None) -> SpikeData:
-        """Like :meth:`simulate`, as a SpikeData of all neurons (hidden flagged)."""
+        """Like :meth:`simulate`, as a SpikeData of all neurons (hidden flagged).
+
+        In a data-parallel run (:mod:`elephant_fit.distributed`) each rank simulates its share of
+        the trials and every rank receives all of them, the trials of the one-process run.
+        """
         self._check_fitted()
         self._check_simulation_memory(n_trials)
-        sim = simulate(self.model_, n_trials, self.n_bins_, seed=seed, requires_grad=False)
-        return simulated_spikedata(self, sim.spikes.detach().cpu().float())
+        shard = Shard.of(n_trials)
+        sim = simulate(
+            self.model_,
+            n_trials,
+            self.n_bins_,
+            seed=common_seed(seed),
+            requires_grad=False,
+            shard=None if shard.whole else shard,
+        )
+        spikes = gather_trials(sim.spikes, shard)
+        return simulated_spikedata(self, spikes.detach().cpu().float())
 
     def _check_simulation_memory(self, n_trials: int) -> None:
         """Refuse a simulation whose buffers would exceed ``max_memory`` (an estimate)."""

@@ -1,0 +1,121 @@
+"""One rank of the multi-process tests (tests/test_distributed.py starts it as torchrun would).
+
+``python distributed_worker.py SCENARIO OUT [ARGS...]`` with RANK, WORLD_SIZE, MASTER_ADDR and
+MASTER_PORT in the environment:
+
+* ``api OUT``: the fits and the simulation of :func:`scenarios` in a process group; rank 0 saves
+  the results to OUT (the test computes the same in one process and compares);
+* ``cli OUT ARGS``: ``elephant-fit ARGS``; every file replaced atomically is logged to OUT.rank;
+* ``fail OUT ARGS``: rank 1 fails inside the process group before the command, rank 0 runs
+  ``elephant-fit ARGS`` (it must exit non-zero, not wait forever).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import torch
+
+SIZE = {"n_recorded": 5, "n_bins": 30, "n_lags": 2}
+
+
+def _data(dtype: torch.dtype) -> torch.Tensor:
+    from elephant_fit.network import SpikingNetwork, simulate
+
+    truth = SpikingNetwork(SIZE["n_recorded"], n_lags=2, n_bins=SIZE["n_bins"], seed=1)
+    with torch.no_grad():
+        truth.bias.fill_(-1.5)
+    return simulate(truth, 26, SIZE["n_bins"], seed=2, requires_grad=False).spikes.to(dtype)
+
+
+def _fit(dtype: torch.dtype, n_hidden: int, loss: object, **settings: object) -> dict:
+    from elephant_fit.fitting.loop import fit_model
+    from elephant_fit.fitting.losses import make_loss
+    from elephant_fit.network import SpikingNetwork
+
+    data = _data(dtype)
+    model = SpikingNetwork(
+        SIZE["n_recorded"], n_hidden=n_hidden, n_lags=2, n_bins=SIZE["n_bins"], seed=5
+    ).to(dtype)
+    history = fit_model(
+        model,
+        data[:18],
+        data[18:],
+        make_loss(loss, max_lag=2),
+        max_iterations=12,
+        eval_every=4,
+        batch_size=7,
+        seed=3,
+        progress=False,
+        patience=None,
+        **settings,
+    )
+    return {"state": model.state_dict(), "train": history.train, "validation": history.validation}
+
+
+def scenarios() -> dict[str, dict]:
+    """The fits and simulation compared between one and several processes."""
+    from elephant_fit.fitting.losses import make_loss
+
+    f64, f32 = torch.float64, torch.float32
+    custom = make_loss({"nll": 1.0, "psth": 1.0, "rate": 0.5, "fano": 0.2, "l2": 0.1})
+    results = {
+        "mle float64": _fit(f64, 0, "mle"),
+        "mle float32": _fit(f32, 0, "mle"),
+        "lbfgs float64": _fit(f64, 0, "mle", optimizer="lbfgs"),
+        "sm hidden float64": _fit(f64, 3, "sm"),
+        "sm hidden float32": _fit(f32, 3, "sm"),
+        "windows, fano, rate, l2 float64": _fit(f64, 2, custom, sm_window=12, sm_burn_in=4),
+    }
+    results["simulation"] = _simulation()
+    return results
+
+
+def _simulation() -> dict:
+    import quantities as pq
+
+    from elephant_fit import NetworkFitter
+    from elephant_fit.data.spikedata import SpikeData
+
+    fitter = NetworkFitter(
+        n_hidden=2, n_lags=2, max_iterations=3, dtype=torch.float64, progress=False
+    )
+    fitter.fit(SpikeData(_data(torch.float64), 10 * pq.ms))
+    return {"spikes": fitter.simulate_spikedata(11, seed=4).counts}
+
+
+def _log_replacements(log: str) -> None:
+    """Record every file this rank replaces atomically (all of the package's file writes)."""
+    replace = os.replace
+
+    def logged(source: str, destination: str) -> None:
+        with open(f"{log}.{os.environ['RANK']}", "a") as handle:
+            handle.write(f"{destination}\n")
+        replace(source, destination)
+
+    os.replace = logged
+
+
+def main() -> int:
+    scenario, out, *argv = sys.argv[1:]
+    from elephant_fit.cli.commands import main as command
+    from elephant_fit.distributed import is_main_process, process_group
+
+    if scenario == "api":
+        with process_group("gloo"):
+            results = scenarios()
+            if is_main_process():
+                torch.save(results, out)
+        return 0
+    if scenario == "cli":
+        _log_replacements(out)
+        return command(argv)
+    if scenario == "fail" and os.environ["RANK"] == "1":
+        with process_group("gloo"):
+            raise SystemExit(5)
+    return command(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

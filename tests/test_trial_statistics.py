@@ -1,0 +1,68 @@
+"""The built-in SM statistics assembled from sums over trials equal the statistics themselves."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from elephant_fit.fitting.trial_statistics import FanoFactors, MeanCount, NoiseCovariance, Psth
+from elephant_fit.statistics import fanofactor_windows, noise_covariance, psth
+
+STATISTICS = [Psth(), MeanCount(), NoiseCovariance(0), NoiseCovariance(3), FanoFactors(7)]
+
+
+def _counts(n_trials=9, n_bins=40, n=5, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    return torch.poisson(torch.full((n_trials, n_bins, n), 0.7), generator=generator).double()
+
+
+@pytest.mark.parametrize("statistic", STATISTICS, ids=repr)
+def test_finish_of_sums_equals_the_statistic(statistic):
+    counts = _counts()
+    direct = statistic(counts)
+    assembled = statistic.finish(statistic.sums(counts), counts.shape[0])
+    torch.testing.assert_close(assembled, direct, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("statistic", STATISTICS, ids=repr)
+def test_sums_of_parts_add_up(statistic):
+    """Sums over two shares of the trials, added, give the statistic of all trials."""
+    counts = _counts(n_trials=11)
+    parts = [statistic.sums(counts[:4]), statistic.sums(counts[4:])]
+    added = tuple(a + b for a, b in zip(*parts, strict=True))
+    torch.testing.assert_close(
+        statistic.finish(added, 11), statistic(counts), rtol=1e-9, atol=1e-12
+    )
+
+
+def test_the_statistics_are_those_of_the_statistics_module():
+    counts = _counts()
+    torch.testing.assert_close(Psth()(counts), psth(counts), rtol=0, atol=0)
+    covariance = noise_covariance(counts, max_lag=2)
+    without = NoiseCovariance(2)(counts)
+    off = ~torch.eye(5, dtype=torch.bool)
+    torch.testing.assert_close(without[0][off], covariance[0][off], rtol=0, atol=0)
+    assert bool((torch.diagonal(without[0]) == 0).all())
+    torch.testing.assert_close(without[1:], covariance[1:], rtol=0, atol=0)
+    torch.testing.assert_close(
+        FanoFactors(7)(counts), torch.nan_to_num(fanofactor_windows(counts, 7)), rtol=0, atol=0
+    )
+    torch.testing.assert_close(MeanCount()(counts), counts.mean(dim=(0, 1)), rtol=1e-12, atol=0)
+
+
+def test_silent_neurons_give_zero_fano_factors():
+    counts = _counts()
+    counts[..., 2] = 0
+    statistic = FanoFactors(10)
+    assembled = statistic.finish(statistic.sums(counts), counts.shape[0])
+    assert bool((assembled[:, 2] == 0).all())
+
+
+@pytest.mark.parametrize("statistic", STATISTICS, ids=repr)
+def test_gradcheck_through_the_sums(statistic):
+    activity = torch.rand(4, 12, 3, dtype=torch.float64, requires_grad=True)
+
+    def assembled(x):
+        return statistic.finish(statistic.sums(x), x.shape[0])
+
+    assert torch.autograd.gradcheck(assembled, (activity,))
