@@ -8,7 +8,13 @@ from typing import Any
 from ._validation import check_number
 from .errors import MemoryLimitError
 
-__all__ = ["DEFAULT_FRACTION", "available_memory", "check_memory", "format_bytes"]
+__all__ = [
+    "DEFAULT_FRACTION",
+    "available_memory",
+    "check_memory",
+    "fit_iteration_bytes",
+    "format_bytes",
+]
 
 #: Default limit: this fraction of the memory available when the check runs.
 DEFAULT_FRACTION = 0.5
@@ -31,6 +37,32 @@ def available_memory(device: Any = None) -> int:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):  # unknown platform: no guard
         return 2**62
+
+
+def fit_iteration_bytes(
+    n_trials: int, n_bins: int, n_neurons: int, n_lags: int, itemsize: int
+) -> float:
+    """Estimated memory of one fitting iteration on ``n_trials`` trials (one rank's share).
+
+    The teacher-forced pass, the free run, their buffers and gradients: about
+    ``14 + 2 * n_lags`` values per trial, bin and neuron (measured on the CPU fits); and the
+    coupling with its gradient and Adam's two moments, ``4 * n_lags * n_neurons ** 2`` values.
+
+    Parameters
+    ----------
+    n_trials, n_bins, n_neurons, n_lags : int
+        Trials in the (share of the) batch, bins, neurons (recorded + hidden), coupling lags.
+    itemsize : int
+        Bytes per value (4 for float32).
+
+    Returns
+    -------
+    float
+        Bytes.
+    """
+    activity = float(n_trials) * n_bins * n_neurons * (14 + 2 * n_lags)
+    parameters = 4.0 * n_lags * n_neurons * n_neurons
+    return (activity + parameters) * itemsize
 
 
 def format_bytes(n_bytes: float) -> str:

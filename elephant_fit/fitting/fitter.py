@@ -18,7 +18,7 @@ import numpy as np
 import quantities as pq
 import torch
 
-from .._memory import check_memory
+from .._memory import check_memory, fit_iteration_bytes
 from .._validation import (
     check_choice,
     check_fraction,
@@ -31,7 +31,7 @@ from .._validation import (
 )
 from ..data.conversion import NeoInput, from_neo, to_neo
 from ..data.spikedata import SpikeData
-from ..distributed import Shard, common_seed, gather_trials
+from ..distributed import Shard, common_seed, gather_trials, world_size
 from ..errors import (
     ArgumentTypeError,
     ArgumentValueError,
@@ -460,13 +460,15 @@ class NetworkFitter:
         batch = (
             data.n_trials if config.optimizer == "lbfgs" else min(config.batch_size, data.n_trials)
         )
-        per_trial = data.n_bins * n_neurons * (14 + 2 * self.n_lags)  # passes, buffers, gradients
+        # each rank of a data-parallel fit holds its share of a batch
+        share = -(-max(batch, n_validation) // world_size())
         itemsize = torch.empty((), dtype=self.dtype).element_size()
         counts = data.n_trials * data.n_bins * data.n_neurons  # float64 host copy + device copy
-        n_bytes = (max(batch, n_validation) * per_trial + counts) * itemsize + counts * 8
+        iteration = fit_iteration_bytes(share, data.n_bins, n_neurons, self.n_lags, itemsize)
+        n_bytes = iteration + counts * (itemsize + 8)
         what = (
             f"fitting {n_neurons} neurons x {data.n_bins} bins ({batch} trials per iteration, "
-            f"{n_validation} per validation, {self.n_lags} lags)"
+            f"{n_validation} per validation, {self.n_lags} lags, {world_size()} rank(s))"
         )
         check_memory(float(n_bytes), what, self.max_memory, device)
 
