@@ -5,6 +5,7 @@ MASTER_PORT in the environment:
 
 * ``api OUT``: the fits and the simulation of :func:`scenarios` in a process group; rank 0 saves
   the results to OUT (the test computes the same in one process and compares);
+* ``api-cuda OUT``: :func:`cuda_scenarios` with NCCL, one GPU per rank;
 * ``cli OUT ARGS``: ``elephant-fit ARGS``; every file replaced atomically is logged to OUT.rank;
 * ``fail OUT ARGS``: rank 1 fails inside the process group before the command, rank 0 runs
   ``elephant-fit ARGS`` (it must exit non-zero, not wait forever).
@@ -20,24 +21,27 @@ import torch
 SIZE = {"n_recorded": 5, "n_bins": 30, "n_lags": 2}
 
 
-def _data(dtype: torch.dtype) -> torch.Tensor:
+def _data(dtype: torch.dtype, device: str = "cpu") -> torch.Tensor:
     from elephant_fit.network import SpikingNetwork, simulate
 
     truth = SpikingNetwork(SIZE["n_recorded"], n_lags=2, n_bins=SIZE["n_bins"], seed=1)
     with torch.no_grad():
         truth.bias.fill_(-1.5)
-    return simulate(truth, 26, SIZE["n_bins"], seed=2, requires_grad=False).spikes.to(dtype)
+    spikes = simulate(truth, 26, SIZE["n_bins"], seed=2, requires_grad=False).spikes
+    return spikes.to(dtype=dtype, device=device)
 
 
-def _fit(dtype: torch.dtype, n_hidden: int, loss: object, **settings: object) -> dict:
+def _fit(
+    dtype: torch.dtype, n_hidden: int, loss: object, device: str = "cpu", **settings: object
+) -> dict:
     from elephant_fit.fitting.loop import fit_model
     from elephant_fit.fitting.losses import make_loss
     from elephant_fit.network import SpikingNetwork
 
-    data = _data(dtype)
+    data = _data(dtype, device)
     model = SpikingNetwork(
         SIZE["n_recorded"], n_hidden=n_hidden, n_lags=2, n_bins=SIZE["n_bins"], seed=5
-    ).to(dtype)
+    ).to(dtype=dtype, device=device)
     history = fit_model(
         model,
         data[:18],
@@ -51,7 +55,8 @@ def _fit(dtype: torch.dtype, n_hidden: int, loss: object, **settings: object) ->
         patience=None,
         **settings,
     )
-    return {"state": model.state_dict(), "train": history.train, "validation": history.validation}
+    state = {key: value.cpu() for key, value in model.state_dict().items()}
+    return {"state": state, "train": history.train, "validation": history.validation}
 
 
 def scenarios() -> dict[str, dict]:
@@ -70,6 +75,14 @@ def scenarios() -> dict[str, dict]:
     }
     results["simulation"] = _simulation()
     return results
+
+
+def cuda_scenarios(device: str) -> dict[str, dict]:
+    """The fits compared between one and several processes on CUDA (NCCL)."""
+    return {
+        "mle float64": _fit(torch.float64, 0, "mle", device),
+        "sm hidden float64": _fit(torch.float64, 3, "sm", device),
+    }
 
 
 def _simulation() -> dict:
@@ -105,6 +118,12 @@ def main() -> int:
     if scenario == "api":
         with process_group("gloo"):
             results = scenarios()
+            if is_main_process():
+                torch.save(results, out)
+        return 0
+    if scenario == "api-cuda":
+        with process_group("nccl"):
+            results = cuda_scenarios(f"cuda:{os.environ['LOCAL_RANK']}")
             if is_main_process():
                 torch.save(results, out)
         return 0

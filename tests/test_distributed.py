@@ -146,7 +146,21 @@ def test_two_processes_fit_and_simulate_as_one(tmp_path):
     results = _launch("api", str(tmp_path / "results.pt"))
     assert [code for code, _, _ in results] == [0, 0], results
     parallel = torch.load(tmp_path / "results.pt", weights_only=False)
-    single = distributed_worker.scenarios()  # the same work in this one process
+    _assert_same(parallel, distributed_worker.scenarios())  # the same work in this process
+
+
+@pytest.mark.gpu
+def test_two_gpus_fit_as_one_with_nccl(tmp_path):
+    if torch.cuda.device_count() < 2:
+        pytest.skip("needs two CUDA devices (one per NCCL rank)")
+    results = _launch("api-cuda", str(tmp_path / "results.pt"))
+    assert [code for code, _, _ in results] == [0, 0], results
+    parallel = torch.load(tmp_path / "results.pt", weights_only=False)
+    _assert_same(parallel, distributed_worker.cuda_scenarios("cuda:0"))
+
+
+def _assert_same(parallel: dict, single: dict) -> None:
+    """Fits of several processes against one: parameters and every history value."""
     assert parallel.keys() == single.keys()
     for name in single:
         if name == "simulation":
