@@ -22,9 +22,9 @@ from __future__ import annotations
 import contextlib
 import datetime
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 import torch.distributed as dist
@@ -49,6 +49,8 @@ __all__ = [
     "rank",
     "world_size",
 ]
+
+T = TypeVar("T")
 
 #: Backends ``process_group`` accepts ('auto': NCCL when every rank has a CUDA device, else gloo).
 BACKENDS = ("auto", "gloo", "nccl")
@@ -170,6 +172,25 @@ class _GatherTrials(torch.autograd.Function):
         return grad[ctx.shard.start : ctx.shard.stop], None
 
 
+class _Combined(torch.autograd.Function):
+    """``combined`` (``tensor`` combined across ranks, computed already), gradient to ``tensor``.
+
+    The backward passes all of the gradient for a sum, this rank's rows for a gather.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Any, tensor: torch.Tensor, combined: torch.Tensor, rows: Shard | None
+    ) -> torch.Tensor:
+        ctx.rows = rows
+        return combined.clone()
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None, None]:
+        rows = ctx.rows
+        return (grad if rows is None else grad[rows.start : rows.stop]), None, None
+
+
 def _all_gather(tensor: torch.Tensor, shard: Shard) -> torch.Tensor:
     """Shares of every rank, padded to the largest for ``all_gather`` and concatenated in order."""
     size = world_size()
@@ -202,22 +223,33 @@ def gather_trials(tensor: torch.Tensor, shard: Shard) -> torch.Tensor:
     return _GatherTrials.apply(tensor, shard)
 
 
-@dataclass(frozen=True)
 class TrialReducer:
     """How loss terms turn this rank's sums over trials into sums over the whole batch.
 
-    Attributes
+    :meth:`sum` and :meth:`gather` are differentiable (identity backward into this rank's
+    share). Inside :meth:`evaluate`, all the sums of one loss evaluation travel in one all-reduce
+    (and each gather once) instead of one collective per call.
+
+    Parameters
     ----------
     shard : Shard
         This rank's trials of the batch.
     """
 
-    shard: Shard
+    def __init__(self, shard: Shard) -> None:
+        self.shard = shard
+        self._mode = "direct"  # or "collect" / "replay" inside evaluate
+        self._sums: list[torch.Tensor] = []
+        self._gathers: list[torch.Tensor] = []
+        self._position = [0, 0]
 
     @classmethod
     def single(cls, n_trials: int) -> TrialReducer:
         """The reducer of one process holding all ``n_trials``."""
         return cls(Shard(0, n_trials, n_trials))
+
+    def __repr__(self) -> str:
+        return f"TrialReducer({self.shard!r})"
 
     @property
     def n_trials(self) -> int:
@@ -233,10 +265,27 @@ class TrialReducer:
         """``tensor`` (a sum over this rank's trials) added over ranks; differentiable."""
         if not self.parallel:
             return tensor
+        if self._mode == "collect":
+            self._sums.append(tensor.detach())
+            return tensor
+        if self._mode == "replay":
+            combined = self._sums[self._position[0]]
+            self._position[0] += 1
+            return _Combined.apply(tensor, combined.view_as(tensor), None)
         return _SumAcrossRanks.apply(tensor)
 
     def gather(self, tensor: torch.Tensor) -> torch.Tensor:
         """The whole batch of a per-trial tensor (trials first): :func:`gather_trials`."""
+        if not self.parallel:
+            return tensor
+        if self._mode == "collect":
+            gathered = _all_gather(tensor.detach(), self.shard)
+            self._gathers.append(gathered)
+            return gathered
+        if self._mode == "replay":
+            gathered = self._gathers[self._position[1]]
+            self._position[1] += 1
+            return _Combined.apply(tensor, gathered, self.shard)
         return gather_trials(tensor, self.shard)
 
     def shared(self, value: torch.Tensor) -> torch.Tensor:
@@ -244,6 +293,40 @@ class TrialReducer:
         if not self.parallel:
             return value
         return value.detach() + (value - value.detach()) / world_size()
+
+    def evaluate(self, function: Callable[[], T]) -> T:
+        """``function()`` with all its sums across ranks in one all-reduce.
+
+        In a data-parallel batch ``function`` runs twice: first to collect the local sums (its
+        result is dropped), then, after one all-reduce of all of them, with each :meth:`sum`
+        answering the added value (and each :meth:`gather` the gathered trials). ``function``
+        must make the same calls in the same order both times (loss terms do). One process: a
+        single call.
+        """
+        if not self.parallel:
+            return function()
+        self._mode, self._sums, self._gathers = "collect", [], []
+        try:
+            function()
+            self._sums = _sum_all(self._sums)
+            self._mode, self._position = "replay", [0, 0]
+            return function()
+        finally:
+            self._mode, self._sums, self._gathers = "direct", [], []
+
+
+def _sum_all(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Each tensor added over ranks, in one all-reduce per dtype (in a fixed order)."""
+    results: list[torch.Tensor] = list(tensors)
+    for dtype in sorted({tensor.dtype for tensor in tensors}, key=str):
+        indices = [i for i, tensor in enumerate(tensors) if tensor.dtype == dtype]
+        flat = torch.cat([tensors[i].reshape(-1) for i in indices])
+        dist.all_reduce(flat, op=dist.ReduceOp.SUM)
+        offset = 0
+        for i in indices:
+            results[i] = flat[offset : offset + tensors[i].numel()].view_as(tensors[i])
+            offset += tensors[i].numel()
+    return results
 
 
 def all_reduce_gradients(parameters: Any) -> None:

@@ -59,12 +59,18 @@ def _fit(
     return {"state": state, "train": history.train, "validation": history.validation}
 
 
+def trial_variance(activity: torch.Tensor) -> torch.Tensor:
+    """A statistic that is not a TrialStatistic: the ranks gather the trials to measure it."""
+    return activity.var(dim=0)
+
+
 def scenarios() -> dict[str, dict]:
     """The fits and simulation compared between one and several processes."""
-    from elephant_fit.fitting.losses import make_loss
+    from elephant_fit.fitting.losses import StatisticLoss, make_loss
 
     f64, f32 = torch.float64, torch.float32
     custom = make_loss({"nll": 1.0, "psth": 1.0, "rate": 0.5, "fano": 0.2, "l2": 0.1})
+    gathered = make_loss({"nll": 1.0, "variance": (1.0, StatisticLoss(trial_variance))})
     results = {
         "mle float64": _fit(f64, 0, "mle"),
         "mle float32": _fit(f32, 0, "mle"),
@@ -72,6 +78,7 @@ def scenarios() -> dict[str, dict]:
         "sm hidden float64": _fit(f64, 3, "sm"),
         "sm hidden float32": _fit(f32, 3, "sm"),
         "windows, fano, rate, l2 float64": _fit(f64, 2, custom, sm_window=12, sm_burn_in=4),
+        "gathered statistic float64": _fit(f64, 2, gathered),
     }
     results["simulation"] = _simulation()
     return results

@@ -62,6 +62,8 @@ class Batch:
     shard : Shard or None
         In a data-parallel fit, which trials of the whole batch this rank holds (``data``,
         ``teacher`` and ``free`` are this share); None: one process holds the whole batch.
+    reducer : TrialReducer
+        Adds sums over trials across ranks (set from ``shard``).
     """
 
     data: torch.Tensor
@@ -69,18 +71,17 @@ class Batch:
     free: Simulation | None = None
     measured: torch.Tensor | None = None
     shard: Shard | None = None
+    reducer: TrialReducer = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        """How terms add their sums over trials across ranks (one process: nothing to add)."""
+        whole = Shard(0, self.data.shape[0], self.data.shape[0])
+        self.reducer = TrialReducer(whole if self.shard is None else self.shard)
 
     @property
     def sm_data(self) -> torch.Tensor:
         """What sample-and-measure terms compare the free run with (``measured`` or ``data``)."""
         return self.data if self.measured is None else self.measured
-
-    @property
-    def reducer(self) -> TrialReducer:
-        """How terms add their sums over trials across ranks (one process: nothing to add)."""
-        if self.shard is None:
-            return TrialReducer.single(self.data.shape[0])
-        return TrialReducer(self.shard)
 
 
 class LossTerm:
@@ -390,6 +391,12 @@ class CombinedLoss:
         values : dict of str to float
             Unweighted value of each term (for progress and history).
         """
+        return batch.reducer.evaluate(lambda: self._weighted_sum(model, batch))
+
+    def _weighted_sum(
+        self, model: SpikingNetwork, batch: Batch
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        """The total and the terms (data parallel: called twice by ``reducer.evaluate``)."""
         total = torch.zeros((), dtype=model.bias.dtype, device=model.bias.device)
         values = {}
         for name, (weight, term) in self.terms.items():
