@@ -6,6 +6,10 @@ memory, a torch RuntimeError, any unexpected exception) print one line and exit 
 fit that fails (a non-finite loss, or no iteration better than the initial parameters) saves the
 last good parameters with a warning and exits with code 3. ``--debug`` shows the traceback. ``--out`` is checked before anything is loaded or fitted: it may not
 name an input, and its folder must exist (``fit``, ``simulate``) and be writable.
+
+Under ``torchrun`` (several processes), ``fit`` and ``simulate`` share their trials across the
+ranks (:mod:`elephant_fit.distributed`; ``--backend``), ``report`` runs on rank 0, and rank 0
+alone writes files and prints.
 """
 
 from __future__ import annotations

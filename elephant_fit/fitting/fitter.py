@@ -403,6 +403,13 @@ class NetworkFitter:
         -------
         NetworkFitter
             ``self``, with learned attributes ``model_``, ``coupling_``, ``history_``, ...
+
+        Notes
+        -----
+        Inside an initialised ``torch.distributed`` process group (e.g. under ``torchrun``), call
+        ``fit`` on every rank with the same data and arguments (the same ``checkpoint`` path:
+        rank 0 writes it): each batch of trials is split across the ranks and the result is that
+        of one process (:mod:`elephant_fit.distributed`).
         """
         config = self._validate()
         spikedata = self._observed(self._as_spikedata(data, self.bin_size).recorded())
