@@ -239,7 +239,8 @@ class TrialReducer:
     def __init__(self, shard: Shard) -> None:
         self.shard = shard
         self._mode = "direct"  # or "collect" / "replay" inside evaluate
-        self._sums: list[torch.Tensor] = []
+        self._groups: list[tuple[torch.Tensor, ...]] = []  # local sums, with their graph
+        self._combined: list[torch.Tensor] = []
         self._gathers: list[torch.Tensor] = []
         self._position = [0, 0]
 
@@ -263,16 +264,30 @@ class TrialReducer:
 
     def sum(self, tensor: torch.Tensor) -> torch.Tensor:
         """``tensor`` (a sum over this rank's trials) added over ranks; differentiable."""
+        return self.sums(lambda: (tensor,))[0]
+
+    def sums(self, compute: Callable[[], tuple[torch.Tensor, ...]]) -> tuple[torch.Tensor, ...]:
+        """The tensors ``compute()`` returns (sums over this rank's trials) added over ranks.
+
+        Inside :meth:`evaluate`'s second pass ``compute`` is not called again: the first pass's
+        tensors (and their graph) are reused. Differentiable, identity backward.
+        """
         if not self.parallel:
-            return tensor
+            return compute()
         if self._mode == "collect":
-            self._sums.append(tensor.detach())
-            return tensor
+            parts = tuple(compute())
+            self._groups.append(parts)
+            return parts
         if self._mode == "replay":
-            combined = self._sums[self._position[0]]
+            parts = self._groups[self._position[0]]
             self._position[0] += 1
-            return _Combined.apply(tensor, combined.view_as(tensor), None)
-        return _SumAcrossRanks.apply(tensor)
+            combined = self._combined[: len(parts)]
+            del self._combined[: len(parts)]
+            return tuple(
+                _Combined.apply(part, total, None)
+                for part, total in zip(parts, combined, strict=True)
+            )
+        return tuple(_SumAcrossRanks.apply(part) for part in compute())
 
     def gather(self, tensor: torch.Tensor) -> torch.Tensor:
         """The whole batch of a per-trial tensor (trials first): :func:`gather_trials`."""
@@ -298,21 +313,22 @@ class TrialReducer:
         """``function()`` with all its sums across ranks in one all-reduce.
 
         In a data-parallel batch ``function`` runs twice: first to collect the local sums (its
-        result is dropped), then, after one all-reduce of all of them, with each :meth:`sum`
-        answering the added value (and each :meth:`gather` the gathered trials). ``function``
-        must make the same calls in the same order both times (loss terms do). One process: a
-        single call.
+        result is dropped), then, after one all-reduce of all of them, with each :meth:`sums`
+        answering the added values without computing them again (and each :meth:`gather` the
+        gathered trials). ``function`` must make the same calls in the same order both times
+        (loss terms do). One process: a single call.
         """
         if not self.parallel:
             return function()
-        self._mode, self._sums, self._gathers = "collect", [], []
+        self._mode, self._groups, self._gathers = "collect", [], []
         try:
             function()
-            self._sums = _sum_all(self._sums)
+            local = [part.detach() for group in self._groups for part in group]
+            self._combined = _sum_all(local)
             self._mode, self._position = "replay", [0, 0]
             return function()
         finally:
-            self._mode, self._sums, self._gathers = "direct", [], []
+            self._mode, self._groups, self._combined, self._gathers = "direct", [], [], []
 
 
 def _sum_all(tensors: list[torch.Tensor]) -> list[torch.Tensor]:

@@ -246,7 +246,7 @@ def measure(
     if not reducer.parallel:
         return statistic(activity)
     if isinstance(statistic, TrialStatistic):
-        sums = tuple(reducer.sum(part) for part in statistic.sums(activity))
+        sums = reducer.sums(lambda: statistic.sums(activity))
         return statistic.finish(sums, reducer.n_trials)
     return statistic(reducer.gather(activity))
 
