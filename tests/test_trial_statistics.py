@@ -66,3 +66,13 @@ def test_gradcheck_through_the_sums(statistic):
         return statistic.finish(statistic.sums(x), x.shape[0])
 
     assert torch.autograd.gradcheck(assembled, (activity,))
+
+
+@pytest.mark.parametrize("statistic", STATISTICS, ids=repr)
+def test_float32_activity_is_summed_in_float64(statistic):
+    """No digits lost to cancellation (a covariance from sums of products) in float32 fits."""
+    counts = _counts(n_trials=64, n_bins=100) * 3.0  # large sums: float32 products round
+    sums = statistic.sums(counts.float())
+    assert all(part.dtype == torch.float64 for part in sums)
+    assembled = statistic.finish(sums, counts.shape[0])
+    torch.testing.assert_close(assembled, statistic(counts), rtol=1e-9, atol=1e-12)

@@ -247,7 +247,7 @@ def measure(
         return statistic(activity)
     if isinstance(statistic, TrialStatistic):
         sums = reducer.sums(lambda: statistic.sums(activity))
-        return statistic.finish(sums, reducer.n_trials)
+        return statistic.finish(sums, reducer.n_trials).to(activity.dtype)
     return statistic(reducer.gather(activity))
 
 

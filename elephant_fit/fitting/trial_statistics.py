@@ -23,7 +23,11 @@ __all__ = ["FanoFactors", "MeanCount", "NoiseCovariance", "Psth", "TrialStatisti
 
 
 class TrialStatistic:
-    """A statistic of activity (n_trials, n_bins, n_neurons) that is a function of trial sums."""
+    """A statistic of activity (n_trials, n_bins, n_neurons) that is a function of trial sums.
+
+    The sums are accumulated in float64 whatever the activity's dtype (:func:`wide`): a variance
+    from sums of squares cancels digits, which float32 cannot spare.
+    """
 
     def __call__(self, activity: torch.Tensor) -> torch.Tensor:
         """The statistic of ``activity``, shape (n_trials, n_bins, n_neurons)."""
@@ -34,8 +38,13 @@ class TrialStatistic:
         raise NotImplementedError
 
     def finish(self, sums: tuple[torch.Tensor, ...], n_trials: int) -> torch.Tensor:
-        """The statistic from :meth:`sums` over ``n_trials`` trials."""
+        """The statistic (float64) from :meth:`sums` over ``n_trials`` trials."""
         raise NotImplementedError
+
+
+def wide(activity: torch.Tensor) -> torch.Tensor:
+    """``activity`` in float64 (sums over trials are accumulated there; differentiable)."""
+    return activity.to(torch.float64)
 
 
 @dataclass(frozen=True)
@@ -46,7 +55,7 @@ class Psth(TrialStatistic):
         return psth(activity)
 
     def sums(self, activity: torch.Tensor) -> tuple[torch.Tensor, ...]:  # noqa: D102
-        return (activity.sum(dim=0),)
+        return (wide(activity).sum(dim=0),)
 
     def finish(self, sums: tuple[torch.Tensor, ...], n_trials: int) -> torch.Tensor:  # noqa: D102
         return sums[0] / n_trials
@@ -60,7 +69,7 @@ class MeanCount(TrialStatistic):
         return mean_firing_rate(activity).mean(dim=0)
 
     def sums(self, activity: torch.Tensor) -> tuple[torch.Tensor, ...]:  # noqa: D102
-        return (mean_firing_rate(activity).sum(dim=0),)
+        return (mean_firing_rate(wide(activity)).sum(dim=0),)
 
     def finish(self, sums: tuple[torch.Tensor, ...], n_trials: int) -> torch.Tensor:  # noqa: D102
         return sums[0] / n_trials
@@ -82,6 +91,7 @@ class NoiseCovariance(TrialStatistic):
         return _without_variances(noise_covariance(activity, max_lag=self.max_lag))
 
     def sums(self, activity: torch.Tensor) -> tuple[torch.Tensor, ...]:  # noqa: D102
+        activity = wide(activity)
         return activity.sum(dim=0), _lagged_products(activity, self.max_lag)
 
     def finish(self, sums: tuple[torch.Tensor, ...], n_trials: int) -> torch.Tensor:  # noqa: D102
@@ -129,7 +139,7 @@ class FanoFactors(TrialStatistic):
         return torch.nan_to_num(fanofactor_windows(activity, self._window(activity)), nan=0.0)
 
     def sums(self, activity: torch.Tensor) -> tuple[torch.Tensor, ...]:  # noqa: D102
-        counts = window_counts(activity, self._window(activity))
+        counts = window_counts(wide(activity), self._window(activity))
         return counts.sum(dim=0), counts.pow(2).sum(dim=0)
 
     def finish(self, sums: tuple[torch.Tensor, ...], n_trials: int) -> torch.Tensor:  # noqa: D102
