@@ -25,8 +25,9 @@ __all__ = ["FanoFactors", "MeanCount", "NoiseCovariance", "Psth", "TrialStatisti
 class TrialStatistic:
     """A statistic of activity (n_trials, n_bins, n_neurons) that is a function of trial sums.
 
-    The sums are accumulated in float64 whatever the activity's dtype (:func:`wide`): a variance
-    from sums of squares cancels digits, which float32 cannot spare.
+    :meth:`finish` works in float64 (:func:`wide`): a variance from sums of squares cancels
+    digits, which float32 cannot spare. The sums themselves stay in the activity's dtype (spike
+    counts and their products are integers, exact in float32 below 2**24).
     """
 
     def __call__(self, activity: torch.Tensor) -> torch.Tensor:
@@ -42,9 +43,9 @@ class TrialStatistic:
         raise NotImplementedError
 
 
-def wide(activity: torch.Tensor) -> torch.Tensor:
-    """``activity`` in float64 (sums over trials are accumulated there; differentiable)."""
-    return activity.to(torch.float64)
+def wide(tensor: torch.Tensor) -> torch.Tensor:
+    """``tensor`` in float64 (where sums are combined; differentiable)."""
+    return tensor.to(torch.float64)
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,10 @@ class Psth(TrialStatistic):
         return psth(activity)
 
     def sums(self, activity: torch.Tensor) -> tuple[torch.Tensor, ...]:  # noqa: D102
-        return (wide(activity).sum(dim=0),)
+        return (activity.sum(dim=0),)
 
     def finish(self, sums: tuple[torch.Tensor, ...], n_trials: int) -> torch.Tensor:  # noqa: D102
-        return sums[0] / n_trials
+        return wide(sums[0]) / n_trials
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,10 @@ class MeanCount(TrialStatistic):
         return mean_firing_rate(activity).mean(dim=0)
 
     def sums(self, activity: torch.Tensor) -> tuple[torch.Tensor, ...]:  # noqa: D102
-        return (mean_firing_rate(wide(activity)).sum(dim=0),)
+        return (mean_firing_rate(activity).sum(dim=0),)
 
     def finish(self, sums: tuple[torch.Tensor, ...], n_trials: int) -> torch.Tensor:  # noqa: D102
-        return sums[0] / n_trials
+        return wide(sums[0]) / n_trials
 
 
 @dataclass(frozen=True)
@@ -91,11 +92,10 @@ class NoiseCovariance(TrialStatistic):
         return _without_variances(noise_covariance(activity, max_lag=self.max_lag))
 
     def sums(self, activity: torch.Tensor) -> tuple[torch.Tensor, ...]:  # noqa: D102
-        activity = wide(activity)
         return activity.sum(dim=0), _lagged_products(activity, self.max_lag)
 
     def finish(self, sums: tuple[torch.Tensor, ...], n_trials: int) -> torch.Tensor:  # noqa: D102
-        totals, products = sums
+        totals, products = wide(sums[0]), wide(sums[1])
         n_bins = totals.shape[0]
         centring = _lagged_products(totals.unsqueeze(0), self.max_lag) / n_trials
         lags = torch.arange(self.max_lag + 1, dtype=totals.dtype, device=totals.device)
@@ -139,10 +139,10 @@ class FanoFactors(TrialStatistic):
         return torch.nan_to_num(fanofactor_windows(activity, self._window(activity)), nan=0.0)
 
     def sums(self, activity: torch.Tensor) -> tuple[torch.Tensor, ...]:  # noqa: D102
-        counts = window_counts(wide(activity), self._window(activity))
+        counts = window_counts(activity, self._window(activity))
         return counts.sum(dim=0), counts.pow(2).sum(dim=0)
 
     def finish(self, sums: tuple[torch.Tensor, ...], n_trials: int) -> torch.Tensor:  # noqa: D102
-        mean = sums[0] / n_trials
-        variance = sums[1] / n_trials - mean.pow(2)
+        mean = wide(sums[0]) / n_trials
+        variance = wide(sums[1]) / n_trials - mean.pow(2)
         return torch.nan_to_num(variance / mean, nan=0.0)
