@@ -129,8 +129,8 @@ def _differences(a: dict, b: dict) -> tuple[float, float]:
     """
     by_norm = by_entry = 0.0
     for key, value in a["state"].items():
-        x, y = torch.tensor(value, dtype=torch.float64), torch.tensor(b["state"][key])
-        y = y.to(torch.float64)
+        x = torch.tensor(value, dtype=torch.float64)
+        y = torch.tensor(b["state"][key], dtype=torch.float64)
         by_norm = max(by_norm, float((x - y).norm()) / max(float(y.norm()), 1e-300))
         by_entry = max(by_entry, float((x - y).abs().max()) / max(float(y.abs().max()), 1e-300))
     return by_norm, by_entry
