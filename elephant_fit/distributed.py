@@ -423,8 +423,9 @@ def process_group(backend: str = "auto") -> Iterator[bool]:
 
     Does nothing (and yields False) outside a multi-process launch or when a group is already
     initialised by the caller. With NCCL each rank uses the CUDA device of its ``LOCAL_RANK``.
-    The group is destroyed on exit, also when the body raises (other ranks then fail in their
-    next collective instead of waiting).
+    On a normal exit the ranks wait for each other, then destroy the group; when the body raises,
+    the group is destroyed at once (the other ranks then fail in their next collective instead
+    of waiting).
 
     Parameters
     ----------
@@ -445,5 +446,27 @@ def process_group(backend: str = "auto") -> Iterator[bool]:
     dist.init_process_group(chosen, timeout=datetime.timedelta(seconds=TIMEOUT_S))
     try:
         yield True
+    except BaseException:
+        dist.destroy_process_group()  # at once: the other ranks fail in their next collective
+        raise
+    try:
+        _leave_together(chosen)
     finally:
         dist.destroy_process_group()
+
+
+#: How long the other ranks wait at the end for rank 0's own work (summary, report), gloo.
+FINAL_WAIT_S = 24 * 3600
+
+
+def _leave_together(backend: str) -> None:
+    """Wait until every rank is done before tearing the group down.
+
+    A rank that leaves while another still works can abort at exit inside gloo's threads. Rank 0
+    may work alone for a long time after a fit (the summary, a report): with gloo the others wait
+    up to :data:`FINAL_WAIT_S`; NCCL has only its group timeout.
+    """
+    if backend == "gloo":
+        dist.monitored_barrier(timeout=datetime.timedelta(seconds=FINAL_WAIT_S))
+    else:
+        dist.barrier()
