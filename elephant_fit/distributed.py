@@ -30,7 +30,7 @@ import torch
 import torch.distributed as dist
 
 from ._validation import check_choice
-from .errors import ArgumentValueError
+from .errors import ArgumentValueError, ElephantFitError
 
 __all__ = [
     "BACKENDS",
@@ -38,6 +38,7 @@ __all__ = [
     "TrialReducer",
     "agree",
     "all_reduce_gradients",
+    "broadcast_object",
     "broadcast_parameters",
     "common_seed",
     "gather_trials",
@@ -46,6 +47,7 @@ __all__ = [
     "launched_by_torchrun",
     "local",
     "process_group",
+    "raise_together",
     "rank",
     "world_size",
 ]
@@ -326,7 +328,14 @@ class TrialReducer:
             local = [part.detach() for group in self._groups for part in group]
             self._combined = _sum_all(local)
             self._mode, self._position = "replay", [0, 0]
-            return function()
+            result = function()
+            if self._position != [len(self._groups), len(self._gathers)]:
+                raise RuntimeError(
+                    "A loss term combined other sums across ranks in its second evaluation than "
+                    "in its first: terms must call batch.reducer the same way every time (and "
+                    "never branch on the values of the first pass, which are this rank's own)."
+                )
+            return result
         finally:
             self._mode, self._groups, self._combined, self._gathers = "direct", [], [], []
 
@@ -360,6 +369,12 @@ def all_reduce_gradients(parameters: Any) -> None:
         offset += grad.numel()
 
 
+def broadcast_object(payload: list[Any]) -> None:
+    """Replace ``payload``'s items on every rank by rank 0's (picklable objects); no-op alone."""
+    if is_distributed():
+        dist.broadcast_object_list(payload, src=0)
+
+
 def broadcast_parameters(module: torch.nn.Module) -> None:
     """Make every rank start from rank 0's parameters and buffers; no-op in one process."""
     if not is_distributed():
@@ -376,6 +391,23 @@ def agree(value: float, op: str = "max") -> float:
     tensor = torch.tensor([float(value)], dtype=torch.float64, device=_collective_device())
     dist.all_reduce(tensor, op=dist.ReduceOp.MAX if op == "max" else dist.ReduceOp.SUM)
     return float(tensor.item())
+
+
+def raise_together(check: Callable[[], None]) -> None:
+    """Run ``check`` on every rank; if it raises an ElephantFitError on any, raise on all.
+
+    For checks whose answer can differ between ranks (free memory of each GPU): a rank that
+    raised alone would leave the others waiting in their next collective.
+    """
+    failure: ElephantFitError | None = None
+    try:
+        check()
+    except ElephantFitError as error:
+        failure = error
+    if agree(1.0 if failure is not None else 0.0) and failure is None:
+        raise ElephantFitError("Another rank refused this work (see its message); stopping.")
+    if failure is not None:
+        raise failure
 
 
 def common_seed(seed: int | None) -> int | None:
@@ -403,12 +435,12 @@ def launched_by_torchrun() -> bool:
 
 
 def _choose_backend(backend: str) -> str:
-    """'auto' -> NCCL when CUDA devices cover the local ranks, else gloo."""
+    """'auto' -> gloo for CPU tensors and NCCL for CUDA tensors when GPUs cover the local ranks."""
     backend = check_choice(backend, "backend", BACKENDS)
     local_size = int(os.environ.get("LOCAL_WORLD_SIZE", os.environ.get("WORLD_SIZE", "1")))
     cuda = torch.cuda.is_available() and torch.cuda.device_count() >= local_size
     if backend == "auto":
-        return "nccl" if cuda else "gloo"
+        return "cpu:gloo,cuda:nccl" if cuda else "gloo"
     if backend == "nccl" and not cuda:
         raise ArgumentValueError(
             f"Expected a CUDA device for each of the {local_size} local ranks with backend='nccl', "
@@ -422,15 +454,18 @@ def process_group(backend: str = "auto") -> Iterator[bool]:
     """Initialise the process group described by the torchrun environment, and tear it down.
 
     Does nothing (and yields False) outside a multi-process launch or when a group is already
-    initialised by the caller. With NCCL each rank uses the CUDA device of its ``LOCAL_RANK``.
-    On a normal exit the ranks wait for each other, then destroy the group; when the body raises,
-    the group is destroyed at once (the other ranks then fail in their next collective instead
-    of waiting).
+    initialised by the caller. Where CUDA is available each rank's current device is
+    ``LOCAL_RANK`` (modulo the device count), so ``device='cuda'`` spreads the ranks. On a normal
+    exit the ranks wait for each other (on a gloo group, for up to :data:`FINAL_WAIT_S`: rank 0
+    may still be writing), then destroy the group; when the body raises, the group is destroyed
+    at once (with gloo the other ranks then fail in their next collective; NCCL ranks wait for
+    their timeout, :data:`TIMEOUT_S`, unless torchrun stops them first, as it does).
 
     Parameters
     ----------
     backend : {'auto', 'gloo', 'nccl'}
-        'auto': NCCL when every local rank has a CUDA device, else gloo.
+        'auto': when every local rank has a CUDA device, NCCL for CUDA tensors and gloo for CPU
+        tensors (a model fitted on the CPU works too); else gloo.
 
     Yields
     ------
@@ -441,32 +476,23 @@ def process_group(backend: str = "auto") -> Iterator[bool]:
         yield False
         return
     chosen = _choose_backend(backend)
-    if chosen == "nccl":
-        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
-    dist.init_process_group(chosen, timeout=datetime.timedelta(seconds=TIMEOUT_S))
+    if torch.cuda.is_available():
+        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        torch.cuda.set_device(local_rank % torch.cuda.device_count())
+    timeout = datetime.timedelta(seconds=TIMEOUT_S)
+    dist.init_process_group(chosen, timeout=timeout)
     try:
+        # the last wait may be long (rank 0 alone writing a report): a gloo group of its own
+        final = dist.new_group(backend="gloo", timeout=datetime.timedelta(seconds=FINAL_WAIT_S))
         yield True
     except BaseException:
         dist.destroy_process_group()  # at once: the other ranks fail in their next collective
         raise
     try:
-        _leave_together(chosen)
+        dist.monitored_barrier(group=final, timeout=datetime.timedelta(seconds=FINAL_WAIT_S))
     finally:
         dist.destroy_process_group()
 
 
-#: How long the other ranks wait at the end for rank 0's own work (summary, report), gloo.
+#: How long the other ranks wait at the end for rank 0's own work (summary, report).
 FINAL_WAIT_S = 24 * 3600
-
-
-def _leave_together(backend: str) -> None:
-    """Wait until every rank is done before tearing the group down.
-
-    A rank that leaves while another still works can abort at exit inside gloo's threads. Rank 0
-    may work alone for a long time after a fit (the summary, a report): with gloo the others wait
-    up to :data:`FINAL_WAIT_S`; NCCL has only its group timeout.
-    """
-    if backend == "gloo":
-        dist.monitored_barrier(timeout=datetime.timedelta(seconds=FINAL_WAIT_S))
-    else:
-        dist.barrier()

@@ -59,6 +59,35 @@ def _fit(
     return {"state": state, "train": history.train, "validation": history.validation}
 
 
+def resumed(folder: str) -> dict:
+    """An SM fit checkpointed at iteration 4, then resumed to 12 (rank 0 writes; all read it)."""
+    import elephant_fit.fitting.loop as loop
+    from elephant_fit.fitting.losses import make_loss
+    from elephant_fit.network import SpikingNetwork
+
+    every, loop.CHECKPOINT_EVERY = loop.CHECKPOINT_EVERY, 4
+    try:
+        data, path = _data(torch.float64), os.path.join(folder, "fit.ckpt")
+        settings = {"eval_every": 4, "batch_size": 7, "seed": 3, "progress": False}
+        for iterations, resume in ((4, False), (12, True)):
+            model = SpikingNetwork(SIZE["n_recorded"], n_hidden=2, n_lags=2, n_bins=30, seed=5)
+            model = model.to(torch.float64)
+            loop.fit_model(
+                model,
+                data[:18],
+                data[18:],
+                make_loss("sm", max_lag=2),
+                max_iterations=iterations,
+                patience=None,
+                checkpoint=path,
+                resume=resume,
+                **settings,
+            )
+    finally:
+        loop.CHECKPOINT_EVERY = every
+    return {"state": model.state_dict(), "train": [], "validation": []}
+
+
 def trial_variance(activity: torch.Tensor) -> torch.Tensor:
     """A statistic that is not a TrialStatistic: the ranks gather the trials to measure it."""
     return activity.var(dim=0)
@@ -125,6 +154,8 @@ def main() -> int:
     if scenario == "api":
         with process_group("gloo"):
             results = scenarios()
+            # a different folder per rank: rank 1 must receive the checkpoint from rank 0
+            results["resumed"] = resumed(os.path.dirname(out) if is_main_process() else argv[0])
             if is_main_process():
                 torch.save(results, out)
         return 0

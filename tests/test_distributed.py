@@ -143,10 +143,36 @@ def _relative(a: torch.Tensor, b: torch.Tensor) -> float:
 
 
 def test_two_processes_fit_and_simulate_as_one(tmp_path):
-    results = _launch("api", str(tmp_path / "results.pt"))
+    elsewhere = tmp_path / "rank1"  # rank 1's folder: no checkpoint there
+    elsewhere.mkdir()
+    results = _launch("api", str(tmp_path / "results.pt"), str(elsewhere))
     assert [code for code, _, _ in results] == [0, 0], results
+    assert list(elsewhere.iterdir()) == []
     parallel = torch.load(tmp_path / "results.pt", weights_only=False)
-    _assert_same(parallel, distributed_worker.scenarios())  # the same work in this process
+    single = distributed_worker.scenarios()  # the same work in this process
+    single["resumed"] = _uninterrupted_sm_fit()
+    _assert_same(parallel, single)
+
+
+def _uninterrupted_sm_fit() -> dict:
+    """What the worker's checkpointed and resumed fit must equal: 12 iterations in one go."""
+    from elephant_fit.fitting.loop import fit_model
+    from elephant_fit.fitting.losses import make_loss
+    from elephant_fit.network import SpikingNetwork
+
+    data = distributed_worker._data(torch.float64)
+    model = SpikingNetwork(5, n_hidden=2, n_lags=2, n_bins=30, seed=5).to(torch.float64)
+    settings = {"eval_every": 4, "batch_size": 7, "seed": 3, "progress": False}
+    fit_model(
+        model,
+        data[:18],
+        data[18:],
+        make_loss("sm", max_lag=2),
+        max_iterations=12,
+        patience=None,
+        **settings,
+    )
+    return {"state": model.state_dict(), "train": [], "validation": []}
 
 
 @pytest.mark.gpu

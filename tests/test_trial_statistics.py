@@ -80,3 +80,15 @@ def test_float32_counts_lose_no_digits(statistic):
     assembled = statistic.finish(statistic.sums(counts.float()), counts.shape[0])
     assert assembled.dtype == torch.float64
     torch.testing.assert_close(assembled, statistic(counts), rtol=1e-9, atol=1e-12)
+
+
+def test_silent_windows_have_finite_gradients():
+    """A window where every trial is silent: Fano factor 0 and a zero gradient, not NaN."""
+    activity = torch.rand(5, 20, 3, dtype=torch.float64)
+    activity[:, :10, 1] = 0.0
+    activity.requires_grad_(True)
+    statistic = FanoFactors(10)
+    value = statistic.finish(statistic.sums(activity), 5)
+    assert value[0, 1] == 0
+    value.sum().backward()
+    assert bool(torch.isfinite(activity.grad).all())

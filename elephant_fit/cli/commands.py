@@ -452,8 +452,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--backend",
         default="auto",
         choices=BACKENDS,
-        help="under torchrun: the torch.distributed backend (auto: nccl when every rank has a "
-        "GPU, else gloo)",
+        help="under torchrun: the torch.distributed backend (auto: nccl for GPU tensors when "
+        "every rank has a GPU, gloo otherwise)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 

@@ -31,7 +31,7 @@ from .._validation import (
 )
 from ..data.conversion import NeoInput, from_neo, to_neo
 from ..data.spikedata import SpikeData
-from ..distributed import Shard, common_seed, gather_trials, world_size
+from ..distributed import Shard, common_seed, gather_trials, raise_together, world_size
 from ..errors import (
     ArgumentTypeError,
     ArgumentValueError,
@@ -472,12 +472,14 @@ class NetworkFitter:
         itemsize = torch.empty((), dtype=self.dtype).element_size()
         counts = data.n_trials * data.n_bins * data.n_neurons  # float64 host copy + device copy
         iteration = fit_iteration_bytes(share, data.n_bins, n_neurons, self.n_lags, itemsize)
-        n_bytes = iteration + counts * (itemsize + 8)
+        noise = 2.0 * max(batch, n_validation) * data.n_bins * n_neurons * itemsize  # whole batch
+        n_bytes = iteration + noise + counts * (itemsize + 8)
         what = (
             f"fitting {n_neurons} neurons x {data.n_bins} bins ({batch} trials per iteration, "
             f"{n_validation} per validation, {self.n_lags} lags, {world_size()} rank(s))"
         )
-        check_memory(float(n_bytes), what, self.max_memory, device)
+        # every rank answers (each GPU has its own free memory), so that all stop together
+        raise_together(lambda: check_memory(float(n_bytes), what, self.max_memory, device))
 
     def _observed(self, data: SpikeData) -> SpikeData:
         """``data`` with float64 counts for the observation model (Bernoulli: clipped at 1, warned once)."""
@@ -595,7 +597,8 @@ class NetworkFitter:
             f"simulating {n_trials} trials x {self.n_bins_} bins x {self.model_.n_neurons} neurons"
         )
         n_bytes = n_values * self.model_.bias.element_size()
-        check_memory(n_bytes, what, self.max_memory, self.model_.bias.device)
+        device = self.model_.bias.device
+        raise_together(lambda: check_memory(n_bytes, what, self.max_memory, device))
 
     def _held_out(self, data: NeoInput | SpikeData) -> tuple[SpikeData, torch.Tensor]:
         """Bin ``data`` like the training data (once); counts on the model's device and dtype."""

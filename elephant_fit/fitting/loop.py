@@ -26,6 +26,7 @@ from ..distributed import (
     Shard,
     agree,
     all_reduce_gradients,
+    broadcast_object,
     broadcast_parameters,
     is_distributed,
     is_main_process,
@@ -320,8 +321,9 @@ class _Checkpoints:
         """
         if self.path is None:
             return
-        caught = int(agree(self.interrupted or 0))
-        self.interrupted = caught or None
+        caught = int(agree(self.interrupted or 0))  # a signal caught meanwhile stays caught
+        if caught and self.interrupted is None:
+            self.interrupted = caught
         if self.interrupted is not None or iteration % CHECKPOINT_EVERY == 0:
             self.save()
         if self.interrupted is not None:
@@ -352,18 +354,44 @@ class _Checkpoints:
             torch.save(state, temporary)
 
     def load(self) -> None:
-        """Restore the loop state from the checkpoint file."""
+        """Restore the loop state from the checkpoint file.
+
+        In a data-parallel fit rank 0 reads the file and sends the state to the others (the
+        ranks may not share a file system), and every rank raises the same error if it fails.
+        """
+        if not is_distributed():
+            self._restore(self._read())
+            return
+        payload: list[Any] = [None]
+        if is_main_process():
+            try:
+                payload = [("state", self._read())]
+            except ArgumentValueError as error:
+                payload = [("error", str(error))]
+        broadcast_object(payload)
+        kind, value = payload[0]
+        if kind == "error":
+            raise ArgumentValueError(value)
+        self._restore(value)
+
+    def _read(self) -> dict[str, Any]:
+        """The checkpoint's contents (on the CPU), checked against this fit's fingerprint."""
         if self.path is None or not self.path.exists():
             raise ArgumentValueError(
                 f"resume=True needs an existing `checkpoint` file, but got {self.path}."
             )
-        try:
+        with self._usable():
             state = torch.load(self.path, weights_only=True, map_location="cpu")
             if state["fingerprint"] != self.fingerprint:
                 raise ArgumentValueError(
                     f"The checkpoint {self.path} was written for other data, loss, model or "
                     "settings: resume with the same ones, or start afresh."
                 )
+        return state
+
+    def _restore(self, state: dict[str, Any]) -> None:
+        """Put a checkpoint's state into the model, optimizer, generators, history and loop."""
+        with self._usable():
             history, loop = dict(state["history"]), dict(state["loop"])
             device = self.model.bias.device
             loop["best_state"] = {k: v.to(device) for k, v in loop["best_state"].items()}
@@ -372,6 +400,15 @@ class _Checkpoints:
             self.optimizer.load_state_dict(state["optimizer"])
             self.order.set_state(state["order"])
             self.sampler.set_state(state["sampler"])
+        for name, value in history.items():
+            setattr(self.history, name, value)
+        self.loop.update(loop)
+
+    @contextlib.contextmanager
+    def _usable(self) -> Iterator[None]:
+        """Whatever goes wrong reading or applying a checkpoint is one ArgumentValueError."""
+        try:
+            yield
         except (
             KeyError,
             TypeError,
@@ -386,9 +423,6 @@ class _Checkpoints:
             raise ArgumentValueError(
                 f"{self.path} is not a usable fit checkpoint ({type(error).__name__}: {error})."
             ) from error
-        for name, value in history.items():
-            setattr(self.history, name, value)
-        self.loop.update(loop)
 
     @contextlib.contextmanager
     def catching_signals(self) -> Iterator[None]:
@@ -611,7 +645,8 @@ def _check_parallel(
     """In a data-parallel fit: every rank needs trials, every term must combine them across ranks."""
     if not is_distributed():
         return
-    smallest = min(config.batch_size, train.shape[0])
+    lbfgs = config.optimizer == "lbfgs"  # full batch: all training trials per iteration
+    smallest = train.shape[0] if lbfgs else min(config.batch_size, train.shape[0])
     if validation is not None:
         smallest = min(smallest, validation.shape[0])
     if smallest < world_size():

@@ -90,7 +90,10 @@ class LossTerm:
     ``parallel_safe``: whether the term gives the whole-batch value in a data-parallel fit, where
     a batch holds one rank's share of the trials (combine sums over trials with
     ``batch.reducer.sum``, see :mod:`elephant_fit.distributed`). Terms that are not are refused
-    there.
+    there. A parallel-safe term is evaluated twice per batch (first with this rank's own sums,
+    then with the sums of all ranks): it must make the same ``batch.reducer`` calls both times
+    and not branch on their values; a part that does not depend on the trials (e.g. a penalty on
+    the parameters) must go through ``batch.reducer.shared`` so that its gradient is counted once.
     """
 
     needs: frozenset[str] = frozenset()

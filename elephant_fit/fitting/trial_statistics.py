@@ -145,4 +145,5 @@ class FanoFactors(TrialStatistic):
     def finish(self, sums: tuple[torch.Tensor, ...], n_trials: int) -> torch.Tensor:  # noqa: D102
         mean = wide(sums[0]) / n_trials
         variance = wide(sums[1]) / n_trials - mean.pow(2)
-        return torch.nan_to_num(variance / mean, nan=0.0)
+        spiking = mean > 0  # silent windows: 0, with a zero (not NaN) gradient
+        return torch.where(spiking, variance / torch.where(spiking, mean, 1.0), 0.0)

@@ -156,6 +156,8 @@ def simulate(
     if shard is not None:
         _check_shard(shard, n_trials, "n_trials", whole=True)
         n_trials = shard.n_trials
+        if inputs is not None:  # covariates of the whole run: keep the share's trials
+            inputs = shard.take(inputs)
     noise = _noise(model, (n_trials, n_bins, model.n_neurons), generator, shard)
     grad = torch.is_grad_enabled() if requires_grad is None else requires_grad
     if not grad:
@@ -280,7 +282,8 @@ def teacher_forced(
 
 def _check_shard(shard: Shard, n_trials: int, what: str, whole: bool) -> None:
     """A shard must be a Shard of ``n_trials`` (its total, or its own trials)."""
-    expected = shard.total if whole else shard.n_trials if isinstance(shard, Shard) else None
+    if isinstance(shard, Shard):
+        expected = shard.total if whole else shard.n_trials
     if not isinstance(shard, Shard) or expected != n_trials:
         raise ArgumentValueError(
             f"Expected `shard` to be a Shard with {'total' if whole else 'n_trials'} equal to the "
