@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,8 @@ import time
 from pathlib import Path
 
 import torch
+
+from elephant_fit.distributed import free_port, local_rank_environment
 
 # name: (n_recorded, n_hidden, n_bins, n_lags, batch_size)
 SIZES = {
@@ -93,28 +94,13 @@ def worker(size_name: str, iterations: int, dtype: str, out: str) -> None:
 
 
 # ------------------------------------------------------------------ launcher
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def launch(n: int, size_name: str, iterations: int, threads: int, dtype: str) -> dict:
     """Run the worker in ``n`` processes of ``threads`` threads each; rank 0's record."""
     with tempfile.TemporaryDirectory() as folder:
         out = os.path.join(folder, "record.json")
-        port, processes = str(_free_port()), []
+        port, processes = free_port(), []
         for index in range(n):
-            env = dict(
-                os.environ,
-                RANK=str(index),
-                LOCAL_RANK=str(index),
-                WORLD_SIZE=str(n),
-                LOCAL_WORLD_SIZE=str(n),
-                MASTER_ADDR="127.0.0.1",
-                MASTER_PORT=port,
-                OMP_NUM_THREADS=str(threads),
-            )
+            env = local_rank_environment(index, n, port, threads)
             command = [sys.executable, __file__, "--worker", size_name, str(iterations), dtype, out]
             processes.append(subprocess.Popen(command, env=env))
         if any(process.wait() for process in processes):

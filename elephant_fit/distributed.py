@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import os
+import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -41,11 +42,13 @@ __all__ = [
     "broadcast_object",
     "broadcast_parameters",
     "common_seed",
+    "free_port",
     "gather_trials",
     "is_distributed",
     "is_main_process",
     "launched_by_torchrun",
     "local",
+    "local_rank_environment",
     "process_group",
     "raise_together",
     "rank",
@@ -384,12 +387,12 @@ def broadcast_parameters(module: torch.nn.Module) -> None:
             dist.broadcast(tensor.data, src=0)
 
 
-def agree(value: float, op: str = "max") -> float:
-    """The maximum (or sum) of a number over ranks, e.g. a flag any rank may raise."""
+def agree(value: float) -> float:
+    """The maximum of a number over ranks, e.g. a flag any rank may raise."""
     if not is_distributed():
         return value
     tensor = torch.tensor([float(value)], dtype=torch.float64, device=_collective_device())
-    dist.all_reduce(tensor, op=dist.ReduceOp.MAX if op == "max" else dist.ReduceOp.SUM)
+    dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
     return float(tensor.item())
 
 
@@ -432,6 +435,32 @@ def _collective_device() -> torch.device:
 def launched_by_torchrun() -> bool:
     """Whether the environment describes a multi-process launch (``torchrun``, ``srun`` + env)."""
     return int(os.environ.get("WORLD_SIZE", "1")) > 1 and "RANK" in os.environ
+
+
+def local_rank_environment(index: int, size: int, port: int, threads: int = 1) -> dict[str, str]:
+    """The environment torchrun gives rank ``index`` of ``size`` ranks on this machine.
+
+    For starting ranks without torchrun (tests, benchmarks): this process's environment plus
+    ``RANK``, ``LOCAL_RANK``, ``WORLD_SIZE``, ``LOCAL_WORLD_SIZE``, ``MASTER_ADDR`` (this host),
+    ``MASTER_PORT`` and ``OMP_NUM_THREADS``.
+    """
+    return dict(
+        os.environ,
+        RANK=str(index),
+        LOCAL_RANK=str(index),
+        WORLD_SIZE=str(size),
+        LOCAL_WORLD_SIZE=str(size),
+        MASTER_ADDR="127.0.0.1",
+        MASTER_PORT=str(port),
+        OMP_NUM_THREADS=str(threads),
+    )
+
+
+def free_port() -> int:
+    """A TCP port free on this host now (for ``MASTER_PORT``)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _choose_backend(backend: str) -> str:

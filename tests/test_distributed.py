@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -24,10 +23,12 @@ from elephant_fit.distributed import (
     TrialReducer,
     all_reduce_gradients,
     common_seed,
+    free_port,
     gather_trials,
     is_distributed,
     is_main_process,
     local,
+    local_rank_environment,
     process_group,
     world_size,
 )
@@ -94,27 +95,12 @@ def test_bad_backend_is_refused(monkeypatch):
 
 
 # ---------------------------------------------------------------- two processes
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _launch(*args: str, n: int = 2, cwd: Path | None = None) -> list[tuple[int, str, str]]:
     """Start ``n`` ranks of the worker; their (exit code, stdout, stderr), killed after TIMEOUT_S."""
-    port = str(_free_port())
+    port = free_port()
     processes = []
     for index in range(n):
-        env = dict(
-            os.environ,
-            RANK=str(index),
-            LOCAL_RANK=str(index),
-            WORLD_SIZE=str(n),
-            LOCAL_WORLD_SIZE=str(n),
-            MASTER_ADDR="127.0.0.1",
-            MASTER_PORT=port,
-            OMP_NUM_THREADS="1",
-        )
+        env = local_rank_environment(index, n, port)
         processes.append(
             subprocess.Popen(
                 [sys.executable, str(WORKER), *args],

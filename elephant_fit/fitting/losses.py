@@ -274,7 +274,7 @@ class HiddenRateLoss(LossTerm):
         means = model.mean(batch.free.u[..., model.n_recorded :])
         if batch.reducer.parallel:
             rates = measure(MeanCount(), means, batch.reducer)
-        else:
+        else:  # the one-process formula as it was (MeanCount rounds differently in float32)
             rates = means.mean(dim=(0, 1))
         return ((rates - self.target) / max(self.target, 1e-6)).pow(2).mean()
 
