@@ -661,7 +661,30 @@ def _fit_with(term, tmp_path, resume=False):
     return fitter.fit(data, checkpoint=tmp_path / "fit.ckpt", resume=resume)
 
 
-def test_an_interrupted_fit_resumes_bit_identically(tmp_path):
+@pytest.fixture
+def sigint_handled():
+    """SIGINT handled as in a terminal for the test, whatever this process inherited.
+
+    A process started in the background by a non-interactive shell (``pytest ... &`` in a script,
+    some CI runners) inherits SIGINT *ignored*; the fit then, by design, leaves it ignored, and a
+    test that interrupts itself with SIGINT could never see ``FitInterrupted``.
+    """
+    import signal
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def _default_signals():
+    """In a child process: SIGINT and SIGTERM back to their default actions (not inherited)."""
+    import signal
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_DFL)
+
+
+def test_an_interrupted_fit_resumes_bit_identically(tmp_path, sigint_handled):
     from elephant_fit.errors import FitInterrupted
 
     (tmp_path / "ref").mkdir()
@@ -675,6 +698,21 @@ def test_an_interrupted_fit_resumes_bit_identically(tmp_path):
         assert torch.equal(resumed.model_.state_dict()[name], value), name
     assert resumed.history_.train == reference.history_.train
     assert resumed.history_.validation == reference.history_.validation
+
+
+def test_an_ignored_sigint_stays_ignored_and_the_fit_runs_to_the_end(tmp_path):
+    # the cause of a once-flaky resume test: `pytest &` from a script inherits SIGINT ignored
+    import signal
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        term = _SignalAt(at=150)
+        fitter = _fit_with(term, tmp_path)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert term.calls > 150  # the signal was sent, and ignored
+    assert len(fitter.history_.train) == 230
 
 
 @pytest.mark.filterwarnings("ignore:No iteration improved")
@@ -707,12 +745,15 @@ def test_ctrl_c_on_the_command_line_saves_the_checkpoint_and_prints_one_line(tmp
     argv = [str(script), "fit", "retina", "--bin-size", "20ms", "--lags", "2", "--quiet"]
     argv += ["--max-iterations", "100000", "--patience", "0", "--out", str(tmp_path / "m.pt")]
     argv += ["--checkpoint", str(checkpoint)]
-    process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not checkpoint.exists() and time.monotonic() < deadline:  # the first save: 100 iterations
-        time.sleep(0.2)
-    process.send_signal(getattr(signal, name))
-    _, err = process.communicate(timeout=60)
+    process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, preexec_fn=_default_signals)
+    try:
+        deadline = time.monotonic() + 120
+        while not checkpoint.exists() and time.monotonic() < deadline:  # first save: 100 iterations
+            time.sleep(0.2)
+        process.send_signal(getattr(signal, name))
+        _, err = process.communicate(timeout=120)
+    finally:
+        process.kill()  # never leave a 100000-iteration fit behind
     assert process.returncode == 128 + getattr(signal, name)
     lines = [line for line in err.strip().splitlines() if "warning" not in line]
     assert lines == [lines[0]]
