@@ -28,7 +28,8 @@ from pathlib import Path
 
 import torch
 
-from elephant_fit.distributed import free_port, local_rank_environment
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from helpers import free_port, local_rank_environment
 
 # name: (n_recorded, n_hidden, n_bins, n_lags, batch_size)
 SIZES = {

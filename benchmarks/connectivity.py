@@ -33,8 +33,8 @@ import torch
 
 from elephant_fit import SpikeData
 from elephant_fit.evaluation import metrics
-from elephant_fit.evaluation.likelihood import held_out_likelihood
 from elephant_fit.fitting.fitter import NetworkFitter
+from elephant_fit.network.likelihood import held_out_likelihood
 from elephant_fit.network.model import SpikingNetwork
 from elephant_fit.network.synthetic import assembly_network, confounded_pairs, sample_spikedata
 

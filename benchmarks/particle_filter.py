@@ -19,8 +19,8 @@ import time
 import quantities as pq
 import torch
 
-from elephant_fit.evaluation import likelihood
 from elephant_fit.fitting.fitter import NetworkFitter
+from elephant_fit.network import likelihood
 from elephant_fit.network.simulation import teacher_forced
 from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
 

@@ -22,9 +22,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import os
-import socket
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import torch
@@ -32,6 +30,7 @@ import torch.distributed as dist
 
 from ._validation import check_choice
 from .errors import ArgumentValueError, ElephantFitError
+from .network.shard import Shard
 
 __all__ = [
     "BACKENDS",
@@ -42,13 +41,12 @@ __all__ = [
     "broadcast_object",
     "broadcast_parameters",
     "common_seed",
-    "free_port",
     "gather_trials",
     "is_distributed",
     "is_main_process",
     "launched_by_torchrun",
     "local",
-    "local_rank_environment",
+    "local_shard",
     "process_group",
     "raise_together",
     "rank",
@@ -106,48 +104,17 @@ def is_main_process() -> bool:
     return rank() == 0
 
 
-@dataclass(frozen=True)
-class Shard:
-    """One rank's share ``start:stop`` of a batch of ``total`` trials.
+def local_shard(total: int) -> Shard:
+    """The share of a batch of ``total`` trials that this process runs (all of it in one process).
 
     Examples
     --------
-    >>> Shard.of(10, index=1, size=3)  # 10 trials over 3 ranks: 4, 3, 3
-    Shard(start=4, stop=7, total=10)
-    >>> Shard.of(10)  # one process: everything
+    >>> local_shard(10)  # no process group
     Shard(start=0, stop=10, total=10)
     """
-
-    start: int
-    stop: int
-    total: int
-
-    @classmethod
-    def of(cls, total: int, index: int | None = None, size: int | None = None) -> Shard:
-        """The contiguous share of rank ``index`` among ``size`` (default: this process's).
-
-        The first ``total % size`` ranks take one trial more than the others.
-        """
-        if index is None:
-            index = rank() if is_distributed() else 0
-        size = world_size() if size is None else size
-        base, extra = divmod(total, size)
-        start = index * base + min(index, extra)
-        return cls(start, start + base + (index < extra), total)
-
-    @property
-    def n_trials(self) -> int:
-        """Number of trials in the share."""
-        return self.stop - self.start
-
-    @property
-    def whole(self) -> bool:
-        """Whether the share is the whole batch (one process)."""
-        return self.start == 0 and self.stop == self.total
-
-    def take(self, tensor: torch.Tensor) -> torch.Tensor:
-        """The share's trials of a whole-batch tensor (trials first); the tensor itself when whole."""
-        return tensor if self.whole else tensor[self.start : self.stop]
+    if not is_distributed():
+        return Shard.whole_batch(total)
+    return Shard.of(total, rank(), world_size())
 
 
 class _SumAcrossRanks(torch.autograd.Function):
@@ -435,32 +402,6 @@ def _collective_device() -> torch.device:
 def launched_by_torchrun() -> bool:
     """Whether the environment describes a multi-process launch (``torchrun``, ``srun`` + env)."""
     return int(os.environ.get("WORLD_SIZE", "1")) > 1 and "RANK" in os.environ
-
-
-def local_rank_environment(index: int, size: int, port: int, threads: int = 1) -> dict[str, str]:
-    """The environment torchrun gives rank ``index`` of ``size`` ranks on this machine.
-
-    For starting ranks without torchrun (tests, benchmarks): this process's environment plus
-    ``RANK``, ``LOCAL_RANK``, ``WORLD_SIZE``, ``LOCAL_WORLD_SIZE``, ``MASTER_ADDR`` (this host),
-    ``MASTER_PORT`` and ``OMP_NUM_THREADS``.
-    """
-    return dict(
-        os.environ,
-        RANK=str(index),
-        LOCAL_RANK=str(index),
-        WORLD_SIZE=str(size),
-        LOCAL_WORLD_SIZE=str(size),
-        MASTER_ADDR="127.0.0.1",
-        MASTER_PORT=str(port),
-        OMP_NUM_THREADS=str(threads),
-    )
-
-
-def free_port() -> int:
-    """A TCP port free on this host now (for ``MASTER_PORT``)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _choose_backend(backend: str) -> str:

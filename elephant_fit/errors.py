@@ -9,11 +9,6 @@ built-ins, keeps working.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .fitting.loop import FitHistory
-
 __all__ = [
     "ArgumentTypeError",
     "ArgumentValueError",
@@ -61,11 +56,12 @@ class NonFiniteLossError(ElephantFitError, FloatingPointError):
 
     Attributes
     ----------
-    history : FitHistory
-        The losses recorded up to the failure (set by :func:`elephant_fit.fitting.fit_model`).
+    history : elephant_fit.fitting.FitHistory
+        The losses recorded up to the failure (set by :func:`elephant_fit.fitting.fit_model`;
+        typed loosely here so that the exceptions import nothing of the package).
     """
 
-    history: FitHistory
+    history: object
 
 
 class FitInterrupted(ElephantFitError, KeyboardInterrupt):

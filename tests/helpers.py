@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+
 import neo
 import numpy as np
 import quantities as pq
@@ -49,3 +52,29 @@ def same_counts(data, reference):
 
 
 __all__ = ["elephant_counts", "poisson_block", "pq", "same_counts", "segments_as_lists"]
+
+
+def local_rank_environment(index: int, size: int, port: int, threads: int = 1) -> dict[str, str]:
+    """The environment torchrun gives rank ``index`` of ``size`` ranks on this machine.
+
+    For starting ranks without torchrun (tests, benchmarks): this process's environment plus
+    ``RANK``, ``LOCAL_RANK``, ``WORLD_SIZE``, ``LOCAL_WORLD_SIZE``, ``MASTER_ADDR`` (this host),
+    ``MASTER_PORT`` and ``OMP_NUM_THREADS``.
+    """
+    return dict(
+        os.environ,
+        RANK=str(index),
+        LOCAL_RANK=str(index),
+        WORLD_SIZE=str(size),
+        LOCAL_WORLD_SIZE=str(size),
+        MASTER_ADDR="127.0.0.1",
+        MASTER_PORT=str(port),
+        OMP_NUM_THREADS=str(threads),
+    )
+
+
+def free_port() -> int:
+    """A TCP port free on this host now (for ``MASTER_PORT``)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

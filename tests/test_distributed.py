@@ -16,6 +16,7 @@ import distributed_worker
 import pytest
 import quantities as pq
 import torch
+from helpers import free_port, local_rank_environment
 
 from elephant_fit import read_block, to_neo, write_block
 from elephant_fit.distributed import (
@@ -23,12 +24,10 @@ from elephant_fit.distributed import (
     TrialReducer,
     all_reduce_gradients,
     common_seed,
-    free_port,
     gather_trials,
     is_distributed,
     is_main_process,
     local,
-    local_rank_environment,
     process_group,
     world_size,
 )

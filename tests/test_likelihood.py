@@ -9,8 +9,8 @@ import pytest
 import quantities as pq
 import torch
 
-from elephant_fit.evaluation.likelihood import held_out_likelihood, log_likelihood
 from elephant_fit.fitting.fitter import NetworkFitter
+from elephant_fit.network.likelihood import held_out_likelihood, log_likelihood
 from elephant_fit.network.model import SpikingNetwork
 from elephant_fit.network.simulation import simulate, teacher_forced
 from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
@@ -140,7 +140,7 @@ def test_the_filter_runs_on_cuda_and_is_exact_there_without_hidden_input():
 
 
 def test_the_look_ahead_proposal_lowers_the_variance_of_the_estimate(ground_truth, monkeypatch):
-    from elephant_fit.evaluation import likelihood
+    from elephant_fit.network import likelihood
 
     truth, _, test = ground_truth
     counts = test.counts[:40]

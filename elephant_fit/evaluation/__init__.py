@@ -1,6 +1,11 @@
 """Evaluation: held-out likelihood (particle filter), fit metrics, Elephant-computed reports, figures."""
 
-from .likelihood import HeldOutLikelihood, LogLikelihood, held_out_likelihood, log_likelihood
+from ..network.likelihood import (
+    HeldOutLikelihood,
+    LogLikelihood,
+    held_out_likelihood,
+    log_likelihood,
+)
 from .report import (
     BlockStatistics,
     block_statistics,

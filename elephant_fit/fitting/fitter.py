@@ -31,7 +31,7 @@ from .._validation import (
 )
 from ..data.conversion import NeoInput, from_neo, to_neo
 from ..data.spikedata import SpikeData
-from ..distributed import Shard, common_seed, gather_trials, raise_together, world_size
+from ..distributed import common_seed, gather_trials, local_shard, raise_together, world_size
 from ..errors import (
     ArgumentTypeError,
     ArgumentValueError,
@@ -39,8 +39,8 @@ from ..errors import (
     NonFiniteLossError,
     NotFittedError,
 )
-from ..evaluation.likelihood import HeldOutLikelihood, held_out_likelihood
 from ..network.bases import drive_bumps
+from ..network.likelihood import HeldOutLikelihood, held_out_likelihood
 from ..network.model import SpikingNetwork
 from ..network.observation import Observation, get_observation
 from ..network.simulation import simulate, teacher_forced
@@ -577,7 +577,7 @@ class NetworkFitter:
         """
         self._check_fitted()
         self._check_simulation_memory(n_trials)
-        shard = Shard.of(n_trials)
+        shard = local_shard(n_trials)
         sim = simulate(
             self.model_,
             n_trials,

@@ -23,17 +23,18 @@ from tqdm.auto import tqdm
 from .._io import atomic_path
 from .._validation import describe
 from ..distributed import (
-    Shard,
     agree,
     all_reduce_gradients,
     broadcast_object,
     broadcast_parameters,
     is_distributed,
     is_main_process,
+    local_shard,
     world_size,
 )
 from ..errors import ArgumentTypeError, ArgumentValueError, FitInterrupted, NonFiniteLossError
 from ..network.model import SpikingNetwork
+from ..network.shard import Shard
 from ..network.simulation import Simulation, make_generator, simulate, teacher_forced
 from ..network.surrogates import Surrogate
 from .config import FitConfig
@@ -82,7 +83,7 @@ def _evaluate(
     In a data-parallel fit each rank evaluates its share of ``data`` (all trials, on every rank)
     and the value is that of the whole.
     """
-    shard = Shard.of(data.shape[0])
+    shard = local_shard(data.shape[0])
     with torch.no_grad():
         batch = _batch(
             model, shard.take(data), loss, seed, surrogate, requires_grad=False, shard=shard
@@ -232,7 +233,7 @@ def fit_model(
         for iteration in bar:
             index = torch.randperm(train.shape[0], generator=order)[: config.batch_size]
             batch = train if lbfgs else train[index.to(train.device)]
-            shard = Shard.of(batch.shape[0])  # this rank's trials of the batch
+            shard = local_shard(batch.shape[0])  # this rank's trials of the batch
             try:
                 values = step(
                     model,

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 import torch
 
 from .._validation import describe
-from ..distributed import Shard, TrialReducer
+from ..distributed import TrialReducer
 from ..errors import ArgumentTypeError, ArgumentValueError
 from ..network.model import SpikingNetwork
+from ..network.shard import Shard
 from ..network.simulation import Simulation
 from .trial_statistics import FanoFactors, MeanCount, NoiseCovariance, Psth, TrialStatistic
 
@@ -75,7 +76,7 @@ class Batch:
 
     def __post_init__(self) -> None:
         """How terms add their sums over trials across ranks (one process: nothing to add)."""
-        whole = Shard(0, self.data.shape[0], self.data.shape[0])
+        whole = Shard.whole_batch(self.data.shape[0])
         self.reducer = TrialReducer(whole if self.shard is None else self.shard)
 
     @property
@@ -109,7 +110,7 @@ class NegativeLogLikelihood(LossTerm):
 
     Hidden neurons' spikes are sampled given the past (Bellec et al. 2021). A particle-filter
     likelihood (recorded spikes informing the hidden ones) was measured as a training term on the
-    connectivity benchmark and did not help: see :mod:`elephant_fit.evaluation.likelihood`.
+    connectivity benchmark and did not help: see :mod:`elephant_fit.network.likelihood`.
     """
 
     needs = frozenset({"teacher"})

@@ -1,6 +1,7 @@
 """The model: a recurrent stochastic spiking network, its observation models, simulation and ground truths."""
 
 from .bases import drive_bumps, exponential_basis, gaussian_bumps, raised_cosine_basis
+from .likelihood import HeldOutLikelihood, LogLikelihood, held_out_likelihood, log_likelihood
 from .model import SpikingNetwork
 from .observation import OBSERVATIONS, Bernoulli, Observation, Poisson, get_observation
 from .simulation import Simulation, make_generator, simulate, teacher_forced
@@ -16,6 +17,8 @@ __all__ = [
     "OBSERVATIONS",
     "Bernoulli",
     "GumbelSigmoid",
+    "HeldOutLikelihood",
+    "LogLikelihood",
     "Observation",
     "Poisson",
     "PseudoDerivative",
@@ -28,6 +31,8 @@ __all__ = [
     "gaussian_bumps",
     "get_observation",
     "get_surrogate",
+    "held_out_likelihood",
+    "log_likelihood",
     "make_generator",
     "raised_cosine_basis",
     "simulate",

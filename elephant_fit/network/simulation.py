@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import torch
 
 from .._validation import check_positive_int, check_seed, describe
-from ..distributed import Shard
 from ..errors import ArgumentValueError
 from .model import SpikingNetwork
 from .recurrent import recurrent_sample, sample_loop
+from .shard import Shard
 from .surrogates import Surrogate, get_surrogate
 
 __all__ = [

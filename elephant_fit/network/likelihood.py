@@ -34,9 +34,9 @@ import torch
 
 from .._validation import check_positive_int
 from ..errors import ArgumentValueError
-from ..network.model import SpikingNetwork
-from ..network.observation import Bernoulli
-from ..network.simulation import (
+from .model import SpikingNetwork
+from .observation import Bernoulli
+from .simulation import (
     _noise,
     check_recorded,
     known_input,
@@ -44,7 +44,7 @@ from ..network.simulation import (
     sampled_weights,
     teacher_forced,
 )
-from ..network.surrogates import Surrogate, get_surrogate
+from .surrogates import Surrogate, get_surrogate
 
 __all__ = ["HeldOutLikelihood", "LogLikelihood", "held_out_likelihood", "log_likelihood"]
 
