@@ -19,7 +19,7 @@ def test_r2_and_psth_r2():
     a, b = np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.5, 2.5])
     assert metrics.r2_score(a, a) == 1.0
     expected = 1 - np.sum((a - b) ** 2) / np.sum((a - a.mean()) ** 2)
-    assert np.isclose(metrics.r2_score(b, a), expected)
+    assert np.isclose(metrics.r2_score(a, b), expected)
     data = counts(0)
     assert metrics.psth_r2(data, data) == 1.0
     assert metrics.psth_r2(counts(1), data) < 0.5
@@ -81,3 +81,16 @@ def test_coupling_fit_against_direct_formulas():
     assert np.isclose(fit["spurious"], np.mean(np.abs([f[3, 2], f[5, 0]])))
     assert metrics.detection_auc(np.array([3.0, 2.0, 1.0, 0.0]), np.array([1, 1, 0, 0])) == 1.0
     assert metrics.detection_auc(np.array([1.0, 1.0]), np.array([1, 0])) == 0.5
+
+
+def test_r2_score_is_scikit_learns():
+    from sklearn.metrics import r2_score, roc_auc_score
+
+    rng = np.random.default_rng(0)
+    y_true, y_pred = rng.normal(size=50), rng.normal(size=50)
+    y_pred = 0.7 * y_true + 0.3 * y_pred
+    assert np.isclose(metrics.r2_score(y_true, y_pred), r2_score(y_true, y_pred), rtol=1e-12)
+    assert np.isclose(metrics.r2_score(y_pred, y_true), r2_score(y_pred, y_true), rtol=1e-12)
+    assert np.isnan(metrics.r2_score(np.ones(4), np.arange(4.0)))  # scikit-learn: 0.0
+    labels = rng.random(50) < 0.4
+    assert np.isclose(metrics.detection_auc(y_pred, labels), roc_auc_score(labels, y_pred))

@@ -513,3 +513,18 @@ def test_cuda_matches_cpu(rng):
     torch.testing.assert_close(
         counts.cpu(), histogram_spike_times(times, mask, 0.0, 0.001, 2000), rtol=0, atol=0
     )
+
+
+def test_compat_signature_is_elephants():
+    """Drop-in: the same parameter names, order and defaults as Elephant's."""
+    import inspect
+
+    from elephant.statistics import instantaneous_rate as elephant_rate
+
+    from elephant_fit.compat.statistics import instantaneous_rate as compat_rate
+
+    ours = inspect.signature(compat_rate).parameters.values()
+    theirs = inspect.signature(elephant_rate).parameters.values()
+    assert [(p.name, p.default, p.kind) for p in ours] == [
+        (p.name, p.default, p.kind) for p in theirs
+    ]

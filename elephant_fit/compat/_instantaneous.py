@@ -17,7 +17,7 @@ Divergences from Elephant 1.2.1:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import neo
@@ -30,6 +30,7 @@ from elephant.utils import check_neo_consistency, is_time_quantity
 from ..errors import ArgumentTypeError, ArgumentValueError
 from ..statistics import kernels as _k
 from ..statistics._padding import pad_spike_times
+from ..statistics._rate_options import DEFAULT_OPTIONS, RateOptions, with_rate_options_doc
 from ..statistics.instantaneous import instantaneous_rate as _rate
 from ..statistics.instantaneous import optimal_kernel_bandwidth
 from . import kernels as _compat_kernels
@@ -173,21 +174,19 @@ def _window(
 
 
 def _compute(
-    calls: list[_Call],
-    sampling_period: pq.Quantity,
-    cutoff: float,
-    center_kernel: bool,
-    trim: bool,
-    border_correction: bool,
-    pool_spike_trains: bool,
+    calls: list[_Call], sampling_period: pq.Quantity, options: RateOptions
 ) -> tuple[np.ndarray, pq.Quantity]:
-    """Rates in Hz of calls sharing one key, shape (n_calls, n_samples, n_columns)."""
+    """Rates in Hz of calls sharing one key, shape (n_calls, n_samples, n_columns).
+
+    The calls are stacked on a batch axis of their own: ``options.pool_trials`` is not applied
+    here (the caller pools trials).
+    """
     first = calls[0]
     grid = _k.kernel_grid(
         first.name,
         first.sigma_bins,
-        float(cutoff),
-        center_kernel,
+        options.cutoff,
+        options.center_kernel,
         bool(first.kernel.invert),
         stacklevel=4,
     )
@@ -202,10 +201,8 @@ def _compute(
         grid,
         t_start=first.t_start,
         t_stop=first.t_stop,
-        trim=trim,
-        border_correction=border_correction,
-        pool_spike_trains=pool_spike_trains,
         n_bins=first.n_bins,
+        **asdict(replace(options, pool_trials=False)),
     )
     to_hz = float(pq.Quantity(1.0, 1 / first.units).rescale(pq.Hz).magnitude)
     rate = result.rate.numpy()
@@ -214,14 +211,16 @@ def _compute(
     return rate, pq.Quantity(result.t_start, first.units)
 
 
-def _compute_all(calls: list[_Call], options: dict[str, Any]) -> list[tuple[np.ndarray, Any]]:
+def _compute_all(
+    calls: list[_Call], sampling_period: pq.Quantity, options: RateOptions
+) -> list[tuple[np.ndarray, Any]]:
     """Rates of every call, batching the calls that share a window and a kernel."""
     groups: dict[tuple, list[int]] = {}
     for index, call in enumerate(calls):
         groups.setdefault(call.key(), []).append(index)
     results: list[tuple[np.ndarray, Any]] = [None] * len(calls)  # type: ignore[list-item]
     for indices in groups.values():
-        rate, t_start = _compute([calls[i] for i in indices], **options)
+        rate, t_start = _compute([calls[i] for i in indices], sampling_period, options)
         for position, index in enumerate(indices):
             results[index] = (rate[position], t_start)
     return results
@@ -239,29 +238,29 @@ def _signal(
     )
 
 
-def _trials_rate(
-    trials: Trials,
-    sampling_period: pq.Quantity,
-    pool_trials: bool,
-    pool_spike_trains: bool,
-    checks: dict[str, Any],
-    options: dict[str, Any],
-) -> neo.AnalogSignal | list[neo.AnalogSignal]:
+def _trial_groups(trials: Trials, pool_trials: bool) -> list[list[neo.SpikeTrain]]:
+    """The trains of each trial, or with ``pool_trials`` each train's trials."""
     per_trial = [
         trials.get_spiketrains_from_trial_as_list(trial_id=k) for k in range(trials.n_trials)
     ]
     if pool_trials:
-        groups = [[trial[i] for trial in per_trial] for i in range(len(per_trial[0]))]
-        calls = [_check(group, sampling_period, **checks) for group in groups]
-        results = _compute_all(calls, {**options, "pool_spike_trains": True})
+        return [[trial[i] for trial in per_trial] for i in range(len(per_trial[0]))]
+    return per_trial
+
+
+def _trials_rate(
+    calls: list[_Call], sampling_period: pq.Quantity, options: RateOptions
+) -> neo.AnalogSignal | list[neo.AnalogSignal]:
+    """Elephant's output for ``Trials``: one signal (pooled trials) or one per trial."""
+    if options.pool_trials:  # each call holds one train's trials: pool them
+        results = _compute_all(calls, sampling_period, replace(options, pool_spike_trains=True))
         columns = np.stack([rate[:, 0] for rate, _ in results], axis=1)
-        if pool_spike_trains:
+        if options.pool_spike_trains:
             columns = columns.mean(axis=1)
         annotation = {"kernel": _annotation(calls[0].kernel)}
         return _signal(columns, results[0][1], sampling_period, annotation)
-    calls = [_check(trial, sampling_period, **checks) for trial in per_trial]
-    results = _compute_all(calls, {**options, "pool_spike_trains": pool_spike_trains})
-    if pool_spike_trains:
+    results = _compute_all(calls, sampling_period, options)
+    if options.pool_spike_trains:
         return [
             _signal(rate, t_start, sampling_period, {"kernel": _annotation(call.kernel)})
             for (rate, t_start), call in zip(results, calls, strict=True)
@@ -272,18 +271,19 @@ def _trials_rate(
     ]
 
 
+@with_rate_options_doc
 def instantaneous_rate(
     spiketrains: neo.SpikeTrain | list[neo.SpikeTrain] | Trials,
     sampling_period: pq.Quantity,
     kernel: Any = "auto",
-    cutoff: float = 5.0,
+    cutoff: float = DEFAULT_OPTIONS.cutoff,
     t_start: pq.Quantity | None = None,
     t_stop: pq.Quantity | None = None,
-    trim: bool = False,
-    center_kernel: bool = True,
-    border_correction: bool = False,
-    pool_trials: bool = False,
-    pool_spike_trains: bool = False,
+    trim: bool = DEFAULT_OPTIONS.trim,
+    center_kernel: bool = DEFAULT_OPTIONS.center_kernel,
+    border_correction: bool = DEFAULT_OPTIONS.border_correction,
+    pool_trials: bool = DEFAULT_OPTIONS.pool_trials,
+    pool_spike_trains: bool = DEFAULT_OPTIONS.pool_spike_trains,
 ) -> neo.AnalogSignal | list[neo.AnalogSignal]:
     """Instantaneous firing rate by kernel convolution (twin of Elephant's).
 
@@ -296,20 +296,9 @@ def instantaneous_rate(
     kernel : 'auto' or kernel object, optional
         A kernel of :mod:`elephant_fit.compat.kernels` or ``elephant.kernels``; ``'auto'``: a
         Gaussian with the optimal bandwidth of Shimazaki & Shinomoto (one spike train only).
-    cutoff : float, optional
-        Half width of the discretised kernel in units of sigma.
     t_start, t_stop : pq.Quantity, optional
         Window; default the first spike train's.
-    trim : bool, optional
-        Return only samples where the kernel fully overlaps the window ('valid' convolution).
-    center_kernel : bool, optional
-        Centre the kernel's median on each spike.
-    border_correction : bool, optional
-        Correct the estimate near the window edges (Gaussian kernels only).
-    pool_trials : bool, optional
-        For ``Trials``: average over trials.
-    pool_spike_trains : bool, optional
-        Average over spike trains (within each trial for ``Trials``).
+    {rate_options}
 
     Returns
     -------
@@ -339,19 +328,13 @@ def instantaneous_rate(
         "trim": trim,
         "border_correction": border_correction,
     }
-    options = {
-        "sampling_period": sampling_period,
-        "cutoff": cutoff,
-        "center_kernel": center_kernel,
-        "trim": trim,
-        "border_correction": border_correction,
-    }
-    if isinstance(spiketrains, Trials):
-        return _trials_rate(
-            spiketrains, sampling_period, pool_trials, pool_spike_trains, checks, options
-        )
-    call = _check(spiketrains, sampling_period, **checks)
-    ((rate, rate_start),) = _compute_all(
-        [call], {**options, "pool_spike_trains": pool_spike_trains}
+    trials = isinstance(spiketrains, Trials)
+    groups = _trial_groups(spiketrains, pool_trials) if trials else [spiketrains]
+    calls = [_check(group, sampling_period, **checks) for group in groups]  # Elephant's checks
+    options = RateOptions(
+        float(cutoff), trim, center_kernel, border_correction, pool_trials, pool_spike_trains
     )
-    return _signal(rate, rate_start, sampling_period, _annotation(call.kernel))
+    if trials:
+        return _trials_rate(calls, sampling_period, options)
+    ((rate, rate_start),) = _compute_all(calls, sampling_period, options)
+    return _signal(rate, rate_start, sampling_period, _annotation(calls[0].kernel))

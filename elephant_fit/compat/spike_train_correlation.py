@@ -434,7 +434,9 @@ def spike_time_tiling_coefficient(
     Returns
     -------
     float
-        The STTC; NaN if a train is empty.
+        The STTC, a ``numpy.float64`` as Elephant's; as in Elephant a plain ``float`` where it is
+        NaN (a train is empty) or where both halves have ``P T = 1`` (the value 1; where a
+        tiled fraction ``T`` is within rounding of 1 the two may disagree on that case).
 
     Raises
     ------
@@ -453,7 +455,7 @@ def spike_time_tiling_coefficient(
     if dt.units != spiketrain_i.units:
         dt = dt.rescale(spiketrain_i.units)
     times, mask = pad_spike_times([spiketrain_i.magnitude, spiketrain_j.magnitude])
-    index = _correlation.spike_time_tiling_coefficient(
+    index, both_degenerate = _correlation._spike_time_tiling(
         times[0],
         mask[0],
         times[1],
@@ -462,7 +464,11 @@ def spike_time_tiling_coefficient(
         t_start=float(spiketrain_i.t_start.item()),
         t_stop=float(spiketrain_i.t_stop.item()),
     )
-    return float(index)
+    if len(spiketrain_i) == 0 or len(spiketrain_j) == 0:
+        return float("nan")  # Elephant: np.nan, a Python float
+    if bool(both_degenerate):
+        return 1.0  # Elephant's literal 1.0
+    return np.float64(index.item())
 
 
 sttc = spike_time_tiling_coefficient

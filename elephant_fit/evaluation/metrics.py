@@ -28,10 +28,27 @@ __all__ = [
 ]
 
 
-def r2_score(prediction: np.ndarray | torch.Tensor, target: np.ndarray | torch.Tensor) -> float:
-    """Coefficient of determination ``1 - SS_res / SS_tot`` of ``prediction`` against ``target``."""
-    p = np.asarray(torch.as_tensor(prediction).detach().cpu().double()).ravel()
-    t = np.asarray(torch.as_tensor(target).detach().cpu().double()).ravel()
+def r2_score(y_true: np.ndarray | torch.Tensor, y_pred: np.ndarray | torch.Tensor) -> float:
+    """Coefficient of determination ``1 - SS_res / SS_tot`` of ``y_pred`` against ``y_true``.
+
+    scikit-learn's argument order and names (``sklearn.metrics.r2_score(y_true, y_pred)``, same
+    value on flattened inputs); unlike scikit-learn, a constant ``y_true`` gives NaN.
+
+    Parameters
+    ----------
+    y_true : np.ndarray or torch.Tensor
+        Reference values, any shape (flattened).
+    y_pred : np.ndarray or torch.Tensor
+        Predictions, same number of elements.
+
+    Returns
+    -------
+    float
+        R^2 (1 is perfect, 0 the mean of ``y_true``, negative worse); NaN if ``y_true`` is
+        constant.
+    """
+    t = np.asarray(torch.as_tensor(y_true).detach().cpu().double()).ravel()
+    p = np.asarray(torch.as_tensor(y_pred).detach().cpu().double()).ravel()
     total = np.sum((t - t.mean()) ** 2)
     return float(1 - np.sum((t - p) ** 2) / total) if total > 0 else float("nan")
 
@@ -67,7 +84,7 @@ def rebin(counts: torch.Tensor, factor: int) -> torch.Tensor:
 
 def psth_r2(model_counts: torch.Tensor, data_counts: torch.Tensor) -> float:
     """R^2 of the model PSTH against the data PSTH (all bins and neurons pooled)."""
-    return r2_score(psth(model_counts.double()), psth(data_counts.double()))
+    return r2_score(psth(data_counts.double()), psth(model_counts.double()))
 
 
 def noise_correlation_fit(
@@ -98,7 +115,7 @@ def matrix_fit(model: np.ndarray, data: np.ndarray) -> dict[str, float]:
     keep = np.isfinite(m) & np.isfinite(d)
     if not keep.any():
         return {"r2": float("nan"), "r": float("nan")}
-    return {"r2": r2_score(m[keep], d[keep]), "r": pearson(m[keep], d[keep])}
+    return {"r2": r2_score(d[keep], m[keep]), "r": pearson(m[keep], d[keep])}
 
 
 def mean_rate_error(
@@ -175,7 +192,7 @@ def coupling_fit(
     )
     row = {
         "r": pearson(fitted_total[off], true_total[off]),
-        "r2": r2_score(fitted_total[off], true_total[off]),
+        "r2": r2_score(true_total[off], fitted_total[off]),
         "slope": float(slope),
         "auc": detection_auc(np.abs(fitted_total[off]), nonzero[off]),
     }

@@ -162,7 +162,7 @@ def block_statistics(
 
 def compare_statistics(model: BlockStatistics, data: BlockStatistics) -> dict[str, float]:
     """The comparison row of :func:`compare_blocks`, from statistics computed once per Block."""
-    row = {"PSTH R2": r2_score(model.psth, data.psth)}
+    row = {"PSTH R2": r2_score(data.psth, model.psth)}
     for label, matrix in data.noise_correlations.items():
         fit = matrix_fit(model.noise_correlations[label], matrix)
         row[f"NC R2 ({label})"], row[f"NC r ({label})"] = fit["r2"], fit["r"]

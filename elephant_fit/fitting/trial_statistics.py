@@ -13,11 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
-from ..statistics.correlation import noise_covariance
-from ..statistics.rates import mean_firing_rate, psth
-from ..statistics.variability import fanofactor_windows, window_counts
+from ..statistics.noise import noise_covariance, noise_covariance_finish, noise_covariance_sums
+from ..statistics.rates import mean_firing_rate, psth, psth_finish, psth_sums
+from ..statistics.variability import (
+    fanofactor_windows,
+    fanofactor_windows_finish,
+    fanofactor_windows_sums,
+)
 
 __all__ = ["FanoFactors", "MeanCount", "NoiseCovariance", "Psth", "TrialStatistic"]
 
@@ -48,42 +51,58 @@ def wide(tensor: torch.Tensor) -> torch.Tensor:
     return tensor.to(torch.float64)
 
 
+def _wide_all(sums: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+    """Every sum in float64."""
+    return tuple(wide(total) for total in sums)
+
+
 @dataclass(frozen=True)
 class Psth(TrialStatistic):
-    """Trial mean per bin and neuron (:func:`elephant_fit.statistics.psth`), shape (n_bins, n)."""
+    """Trial mean per bin and neuron (:func:`elephant_fit.statistics.psth`), shape (n_bins, n).
+
+    Sums and finish: :func:`~elephant_fit.statistics.rates.psth_sums`,
+    :func:`~elephant_fit.statistics.rates.psth_finish`.
+    """
 
     def __call__(self, activity: torch.Tensor) -> torch.Tensor:  # noqa: D102
         return psth(activity)
 
     def sums(self, activity: torch.Tensor) -> tuple[torch.Tensor, ...]:  # noqa: D102
-        return (activity.sum(dim=0),)
+        return psth_sums(activity)
 
     def finish(self, sums: tuple[torch.Tensor, ...], n_trials: int) -> torch.Tensor:  # noqa: D102
-        return wide(sums[0]) / n_trials
+        return psth_finish(_wide_all(sums), n_trials)
+
+
+def _trial_rates(activity: torch.Tensor) -> torch.Tensor:
+    """Mean count per bin of each trial and neuron, as one-bin 'counts' (n_trials, 1, n)."""
+    return mean_firing_rate(activity).unsqueeze(-2)
 
 
 @dataclass(frozen=True)
 class MeanCount(TrialStatistic):
-    """Mean count per bin of each neuron over trials and bins, shape (n,)."""
+    """Mean count per bin of each neuron over trials and bins, shape (n,).
+
+    The PSTH (trial mean) of each trial's :func:`elephant_fit.statistics.mean_firing_rate`.
+    """
 
     def __call__(self, activity: torch.Tensor) -> torch.Tensor:  # noqa: D102
-        return mean_firing_rate(activity).mean(dim=0)
+        return psth(_trial_rates(activity)).squeeze(-2)
 
     def sums(self, activity: torch.Tensor) -> tuple[torch.Tensor, ...]:  # noqa: D102
-        return (mean_firing_rate(activity).sum(dim=0),)
+        return psth_sums(_trial_rates(activity))
 
     def finish(self, sums: tuple[torch.Tensor, ...], n_trials: int) -> torch.Tensor:  # noqa: D102
-        return wide(sums[0]) / n_trials
+        return psth_finish(_wide_all(sums), n_trials).squeeze(-2)
 
 
 @dataclass(frozen=True)
 class NoiseCovariance(TrialStatistic):
     """Noise covariance at lags 0..max_lag without the lag-0 diagonal, shape (max_lag + 1, n, n).
 
-    :func:`elephant_fit.statistics.noise_covariance` (``ddof=0``) with the variances set to 0.
-    From sums: with ``s[t] = sum_k x[k, t]`` and ``P[d] = sum_k sum_t x[k, t] x[k, t - d]^T``,
-    ``C[d] = (P[d] - sum_t s[t] s[t - d]^T / K) / (K (n_bins - d))``: the residual products
-    expanded (the centred form is the definition; this one is used across ranks).
+    :func:`elephant_fit.statistics.noise_covariance` (``ddof=0``) with the variances set to 0;
+    sums and finish: :func:`~elephant_fit.statistics.noise.noise_covariance_sums`,
+    :func:`~elephant_fit.statistics.noise.noise_covariance_finish`.
     """
 
     max_lag: int = 2
@@ -92,26 +111,10 @@ class NoiseCovariance(TrialStatistic):
         return _without_variances(noise_covariance(activity, max_lag=self.max_lag))
 
     def sums(self, activity: torch.Tensor) -> tuple[torch.Tensor, ...]:  # noqa: D102
-        return activity.sum(dim=0), _lagged_products(activity, self.max_lag)
+        return noise_covariance_sums(activity, self.max_lag)
 
     def finish(self, sums: tuple[torch.Tensor, ...], n_trials: int) -> torch.Tensor:  # noqa: D102
-        totals, products = wide(sums[0]), wide(sums[1])
-        n_bins = totals.shape[0]
-        centring = _lagged_products(totals.unsqueeze(0), self.max_lag) / n_trials
-        lags = torch.arange(self.max_lag + 1, dtype=totals.dtype, device=totals.device)
-        covariance = (products - centring) / (n_trials * (n_bins - lags))[:, None, None]
-        return _without_variances(covariance)
-
-
-def _lagged_products(activity: torch.Tensor, max_lag: int) -> torch.Tensor:
-    """``P[d, i, j] = sum_k sum_t x[k, t, i] x[k, t - d, j]``, shape (max_lag + 1, n, n)."""
-    n_trials, n_bins, n = activity.shape
-    lagged = torch.stack(
-        [F.pad(activity[:, : n_bins - d], (0, 0, d, 0)) for d in range(max_lag + 1)], dim=2
-    )  # (K, T, max_lag + 1, n), zero where t - d < 0
-    left = activity.reshape(n_trials * n_bins, n)
-    right = lagged.reshape(n_trials * n_bins, (max_lag + 1) * n)
-    return (left.T @ right).reshape(n, max_lag + 1, n).movedim(1, 0)
+        return _without_variances(noise_covariance_finish(_wide_all(sums), n_trials))
 
 
 def _without_variances(covariance: torch.Tensor) -> torch.Tensor:
@@ -126,8 +129,10 @@ class FanoFactors(TrialStatistic):
     """Fano factors of counts in windows of ``window`` bins, 0 where a neuron is silent.
 
     :func:`elephant_fit.statistics.fanofactor_windows` (variance with ``ddof=0`` over the mean,
-    across trials), shape (n_bins // window, n). From sums of the window counts and of their
-    squares: ``(S2 / K - (S / K) ** 2) / (S / K)``.
+    across trials), shape (n_bins // window, n); sums and finish:
+    :func:`~elephant_fit.statistics.variability.fanofactor_windows_sums`,
+    :func:`~elephant_fit.statistics.variability.fanofactor_windows_finish` (silent windows: 0,
+    with a zero gradient).
     """
 
     window: int = 10
@@ -139,11 +144,7 @@ class FanoFactors(TrialStatistic):
         return torch.nan_to_num(fanofactor_windows(activity, self._window(activity)), nan=0.0)
 
     def sums(self, activity: torch.Tensor) -> tuple[torch.Tensor, ...]:  # noqa: D102
-        counts = window_counts(activity, self._window(activity))
-        return counts.sum(dim=0), counts.pow(2).sum(dim=0)
+        return fanofactor_windows_sums(activity, self._window(activity))
 
     def finish(self, sums: tuple[torch.Tensor, ...], n_trials: int) -> torch.Tensor:  # noqa: D102
-        mean = wide(sums[0]) / n_trials
-        variance = wide(sums[1]) / n_trials - mean.pow(2)
-        spiking = mean > 0  # silent windows: 0, with a zero (not NaN) gradient
-        return torch.where(spiking, variance / torch.where(spiking, mean, 1.0), 0.0)
+        return torch.nan_to_num(fanofactor_windows_finish(_wide_all(sums), n_trials), nan=0.0)

@@ -1,7 +1,8 @@
 """Correlation statistics of binned spike trains and spike times, as differentiable torch functions.
 
 Twins of ``elephant.spike_train_correlation`` (Elephant 1.2.1) with Elephant's definitions, plus the
-lagged noise covariance used to fit network models (Bellec et al. 2021).
+lagged noise covariance used to fit network models (Bellec et al. 2021; defined in
+:mod:`elephant_fit.statistics.noise`, re-exported here).
 
 Shapes
 ------
@@ -27,7 +28,6 @@ import torch.nn.functional as F
 from .._validation import (
     check_bool_mask,
     check_float_tensor,
-    check_non_negative_int,
     check_number,
     check_number_or_tensor,
     describe,
@@ -35,6 +35,7 @@ from .._validation import (
 from ..errors import ArgumentTypeError, ArgumentValueError
 from ._fft import fast_fft_length
 from ._smoothing import convolve_same
+from .noise import noise_correlation, noise_covariance  # defined there, re-exported
 
 __all__ = [
     "correlation_coefficient",
@@ -173,90 +174,6 @@ def correlation_coefficient(counts: torch.Tensor, binary: bool = False) -> torch
         compat layer emits it. Values are not clipped to [-1, 1].
     """
     return correlation_from_covariance(covariance(counts, binary=binary))
-
-
-# -------------------------------------------------------------------------- noise covariance
-def noise_covariance(counts: torch.Tensor, max_lag: int = 0, ddof: int = 0) -> torch.Tensor:
-    """Lagged noise covariance across trials (Bellec et al. 2021).
-
-    With residuals ``n[k, t, i] = counts[k, t, i] - mean_k counts[k, t, i]`` (counts minus the
-    PSTH),
-
-    ``C[d, i, j] = sum_k sum_{t=d}^{n_bins-1} n[k, t, i] n[k, t-d, j] / ((n_trials - ddof) (n_bins - d))``
-
-    i.e. the mean over trials and over the ``n_bins - d`` bins where ``t - d`` is valid (with
-    ``ddof=1`` the trial average is unbiased). Neuron ``j`` leads neuron ``i`` by ``d`` bins.
-
-    Parameters
-    ----------
-    counts : torch.Tensor
-        Shape (..., n_trials, n_bins, n_neurons), float.
-    max_lag : int, optional
-        Largest lag ``d`` in bins, ``0 <= max_lag < n_bins``.
-    ddof : int, optional
-        Delta degrees of freedom of the trial average, ``0 <= ddof < n_trials``.
-
-    Returns
-    -------
-    torch.Tensor
-        Shape (..., max_lag + 1, n_neurons, n_neurons).
-    """
-    counts = _check_tensor(counts, "counts", 3)
-    max_lag = check_non_negative_int(max_lag, "max_lag")
-    ddof = check_non_negative_int(ddof, "ddof")
-    n_trials, n_bins, n_neurons = counts.shape[-3:]
-    if max_lag >= n_bins:
-        raise ArgumentValueError(
-            f"Expected `max_lag` to be smaller than n_bins ({n_bins}), but got {max_lag}."
-        )
-    if ddof >= n_trials:
-        raise ArgumentValueError(
-            f"Expected `ddof` to be smaller than n_trials ({n_trials}), but got {ddof}."
-        )
-    residuals = counts - counts.mean(dim=-3, keepdim=True)
-    lagged = torch.stack(
-        [F.pad(residuals[..., : n_bins - d, :], (0, 0, d, 0)) for d in range(max_lag + 1)],
-        dim=-2,
-    )  # (..., n_trials, n_bins, max_lag + 1, n_neurons), zero where t - d < 0
-    batch = counts.shape[:-3]
-    left = residuals.reshape(*batch, n_trials * n_bins, n_neurons)
-    right = lagged.reshape(*batch, n_trials * n_bins, (max_lag + 1) * n_neurons)
-    products = (left.mT @ right).reshape(*batch, n_neurons, max_lag + 1, n_neurons)
-    n_terms = (n_trials - ddof) * (
-        n_bins - torch.arange(max_lag + 1, device=counts.device, dtype=counts.dtype)
-    )
-    return products.movedim(-2, -3) / n_terms[:, None, None]
-
-
-def noise_correlation(
-    counts: torch.Tensor, max_lag: int = 0, ddof: int = 0, eps: float = 0.0
-) -> torch.Tensor:
-    """Lagged noise correlation: :func:`noise_covariance` normalised by the lag-0 variances.
-
-    ``R[d, i, j] = C[d, i, j] / sqrt((C[0, i, i] + eps) (C[0, j, j] + eps))``.
-
-    Parameters
-    ----------
-    counts : torch.Tensor
-        Shape (..., n_trials, n_bins, n_neurons), float.
-    max_lag : int, optional
-        Largest lag in bins.
-    ddof : int, optional
-        Delta degrees of freedom of the trial average (cancels at lag 0).
-    eps : float, optional
-        Added to each variance; with the default 0 a neuron without trial-to-trial variability gives
-        NaN rows and columns (like :func:`correlation_coefficient`); a small positive value keeps
-        values and gradients finite.
-
-    Returns
-    -------
-    torch.Tensor
-        Shape (..., max_lag + 1, n_neurons, n_neurons).
-    """
-    eps = check_number(eps, "eps", positive=True)
-    cov = noise_covariance(counts, max_lag=max_lag, ddof=ddof)
-    std = (torch.diagonal(cov[..., 0, :, :], dim1=-2, dim2=-1) + eps).sqrt()
-    return cov / (std.unsqueeze(-1) * std.unsqueeze(-2)).unsqueeze(-3)
 
 
 # ------------------------------------------------------------------- cross-correlation histogram
@@ -658,6 +575,24 @@ def spike_time_tiling_coefficient(
         Shape (...): the STTC, NaN where a train is empty. Differentiable in the spike times
         through ``TA`` and ``TB``.
     """
+    return _spike_time_tiling(times_i, mask_i, times_j, mask_j, dt, t_start, t_stop, rtol)[0]
+
+
+def _spike_time_tiling(
+    times_i: torch.Tensor,
+    mask_i: torch.Tensor,
+    times_j: torch.Tensor,
+    mask_j: torch.Tensor,
+    dt: float | torch.Tensor,
+    t_start: float | torch.Tensor,
+    t_stop: float | torch.Tensor,
+    rtol: float = 1e-5,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`spike_time_tiling_coefficient` and where both halves had ``P T == 1`` (bool).
+
+    (Elephant returns a Python float in that case, a NumPy float otherwise; the compat twin
+    follows it.)
+    """
     times_i = _check_tensor(times_i, "times_i", 1)
     times_j = _check_tensor(times_j, "times_j", 1)
     _check_same_kind(times_i, times_j, "`times_i` and `times_j`")
@@ -684,4 +619,5 @@ def spike_time_tiling_coefficient(
     near_b = _near_fraction(times_i, mask_i, times_j, mask_j, dt, rtol)
     index = 0.5 * _half_index(near_a, tiled_b) + 0.5 * _half_index(near_b, tiled_a)
     empty = (mask_i.sum(dim=-1) == 0) | (mask_j.sum(dim=-1) == 0)
-    return torch.where(empty, torch.full_like(index, torch.nan), index)
+    both_degenerate = (near_a * tiled_b == 1) & (near_b * tiled_a == 1) & ~empty
+    return torch.where(empty, torch.full_like(index, torch.nan), index), both_degenerate

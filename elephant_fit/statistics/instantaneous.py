@@ -37,10 +37,18 @@ from .._validation import (
 )
 from ..errors import ArgumentTypeError, ArgumentValueError
 from ._fft import fast_fft_length
+from ._rate_options import (
+    DEFAULT_OPTIONS,
+    RATE_OPTIONS_DOC,
+    RateOptions,
+    with_rate_options_doc,
+)
 from .kernels import KernelGrid, SmoothingKernel, kernel_grid, median_index
 
 __all__ = [
+    "RATE_OPTIONS_DOC",
     "InstantaneousRate",
+    "RateOptions",
     "border_correction_factor",
     "histogram_spike_times",
     "instantaneous_rate",
@@ -378,22 +386,14 @@ def _golden_section(
 
 
 # ----------------------------------------------------------------------------------- front ends
-def _check_common(sampling_period: float, cutoff: float, flags: dict[str, object]) -> float:
-    sampling_period = check_number(
-        sampling_period, "sampling_period", positive=True, allow_zero=False
-    )
-    check_number(cutoff, "cutoff")
-    for name, value in flags.items():
-        if not isinstance(value, bool):
-            raise ArgumentTypeError(f"Expected `{name}` to be a bool, but got {describe(value)}.")
-    return sampling_period
+def _check_sampling_period(sampling_period: float) -> float:
+    return check_number(sampling_period, "sampling_period", positive=True, allow_zero=False)
 
 
 def _resolve_grid(
     kernel: KernelArg,
     sampling_period: float,
-    cutoff: float,
-    center_kernel: bool,
+    options: RateOptions,
     dtype: torch.dtype,
     device: torch.device,
     auto_times: torch.Tensor | None,
@@ -420,7 +420,9 @@ def _resolve_grid(
         if isinstance(sigma, torch.Tensor)
         else torch.tensor(sigma / sampling_period, dtype=dtype, device=device)
     )
-    grid = kernel_grid(kernel.name, sigma_bins, cutoff, center_kernel, kernel.invert, stacklevel=4)
+    grid = kernel_grid(
+        kernel.name, sigma_bins, options.cutoff, options.center_kernel, kernel.invert, stacklevel=4
+    )
     return grid, kernel
 
 
@@ -433,12 +435,10 @@ def _rate_from_rows(
     sampling_period: float,
     t_start: float,
     t_stop: float,
-    trim: bool,
-    border_correction: bool,
-    pool_trials: bool,
-    pool_spike_trains: bool,
+    options: RateOptions,
 ) -> InstantaneousRate:
     """Shared tail: convolve zero-padded rows (..., n_trains, size), border-correct, pool."""
+    trim = options.trim
     _check_taps(n_bins, grid.weights.shape[-1], trim)
     weights = grid.weights.to(dtype=rows.dtype, device=rows.device) / sampling_period
     rate = _convolve_rows(rows, n_bins, weights, trim).transpose(-1, -2)
@@ -447,20 +447,21 @@ def _rate_from_rows(
         middle = median_index(grid.name, grid.times, grid.sigma, grid.invert)
         t_first = t_start + middle * sampling_period
         t_last = t_stop - (grid.weights.shape[-1] - middle) * sampling_period
-    if border_correction:
+    if options.border_correction:
         if grid.name != "gaussian":
             raise ArgumentValueError(
                 "The border correction is only implemented for Gaussian kernels."
             )
         sigma = grid.sigma.to(dtype=rows.dtype, device=rows.device) * sampling_period
         rate = _border_correct(rate, n_spikes, sigma, t_first, sampling_period, t_first, t_last)
-    if pool_spike_trains:
+    if options.pool_spike_trains:
         rate = rate.mean(dim=-1, keepdim=True)
-    if pool_trials and rate.ndim >= 3:
+    if options.pool_trials and rate.ndim >= 3:
         rate = rate.mean(dim=-3)
     return InstantaneousRate(rate, t_first, described)
 
 
+@with_rate_options_doc
 def instantaneous_rate(
     times: torch.Tensor,
     mask: torch.Tensor,
@@ -469,12 +470,12 @@ def instantaneous_rate(
     *,
     t_start: float,
     t_stop: float,
-    cutoff: float = 5.0,
-    trim: bool = False,
-    center_kernel: bool = True,
-    border_correction: bool = False,
-    pool_trials: bool = False,
-    pool_spike_trains: bool = False,
+    cutoff: float = DEFAULT_OPTIONS.cutoff,
+    trim: bool = DEFAULT_OPTIONS.trim,
+    center_kernel: bool = DEFAULT_OPTIONS.center_kernel,
+    border_correction: bool = DEFAULT_OPTIONS.border_correction,
+    pool_trials: bool = DEFAULT_OPTIONS.pool_trials,
+    pool_spike_trains: bool = DEFAULT_OPTIONS.pool_spike_trains,
     n_bins: int | None = None,
 ) -> InstantaneousRate:
     """Instantaneous firing rate of padded spike trains (Elephant's ``instantaneous_rate``).
@@ -494,20 +495,7 @@ def instantaneous_rate(
         :func:`optimal_kernel_bandwidth`, only for a single spike train.
     t_start, t_stop : float
         Window of the estimate; a trailing piece shorter than ``sampling_period`` is dropped.
-    cutoff : float, optional
-        Half width of the discretised kernel in units of sigma (raised to the kernel's minimum
-        with a warning).
-    trim : bool, optional
-        Keep only samples where the kernel fully overlaps the window ('valid' convolution).
-    center_kernel : bool, optional
-        Centre the kernel's median (rather than its origin) on each spike.
-    border_correction : bool, optional
-        Correct the loss of kernel mass near the window edges (Gaussian kernels only), then scale
-        each train's estimate so that it integrates to the train's spike count.
-    pool_trials : bool, optional
-        Average over the trial axis (dim -3 of ``times``; no effect for 2-D input).
-    pool_spike_trains : bool, optional
-        Average over the spike trains of each trial.
+    {rate_options}
     n_bins : int, optional
         Number of samples; default ``floor((t_stop - t_start) / sampling_period)``.
 
@@ -529,19 +517,15 @@ def instantaneous_rate(
     """
     check_float_tensor(times, "times", 2, "(..., n_trains, max_spikes)")
     check_bool_mask(mask, "mask", times, "times")
-    flags = {
-        "trim": trim,
-        "center_kernel": center_kernel,
-        "border_correction": border_correction,
-        "pool_trials": pool_trials,
-        "pool_spike_trains": pool_spike_trains,
-    }
-    sampling_period = _check_common(sampling_period, cutoff, flags)
+    sampling_period = _check_sampling_period(sampling_period)
+    options = RateOptions(
+        cutoff, trim, center_kernel, border_correction, pool_trials, pool_spike_trains
+    )
     n_bins = _window_bins(t_start, t_stop, sampling_period, n_bins)
     single = times.shape[:-1].numel() == 1
     auto_times = times.detach().reshape(-1)[mask.reshape(-1)] if single else None
     grid, described = _resolve_grid(
-        kernel, sampling_period, cutoff, center_kernel, times.dtype, times.device, auto_times
+        kernel, sampling_period, options, times.dtype, times.device, auto_times
     )
     size = fast_fft_length(n_bins + grid.weights.shape[-1] - 1)
     rows = _histogram_rows(times, mask, t_start, sampling_period, n_bins, size)
@@ -554,10 +538,7 @@ def instantaneous_rate(
         sampling_period,
         float(t_start),
         float(t_stop),
-        trim,
-        border_correction,
-        pool_trials,
-        pool_spike_trains,
+        options,
     )
 
 
@@ -575,6 +556,7 @@ def _window_bins(t_start: float, t_stop: float, sampling_period: float, n_bins: 
     return n_bins
 
 
+@with_rate_options_doc
 def instantaneous_rate_from_counts(
     counts: torch.Tensor,
     sampling_period: float,
@@ -582,12 +564,12 @@ def instantaneous_rate_from_counts(
     *,
     t_start: float = 0.0,
     t_stop: float | None = None,
-    cutoff: float = 5.0,
-    trim: bool = False,
-    center_kernel: bool = True,
-    border_correction: bool = False,
-    pool_trials: bool = False,
-    pool_spike_trains: bool = False,
+    cutoff: float = DEFAULT_OPTIONS.cutoff,
+    trim: bool = DEFAULT_OPTIONS.trim,
+    center_kernel: bool = DEFAULT_OPTIONS.center_kernel,
+    border_correction: bool = DEFAULT_OPTIONS.border_correction,
+    pool_trials: bool = DEFAULT_OPTIONS.pool_trials,
+    pool_spike_trains: bool = DEFAULT_OPTIONS.pool_spike_trains,
     n_spikes: torch.Tensor | None = None,
 ) -> InstantaneousRate:
     """Instantaneous firing rate from counts binned at ``sampling_period``.
@@ -608,8 +590,7 @@ def instantaneous_rate_from_counts(
     t_stop : float, optional
         End of the window for the border correction; default ``t_start + n_bins *
         sampling_period``.
-    cutoff, trim, center_kernel, border_correction, pool_trials, pool_spike_trains
-        As in :func:`instantaneous_rate` (``pool_trials`` averages over dim -3).
+    {rate_options}
     n_spikes : torch.Tensor, optional
         Spikes per train for the border correction's normalisation, shape (..., n_neurons);
         default the counts' sums.
@@ -620,21 +601,17 @@ def instantaneous_rate_from_counts(
         ``rate`` of shape (..., n_samples, n_neurons) in spikes per time unit.
     """
     check_float_tensor(counts, "counts", 2, "(..., n_bins, n_neurons)")
-    flags = {
-        "trim": trim,
-        "center_kernel": center_kernel,
-        "border_correction": border_correction,
-        "pool_trials": pool_trials,
-        "pool_spike_trains": pool_spike_trains,
-    }
-    sampling_period = _check_common(sampling_period, cutoff, flags)
+    sampling_period = _check_sampling_period(sampling_period)
+    options = RateOptions(
+        cutoff, trim, center_kernel, border_correction, pool_trials, pool_spike_trains
+    )
     if isinstance(kernel, str):
         raise ArgumentValueError(
             f"Expected `kernel` to be a SmoothingKernel or a KernelGrid (an 'auto' kernel cannot "
             f"be estimated from counts), but got {describe(kernel)}."
         )
     grid, described = _resolve_grid(
-        kernel, sampling_period, cutoff, center_kernel, counts.dtype, counts.device, None
+        kernel, sampling_period, options, counts.dtype, counts.device, None
     )
     n_bins = counts.shape[-2]
     t_start = check_number(t_start, "t_start")
@@ -654,8 +631,5 @@ def instantaneous_rate_from_counts(
         sampling_period,
         float(t_start),
         t_stop,
-        trim,
-        border_correction,
-        pool_trials,
-        pool_spike_trains,
+        options,
     )

@@ -32,6 +32,7 @@ import torch
 
 from .._validation import describe
 from ..errors import ArgumentTypeError, ArgumentValueError
+from ._safe import safe_divide
 
 __all__ = [
     "KERNEL_NAMES",
@@ -323,7 +324,7 @@ def _alpha_quantile(upper_tail: torch.Tensor) -> torch.Tensor:
                 break
     slope = y / (1 + y)
     residual = y - torch.log1p(y) + torch.log(upper_tail)
-    correction = torch.where(slope > 0, residual / torch.where(slope > 0, slope, 1.0), 0.0)
+    correction = safe_divide(residual, slope, slope > 0, fill=0.0)
     y = y - (correction - correction.detach())
     return torch.where(torch.isfinite(c), y, torch.full_like(y, math.inf))
 

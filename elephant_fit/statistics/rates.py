@@ -7,7 +7,9 @@ Definitions follow ``elephant.statistics`` (Elephant 1.2.1):
   bins divided by ``n_bins * bin_size``;
 * the time histogram sums counts over spike trains (here: over neurons, per trial) and reports
   counts, the mean count per train (``'mean'``) or the mean rate per train (``'rate'``);
-* the PSTH is the trial mean of the counts per bin, optionally smoothed along the bins.
+* the PSTH is the trial mean of the counts per bin, optionally smoothed along the bins; for trials
+  split into shares (a data-parallel fit) it is also :func:`psth_finish` of the added
+  :func:`psth_sums` of the shares.
 
 Binned inputs have shape (..., n_trials, n_bins, n_neurons); spike-time inputs are padded tensors
 (..., n_trains, max_spikes) with a bool mask (see :mod:`elephant_fit.statistics._padding`).
@@ -23,6 +25,7 @@ from .._validation import (
     check_float_tensor,
     check_number,
     check_number_or_tensor,
+    check_positive_int,
     describe,
 )
 from ..errors import ArgumentTypeError, ArgumentValueError
@@ -34,6 +37,8 @@ __all__ = [
     "mean_firing_rate",
     "mean_firing_rate_from_times",
     "psth",
+    "psth_finish",
+    "psth_sums",
     "time_histogram",
 ]
 
@@ -233,6 +238,17 @@ def _check_kernel(kernel: object, like: torch.Tensor) -> torch.Tensor:
     return kernel.to(dtype=like.dtype, device=like.device)
 
 
+def _scale_and_smooth(
+    mean: torch.Tensor, bin_size: float | None, kernel: torch.Tensor | None
+) -> torch.Tensor:
+    """The PSTH from the trial mean (..., n_bins, n_neurons): a rate with ``bin_size``, smoothed."""
+    if bin_size is not None:
+        mean = mean / _check_bin_size(bin_size)
+    if kernel is not None:
+        mean = convolve_same(mean, _check_kernel(kernel, mean), dim=-2)
+    return mean
+
+
 def psth(
     counts: torch.Tensor,
     bin_size: float | None = None,
@@ -255,12 +271,59 @@ def psth(
     Returns
     -------
     torch.Tensor
-        Shape (..., n_bins, n_neurons). Differentiable w.r.t. ``counts`` and ``kernel``.
+        Shape (..., n_bins, n_neurons). Differentiable w.r.t. ``counts`` and ``kernel``. Equal to
+        ``psth_finish(psth_sums(counts), n_trials, ...)`` up to rounding: the trial mean here is
+        ``torch.mean``, which on CUDA multiplies by ``1 / n_trials`` rather than dividing.
     """
     counts = _check_tensor(counts, "counts", "(..., n_trials, n_bins, n_neurons)", 3)
-    mean = counts.mean(dim=-3)
-    if bin_size is not None:
-        mean = mean / _check_bin_size(bin_size)
-    if kernel is not None:
-        mean = convolve_same(mean, _check_kernel(kernel, mean), dim=-2)
-    return mean
+    return _scale_and_smooth(counts.mean(dim=-3), bin_size, kernel)
+
+
+def psth_sums(counts: torch.Tensor) -> tuple[torch.Tensor]:
+    """The sum over trials from which :func:`psth_finish` makes the PSTH.
+
+    Parameters
+    ----------
+    counts : torch.Tensor
+        Shape (..., n_trials, n_bins, n_neurons).
+
+    Returns
+    -------
+    tuple of torch.Tensor
+        ``(totals,)``, shape (..., n_bins, n_neurons): the counts summed over the trials (sums
+        over disjoint shares of the trials add up). Differentiable.
+    """
+    counts = _check_tensor(counts, "counts", "(..., n_trials, n_bins, n_neurons)", 3)
+    return (counts.sum(dim=-3),)
+
+
+def psth_finish(
+    sums: tuple[torch.Tensor],
+    n_trials: int,
+    bin_size: float | None = None,
+    kernel: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """The PSTH from :func:`psth_sums` over ``n_trials`` trials.
+
+    Parameters
+    ----------
+    sums : tuple of torch.Tensor
+        ``(totals,)``, shape (..., n_bins, n_neurons); the result is in its dtype.
+    n_trials : int
+        Number of trials summed over.
+    bin_size, kernel
+        As in :func:`psth`.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (..., n_bins, n_neurons): ``totals / n_trials``, then as :func:`psth`.
+        Differentiable.
+    """
+    if not (isinstance(sums, tuple) and len(sums) == 1):
+        raise ArgumentTypeError(
+            f"Expected `sums` to be the 1-tuple (totals,), but got {describe(sums)}."
+        )
+    totals = _check_tensor(sums[0], "sums[0]", "(..., n_bins, n_neurons)", 2)
+    n_trials = check_positive_int(n_trials, "n_trials")
+    return _scale_and_smooth(totals / n_trials, bin_size, kernel)

@@ -31,13 +31,15 @@ from .._validation import (
     describe,
 )
 from ..errors import ArgumentTypeError, ArgumentValueError
-from ._safe import clipped_sqrt
+from ._safe import clipped_sqrt, safe_divide
 
 __all__ = [
     "cv",
     "cv2",
     "fanofactor",
     "fanofactor_windows",
+    "fanofactor_windows_finish",
+    "fanofactor_windows_sums",
     "isi",
     "lv",
     "lvr",
@@ -58,14 +60,6 @@ def _check_mask(mask: object, values: torch.Tensor, values_name: str) -> torch.T
     if mask is None:
         return None
     return check_bool_mask(mask, "mask", values, values_name)
-
-
-def _safe_divide(
-    numerator: torch.Tensor, denominator: torch.Tensor, valid: torch.Tensor
-) -> torch.Tensor:
-    """``numerator / denominator`` where ``valid``, NaN elsewhere, with finite gradients."""
-    safe = torch.where(valid, denominator, 1.0)
-    return torch.where(valid, numerator / safe, torch.nan)
 
 
 def isi(times: torch.Tensor, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -131,7 +125,7 @@ def _masked(values: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
 def _mean_over_pairs(terms: torch.Tensor, n_pairs: torch.Tensor) -> torch.Tensor:
     """Sum of ``terms`` over the last axis divided by ``n_pairs``; NaN where there is no pair."""
     total = terms.sum(dim=-1)
-    return _safe_divide(total, n_pairs.to(total.dtype), n_pairs > 0)
+    return safe_divide(total, n_pairs.to(total.dtype), n_pairs > 0)
 
 
 def cv2(intervals: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -208,7 +202,7 @@ def lvr(intervals: torch.Tensor, mask: torch.Tensor | None = None, R: float = 5.
     frac2 = 4 * R / total
     terms = _masked((1 - frac1) * (1 + frac2), pair_mask)
     three = torch.full(n_pairs.shape, 3.0, dtype=terms.dtype, device=terms.device)
-    factor = _safe_divide(three, n_pairs.to(terms.dtype), n_pairs > 0)
+    factor = safe_divide(three, n_pairs.to(terms.dtype), n_pairs > 0)
     return factor * terms.sum(dim=-1)
 
 
@@ -247,10 +241,10 @@ def cv(intervals: torch.Tensor, mask: torch.Tensor | None = None, ddof: int = 0)
     if mask is None:
         mask = torch.ones(intervals.shape, dtype=torch.bool, device=intervals.device)
     n = mask.sum(dim=-1).to(intervals.dtype)
-    mean = _safe_divide(_masked(intervals, mask).sum(dim=-1), n, n > 0)
+    mean = safe_divide(_masked(intervals, mask).sum(dim=-1), n, n > 0)
     deviation = _masked(intervals - mean.unsqueeze(-1), mask)
-    std = clipped_sqrt(_safe_divide(deviation.pow(2).sum(dim=-1), n, n > 0))
-    result = std * clipped_sqrt(_safe_divide(n, n - ddof, n > ddof)) / mean
+    std = clipped_sqrt(safe_divide(deviation.pow(2).sum(dim=-1), n, n > 0))
+    result = std * clipped_sqrt(safe_divide(n, n - ddof, n > ddof)) / mean
     at_ddof = torch.where(
         std > 0, torch.copysign(torch.full_like(mean, torch.inf), mean), torch.nan
     )
@@ -318,7 +312,7 @@ def fanofactor(spike_counts: torch.Tensor, dim: int = 0) -> torch.Tensor:
     mean = _pairwise_sum(values) / n
     deviation = values - mean.unsqueeze(-1)
     variance = _pairwise_sum(deviation * deviation) / n
-    return _safe_divide(variance, mean, mean != 0)
+    return safe_divide(variance, mean, mean != 0)
 
 
 def window_counts(counts: torch.Tensor, window: int) -> torch.Tensor:
@@ -363,3 +357,59 @@ def fanofactor_windows(counts: torch.Tensor, window: int) -> torch.Tensor:
     """
     counts = _check_values(counts, "counts", "(..., n_trials, n_bins, n_neurons)", 3)
     return fanofactor(window_counts(counts, window), dim=-3)
+
+
+def fanofactor_windows_sums(counts: torch.Tensor, window: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sums over trials of the window counts and of their squares (for trials split in shares).
+
+    Parameters
+    ----------
+    counts : torch.Tensor
+        Shape (..., n_trials, n_bins, n_neurons).
+    window : int
+        Counting window in bins, as in :func:`fanofactor_windows`.
+
+    Returns
+    -------
+    totals : torch.Tensor
+        Shape (..., n_bins // window, n_neurons): ``S = sum_k c[k]`` of the window counts ``c``.
+    squares : torch.Tensor
+        Same shape: ``S2 = sum_k c[k] ** 2``. Both in the dtype of ``counts`` (exact for integer
+        counts below 2**24 in float32); sums over disjoint shares of the trials add up.
+    """
+    counts = _check_values(counts, "counts", "(..., n_trials, n_bins, n_neurons)", 3)
+    windowed = window_counts(counts, window)
+    return windowed.sum(dim=-3), windowed.pow(2).sum(dim=-3)
+
+
+def fanofactor_windows_finish(
+    sums: tuple[torch.Tensor, torch.Tensor], n_trials: int
+) -> torch.Tensor:
+    """Fano factors from :func:`fanofactor_windows_sums` over ``n_trials`` trials.
+
+    ``(S2 / K - (S / K) ** 2) / (S / K)`` with ``K = n_trials``: :func:`fanofactor_windows` from
+    raw moments (it agrees to rounding; widen float32 sums first, the variance cancels digits).
+
+    Parameters
+    ----------
+    sums : tuple of torch.Tensor
+        ``(totals, squares)``, each of shape (..., n_windows, n_neurons).
+    n_trials : int
+        Number of trials summed over.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (..., n_windows, n_neurons), dtype of the sums: NaN where the mean count is 0, with
+        a zero (not NaN) gradient there. Differentiable.
+    """
+    if not (isinstance(sums, tuple) and len(sums) == 2):
+        raise ArgumentTypeError(
+            f"Expected `sums` to be the pair (totals, squares), but got {describe(sums)}."
+        )
+    totals = _check_values(sums[0], "sums[0]", "(..., n_windows, n_neurons)")
+    squares = _check_values(sums[1], "sums[1]", "(..., n_windows, n_neurons)")
+    n_trials = check_positive_int(n_trials, "n_trials")
+    mean = totals / n_trials
+    variance = squares / n_trials - mean.pow(2)
+    return safe_divide(variance, mean, mean != 0)

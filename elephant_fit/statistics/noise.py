@@ -1,0 +1,212 @@
+"""Lagged noise covariance and correlation across trials (Bellec et al. 2021).
+
+The covariance is written once, in two steps (as a streaming metric): :func:`noise_covariance_sums`
+reduces the trials to sums, :func:`noise_covariance_finish` turns sums over ``n_trials`` trials
+into the covariance, and :func:`noise_covariance` is ``finish(sums(counts))``. Sums of disjoint
+shares of the trials add up, so a data-parallel fit sums on each process, adds the sums across
+processes and finishes once (:mod:`elephant_fit.fitting.trial_statistics`).
+
+Shapes: counts ``(..., n_trials, n_bins, n_neurons)``, leading dimensions are batch dimensions.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .._validation import (
+    check_float_tensor,
+    check_non_negative_int,
+    check_number,
+    check_positive_int,
+    describe,
+)
+from ..errors import ArgumentTypeError, ArgumentValueError
+
+__all__ = [
+    "noise_correlation",
+    "noise_covariance",
+    "noise_covariance_finish",
+    "noise_covariance_sums",
+]
+
+NoiseSums = tuple[torch.Tensor, torch.Tensor]
+
+
+def _lagged_products(values: torch.Tensor, max_lag: int) -> torch.Tensor:
+    """``P[..., d, i, j] = sum_k sum_{t >= d} x[..., k, t, i] x[..., k, t - d, j]``.
+
+    ``values`` has shape (..., n_trials, n_bins, n_neurons); the result (..., max_lag + 1,
+    n_neurons, n_neurons), from one matrix product over the trials and bins.
+    """
+    n_trials, n_bins, n_neurons = values.shape[-3:]
+    lagged = torch.stack(
+        [F.pad(values[..., : n_bins - d, :], (0, 0, d, 0)) for d in range(max_lag + 1)], dim=-2
+    )  # (..., n_trials, n_bins, max_lag + 1, n_neurons), zero where t - d < 0
+    batch = values.shape[:-3]
+    left = values.reshape(*batch, n_trials * n_bins, n_neurons)
+    right = lagged.reshape(*batch, n_trials * n_bins, (max_lag + 1) * n_neurons)
+    products = (left.mT @ right).reshape(*batch, n_neurons, max_lag + 1, n_neurons)
+    return products.movedim(-2, -3)
+
+
+def _check_lag(max_lag: int, n_bins: int) -> int:
+    max_lag = check_non_negative_int(max_lag, "max_lag")
+    if max_lag >= n_bins:
+        raise ArgumentValueError(
+            f"Expected `max_lag` to be smaller than n_bins ({n_bins}), but got {max_lag}."
+        )
+    return max_lag
+
+
+def _check_ddof(ddof: int, n_trials: int) -> int:
+    ddof = check_non_negative_int(ddof, "ddof")
+    if ddof >= n_trials:
+        raise ArgumentValueError(
+            f"Expected `ddof` to be smaller than n_trials ({n_trials}), but got {ddof}."
+        )
+    return ddof
+
+
+def noise_covariance_sums(
+    counts: torch.Tensor, max_lag: int = 0, centred: bool = False
+) -> NoiseSums:
+    """The sums over trials from which :func:`noise_covariance_finish` makes the covariance.
+
+    Parameters
+    ----------
+    counts : torch.Tensor
+        Shape (..., n_trials, n_bins, n_neurons), float.
+    max_lag : int, optional
+        Largest lag ``d`` in bins, ``0 <= max_lag < n_bins``.
+    centred : bool, optional
+        Take the sums about the trial mean (the PSTH) of ``counts``: the totals are then exactly
+        zero and the products those of the residuals (the two-pass form, which cancels no
+        digits). Only for all the trials at once: sums about a share's own mean do not add up
+        across shares. Default: plain sums, which add up.
+
+    Returns
+    -------
+    totals : torch.Tensor
+        Shape (..., n_bins, n_neurons): ``s[t, i] = sum_k x[k, t, i]``.
+    products : torch.Tensor
+        Shape (..., max_lag + 1, n_neurons, n_neurons):
+        ``P[d, i, j] = sum_k sum_{t=d}^{n_bins-1} x[k, t, i] x[k, t - d, j]``.
+        Both in the dtype of ``counts``, differentiable.
+    """
+    counts = check_float_tensor(counts, "counts", 3, "(..., n_trials, n_bins, n_neurons)")
+    max_lag = _check_lag(max_lag, counts.shape[-2])
+    if not isinstance(centred, bool):
+        raise ArgumentTypeError(f"Expected `centred` to be a bool, but got {describe(centred)}.")
+    if centred:
+        residuals = counts - counts.mean(dim=-3, keepdim=True)
+        totals = torch.zeros(residuals.shape[:-3] + residuals.shape[-2:], **_kind(counts))
+        return totals, _lagged_products(residuals, max_lag)
+    return counts.sum(dim=-3), _lagged_products(counts, max_lag)
+
+
+def _kind(tensor: torch.Tensor) -> dict[str, object]:
+    return {"dtype": tensor.dtype, "device": tensor.device}
+
+
+def noise_covariance_finish(sums: NoiseSums, n_trials: int, ddof: int = 0) -> torch.Tensor:
+    """Noise covariance from the sums of :func:`noise_covariance_sums` over ``n_trials`` trials.
+
+    ``C[d] = (P[d] - sum_t s[t] s[t - d]^T / n_trials) / ((n_trials - ddof) (n_bins - d))``: the
+    residual products of :func:`noise_covariance` expanded (the centring term is the lagged
+    product of the totals).
+
+    Parameters
+    ----------
+    sums : tuple of torch.Tensor
+        ``(totals, products)``, shapes (..., n_bins, n_neurons) and (..., max_lag + 1, n_neurons,
+        n_neurons), summed over ``n_trials`` trials (possibly share by share); the result is in
+        their dtype (widen them first to cancel fewer digits).
+    n_trials : int
+        Number of trials summed over.
+    ddof : int, optional
+        Delta degrees of freedom of the trial average, ``0 <= ddof < n_trials``.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (..., max_lag + 1, n_neurons, n_neurons). Differentiable in the sums.
+    """
+    if not (isinstance(sums, tuple) and len(sums) == 2):
+        raise ArgumentTypeError(
+            f"Expected `sums` to be the pair (totals, products), but got {type(sums).__name__}."
+        )
+    totals = check_float_tensor(sums[0], "sums[0]", 2, "(..., n_bins, n_neurons)")
+    products = check_float_tensor(sums[1], "sums[1]", 3, "(..., max_lag + 1, n, n)")
+    n_trials = check_positive_int(n_trials, "n_trials")
+    ddof = _check_ddof(ddof, n_trials)
+    n_bins, max_lag = totals.shape[-2], products.shape[-3] - 1
+    centring = _lagged_products(totals.unsqueeze(-3), max_lag) / n_trials
+    lags = torch.arange(max_lag + 1, **_kind(totals))
+    n_terms = (n_trials - ddof) * (n_bins - lags)
+    return (products - centring) / n_terms[:, None, None]
+
+
+def noise_covariance(counts: torch.Tensor, max_lag: int = 0, ddof: int = 0) -> torch.Tensor:
+    """Lagged noise covariance across trials (Bellec et al. 2021).
+
+    With residuals ``n[k, t, i] = counts[k, t, i] - mean_k counts[k, t, i]`` (counts minus the
+    PSTH),
+
+    ``C[d, i, j] = sum_k sum_{t=d}^{n_bins-1} n[k, t, i] n[k, t-d, j] / ((n_trials - ddof) (n_bins - d))``
+
+    i.e. the mean over trials and over the ``n_bins - d`` bins where ``t - d`` is valid (with
+    ``ddof=1`` the trial average is unbiased). Neuron ``j`` leads neuron ``i`` by ``d`` bins.
+    Computed as ``noise_covariance_finish(noise_covariance_sums(counts, centred=True))``.
+
+    Parameters
+    ----------
+    counts : torch.Tensor
+        Shape (..., n_trials, n_bins, n_neurons), float.
+    max_lag : int, optional
+        Largest lag ``d`` in bins, ``0 <= max_lag < n_bins``.
+    ddof : int, optional
+        Delta degrees of freedom of the trial average, ``0 <= ddof < n_trials``.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (..., max_lag + 1, n_neurons, n_neurons).
+    """
+    counts = check_float_tensor(counts, "counts", 3, "(..., n_trials, n_bins, n_neurons)")
+    max_lag = _check_lag(max_lag, counts.shape[-2])
+    n_trials = counts.shape[-3]
+    ddof = _check_ddof(ddof, n_trials)
+    sums = noise_covariance_sums(counts, max_lag, centred=True)
+    return noise_covariance_finish(sums, n_trials, ddof)
+
+
+def noise_correlation(
+    counts: torch.Tensor, max_lag: int = 0, ddof: int = 0, eps: float = 0.0
+) -> torch.Tensor:
+    """Lagged noise correlation: :func:`noise_covariance` normalised by the lag-0 variances.
+
+    ``R[d, i, j] = C[d, i, j] / sqrt((C[0, i, i] + eps) (C[0, j, j] + eps))``.
+
+    Parameters
+    ----------
+    counts : torch.Tensor
+        Shape (..., n_trials, n_bins, n_neurons), float.
+    max_lag : int, optional
+        Largest lag in bins.
+    ddof : int, optional
+        Delta degrees of freedom of the trial average (cancels at lag 0).
+    eps : float, optional
+        Added to each variance; with the default 0 a neuron without trial-to-trial variability gives
+        NaN rows and columns (like :func:`correlation_coefficient`); a small positive value keeps
+        values and gradients finite.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (..., max_lag + 1, n_neurons, n_neurons).
+    """
+    eps = check_number(eps, "eps", positive=True)
+    cov = noise_covariance(counts, max_lag=max_lag, ddof=ddof)
+    std = (torch.diagonal(cov[..., 0, :, :], dim1=-2, dim2=-1) + eps).sqrt()
+    return cov / (std.unsqueeze(-1) * std.unsqueeze(-2)).unsqueeze(-3)
