@@ -10,15 +10,36 @@ from .correlation import (
     correlation_coefficient,
     covariance,
     cross_correlation_histogram,
-    noise_correlation,
-    noise_covariance,
     spike_time_tiling_coefficient,
     spike_train_timescale,
 )
 from .dissimilarity import van_rossum_distance, victor_purpura_distance
 from .instantaneous import instantaneous_rate, instantaneous_rate_from_counts
-from .rates import mean_firing_rate, mean_firing_rate_from_times, psth, time_histogram
-from .variability import cv, cv2, fanofactor, fanofactor_windows, isi, lv, lvr
+from .noise import (
+    noise_correlation,
+    noise_covariance,
+    noise_covariance_finish,
+    noise_covariance_sums,
+)
+from .rates import (
+    mean_firing_rate,
+    mean_firing_rate_from_times,
+    psth,
+    psth_finish,
+    psth_sums,
+    time_histogram,
+)
+from .variability import (
+    cv,
+    cv2,
+    fanofactor,
+    fanofactor_windows,
+    fanofactor_windows_finish,
+    fanofactor_windows_sums,
+    isi,
+    lv,
+    lvr,
+)
 
 __all__ = [
     "correlation_coefficient",
@@ -28,6 +49,8 @@ __all__ = [
     "cv2",
     "fanofactor",
     "fanofactor_windows",
+    "fanofactor_windows_finish",
+    "fanofactor_windows_sums",
     "instantaneous_rate",
     "instantaneous_rate_from_counts",
     "isi",
@@ -37,8 +60,12 @@ __all__ = [
     "mean_firing_rate_from_times",
     "noise_correlation",
     "noise_covariance",
+    "noise_covariance_finish",
+    "noise_covariance_sums",
     "pad_spike_times",
     "psth",
+    "psth_finish",
+    "psth_sums",
     "spike_time_tiling_coefficient",
     "spike_train_timescale",
     "time_histogram",
