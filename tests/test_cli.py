@@ -64,7 +64,7 @@ import torch  # noqa: E402
 
 from elephant_fit import from_neo, to_neo  # noqa: E402
 from elephant_fit.cli.commands import parse_bin_size, parse_loss  # noqa: E402
-from elephant_fit.data.conversion import write_block  # noqa: E402
+from elephant_fit.data.files import write_block  # noqa: E402
 from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata  # noqa: E402
 
 
@@ -78,7 +78,7 @@ def recording_files(tmp_path_factory):
         if suffix == "nwb" and importlib.util.find_spec("pynwb") is None:
             continue
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # NWB drops annotations (tested in test_conversion)
+            warnings.simplefilter("ignore")  # NWB drops annotations (tested in test_files)
             files[suffix] = write_block(block, folder / f"rec.{suffix}")
     return files
 

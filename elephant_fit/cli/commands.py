@@ -203,8 +203,9 @@ def _load_input(
     max_memory: float | None = None,
 ) -> SpikeData:
     """SpikeData from a file neo.io reads (pickles with the allow-list), or a bundled dataset."""
-    from ..data.conversion import from_neo, read_block
     from ..data.datasets import load_retina
+    from ..data.files import read_block
+    from ..data.neo_in import from_neo
 
     if source in DATASETS:
         recording = 2 if source == "retina2" else 1
@@ -225,7 +226,7 @@ def _load_input(
 
 def _summary(fitter: NetworkFitter, test: SpikeData) -> dict[str, float]:
     """Held-out figures of a fitted model: the row ``report`` and ``demo`` print."""
-    from ..data.conversion import to_neo
+    from ..data.neo_out import to_neo
     from ..evaluation.report import block_statistics, model_row, n_simulated_trials
 
     data_statistics = block_statistics(to_neo(test), fitter.bin_size_)
@@ -314,7 +315,7 @@ def _fit_outputs(
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from ..data.conversion import _writer_for, write_block
+    from ..data.files import _writer_for, write_block
     from ..fitting.persistence import load_model
 
     _check_seed(args.seed, allow_none=True)
@@ -338,7 +339,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from ..data.conversion import to_neo
+    from ..data.neo_out import to_neo
     from ..evaluation.figures import comparison_figures, coupling_figure
     from ..evaluation.report import block_statistics, model_row, n_simulated_trials, write_table
     from ..fitting.persistence import load_model

@@ -10,8 +10,10 @@ from typing import Any
 
 import quantities as pq
 
-from ..data.conversion import from_neo, to_neo, write_block
 from ..data.datasets import load_retina
+from ..data.files import write_block
+from ..data.neo_in import from_neo
+from ..data.neo_out import to_neo
 from ..errors import ArgumentValueError
 from ..evaluation.figures import comparison_figures, coupling_figure
 from ..evaluation.metrics import coupling_fit

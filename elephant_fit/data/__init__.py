@@ -1,8 +1,10 @@
 """Data in and out: SpikeData, binning like Elephant, Neo conversion, files, bundled recordings."""
 
 from ._binning import SpikesOutsideWindowWarning
-from .conversion import NeoInput, from_neo, read_block, to_neo, write_block
 from .datasets import RETINA_CITATION, load_retina
+from .files import read_block, write_block
+from .neo_in import NeoInput, from_neo
+from .neo_out import to_neo
 from .spikedata import SpikeData
 
 __all__ = [

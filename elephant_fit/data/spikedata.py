@@ -10,58 +10,21 @@ import numpy as np
 import quantities as pq
 import torch
 
-from .._validation import check_fraction, check_time_quantity, describe
-from ..errors import ArgumentTypeError, ArgumentValueError
-from ._binning import n_bins_for_window
+from ._checks import (
+    check_counts,
+    check_dtype,
+    check_hidden,
+    check_unit_ids,
+    check_window,
+    copy_annotations,
+    resolve_index,
+    split_positions,
+    unit_positions,
+)
 
 __all__ = ["SpikeData"]
 
 TrialIndex = int | slice | Sequence[int] | Sequence[bool] | np.ndarray | torch.Tensor
-
-
-def _copy_annotations(items: Sequence[Mapping[str, Any]] | None, n: int, name: str) -> tuple:
-    """Deep-copy a sequence of ``n`` annotation dicts (``None`` gives empty dicts)."""
-    if items is None:
-        return tuple({} for _ in range(n))
-    items = list(items)
-    if len(items) != n or not all(isinstance(item, Mapping) for item in items):
-        raise ArgumentValueError(
-            f"Expected `{name}` to be a sequence of {n} dicts, but got {describe(items)} "
-            f"of length {len(items)}."
-        )
-    return tuple(copy.deepcopy(dict(item)) for item in items)
-
-
-def _check_counts(counts: Any) -> torch.Tensor:
-    """Validate a counts array of shape (n_trials, n_bins, n_neurons) and return it as a tensor."""
-    if not isinstance(counts, (torch.Tensor, np.ndarray)):
-        raise ArgumentTypeError(
-            "Expected `counts` to be a torch.Tensor or numpy array of shape "
-            f"(n_trials, n_bins, n_neurons), but got {describe(counts)}."
-        )
-    tensor = torch.as_tensor(counts).detach()
-    if tensor.ndim != 3:
-        raise ArgumentValueError(
-            "Expected `counts` to have shape (n_trials, n_bins, n_neurons), but got shape "
-            f"{tuple(tensor.shape)}."
-        )
-    if min(tensor.shape) == 0:
-        raise ArgumentValueError(
-            f"Expected `counts` to be non-empty, but got shape {tuple(tensor.shape)}."
-        )
-    if tensor.dtype == torch.bool:
-        tensor = tensor.to(torch.float32)
-    if tensor.is_complex():
-        raise ArgumentTypeError(f"Expected `counts` to be real, but got dtype {tensor.dtype}.")
-    if tensor.is_floating_point():
-        bad = ~torch.isfinite(tensor) | (tensor != torch.round(tensor))
-        if bool(bad.any()):
-            raise ArgumentValueError(
-                "Expected `counts` to hold whole numbers, but got non-integer values."
-            )
-    if bool((tensor < 0).any()):
-        raise ArgumentValueError("Expected `counts` to be non-negative, but got negative values.")
-    return tensor
 
 
 class SpikeData:
@@ -111,29 +74,16 @@ class SpikeData:
         annotations: Mapping[str, Any] | None = None,
         tolerance: float | None = 1e-8,
     ) -> None:
-        tensor = _check_counts(counts)
+        tensor = check_counts(counts)
         n_trials, n_bins, n_neurons = tensor.shape
-        bin_size = check_time_quantity(bin_size, "bin_size", positive=True)
-        units = bin_size.units if t_start is None else check_time_quantity(t_start, "t_start").units
-        start = 0.0 if t_start is None else float(t_start.rescale(units).magnitude)
-        step = float(bin_size.rescale(units).magnitude)
-        if t_stop is None:
-            stop = start + n_bins * step
-        else:
-            stop = float(check_time_quantity(t_stop, "t_stop").rescale(units).magnitude)
-            expected = n_bins_for_window(start, stop, step, tolerance) if stop > start else 0
-            if expected != n_bins:
-                raise ArgumentValueError(
-                    f"Expected `counts` to have {expected} bins for the window [{start}, {stop}] "
-                    f"{units.dimensionality.string} with bin_size {step}, but got {n_bins}."
-                )
+        window = check_window(bin_size, t_start, t_stop, n_bins, tolerance)
         self._init(
             tensor,
-            (step, start, stop, units),
-            _check_unit_ids(unit_ids, n_neurons),
-            _copy_annotations(unit_annotations, n_neurons, "unit_annotations"),
-            _copy_annotations(trial_annotations, n_trials, "trial_annotations"),
-            _check_hidden(hidden, n_neurons),
+            window,
+            check_unit_ids(unit_ids, n_neurons),
+            copy_annotations(unit_annotations, n_neurons, "unit_annotations"),
+            copy_annotations(trial_annotations, n_trials, "trial_annotations"),
+            check_hidden(hidden, n_neurons),
             copy.deepcopy(dict(annotations or {})),
         )
 
@@ -162,15 +112,7 @@ class SpikeData:
     def _from_validated(cls, counts: torch.Tensor, **fields: Any) -> SpikeData:
         """Build an instance from fields that are already checked (internal fast path)."""
         obj = cls.__new__(cls)
-        obj._init(
-            counts,
-            fields["window"],
-            fields["unit_ids"],
-            fields["unit_annotations"],
-            fields["trial_annotations"],
-            fields["hidden"],
-            fields["annotations"],
-        )
+        obj._init(counts, **fields)  # window, unit_ids, unit_annotations, ..., annotations
         return obj
 
     def _replace(self, **changes: Any) -> SpikeData:
@@ -275,10 +217,7 @@ class SpikeData:
         SpikeData
             A new object; ``self`` is unchanged.
         """
-        if dtype is not None and not isinstance(dtype, torch.dtype):
-            raise ArgumentTypeError(
-                f"Expected `dtype` to be a torch.dtype, but got {describe(dtype)}."
-            )
+        check_dtype(dtype)
         return self._replace(counts=self.counts.to(device=device, dtype=dtype))
 
     # ------------------------------------------------------------------ selection
@@ -303,7 +242,7 @@ class SpikeData:
         SpikeData
             Counts of shape (n_selected, n_bins, n_neurons) and the matching trial annotations.
         """
-        positions = _resolve_index(index, self.n_trials, "index")
+        positions = resolve_index(index, self.n_trials, "index")
         counts = self.counts[torch.as_tensor(positions, device=self.counts.device)]
         trial_annotations = tuple(self.trial_annotations[i] for i in positions)
         return self._replace(counts=counts, trial_annotations=trial_annotations)
@@ -321,7 +260,7 @@ class SpikeData:
         SpikeData
             Counts of shape (n_trials, n_bins, n_selected) and the matching unit metadata.
         """
-        positions = self._unit_positions(units)
+        positions = unit_positions(units, self.unit_ids, self.n_neurons)
         counts = self.counts[..., torch.as_tensor(positions, device=self.counts.device)]
         return self._replace(
             counts=counts,
@@ -333,29 +272,6 @@ class SpikeData:
     def recorded(self) -> SpikeData:
         """Return the recorded (not hidden) neurons only."""
         return self.select_units(~self.hidden)
-
-    def _unit_positions(self, units: Any) -> np.ndarray:
-        """Positions of the selected units, from a boolean mask or a sequence of unit ids."""
-        if isinstance(units, (np.ndarray, torch.Tensor)) and units.dtype in (np.bool_, torch.bool):
-            return _resolve_index(units, self.n_neurons, "units")
-        if isinstance(units, (str, bytes)) or not isinstance(units, (Sequence, np.ndarray)):
-            raise ArgumentTypeError(
-                f"Expected `units` to be a sequence of unit ids or a boolean mask, but got "
-                f"{describe(units)}."
-            )
-        items = list(units)
-        if items and all(isinstance(u, (bool, np.bool_)) for u in items):
-            return _resolve_index(np.asarray(items, dtype=bool), self.n_neurons, "units")
-        lookup = {uid: i for i, uid in enumerate(self.unit_ids)}
-        missing = [u for u in items if u not in lookup]
-        if missing:
-            raise ArgumentValueError(
-                f"Expected `units` to name existing unit ids, but got unknown id(s) {missing[:5]}; "
-                f"known ids start with {list(self.unit_ids[:5])}."
-            )
-        if len(set(items)) != len(items):
-            raise ArgumentValueError(f"Expected `units` to hold each unit once, but got {items}.")
-        return np.asarray([lookup[u] for u in items], dtype=np.int64)
 
     def split(
         self, test_fraction: float = 0.2, seed: int | np.random.Generator | None = None
@@ -374,15 +290,7 @@ class SpikeData:
         train, test : SpikeData
             Disjoint trial subsets that together hold every trial, each in recording order.
         """
-        fraction = check_fraction(test_fraction, "test_fraction")
-        if self.n_trials < 2:
-            raise ArgumentValueError(
-                f"Expected at least 2 trials to split into train and test, but got {self.n_trials}."
-            )
-        n_test = min(max(round(fraction * self.n_trials), 1), self.n_trials - 1)
-        order = np.random.default_rng(seed).permutation(self.n_trials)
-        test = np.sort(order[:n_test])
-        train = np.sort(order[n_test:])
+        train, test = split_positions(self.n_trials, test_fraction, seed)
         return self.select_trials(train), self.select_trials(test)
 
     # ------------------------------------------------------------------ comparison
@@ -417,82 +325,3 @@ class SpikeData:
             f"bin_size={self._bin_size} {unit}, t_start={self._t_start} {unit}, "
             f"t_stop={self._t_stop} {unit}, dtype={self.dtype}, device={self.device})"
         )
-
-
-def _check_unit_ids(unit_ids: Sequence[Hashable] | None, n_neurons: int) -> tuple:
-    """Validate unit ids: one unique hashable per neuron."""
-    if unit_ids is None:
-        return tuple(range(n_neurons))
-    ids = tuple(unit_ids)
-    if len(ids) != n_neurons:
-        raise ArgumentValueError(
-            f"Expected `unit_ids` to hold {n_neurons} ids (one per neuron), but got {len(ids)}."
-        )
-    try:
-        unique = len(set(ids))
-    except TypeError as exc:
-        raise ArgumentTypeError(
-            f"Expected `unit_ids` to be hashable, but got {describe(ids)}."
-        ) from exc
-    if unique != n_neurons:
-        raise ArgumentValueError(
-            f"Expected `unit_ids` to be unique, but got duplicates in {list(ids)}."
-        )
-    return ids
-
-
-def _check_hidden(hidden: Sequence[bool] | np.ndarray | None, n_neurons: int) -> np.ndarray:
-    """Validate the per-neuron hidden flags."""
-    if hidden is None:
-        return np.zeros(n_neurons, dtype=bool)
-    flags = np.asarray(hidden)
-    if flags.shape != (n_neurons,) or flags.dtype != bool:
-        raise ArgumentValueError(
-            f"Expected `hidden` to be {n_neurons} booleans (one per neuron), but got "
-            f"{describe(flags)} of dtype {flags.dtype}."
-        )
-    return flags.copy()
-
-
-def _resolve_index(index: Any, size: int, name: str) -> np.ndarray:
-    """Turn an int, slice, sequence of ints or boolean mask into positions in ``range(size)``."""
-    positions = _positions(index, size, name)
-    if positions.size == 0:
-        raise ArgumentValueError(
-            f"Expected `{name}` to select at least one element, but it selects none."
-        )
-    return positions
-
-
-def _positions(index: Any, size: int, name: str) -> np.ndarray:
-    """Positions for :func:`_resolve_index` (possibly empty)."""
-    if isinstance(index, (bool, np.bool_)):
-        raise ArgumentTypeError(f"Expected `{name}` to be an index, but got {describe(index)}.")
-    if isinstance(index, (int, np.integer)):
-        index = [int(index)]
-    if isinstance(index, slice):
-        return np.arange(size)[index]
-    if isinstance(index, torch.Tensor):
-        index = index.detach().cpu().numpy()
-    try:
-        positions = np.asarray(index)
-    except (TypeError, ValueError) as exc:
-        raise ArgumentTypeError(
-            f"Expected `{name}` to be an index, but got {describe(index)}."
-        ) from exc
-    if positions.dtype == bool:
-        if positions.shape != (size,):
-            raise ArgumentValueError(
-                f"Expected boolean `{name}` to have shape ({size},), but got {positions.shape}."
-            )
-        return np.flatnonzero(positions)
-    if positions.size == 0:
-        positions = positions.astype(np.int64)
-    if positions.ndim != 1 or not np.issubdtype(positions.dtype, np.integer):
-        raise ArgumentTypeError(
-            f"Expected `{name}` to be an int, slice, sequence of ints or boolean mask, but got "
-            f"{describe(index)}."
-        )
-    if positions.size and (positions.min() < -size or positions.max() >= size):
-        raise IndexError(f"`{name}` {positions.tolist()[:10]} is out of range for size {size}.")
-    return np.where(positions < 0, positions + size, positions).astype(np.int64)

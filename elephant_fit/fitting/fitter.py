@@ -29,7 +29,8 @@ from .._validation import (
     check_time_quantity,
     describe,
 )
-from ..data.conversion import NeoInput, from_neo, to_neo
+from ..data.neo_in import NeoInput, from_neo
+from ..data.neo_out import to_neo
 from ..data.spikedata import SpikeData
 from ..distributed import common_seed, gather_trials, local_shard, raise_together, world_size
 from ..errors import (

@@ -1,0 +1,116 @@
+"""Neo out: binned counts back into a Neo Block of spike trains.
+
+:func:`to_neo` places ``c`` spikes inside a bin holding ``c`` counts, so that
+:func:`elephant_fit.data.neo_in.from_neo` bins them back to the same counts; unit ids, unit and
+trial annotations and hidden flags travel as names, annotations and ``neo.Group`` objects.
+"""
+
+from __future__ import annotations
+
+import neo
+import numpy as np
+import torch
+
+from .._validation import describe
+from ..errors import ArgumentTypeError, ArgumentValueError
+from .spikedata import SpikeData
+
+__all__ = ["to_neo"]
+
+
+def _spike_times(data: SpikeData) -> tuple[np.ndarray, np.ndarray]:
+    """Spike times that re-bin to ``data.counts``, grouped by (trial, neuron).
+
+    Returns
+    -------
+    times : np.ndarray
+        Shape (n_spikes,): for each (trial, neuron) in order, its spikes in time order. ``c``
+        spikes in one bin sit at fractions 1/(c+1), ..., c/(c+1) of the bin, away from its edges.
+    per_train : np.ndarray
+        Shape (n_trials * n_neurons,): number of spikes of each train.
+    """
+    counts = data.counts.detach().to("cpu", torch.int64).numpy()
+    by_train = np.ascontiguousarray(counts.transpose(0, 2, 1))  # (n_trials, n_neurons, n_bins)
+    flat = by_train.reshape(-1)
+    nonzero = np.flatnonzero(flat)
+    repeats = flat[nonzero]
+    spike_bins = np.repeat(nonzero % data.n_bins, repeats)
+    first = np.cumsum(repeats) - repeats
+    rank = np.arange(spike_bins.shape[0]) - np.repeat(first, repeats)
+    fraction = (rank + 1) / (np.repeat(repeats, repeats) + 1)
+    step, start = float(data.bin_size.magnitude), float(data.t_start.magnitude)
+    times = start + (spike_bins + fraction) * step
+    return times, by_train.sum(axis=2).reshape(-1)
+
+
+def to_neo(data: SpikeData, include_hidden: bool = False) -> neo.Block:
+    """Turn binned counts into a Neo Block of spike trains.
+
+    Parameters
+    ----------
+    data : SpikeData
+        Counts of shape (n_trials, n_bins, n_neurons).
+    include_hidden : bool, optional
+        Include hidden neurons (annotated ``hidden=True``); by default only recorded ones.
+
+    Returns
+    -------
+    neo.Block
+        One Segment per trial (annotated with the trial annotations), one SpikeTrain per neuron
+        (``t_start``, ``t_stop`` and units of ``data``; name = str(unit id); annotations
+        ``unit_id`` and the unit annotations), and one ``neo.Group`` per unit linking its trains
+        across trials. A count of ``c`` in a bin gives ``c`` spikes inside that bin, so
+        ``from_neo(to_neo(data), data.bin_size) == data``.
+
+    Examples
+    --------
+    >>> import quantities as pq, torch
+    >>> from elephant_fit.data.neo_in import from_neo
+    >>> data = SpikeData(torch.tensor([[[1.0], [0.0], [2.0]]]), 10 * pq.ms)
+    >>> block = to_neo(data)
+    >>> len(block.segments), len(block.segments[0].spiketrains)
+    (1, 1)
+    >>> from_neo(block, data.bin_size) == data
+    True
+    """
+    if not isinstance(data, SpikeData):
+        raise ArgumentTypeError(f"Expected `data` to be a SpikeData, but got {describe(data)}.")
+    if not include_hidden and data.n_hidden:
+        if data.n_recorded == 0:
+            raise ArgumentValueError("`data` holds hidden neurons only: pass include_hidden=True.")
+        data = data.recorded()
+    times, per_train = _spike_times(data)
+    trains = np.split(times, np.cumsum(per_train)[:-1])
+    block = neo.Block(name="elephant-fit")
+    block.annotate(**data.annotations)
+    groups = [_unit_group(data, j) for j in range(data.n_neurons)]
+    for k in range(data.n_trials):
+        segment = neo.Segment(name=f"trial {k}")
+        segment.annotate(**data.trial_annotations[k])
+        for j, group in enumerate(groups):
+            st = neo.SpikeTrain(
+                trains[k * data.n_neurons + j],
+                t_start=data.t_start,
+                t_stop=data.t_stop,
+                units=data.units,
+                name=str(data.unit_ids[j]),
+            )
+            st.annotate(**group.annotations)
+            st.segment = segment
+            segment.spiketrains.append(st)
+            group.add(st)
+        segment.block = block
+        block.segments.append(segment)
+    for group in groups:
+        group.block = block
+        block.groups.append(group)
+    return block
+
+
+def _unit_group(data: SpikeData, j: int) -> neo.Group:
+    """The Group of unit ``j``, annotated with its id, annotations and hidden flag."""
+    group = neo.Group(name=str(data.unit_ids[j]), allowed_types=[neo.SpikeTrain])
+    group.annotate(unit_id=data.unit_ids[j], **data.unit_annotations[j])
+    if data.hidden[j]:
+        group.annotate(hidden=True)
+    return group
