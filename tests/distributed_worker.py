@@ -61,11 +61,12 @@ def _fit(
 
 def resumed(folder: str) -> dict:
     """An SM fit checkpointed at iteration 4, then resumed to 12 (rank 0 writes; all read it)."""
+    import elephant_fit.fitting.checkpoints as checkpoints
     import elephant_fit.fitting.loop as loop
     from elephant_fit.fitting.losses import make_loss
     from elephant_fit.network import SpikingNetwork
 
-    every, loop.CHECKPOINT_EVERY = loop.CHECKPOINT_EVERY, 4
+    every, checkpoints.CHECKPOINT_EVERY = checkpoints.CHECKPOINT_EVERY, 4
     try:
         data, path = _data(torch.float64), os.path.join(folder, "fit.ckpt")
         settings = {"eval_every": 4, "batch_size": 7, "seed": 3, "progress": False}
@@ -84,7 +85,7 @@ def resumed(folder: str) -> dict:
                 **settings,
             )
     finally:
-        loop.CHECKPOINT_EVERY = every
+        checkpoints.CHECKPOINT_EVERY = every
     return {"state": model.state_dict(), "train": [], "validation": []}
 
 

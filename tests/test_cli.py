@@ -249,11 +249,48 @@ def test_trust_pickle_is_an_explicit_opt_in(recording_files, tmp_path, capsys):
     assert (tmp_path / "m.pt").exists()
 
 
-def test_a_diverged_fit_is_saved_with_a_warning_and_exit_3(recording_files, tmp_path, capsys):
+def test_a_diverged_fit_is_saved_with_a_warning_and_exit_3(
+    recording_files, tmp_path, capsys, monkeypatch
+):
+    from elephant_fit.fitting.losses import NegativeLogLikelihood
+
+    likelihood = NegativeLogLikelihood.__call__
+    calls = []
+
+    def diverging(self, model, batch):  # finite for the initial evaluation and one step
+        calls.append(1)
+        value = likelihood(self, model, batch)
+        return value if len(calls) <= 2 else value * float("nan")
+
+    monkeypatch.setattr(NegativeLogLikelihood, "__call__", diverging)
     out = tmp_path / "diverged.pt"
     argv = ["fit", str(recording_files["pkl"]), "--lags", "2", "--drive-basis", "4", "--quiet"]
-    assert main([*argv, "--learning-rate", "1e30", "--max-iterations", "5", "--out", str(out)]) == 3
+    assert main([*argv, "--max-iterations", "5", "--out", str(out)]) == 3
     err = capsys.readouterr().err
     assert "the fit failed" in err
     assert "for inspection only" in err
     assert out.exists()  # the initial (last good) parameters, kept for inspection
+
+
+def test_a_fit_that_never_beats_its_initial_parameters_exits_0_with_one_line(tmp_path, capsys):
+    # a homogeneous Poisson population: the initial biases (the mean rates) are already the best
+    import numpy as np
+
+    from elephant_fit import load_model
+
+    rng = np.random.default_rng(0)
+    block = neo.Block()
+    for _ in range(40):
+        segment = neo.Segment()
+        for j in range(8):
+            times = np.sort(rng.uniform(0, 1, rng.poisson(5)))
+            segment.spiketrains.append(neo.SpikeTrain(times * pq.s, t_stop=1 * pq.s, name=f"u{j}"))
+        block.segments.append(segment)
+    recording = write_block(block, tmp_path / "flat.pkl")
+    out = tmp_path / "flat.pt"
+    argv = ["fit", str(recording), "--bin-size", "10ms", "--quiet", "--out", str(out)]
+    assert main(argv) == 0
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1
+    assert "No iteration improved the validation loss of the initial parameters" in lines[0]
+    assert load_model(out).history_.best_iteration == 0  # a normal model file, initial parameters

@@ -17,7 +17,7 @@ from elephant_fit import SpikeData, from_neo, to_neo
 from elephant_fit.errors import ElephantFitError, NotFittedError
 from elephant_fit.fitting.fitter import NetworkFitter
 from elephant_fit.fitting.losses import LossTerm
-from elephant_fit.fitting.persistence import checksum
+from elephant_fit.fitting.model_file import checksum
 from elephant_fit.fitting.persistence import load_model as load
 from elephant_fit.network.simulation import teacher_forced
 from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
@@ -39,7 +39,7 @@ def fitted(recording):
 
 def test_fit_on_a_neo_block_sets_learned_attributes(fitted, recording):
     assert fitted.coupling_.shape == (6, 6, 3)
-    weights = fitted.model_.coupling().detach().double()  # (lag, pre, post)
+    weights = fitted.model_.lagged_coupling().detach().double()  # (lag, pre, post)
     for post, pre, lag in [(0, 1, 0), (2, 5, 2), (4, 4, 1)]:
         assert fitted.coupling_[post, pre, lag] == float(weights[lag, pre, post])
     assert fitted.unit_ids_ == recording.unit_ids
@@ -414,7 +414,7 @@ def test_noise_covariance_lags_cover_the_coupling_by_default(recording):
     fitter = NetworkFitter(bin_size=10 * pq.ms, n_lags=4, loss="sm", n_hidden=1)
     assert fitter._max_lag(recording.n_bins) == 4
     assert fitter._max_lag(3) == 2  # trials shorter than the coupling
-    term = fitter._make_loss(recording.n_bins).terms["noise_covariance"][1]
+    term = fitter._loss(recording.n_bins).terms["noise_covariance"][1]
     assert term.statistic(recording.counts.float()).shape == (5, 6, 6)  # lags 0..4
     short = NetworkFitter(
         bin_size=10 * pq.ms, n_lags=4, loss="sm", max_lag=2, max_iterations=1, progress=False
@@ -440,7 +440,7 @@ def test_penalty_and_exogenous_hidden_are_fitted_and_saved(recording, tmp_path):
         device="cpu",
     ).fit(recording)
     assert "l1" in fitter.history_.train[-1]
-    coupling = fitter.model_.coupling().detach()
+    coupling = fitter.model_.lagged_coupling().detach()
     assert torch.all(coupling[:, :6, 6:] == 0)  # recorded -> hidden
     assert torch.all(coupling[:, 6, 7] == 0)  # hidden -> other hidden
     assert torch.all(coupling[:, 7, 6] == 0)
@@ -451,7 +451,7 @@ def test_penalty_and_exogenous_hidden_are_fitted_and_saved(recording, tmp_path):
     assert restored.penalty == "l1"
     assert restored.penalty_strength == 0.05
     assert restored.exogenous_hidden
-    torch.testing.assert_close(restored.model_.coupling(), fitter.model_.coupling())
+    torch.testing.assert_close(restored.model_.lagged_coupling(), fitter.model_.lagged_coupling())
     with pytest.raises(ValueError, match="`penalty`"):
         NetworkFitter(penalty="l3", progress=False).fit(recording)
     with pytest.raises(ValueError, match="`penalty_strength`"):

@@ -26,14 +26,16 @@ def test_history_equals_the_naive_loop(basis):
     with torch.no_grad():
         model.coupling_weights.normal_()
     spikes = (torch.rand(3, 17, 6, dtype=torch.float64) < 0.3).double()
-    torch.testing.assert_close(model.history(spikes), naive_history(spikes, model.coupling()))
+    torch.testing.assert_close(
+        model.history(spikes), naive_history(spikes, model.lagged_coupling())
+    )
 
 
 def test_no_self_coupling_and_dale():
     model = SpikingNetwork(5, n_hidden=5, self_coupling=False, dale=True, excitatory_fraction=0.6)
     with torch.no_grad():
         model.coupling_weights.normal_()
-    w = model.coupling()
+    w = model.lagged_coupling()
     assert torch.all(torch.diagonal(w, dim1=1, dim2=2) == 0)
     signs = model.dale_sign
     assert signs.tolist() == [1, 1, 1, -1, -1, 1, 1, 1, -1, -1]
@@ -114,10 +116,10 @@ def test_bad_covariates():
 
 def test_exogenous_hidden_neurons_receive_no_recurrent_input():
     model = SpikingNetwork(3, n_hidden=2, n_lags=2, exogenous_hidden=True)
-    coupling = model.coupling().detach()  # [lag, pre, post]
+    coupling = model.lagged_coupling().detach()  # [lag, pre, post]
     assert torch.all(coupling[:, :, 3:][:, [0, 1, 2, 4], 0] == 0)  # into hidden 3: self only
     assert torch.all(coupling[:, [0, 1, 2, 3], 4] == 0)
     assert torch.all(coupling[:, 3, 3] != 0)  # self-history kept
     assert torch.any(coupling[:, 3:, :3] != 0)  # hidden -> recorded free
     no_self = SpikingNetwork(3, n_hidden=2, n_lags=2, exogenous_hidden=True, self_coupling=False)
-    assert torch.all(no_self.coupling().detach()[:, :, 3:] == 0)
+    assert torch.all(no_self.lagged_coupling().detach()[:, :, 3:] == 0)

@@ -11,7 +11,7 @@ import quantities as pq
 import torch
 
 from elephant_fit import NetworkFitter, load_model
-from elephant_fit.fitting.persistence import checksum
+from elephant_fit.fitting.model_file import checksum
 from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
 
 

@@ -38,7 +38,7 @@ from elephant_fit import (
 )
 from elephant_fit.cli.commands import main
 from elephant_fit.errors import ModelFileError, UnsafeFileError
-from elephant_fit.fitting.persistence import checksum
+from elephant_fit.fitting.model_file import checksum
 from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
 
 

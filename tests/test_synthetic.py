@@ -27,7 +27,7 @@ def test_confounded_pairs_finds_shared_inputs_and_relays():
 def test_assembly_network_has_the_structure_mle_cannot_explain():
     truth = assembly_network(seed=1)
     assert truth.n_hidden > truth.n_recorded
-    coupling = truth.coupling().detach()  # [lag, pre, post]
+    coupling = truth.lagged_coupling().detach()  # [lag, pre, post]
     n_rec = truth.n_recorded
     to_recorded = coupling[:, n_rec:, :n_rec]
     delays = {int(lag) for lag in torch.nonzero(to_recorded)[:, 0]}

@@ -3,8 +3,9 @@
 Errors a user can cause (a missing file, an unreadable format, a malformed option, a model file from
 another version, a bad ``--out``) print one line and exit with code 2; other failures (out of
 memory, a torch RuntimeError, any unexpected exception) print one line and exit with code 1; a
-fit that fails (a non-finite loss, or no iteration better than the initial parameters) saves the
-last good parameters with a warning and exits with code 3. ``--debug`` shows the traceback. ``--out`` is checked before anything is loaded or fitted: it may not
+fit whose loss becomes non-finite saves the last good parameters with a warning and exits with
+code 3 (a fit in which no iteration beats the initial parameters, every loss finite, says so in
+one line, keeps them, saves a normal model and exits 0). ``--debug`` shows the traceback. ``--out`` is checked before anything is loaded or fitted: it may not
 name an input, and its folder must exist (``fit``, ``simulate``) and be writable.
 
 Under ``torchrun`` (several processes), ``fit`` and ``simulate`` share their trials across the
@@ -35,7 +36,6 @@ from ..errors import (
     ArgumentValueError,
     ElephantFitError,
     FitInterrupted,
-    NoImprovementWarning,
     NonFiniteLossError,
 )
 from ..fitting.config import FitConfig
@@ -272,11 +272,11 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     failure = None
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", NoImprovementWarning)
-            fitter.fit(train, checkpoint=args.checkpoint, resume=args.resume)
-    except (NonFiniteLossError, NoImprovementWarning) as error:
-        failure = error  # the estimator holds the last good (or initial) parameters
+        # a fit that never beats its initial parameters is no failure: NoImprovementWarning is
+        # one line on stderr and the model is saved as usual
+        fitter.fit(train, checkpoint=args.checkpoint, resume=args.resume)
+    except NonFiniteLossError as error:
+        failure = error  # the estimator holds the last good parameters
     elapsed = time.perf_counter() - start
     if not is_main_process():  # rank 0 alone saves, evaluates and prints
         return 0 if failure is None else 3

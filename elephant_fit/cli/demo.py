@@ -8,12 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import neo
+import numpy as np
 import quantities as pq
 
 from ..data.datasets import load_retina
 from ..data.files import write_block
 from ..data.neo_in import from_neo
 from ..data.neo_out import to_neo
+from ..data.spikedata import SpikeData
 from ..errors import ArgumentValueError
 from ..evaluation.figures import comparison_figures, coupling_figure
 from ..evaluation.metrics import coupling_fit
@@ -117,7 +120,6 @@ def run_demo(
             },
         ),
     ):
-        start = time.perf_counter()
         fitter = NetworkFitter(
             bin_size=bin_size,
             n_lags=settings.n_lags,
@@ -125,36 +127,69 @@ def run_demo(
             device=device,
             progress=progress,
             **params,
-        ).fit(recording)
-        elapsed = time.perf_counter() - start
-        row, simulated, statistics[name] = model_row(
-            fitter, test, statistics["data"], n_simulated, seed=seed + 3
         )
-        if true_coupling is not None:
-            n_rec = test.n_neurons
-            fit = coupling_fit(fitter.coupling_[:n_rec, :n_rec], true_coupling[:n_rec, :n_rec])
-            row["coupling r"], row["coupling R2"] = fit["r"], fit["r2"]
-            row["coupling slope"] = fit["slope"]
-        row["fit time (s)"] = elapsed
-        rows[name] = row
-        fits[name] = (fitter, simulated)
-        print(f"fitted {name} in {elapsed:.1f} s")
+        rows[name], fits[name], statistics[name] = _fit_and_score(
+            fitter, recording, test, statistics["data"], true_coupling, seed
+        )
+        print(f"fitted {name} in {rows[name]['fit time (s)']:.1f} s")
     markdown, _ = write_table(rows, out, name="demo")
-    blocks = {"data": test_block, **{name: simulated for name, (_, simulated) in fits.items()}}
-    figures = [
-        path.name for path in comparison_figures(out, blocks, bin_size, statistics=statistics)
-    ]
-    n_rec = test.n_neurons
-    couplings = {name: fitter.coupling_[:n_rec, :n_rec] for name, (fitter, _) in fits.items()}
-    truth = None if true_coupling is None else true_coupling[:n_rec, :n_rec]
-    if figures and (path := coupling_figure(out, couplings, truth)) is not None:
-        figures.append(path.name)
+    figures = _figures(out, test_block, fits, statistics, bin_size, true_coupling)
     print(markdown.read_text(), end="")
     print(
         f"table: {markdown} (and demo.json)"
         + (f"; figures: {', '.join(figures)}" if figures else "")
     )
     return rows
+
+
+def _fit_and_score(
+    fitter: NetworkFitter,
+    recording: Path,
+    test: SpikeData,
+    data_statistics: Any,
+    true_coupling: np.ndarray | None,
+    seed: int,
+) -> tuple[dict[str, Any], tuple[NetworkFitter, neo.Block], Any]:
+    """Fit, and score on the held-out trials.
+
+    Returns the metric row (with coupling recovery against a known truth), the fitter with its
+    simulated Block, and the statistics of the simulation.
+    """
+    start = time.perf_counter()
+    fitter.fit(recording)
+    elapsed = time.perf_counter() - start
+    n_simulated = n_simulated_trials(test.n_trials)
+    row, simulated, statistics = model_row(
+        fitter, test, data_statistics, n_simulated, seed=seed + 3
+    )
+    if true_coupling is not None:
+        n_rec = test.n_neurons
+        fit = coupling_fit(fitter.coupling_[:n_rec, :n_rec], true_coupling[:n_rec, :n_rec])
+        row["coupling r"], row["coupling R2"] = fit["r"], fit["r2"]
+        row["coupling slope"] = fit["slope"]
+    row["fit time (s)"] = elapsed
+    return row, (fitter, simulated), statistics
+
+
+def _figures(
+    out: Path,
+    test_block: neo.Block,
+    fits: dict[str, tuple[NetworkFitter, neo.Block]],
+    statistics: dict[str, Any],
+    bin_size: pq.Quantity,
+    true_coupling: np.ndarray | None,
+) -> list[str]:
+    """The comparison figures and the coupling figure (none without matplotlib): file names."""
+    blocks = {"data": test_block, **{name: simulated for name, (_, simulated) in fits.items()}}
+    figures = [
+        path.name for path in comparison_figures(out, blocks, bin_size, statistics=statistics)
+    ]
+    n_rec = len(test_block.segments[0].spiketrains)
+    couplings = {name: fitter.coupling_[:n_rec, :n_rec] for name, (fitter, _) in fits.items()}
+    truth = None if true_coupling is None else true_coupling[:n_rec, :n_rec]
+    if figures and (path := coupling_figure(out, couplings, truth)) is not None:
+        figures.append(path.name)
+    return figures
 
 
 def _synthetic(settings: DemoSettings, seed: int) -> tuple:

@@ -4,7 +4,8 @@ from ..errors import NonFiniteLossError, NotFittedError
 from .config import FitConfig
 from .export import parameters_to_neo
 from .fitter import NetworkFitter
-from .loop import FitHistory, fit_model
+from .history import FitHistory
+from .loop import fit_model
 from .losses import (
     PRESETS,
     Batch,
@@ -17,6 +18,7 @@ from .losses import (
     make_loss,
 )
 from .persistence import load_model, save_model
+from .spec import ModelSpec, TrainedOn
 
 __all__ = [
     "PRESETS",
@@ -27,11 +29,13 @@ __all__ = [
     "FitHistory",
     "HiddenRateLoss",
     "LossTerm",
+    "ModelSpec",
     "NegativeLogLikelihood",
     "NetworkFitter",
     "NonFiniteLossError",
     "NotFittedError",
     "StatisticLoss",
+    "TrainedOn",
     "fit_model",
     "load_model",
     "make_loss",

@@ -1,8 +1,8 @@
-"""What a fitted estimator gives back as Neo objects: its parameters, simulated trials, predicted rates."""
+"""What a fitted network gives back as Neo objects: its parameters, simulated trials, predicted rates."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import neo
 import numpy as np
@@ -10,20 +10,31 @@ import torch
 
 from .._version import __version__
 from ..data.spikedata import SpikeData
-
-if TYPE_CHECKING:
-    from .fitter import NetworkFitter
+from ..network.model import SpikingNetwork
+from .spec import TrainedOn
 
 __all__ = ["parameters_to_neo", "rates_to_neo", "simulated_spikedata"]
 
 
-def parameters_to_neo(fitter: NetworkFitter) -> neo.Group:
-    """The fitted model's parameters as Neo objects.
+def _neuron_ids(trained_on: TrainedOn, n_neurons: int) -> list[str]:
+    """Ids of all neurons: the recorded units', then ``hidden-0``, ``hidden-1``, ..."""
+    n_hidden = n_neurons - trained_on.n_recorded
+    return [str(u) for u in trained_on.unit_ids] + [f"hidden-{j}" for j in range(n_hidden)]
+
+
+def parameters_to_neo(
+    model: SpikingNetwork, trained_on: TrainedOn, params: dict[str, Any] | None = None
+) -> neo.Group:
+    """A fitted network's parameters as Neo objects (:meth:`NetworkFitter.parameters_to_neo`).
 
     Parameters
     ----------
-    fitter : NetworkFitter
-        A fitted estimator.
+    model : SpikingNetwork
+        The fitted network.
+    trained_on : TrainedOn
+        The layout of its training data (unit ids, bin size, trial window).
+    params : dict, optional
+        Hyper-parameters to annotate the Group with (e.g. an estimator's ``get_params()``).
 
     Returns
     -------
@@ -33,37 +44,34 @@ def parameters_to_neo(fitter: NetworkFitter) -> neo.Group:
         ``target_unit``), and the stimulus-locked drive (if any) as an AnalogSignal over the
         trial (channels = neurons). Hyper-parameters are in the Group's annotations.
     """
-    fitter._check_fitted()
-    n = fitter.model_.n_neurons
-    ids = [str(u) for u in fitter.unit_ids_] + [
-        f"hidden-{j}" for j in range(n - fitter.n_recorded_)
-    ]
+    ids = _neuron_ids(trained_on, model.n_neurons)
     group = neo.Group(name="elephant-fit model", allowed_types=[neo.AnalogSignal])
-    params = {
+    plain = {
         k: (v if isinstance(v, (int, float, str, bool)) else str(v))
-        for k, v in fitter.get_params().items()
+        for k, v in (params or {}).items()
     }
     group.annotate(
-        elephant_fit_version=__version__, **{k: v for k, v in params.items() if v is not None}
+        elephant_fit_version=__version__, **{k: v for k, v in plain.items() if v is not None}
     )
-    for post in range(n):
+    coupling = model.coupling_array()  # (post, pre, lag)
+    for post, target in enumerate(ids):
         signal = neo.AnalogSignal(
-            fitter.coupling_[post].T,  # (lag, pre)
+            coupling[post].T,  # (lag, pre)
             units="dimensionless",
-            t_start=fitter.bin_size_,
-            sampling_period=fitter.bin_size_,
-            name=f"coupling to {ids[post]}",
-            target_unit=ids[post],
+            t_start=trained_on.bin_size,
+            sampling_period=trained_on.bin_size,
+            name=f"coupling to {target}",
+            target_unit=target,
         )
         signal.array_annotate(source_unit=np.array(ids))
         group.add(signal)
-    drive = fitter.model_.stimulus_drive()
+    drive = model.stimulus_drive()
     if drive is not None:
         signal = neo.AnalogSignal(
             drive.detach().cpu().double().numpy(),
             units="dimensionless",
-            t_start=fitter.t_start_,
-            sampling_period=fitter.bin_size_,
+            t_start=trained_on.t_start,
+            sampling_period=trained_on.bin_size,
             name="stimulus-locked drive",
         )
         signal.array_annotate(unit=np.array(ids))
@@ -71,13 +79,13 @@ def parameters_to_neo(fitter: NetworkFitter) -> neo.Group:
     return group
 
 
-def simulated_spikedata(fitter: NetworkFitter, counts: torch.Tensor) -> SpikeData:
+def simulated_spikedata(trained_on: TrainedOn, counts: torch.Tensor) -> SpikeData:
     """Simulated counts with the fitted time axis and unit metadata (hidden neurons flagged).
 
     Parameters
     ----------
-    fitter : NetworkFitter
-        A fitted estimator.
+    trained_on : TrainedOn
+        The layout of the training data.
     counts : torch.Tensor
         Shape (n_trials, n_bins, n_neurons): recorded neurons first, then hidden ones.
 
@@ -86,15 +94,15 @@ def simulated_spikedata(fitter: NetworkFitter, counts: torch.Tensor) -> SpikeDat
     SpikeData
         Unit ids of the fitted data, then ``hidden-0``, ``hidden-1``, ...
     """
-    n_hidden = counts.shape[2] - fitter.n_recorded_
-    ids = list(fitter.unit_ids_) + [f"hidden-{j}" for j in range(n_hidden)]
-    annotations = list(fitter.unit_annotations_) + [{} for _ in range(n_hidden)]
-    hidden = np.array([False] * fitter.n_recorded_ + [True] * n_hidden)
+    n_hidden = counts.shape[2] - trained_on.n_recorded
+    ids = list(trained_on.unit_ids) + [f"hidden-{j}" for j in range(n_hidden)]
+    annotations = list(trained_on.unit_annotations) + [{} for _ in range(n_hidden)]
+    hidden = np.array([False] * trained_on.n_recorded + [True] * n_hidden)
     return SpikeData(
         counts,
-        fitter.bin_size_,
-        t_start=fitter.t_start_,
-        t_stop=fitter.t_stop_,
+        trained_on.bin_size,
+        t_start=trained_on.t_start,
+        t_stop=trained_on.t_stop,
         unit_ids=ids,
         unit_annotations=annotations,
         hidden=hidden,
@@ -102,13 +110,13 @@ def simulated_spikedata(fitter: NetworkFitter, counts: torch.Tensor) -> SpikeDat
     )
 
 
-def rates_to_neo(fitter: NetworkFitter, trials: SpikeData, rates: np.ndarray) -> neo.Block:
+def rates_to_neo(trained_on: TrainedOn, trials: SpikeData, rates: np.ndarray) -> neo.Block:
     """Predicted rates as a Block: one Segment per trial, one AnalogSignal of all recorded units.
 
     Parameters
     ----------
-    fitter : NetworkFitter
-        A fitted estimator.
+    trained_on : TrainedOn
+        The layout of the training data.
     trials : SpikeData
         The trials the rates were predicted for (their annotations are kept).
     rates : np.ndarray
@@ -126,11 +134,11 @@ def rates_to_neo(fitter: NetworkFitter, trials: SpikeData, rates: np.ndarray) ->
         signal = neo.AnalogSignal(
             rates[k],
             units="Hz",
-            t_start=fitter.t_start_,
-            sampling_period=fitter.bin_size_,
+            t_start=trained_on.t_start,
+            sampling_period=trained_on.bin_size,
             name="predicted rate",
         )
-        signal.array_annotate(unit_id=np.array([str(u) for u in fitter.unit_ids_]))
+        signal.array_annotate(unit_id=np.array([str(u) for u in trained_on.unit_ids]))
         segment.analogsignals.append(signal)
         block.segments.append(segment)
     block.check_relationships()

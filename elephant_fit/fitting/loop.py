@@ -2,73 +2,35 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import dataclasses
-import functools
-import hashlib
 import math
 import os
-import pickle
-import signal
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import torch
-from tqdm.auto import tqdm
 
-from .._io import atomic_path
+from .._progress import progress
 from .._validation import describe
 from ..distributed import (
-    agree,
     all_reduce_gradients,
-    broadcast_object,
     broadcast_parameters,
     is_distributed,
     is_main_process,
     local_shard,
     world_size,
 )
-from ..errors import ArgumentTypeError, ArgumentValueError, FitInterrupted, NonFiniteLossError
+from ..errors import ArgumentTypeError, ArgumentValueError, NonFiniteLossError
 from ..network.model import SpikingNetwork
 from ..network.shard import Shard
 from ..network.simulation import Simulation, make_generator, simulate, teacher_forced
 from ..network.surrogates import Surrogate
+from .checkpoints import Checkpoints
 from .config import FitConfig
+from .history import FitHistory, LoopState
 from .losses import Batch, CombinedLoss
 
-__all__ = ["FitHistory", "fit_model"]
-
-
-@dataclass
-class FitHistory:
-    """Losses recorded during a fit.
-
-    Attributes
-    ----------
-    train : list of dict
-        Per iteration: the total and each term's value on the training batch.
-    validation : list of dict
-        Per evaluation: the iteration, the total and each term on the validation trials.
-    best_iteration : int
-        Iteration of the kept (best validation) parameters; 0: no iteration improved on the
-        initial state (see :attr:`improved`).
-    stopped_early : bool
-        Whether early stopping ended the fit.
-    """
-
-    @property
-    def improved(self) -> bool:
-        """Whether some iteration beat the initial parameters on the validation loss."""
-        return self.best_iteration > 0
-
-    train: list[dict[str, float]] = field(default_factory=list)
-    validation: list[dict[str, float]] = field(default_factory=list)
-    best_iteration: int = 0
-    stopped_early: bool = False
+__all__ = ["fit_model"]
 
 
 def _evaluate(
@@ -174,7 +136,7 @@ def fit_model(
         Optimisation settings (default: ``FitConfig()``).
     checkpoint : path, optional
         Save the whole loop state (parameters, optimizer, random generators, iteration, history,
-        best checkpoint) there every :data:`CHECKPOINT_EVERY` iterations and on SIGINT/SIGTERM,
+        best checkpoint) there every :data:`~elephant_fit.fitting.checkpoints.CHECKPOINT_EVERY` iterations and on SIGINT/SIGTERM,
         which then end the fit with :class:`~elephant_fit.errors.FitInterrupted`.
     resume : bool, optional
         Continue from ``checkpoint``: with the same data, model and settings, the result is
@@ -200,74 +162,71 @@ def fit_model(
     _check_parallel(loss, train, validation, config)
     broadcast_parameters(model)  # data parallel: every rank starts from rank 0's parameters
     lbfgs = _uses_lbfgs(model, loss, config.optimizer)
-    step = _lbfgs_step if lbfgs else _step
-    eval_every = 1 if lbfgs else config.eval_every  # an L-BFGS iteration is a full-batch update
-    optimizer = _optimizer(model, config, lbfgs)
+    step = _Step(
+        model=model,
+        optimizer=_optimizer(model, config, lbfgs),
+        loss=loss,
+        sampler=make_generator(config.seed + 1, model.bias.device),
+        surrogate=config.surrogate,
+        clip_norm=config.clip_norm,
+        window=None if config.sm_window is None else (config.sm_window, config.sm_burn_in),
+    )
     order = torch.Generator().manual_seed(config.seed)
-    sampler = make_generator(config.seed + 1, model.bias.device)
-    held_out = validation if validation is not None else train[: config.batch_size]
-    if validation is None and lbfgs:
-        held_out = train  # full batch: the checkpoint follows the training objective
+    held_out = _held_out(train, validation, config.batch_size, lbfgs)
     history = FitHistory()
     # the initial state is the first checkpoint: a fit that never beats it is reported as such
     initial = _evaluate(model, held_out, loss, config.seed + 2, config.surrogate)
     history.validation.append({"iteration": 0, **initial})
-    loop = {
-        "iteration": 0,
-        "best": initial["loss"] if math.isfinite(initial["loss"]) else math.inf,
-        "best_state": copy.deepcopy(model.state_dict()),
-        "waited": 0,
-        "last_good": {},
-    }
+    state = LoopState.start(model, initial["loss"])
     data = (train, held_out, loss)
-    keeper = _Checkpoints(checkpoint, model, optimizer, order, sampler, history, loop, data, config)
+    keeper = Checkpoints(
+        checkpoint, model, step.optimizer, order, step.sampler, history, state, data, config
+    )
     if resume:
         keeper.load()
-    surrogate = config.surrogate
-    window = None if config.sm_window is None else (config.sm_window, config.sm_burn_in)
-    iterations = range(loop["iteration"] + 1, config.max_iterations + 1)
-    bar = tqdm(
-        iterations, disable=not (config.progress and is_main_process()), desc="fitting", leave=False
-    )
+    iterations = range(state.iteration + 1, config.max_iterations + 1)
+    bar = progress(iterations, "fitting", config.progress and is_main_process())
     with keeper.catching_signals():
         for iteration in bar:
             index = torch.randperm(train.shape[0], generator=order)[: config.batch_size]
             batch = train if lbfgs else train[index.to(train.device)]
             shard = local_shard(batch.shape[0])  # this rank's trials of the batch
             try:
-                values = step(
-                    model,
-                    optimizer,
-                    shard.take(batch),
-                    loss,
-                    sampler,
-                    surrogate,
-                    config.clip_norm,
-                    loop["last_good"],
-                    window,
-                    shard,
-                )
+                values = (step.lbfgs if lbfgs else step.adam)(shard.take(batch), state, shard)
             except NonFiniteLossError as error:
                 bar.close()
                 error.history = history
                 raise
             history.train.append({"iteration": iteration, **values})
             bar.set_postfix({k: f"{v:.4g}" for k, v in values.items()}, refresh=False)
-            loop["iteration"] = iteration
-            if not (iteration % eval_every and iteration != config.max_iterations):
-                evaluation = _evaluate(model, held_out, loss, config.seed + 2, surrogate)
+            state.iteration = iteration
+            evaluate = lbfgs or not iteration % config.eval_every  # L-BFGS: full-batch updates
+            if evaluate or iteration == config.max_iterations:
+                evaluation = _evaluate(model, held_out, loss, config.seed + 2, step.surrogate)
                 history.validation.append({"iteration": iteration, **evaluation})
-                if _early_stop(loop, evaluation["loss"], iteration, model, history, config):
+                if _early_stop(state, evaluation["loss"], iteration, model, history, config):
                     history.stopped_early = True
                     break
             keeper.after(iteration, bar)
     bar.close()
-    model.load_state_dict(loop["best_state"])
+    model.load_state_dict(state.best_state)
     return history
 
 
+def _held_out(
+    train: torch.Tensor, validation: torch.Tensor | None, batch_size: int, lbfgs: bool
+) -> torch.Tensor:
+    """The trials that select the checkpoint: the validation trials, else a fixed training batch.
+
+    Without validation trials, L-BFGS (full batch) follows the training objective itself.
+    """
+    if validation is not None:
+        return validation
+    return train if lbfgs else train[:batch_size]
+
+
 def _early_stop(
-    loop: dict[str, Any],
+    state: LoopState,
     value: float,
     iteration: int,
     model: SpikingNetwork,
@@ -278,225 +237,14 @@ def _early_stop(
 
     Patience counts evaluations without a relative improvement of at least ``tolerance``.
     """
-    best = loop["best"]
+    best = state.best
     threshold = best - config.tolerance * abs(best) if math.isfinite(best) else math.inf
-    loop["waited"] = 0 if value < threshold else loop["waited"] + 1
+    state.waited = 0 if value < threshold else state.waited + 1
     if value < best:
-        loop["best"] = value
-        loop["best_state"] = copy.deepcopy(model.state_dict())
+        state.best = value
+        state.best_state = copy.deepcopy(model.state_dict())
         history.best_iteration = iteration
-    return config.patience is not None and loop["waited"] >= config.patience
-
-
-#: Iterations between two checkpoints of :func:`fit_model` (and at every interruption).
-CHECKPOINT_EVERY = 100
-
-
-class _Checkpoints:
-    """Saving, loading and signal handling for :func:`fit_model`'s ``checkpoint``."""
-
-    def __init__(
-        self,
-        path: str | os.PathLike | None,
-        model: SpikingNetwork,
-        optimizer: torch.optim.Optimizer,
-        order: torch.Generator,
-        sampler: torch.Generator,
-        history: FitHistory,
-        loop: dict[str, Any],
-        data: tuple[torch.Tensor, torch.Tensor, CombinedLoss],
-        config: FitConfig,
-    ) -> None:
-        self.path = None if path is None else Path(path)
-        self.model, self.optimizer, self.order, self.sampler = model, optimizer, order, sampler
-        self.history, self.loop = history, loop
-        # what a checkpoint must match (only computed when checkpoints are written)
-        self.fingerprint = "" if path is None else _fingerprint(*data, config, model)
-        self.interrupted: int | None = None
-
-    def after(self, iteration: int, bar: Any) -> None:
-        """Save every CHECKPOINT_EVERY iterations; on a caught signal, save and stop.
-
-        In a data-parallel fit the ranks agree on a signal any of them caught (so that all stop
-        at the same iteration) and rank 0 alone writes.
-        """
-        if self.path is None:
-            return
-        caught = int(agree(self.interrupted or 0))  # a signal caught meanwhile stays caught
-        if caught and self.interrupted is None:
-            self.interrupted = caught
-        if self.interrupted is not None or iteration % CHECKPOINT_EVERY == 0:
-            self.save()
-        if self.interrupted is not None:
-            bar.close()
-            name = signal.Signals(self.interrupted).name
-            error = FitInterrupted(
-                f"{name} at iteration {iteration}: the fit state is saved in {self.path}; "
-                "resume with resume=True (--resume)."
-            )
-            error.signal_number = self.interrupted
-            raise error
-
-    def save(self) -> None:
-        """Write the loop state atomically."""
-        assert self.path is not None
-        if not is_main_process():
-            return
-        state = {
-            "fingerprint": self.fingerprint,
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "order": self.order.get_state(),
-            "sampler": self.sampler.get_state(),
-            "history": dataclasses.asdict(self.history),
-            "loop": self.loop,
-        }
-        with atomic_path(self.path) as temporary:
-            torch.save(state, temporary)
-
-    def load(self) -> None:
-        """Restore the loop state from the checkpoint file.
-
-        In a data-parallel fit rank 0 reads the file and sends the state to the others (the
-        ranks may not share a file system), and every rank raises the same error if it fails.
-        """
-        if not is_distributed():
-            self._restore(self._read())
-            return
-        payload: list[Any] = [None]
-        if is_main_process():
-            try:
-                payload = [("state", self._read())]
-            except ArgumentValueError as error:
-                payload = [("error", str(error))]
-        broadcast_object(payload)
-        kind, value = payload[0]
-        if kind == "error":
-            raise ArgumentValueError(value)
-        self._restore(value)
-
-    def _read(self) -> dict[str, Any]:
-        """The checkpoint's contents (on the CPU), checked against this fit's fingerprint."""
-        if self.path is None or not self.path.exists():
-            raise ArgumentValueError(
-                f"resume=True needs an existing `checkpoint` file, but got {self.path}."
-            )
-        with self._usable():
-            state = torch.load(self.path, weights_only=True, map_location="cpu")
-            if state["fingerprint"] != self.fingerprint:
-                raise ArgumentValueError(
-                    f"The checkpoint {self.path} was written for other data, loss, model or "
-                    "settings: resume with the same ones, or start afresh."
-                )
-        return state
-
-    def _restore(self, state: dict[str, Any]) -> None:
-        """Put a checkpoint's state into the model, optimizer, generators, history and loop."""
-        with self._usable():
-            history, loop = dict(state["history"]), dict(state["loop"])
-            device = self.model.bias.device
-            loop["best_state"] = {k: v.to(device) for k, v in loop["best_state"].items()}
-            loop["last_good"] = {k: v.to(device) for k, v in loop["last_good"].items()}
-            self.model.load_state_dict(state["model"])
-            self.optimizer.load_state_dict(state["optimizer"])
-            self.order.set_state(state["order"])
-            self.sampler.set_state(state["sampler"])
-        for name, value in history.items():
-            setattr(self.history, name, value)
-        self.loop.update(loop)
-
-    @contextlib.contextmanager
-    def _usable(self) -> Iterator[None]:
-        """Whatever goes wrong reading or applying a checkpoint is one ArgumentValueError."""
-        try:
-            yield
-        except (
-            KeyError,
-            TypeError,
-            ValueError,
-            IndexError,
-            EOFError,
-            RuntimeError,
-            pickle.UnpicklingError,
-        ) as error:
-            if isinstance(error, ArgumentValueError):
-                raise
-            raise ArgumentValueError(
-                f"{self.path} is not a usable fit checkpoint ({type(error).__name__}: {error})."
-            ) from error
-
-    @contextlib.contextmanager
-    def catching_signals(self) -> Iterator[None]:
-        """With a checkpoint: SIGINT/SIGTERM end the current iteration, then save and stop."""
-        if self.path is None or threading.current_thread() is not threading.main_thread():
-            yield
-            return
-
-        previous: dict[int, Any] = {}
-
-        def handler(number: int, frame: Any) -> None:
-            if self.interrupted is not None:  # a second signal: stop now, without saving
-                _restore_handlers(previous)
-                raise KeyboardInterrupt
-            self.interrupted = number
-
-        for number in (signal.SIGINT, signal.SIGTERM):
-            if signal.getsignal(number) is not signal.SIG_IGN:  # an ignored signal stays ignored
-                previous[number] = signal.signal(number, handler)
-        try:
-            yield
-        finally:
-            _restore_handlers(previous)
-
-
-def _stable(value: Any) -> str:
-    """A description of a loss term that is the same in every process (no memory addresses).
-
-    Dataclass terms (the built-in ones) are described by their fields; other terms by their type
-    (their own state, e.g. counters, is not part of what a checkpoint must match).
-    """
-    if isinstance(value, (int, float, str, bool, type(None))):
-        return repr(value)
-    if isinstance(value, functools.partial):
-        keywords = sorted((k, _stable(v)) for k, v in value.keywords.items())
-        return f"partial({_stable(value.func)}, {keywords})"
-    if callable(value) and hasattr(value, "__qualname__"):
-        return f"{getattr(value, '__module__', '')}.{value.__qualname__}"
-    fields = []
-    if dataclasses.is_dataclass(value):
-        fields = [(f.name, _stable(getattr(value, f.name))) for f in dataclasses.fields(value)]
-    return f"{type(value).__qualname__}({fields})"
-
-
-def _restore_handlers(previous: dict[int, Any]) -> None:
-    """Put back the signal handlers :meth:`_Checkpoints.catching_signals` replaced."""
-    for number, old in previous.items():
-        signal.signal(number, signal.SIG_DFL if old is None else old)
-    previous.clear()
-
-
-def _fingerprint(
-    train: torch.Tensor,
-    held_out: torch.Tensor,
-    loss: CombinedLoss,
-    config: FitConfig,
-    model: SpikingNetwork,
-) -> str:
-    """What a checkpoint must match to be resumed: data, loss, settings, architecture, dtype."""
-    digest = hashlib.sha256()
-    for tensor in (train, held_out):
-        digest.update(repr((tuple(tensor.shape), tensor.dtype)).encode())
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-    terms = [(name, weight, _stable(term)) for name, (weight, term) in loss.terms.items()]
-    digest.update(repr(terms).encode())
-    settings = dataclasses.asdict(config)
-    for free in ("progress", "max_iterations"):  # may change on resume (e.g. to fit longer)
-        settings.pop(free)
-    digest.update(repr(sorted(settings.items())).encode())
-    digest.update(repr(model).encode())
-    parameters = [(k, tuple(v.shape), str(v.dtype)) for k, v in model.state_dict().items()]
-    digest.update(repr((parameters, model.bias.device.type)).encode())
-    return digest.hexdigest()
+    return config.patience is not None and state.waited >= config.patience
 
 
 def _uses_lbfgs(model: SpikingNetwork, loss: CombinedLoss, optimizer: str) -> bool:
@@ -534,48 +282,6 @@ LBFGS_HISTORY = 20
 LBFGS_MAX_EVALUATIONS = 25
 
 
-def _lbfgs_step(
-    model: SpikingNetwork,
-    optimizer: torch.optim.Optimizer,
-    data: torch.Tensor,
-    loss: CombinedLoss,
-    sampler: torch.Generator,
-    surrogate: str | Surrogate,
-    clip_norm: float,
-    last_good: dict,
-    window: tuple[int, int] | None = None,
-    shard: Shard | None = None,
-) -> dict[str, float]:
-    """One L-BFGS update on all training trials (the loss is deterministic: no sampling)."""
-    last_good.clear()
-    last_good.update({name: p.detach().clone() for name, p in model.named_parameters()})
-
-    def closure() -> torch.Tensor:
-        optimizer.zero_grad(set_to_none=True)
-        total, _ = loss(model, _batch(model, data, loss, sampler, surrogate, shard=shard))
-        if not torch.isfinite(total):  # a line search cannot go on from here
-            raise _NonFiniteTrial(float(total.detach()))
-        total.backward()
-        all_reduce_gradients(model.parameters())
-        return total
-
-    try:
-        optimizer.step(closure)
-    except _NonFiniteTrial as trial:
-        _restore(model, last_good)
-        optimizer.state.clear()  # the curvature pairs led here: start afresh next time
-        raise NonFiniteLossError(
-            f"The loss became {trial.value} during an L-BFGS line search; the model keeps its "
-            "last good parameters."
-        ) from None
-    # the loss at the accepted point (the line search's last trial may not be)
-    with torch.no_grad():
-        total, terms = loss(
-            model, _batch(model, data, loss, sampler, surrogate, False, shard=shard)
-        )
-    return {"loss": float(total), **terms}
-
-
 class _NonFiniteTrial(ArithmeticError):
     """A non-finite loss met inside an L-BFGS line search."""
 
@@ -598,46 +304,89 @@ def _resolve_config(config: FitConfig | None, settings: dict[str, Any]) -> FitCo
     return (config or FitConfig()).replace(**settings)
 
 
-def _step(
-    model: SpikingNetwork,
-    optimizer: torch.optim.Optimizer,
-    data: torch.Tensor,
-    loss: CombinedLoss,
-    sampler: torch.Generator,
-    surrogate: str | Surrogate,
-    clip_norm: float,
-    last_good: dict,
-    window: tuple[int, int] | None = None,
-    shard: Shard | None = None,
-) -> dict[str, float]:
-    """One optimisation step (``window``, ``shard``: see :func:`_batch`).
+@dataclass
+class _Step:
+    """One optimisation update of ``model`` on a batch: Adam (:meth:`adam`) or L-BFGS (:meth:`lbfgs`).
 
-    ``last_good`` holds the parameters that last gave a finite loss and gradient; on a non-finite
-    loss or gradient they are restored and :class:`NonFiniteLossError` is raised. In a
-    data-parallel fit the gradients are added across ranks before clipping, so every rank takes
-    the same step.
+    ``window = (size, burn_in)``: sample-and-measure terms on a random window (see
+    :func:`_batch`). In a data-parallel fit each rank passes its share of the batch and the
+    gradients are added across ranks before clipping, so every rank takes the same step.
     """
-    optimizer.zero_grad(set_to_none=True)
-    batch = _batch(model, data, loss, sampler, surrogate, window=window, shard=shard)
-    total, values = loss(model, batch)
-    if not torch.isfinite(total):
-        _restore(model, last_good)
-        raise NonFiniteLossError(
-            f"The loss became {float(total.detach())} (terms: {values}); the model keeps its last good "
-            "parameters. Try a smaller learning_rate or check the data."
+
+    model: SpikingNetwork
+    optimizer: torch.optim.Optimizer
+    loss: CombinedLoss
+    sampler: torch.Generator
+    surrogate: str | Surrogate
+    clip_norm: float
+    window: tuple[int, int] | None
+
+    def _passes(self, data: torch.Tensor, shard: Shard | None, requires_grad: bool = True) -> Batch:
+        return _batch(
+            self.model,
+            data,
+            self.loss,
+            self.sampler,
+            self.surrogate,
+            requires_grad=requires_grad,
+            window=self.window,
+            shard=shard,
         )
-    total.backward()
-    all_reduce_gradients(model.parameters())
-    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
-    if not torch.isfinite(norm):
-        _restore(model, last_good)
-        raise NonFiniteLossError(
-            "A gradient became NaN or inf; the model keeps its last good parameters."
-        )
-    last_good.clear()
-    last_good.update({name: p.detach().clone() for name, p in model.named_parameters()})
-    optimizer.step()
-    return {"loss": float(total.detach()), **values}
+
+    def adam(self, data: torch.Tensor, state: LoopState, shard: Shard | None) -> dict[str, float]:
+        """One Adam step with gradient-norm clipping.
+
+        On a non-finite loss or gradient the parameters of ``state.last_good`` are restored and
+        :class:`NonFiniteLossError` is raised.
+        """
+        model = self.model
+        self.optimizer.zero_grad(set_to_none=True)
+        total, values = self.loss(model, self._passes(data, shard))
+        if not torch.isfinite(total):
+            _restore(model, state.last_good)
+            raise NonFiniteLossError(
+                f"The loss became {float(total.detach())} (terms: {values}); the model keeps its "
+                "last good parameters. Try a smaller learning_rate or check the data."
+            )
+        total.backward()
+        all_reduce_gradients(model.parameters())
+        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), self.clip_norm)
+        if not torch.isfinite(norm):
+            _restore(model, state.last_good)
+            raise NonFiniteLossError(
+                "A gradient became NaN or inf; the model keeps its last good parameters."
+            )
+        state.keep_last_good(model)
+        self.optimizer.step()
+        return {"loss": float(total.detach()), **values}
+
+    def lbfgs(self, data: torch.Tensor, state: LoopState, shard: Shard | None) -> dict[str, float]:
+        """One L-BFGS update on all training trials (the loss is deterministic: no sampling)."""
+        model = self.model
+        state.keep_last_good(model)
+
+        def closure() -> torch.Tensor:
+            self.optimizer.zero_grad(set_to_none=True)
+            total, _ = self.loss(model, self._passes(data, shard))
+            if not torch.isfinite(total):  # a line search cannot go on from here
+                raise _NonFiniteTrial(float(total.detach()))
+            total.backward()
+            all_reduce_gradients(model.parameters())
+            return total
+
+        try:
+            self.optimizer.step(closure)
+        except _NonFiniteTrial as trial:
+            _restore(model, state.last_good)
+            self.optimizer.state.clear()  # the curvature pairs led here: start afresh next time
+            raise NonFiniteLossError(
+                f"The loss became {trial.value} during an L-BFGS line search; the model keeps its "
+                "last good parameters."
+            ) from None
+        # the loss at the accepted point (the line search's last trial may not be)
+        with torch.no_grad():
+            total, terms = self.loss(model, self._passes(data, shard, requires_grad=False))
+        return {"loss": float(total), **terms}
 
 
 def _check_parallel(

@@ -209,7 +209,7 @@ class StatisticLoss(LossTerm):
         """Recorded neurons' activity of the free run, shape (n_trials, n_bins, n_recorded)."""
         if self.model_side == "spikes":
             return free.spikes[..., : model.n_recorded]
-        return model.mean(free.u[..., : model.n_recorded])
+        return model.expected_count(free.u[..., : model.n_recorded])
 
     def __call__(self, model: SpikingNetwork, batch: Batch) -> torch.Tensor:  # noqa: D102
         assert batch.free is not None
@@ -272,7 +272,7 @@ class HiddenRateLoss(LossTerm):
     def __call__(self, model: SpikingNetwork, batch: Batch) -> torch.Tensor:  # noqa: D102
         if model.n_hidden == 0 or batch.free is None:
             return torch.zeros((), dtype=model.bias.dtype, device=model.bias.device)
-        means = model.mean(batch.free.u[..., model.n_recorded :])
+        means = model.expected_count(batch.free.u[..., model.n_recorded :])
         if batch.reducer.parallel:
             rates = measure(MeanCount(), means, batch.reducer)
         else:  # the one-process formula as it was (MeanCount rounds differently in float32)
@@ -306,7 +306,7 @@ class CouplingPenalty(LossTerm):
             )
 
     def __call__(self, model: SpikingNetwork, batch: Batch) -> torch.Tensor:  # noqa: D102
-        coupling = model.coupling()  # (n_lags, pre, post)
+        coupling = model.lagged_coupling()  # (n_lags, pre, post)
         size = coupling.abs() if self.kind == "l1" else coupling.pow(2)
         total = size.sum() - torch.diagonal(size, dim1=1, dim2=2).sum()
         free = model.coupling_mask.sum() - torch.diagonal(model.coupling_mask).sum()

@@ -151,7 +151,7 @@ def log_likelihood(
         inputs = model.check_inputs(inputs, n_trials, n_bins)
     generator = make_generator(seed, model.bias.device)
     with torch.set_grad_enabled(requires_grad):
-        coupling = model.coupling()
+        coupling = model.lagged_coupling()
         u_known = known_input(model, recorded, inputs, coupling)
         weights = sampled_weights(model, coupling, first=model.n_recorded)
         chunk = n_trials if requires_grad else max(1, ROWS_PER_CHUNK // n_particles)

@@ -167,8 +167,13 @@ class SpikingNetwork(nn.Module):
         return self.n_recorded + self.n_hidden
 
     # ------------------------------------------------------------------ effective parameters
-    def coupling(self) -> torch.Tensor:
-        """Effective coupling, shape (n_lags, n_pre, n_post): W[l-1, i, j] acts from i to j at lag l."""
+    def lagged_coupling(self) -> torch.Tensor:
+        """Effective coupling, lags first: shape (n_lags, n_pre, n_post).
+
+        ``W[l-1, i, j]`` acts from neuron i on neuron j at lag l: the layout of the history
+        product. :meth:`coupling_array` (and a fitter's ``coupling_``) is post-first instead,
+        (n_post, n_pre, n_lags).
+        """
         weights = self.coupling_weights
         if self.basis is not None:
             weights = torch.einsum("bl,bij->lij", self.basis.to(weights.dtype), weights)
@@ -178,7 +183,7 @@ class SpikingNetwork(nn.Module):
 
     def coupling_array(self) -> np.ndarray:
         """Effective coupling as a float64 numpy array of shape (n_post, n_pre, n_lags)."""
-        return self.coupling().detach().cpu().double().permute(2, 1, 0).numpy()
+        return self.lagged_coupling().detach().cpu().double().permute(2, 1, 0).numpy()
 
     def stimulus_drive(self) -> torch.Tensor | None:
         """Stimulus-locked drive, shape (n_bins, n_neurons), or None."""
@@ -270,7 +275,7 @@ class SpikingNetwork(nn.Module):
         torch.Tensor
             Shape (n_trials, n_bins, n_neurons): sum over lags l >= 1 of spikes[t - l] @ W[l].
         """
-        weights = self.coupling() if coupling is None else coupling
+        weights = self.lagged_coupling() if coupling is None else coupling
         padded = F.pad(spikes.transpose(1, 2), (self.n_lags, 0))  # (K, n_pre, L + T)
         kernel = weights.flip(0).permute(2, 1, 0)  # (n_post, n_pre, L): index k <-> lag L - k
         return F.conv1d(padded, kernel)[..., :-1].transpose(1, 2)
@@ -281,8 +286,11 @@ class SpikingNetwork(nn.Module):
         """Link of the observation model ('sigmoid', 'exp' or 'softplus')."""
         return self.observation.link
 
-    def mean(self, u: torch.Tensor) -> torch.Tensor:
-        """Spike probability (Bernoulli) or mean count per bin (Poisson) from pre-activations."""
+    def expected_count(self, u: torch.Tensor) -> torch.Tensor:
+        """Expected count per bin from pre-activations (the inverse link), same shape as ``u``.
+
+        The spike probability for Bernoulli, the mean count for Poisson: ``observation.mean(u)``.
+        """
         return self.observation.mean(u)
 
     def neg_log_likelihood(self, u: torch.Tensor, spikes: torch.Tensor) -> torch.Tensor:

@@ -173,7 +173,7 @@ def _simulate_no_grad(
     model: SpikingNetwork, static: torch.Tensor, noise: torch.Tensor
 ) -> Simulation:
     """Free run without autograd from ``static`` input (n_trials, n_bins, n): one addmm per bin."""
-    weights = sampled_weights(model, model.coupling(), first=0)
+    weights = sampled_weights(model, model.lagged_coupling(), first=0)
     history, u = sample_loop(model.observation, static, weights, noise, 0, model.n_lags)
     return Simulation(history[:, model.n_lags :], u)
 
@@ -182,7 +182,7 @@ def _simulate_grad(
     model: SpikingNetwork, static: torch.Tensor, noise: torch.Tensor, surrogate: Surrogate
 ) -> Simulation:
     """Free run with autograd through the samples, from ``static`` input (n_trials, n_bins, n)."""
-    weights = sampled_weights(model, model.coupling(), first=0)
+    weights = sampled_weights(model, model.lagged_coupling(), first=0)
     spikes, u = _recurrent_loop(model, static, weights, noise, surrogate, first=0)
     return Simulation(spikes, u)
 
@@ -267,7 +267,7 @@ def teacher_forced(
         _check_shard(shard, n_trials, "recorded trials", whole=False)
     if inputs is not None:
         inputs = model.check_inputs(inputs, n_trials, n_bins)
-    coupling = model.coupling()
+    coupling = model.lagged_coupling()
     u = known_input(model, recorded, inputs, coupling)
     if model.n_hidden == 0:
         return Simulation(recorded, u)

@@ -168,7 +168,7 @@ def confounded_pairs(model: SpikingNetwork) -> torch.Tensor:
         False.
     """
     n_rec = model.n_recorded
-    reach = model.coupling().detach().abs().sum(dim=0) > 0  # [pre, post]
+    reach = model.lagged_coupling().detach().abs().sum(dim=0) > 0  # [pre, post]
     to_recorded = reach[n_rec:, :n_rec].float()  # hidden -> recorded
     shared = (to_recorded.T @ to_recorded) > 0  # [post, pre]: a common hidden parent
     relay = (reach[:n_rec, n_rec:].float() @ to_recorded) > 0  # [pre, post] via one hidden

@@ -1,0 +1,241 @@
+"""Using a fitted network: simulation, predicted rates, held-out likelihood, Neo export, saving.
+
+:class:`FittedNetwork` is the half of :class:`~elephant_fit.NetworkFitter` that works on a fitted
+model (``model_``, ``trained_on_``, ``history_``), whether ``fit`` made it or
+:func:`~elephant_fit.load_model` read it; the estimator half (hyper-parameters, validation,
+``fit``) is in :mod:`elephant_fit.fitting.fitter`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import neo
+import numpy as np
+import quantities as pq
+import torch
+
+from .._memory import check_memory
+from .._validation import check_positive_int, check_seed
+from ..data import NeoInput, SpikeData, from_neo, to_neo
+from ..distributed import common_seed, gather_trials, local_shard, raise_together
+from ..errors import ArgumentValueError
+from ..network.likelihood import HeldOutLikelihood, held_out_likelihood
+from ..network.model import SpikingNetwork
+from ..network.simulation import simulate, teacher_forced
+from ._estimator import Estimator
+from .export import parameters_to_neo, rates_to_neo, simulated_spikedata
+from .history import FitHistory
+from .model_file import write_model_file
+from .spec import ModelSpec, TrainedOn
+
+__all__ = ["FittedNetwork"]
+
+
+class FittedNetwork(Estimator):
+    """The use of a fitted network (a base of :class:`~elephant_fit.NetworkFitter`).
+
+    Fitted attributes (set by :meth:`_set_fitted`): ``model_`` (the SpikingNetwork),
+    ``history_`` (FitHistory), ``trained_on_`` (:class:`~elephant_fit.fitting.spec.TrainedOn`)
+    and, from it, ``coupling_`` (n_post, n_pre, n_lags), ``bin_size_``, ``t_start_``,
+    ``t_stop_``, ``n_bins_``, ``unit_ids_``, ``unit_annotations_``, ``n_recorded_``.
+    """
+
+    seed: int
+    max_memory: float | None
+
+    def model_spec(self) -> ModelSpec:
+        """The architecture of this estimator as a :class:`ModelSpec` (validated)."""
+        return ModelSpec.of(self.get_params())
+
+    def _set_fitted(
+        self, model: SpikingNetwork, history: FitHistory, trained_on: TrainedOn
+    ) -> None:
+        """Set every fitted attribute (trailing underscore) from the network and the data layout."""
+        self.model_, self.history_, self.trained_on_ = model, history, trained_on
+        self.coupling_ = model.coupling_array()  # (post, pre, lag)
+        self.bin_size_ = trained_on.bin_size
+        self.t_start_ = trained_on.t_start
+        self.t_stop_ = trained_on.t_stop
+        self.n_bins_ = trained_on.n_bins
+        self.unit_ids_ = trained_on.unit_ids
+        self.unit_annotations_ = trained_on.unit_annotations
+        self.n_recorded_ = trained_on.n_recorded
+
+    def _as_spikedata(self, data: NeoInput | SpikeData, bin_size: pq.Quantity | None) -> SpikeData:
+        """Bin Neo input, or check that a SpikeData uses the expected bin size."""
+        if isinstance(data, SpikeData):
+            if bin_size is not None and not np.isclose(
+                float(data.bin_size.rescale("s").magnitude), float(bin_size.rescale("s").magnitude)
+            ):
+                raise ArgumentValueError(
+                    f"Expected data binned with bin_size {bin_size}, but got data binned with {data.bin_size}."
+                )
+            return data
+        if bin_size is None:
+            raise ArgumentValueError(
+                "Expected `bin_size` (a time quantity) to bin Neo input, but got None."
+            )
+        binary = self.model_spec().observation_model().binary
+        return from_neo(data, bin_size, binary=binary, max_memory=self.max_memory)
+
+    def _observed(self, data: SpikeData) -> SpikeData:
+        """``data`` with float64 counts for the observation model (Bernoulli: clipped at 1, warned once)."""
+        observation = self.model_spec().observation_model()
+        counts, clipped = observation.clip_counts(data.counts.to(torch.float64))
+        if clipped:
+            warnings.warn(
+                "Some bins hold more than one spike: a Bernoulli model sees them as one spike. Use "
+                "a smaller bin_size or observation='poisson'.",
+                UserWarning,
+                stacklevel=3,
+            )
+        return data._replace(counts=counts)
+
+    def simulate(
+        self, n_trials: int, seed: int | None = None, include_hidden: bool = False
+    ) -> neo.Block:
+        """Simulate trials of the fitted network.
+
+        Parameters
+        ----------
+        n_trials : int
+            Number of trials.
+        seed : int, optional
+            Seed (None: random).
+        include_hidden : bool, optional
+            Include hidden neurons (annotated ``hidden=True``).
+
+        Returns
+        -------
+        neo.Block
+            One Segment per trial, the fitted data's unit ids, Groups and annotations.
+        """
+        data = self.simulate_spikedata(n_trials, seed)
+        return to_neo(data, include_hidden=include_hidden)
+
+    def simulate_spikedata(self, n_trials: int, seed: int | None = None) -> SpikeData:
+        """Like :meth:`simulate`, as a SpikeData of all neurons (hidden flagged).
+
+        In a data-parallel run (:mod:`elephant_fit.distributed`) each rank simulates its share of
+        the trials and every rank receives all of them, the trials of the one-process run.
+        """
+        self._check_fitted()
+        self._check_simulation_memory(n_trials)
+        shard = local_shard(n_trials)
+        sim = simulate(
+            self.model_,
+            n_trials,
+            self.n_bins_,
+            seed=common_seed(seed),
+            requires_grad=False,
+            shard=None if shard.whole else shard,
+        )
+        spikes = gather_trials(sim.spikes, shard)
+        return simulated_spikedata(self.trained_on_, spikes.detach().cpu().float())
+
+    def _check_simulation_memory(self, n_trials: int) -> None:
+        """Refuse a simulation whose buffers would exceed ``max_memory`` (an estimate)."""
+        n_trials = check_positive_int(n_trials, "n_trials")
+        n_values = float(n_trials) * self.n_bins_ * self.model_.n_neurons * 5  # u, spikes, noise...
+        what = (
+            f"simulating {n_trials} trials x {self.n_bins_} bins x {self.model_.n_neurons} neurons"
+        )
+        n_bytes = n_values * self.model_.bias.element_size()
+        device = self.model_.bias.device
+        raise_together(lambda: check_memory(n_bytes, what, self.max_memory, device))
+
+    def _held_out(self, data: NeoInput | SpikeData) -> tuple[SpikeData, torch.Tensor]:
+        """Bin ``data`` like the training data (once); counts on the model's device and dtype."""
+        self._check_fitted()
+        spikedata = self._as_spikedata(data, self.bin_size_).recorded()
+        if spikedata.n_bins != self.n_bins_ or spikedata.n_neurons != self.n_recorded_:
+            raise ArgumentValueError(
+                f"Expected data of {self.n_bins_} bins x {self.n_recorded_} units like the fitted data, "
+                f"but got {spikedata.n_bins} bins x {spikedata.n_neurons} units."
+            )
+        param = self.model_.bias
+        counts = self._observed(spikedata).counts.to(device=param.device, dtype=param.dtype)
+        return spikedata, counts
+
+    def _seed_or_fit_seed(self, seed: int | None) -> int:
+        """``seed``, or the fit's seed."""
+        return check_seed(self.seed) if seed is None else seed
+
+    def predict_rates(self, data: NeoInput | SpikeData, seed: int | None = None) -> neo.Block:
+        """Teacher-forced firing rates of the recorded neurons, one AnalogSignal per trial (Hz)."""
+        spikedata, counts = self._held_out(data)
+        with torch.no_grad():
+            u = teacher_forced(self.model_, counts, seed=self._seed_or_fit_seed(seed)).u
+        expected = self.model_.expected_count(u[..., : self.n_recorded_])
+        rates = (expected / float(self.bin_size_.rescale("s").magnitude)).cpu().double().numpy()
+        return rates_to_neo(self.trained_on_, spikedata, rates)
+
+    def score(
+        self, data: NeoInput | SpikeData, seed: int | None = None, n_particles: int = 256
+    ) -> float:
+        """Held-out log-likelihood in bits per spike, relative to a homogeneous rate per neuron.
+
+        Exact without hidden neurons; with hidden neurons, a particle-filter estimate of the
+        likelihood marginal over them (see :meth:`log_likelihood`, which also gives its standard
+        error).
+
+        Parameters
+        ----------
+        data : SpikeData or anything :func:`elephant_fit.from_neo` accepts
+            Held-out trials of the recorded neurons.
+        seed : int, optional
+            Seed of the particle filter (default: the fit's seed).
+        n_particles : int, optional
+            Particles per trial (ignored without hidden neurons).
+
+        Returns
+        -------
+        float
+            ``(log-likelihood - baseline log-likelihood) / (n_spikes ln 2)``; the baseline is each
+            neuron's mean count per bin in ``data`` under the same observation model.
+        """
+        return self.log_likelihood(data, seed=seed, n_particles=n_particles).bits_per_spike
+
+    def log_likelihood(
+        self, data: NeoInput | SpikeData, seed: int | None = None, n_particles: int = 256
+    ) -> HeldOutLikelihood:
+        """Held-out log-likelihood with its Monte Carlo standard error.
+
+        Parameters
+        ----------
+        data : SpikeData or anything :func:`elephant_fit.from_neo` accepts
+            Held-out trials of the recorded neurons.
+        seed : int, optional
+            Seed of the particle filter (default: the fit's seed).
+        n_particles : int, optional
+            Particles per trial, in two independent filters whose spread gives the standard
+            error (ignored without hidden neurons: the likelihood is then exact).
+
+        Returns
+        -------
+        HeldOutLikelihood
+            ``bits_per_spike``, ``standard_error``, ``log_likelihood`` (nats), ``n_spikes``,
+            ``n_particles``; ``str()`` gives a one-line summary.
+        """
+        _, counts = self._held_out(data)
+        n_particles = check_positive_int(n_particles, "n_particles")
+        return held_out_likelihood(self.model_, counts, n_particles, self._seed_or_fit_seed(seed))
+
+    def parameters_to_neo(self) -> neo.Group:
+        """The fitted parameters as Neo objects: :func:`elephant_fit.fitting.export.parameters_to_neo`."""
+        self._check_fitted()
+        return parameters_to_neo(self.model_, self.trained_on_, self.get_params())
+
+    def save(self, path: str | Path) -> None:
+        """Save the fitted estimator to ``path`` (read it back with :func:`elephant_fit.load_model`).
+
+        Parameters
+        ----------
+        path : str or Path
+            The file to write (conventionally ``.pt``). An existing file is replaced atomically:
+            on any failure (full disk, file-size limit) it is left as it was.
+        """
+        self._check_fitted()
+        write_model_file(path, self.get_params(), self.model_, self.trained_on_, self.history_)

@@ -1,0 +1,163 @@
+"""The two records a fitted estimator is made of besides its parameters and history.
+
+:class:`ModelSpec` is the architecture (what :class:`~elephant_fit.network.SpikingNetwork` needs
+besides the data), one field per option with its default; :class:`TrainedOn` is what the fit
+learned about the data's layout (bin size, trial window, units). Model building and model files
+use both, so an option of the architecture is written once, here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+import quantities as pq
+import torch
+
+from .._validation import check_choice, check_non_negative_int, check_positive_int
+from ..data.spikedata import SpikeData
+from ..network.bases import drive_bumps
+from ..network.model import SpikingNetwork
+from ..network.observation import Observation, get_observation
+
+__all__ = ["DRIVES", "ModelSpec", "TrainedOn"]
+
+#: Stimulus-locked drives a fitted network may have.
+DRIVES = (None, "smooth", "free")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The architecture of a fitted network.
+
+    The fields are the hyper-parameters of :class:`~elephant_fit.NetworkFitter` of the same
+    names (documented there).
+
+    Examples
+    --------
+    >>> spec = ModelSpec(n_hidden=2, n_lags=3, drive=None)
+    >>> network = spec.build(n_bins=20, bin_size=10 * pq.ms, rate=torch.full((4,), 0.1), seed=0)
+    >>> network.n_neurons
+    6
+    """
+
+    n_hidden: int = 0
+    n_lags: int = 9
+    basis: str | None = None
+    n_basis: int | None = None
+    exogenous_hidden: bool = False
+    observation: str | Observation = "bernoulli"
+    link: str | None = None
+    drive: str | None = "smooth"
+    n_drive_basis: int | None = None
+    self_coupling: bool = True
+    dale: bool = False
+
+    def __post_init__(self) -> None:
+        check_non_negative_int(self.n_hidden, "n_hidden")
+        check_positive_int(self.n_lags, "n_lags")
+        self.observation_model()
+        check_choice(self.drive, "drive", DRIVES)
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """Names of the fields."""
+        return tuple(field.name for field in fields(cls))
+
+    @classmethod
+    def of(cls, params: Mapping[str, Any]) -> ModelSpec:
+        """The spec of the fields named in ``params`` (other entries are ignored)."""
+        return cls(**{name: params[name] for name in cls.names() if name in params})
+
+    def observation_model(self) -> Observation:
+        """The observation model of ``observation`` and ``link``."""
+        return get_observation(self.observation, self.link)
+
+    def build(
+        self, n_bins: int, bin_size: pq.Quantity, rate: torch.Tensor, seed: int
+    ) -> SpikingNetwork:
+        """A network for trials of ``n_bins`` bins, biases at the given rates.
+
+        Parameters
+        ----------
+        n_bins : int
+            Bins per trial (the length of a stimulus-locked drive).
+        bin_size : pq.Quantity
+            Bin width (the default number of drive bumps: one per 40 ms).
+        rate : torch.Tensor
+            Shape (n_recorded,): each recorded neuron's mean count per bin; hidden neurons start
+            at their mean.
+        seed : int
+            Seed of the initial coupling.
+
+        Returns
+        -------
+        SpikingNetwork
+            ``rate.shape[0]`` recorded and ``n_hidden`` hidden neurons, float32 on the CPU.
+        """
+        n_drive_basis = self.n_drive_basis
+        if n_drive_basis is None and self.drive == "smooth":
+            n_drive_basis = drive_bumps(n_bins, bin_size)
+        model = SpikingNetwork(
+            n_recorded=rate.shape[0],
+            n_hidden=self.n_hidden,
+            n_lags=self.n_lags,
+            basis=self.basis,
+            n_basis=self.n_basis,
+            observation=self.observation_model(),
+            n_bins=n_bins,
+            drive=self.drive,
+            n_drive_basis=n_drive_basis,
+            self_coupling=self.self_coupling,
+            exogenous_hidden=self.exogenous_hidden,
+            dale=self.dale,
+            seed=seed,
+        )
+        rate = rate.clamp(1e-4, 0.9 if model.observation.binary else None)
+        hidden = torch.full((self.n_hidden,), float(rate.mean()), dtype=rate.dtype)
+        with torch.no_grad():
+            rates = torch.cat([rate, hidden])
+            model.bias.copy_(model.observation.inverse_mean(rates).to(model.bias.dtype))
+        return model
+
+
+@dataclass(frozen=True)
+class TrainedOn:
+    """The layout of the data a network was fitted to.
+
+    Attributes
+    ----------
+    bin_size, t_start, t_stop : pq.Quantity
+        Bin width and trial window.
+    n_bins : int
+        Bins per trial.
+    unit_ids : tuple
+        Ids of the recorded units, in the order of the network's recorded neurons.
+    unit_annotations : tuple of dict
+        Their annotations.
+    """
+
+    bin_size: pq.Quantity
+    t_start: pq.Quantity
+    t_stop: pq.Quantity
+    n_bins: int
+    unit_ids: tuple
+    unit_annotations: tuple
+
+    @classmethod
+    def of(cls, data: SpikeData) -> TrainedOn:
+        """The layout of ``data`` (its recorded units)."""
+        return cls(
+            bin_size=data.bin_size,
+            t_start=data.t_start,
+            t_stop=data.t_stop,
+            n_bins=data.n_bins,
+            unit_ids=tuple(data.unit_ids),
+            unit_annotations=tuple(dict(a) for a in data.unit_annotations),
+        )
+
+    @property
+    def n_recorded(self) -> int:
+        """Number of recorded units."""
+        return len(self.unit_ids)
