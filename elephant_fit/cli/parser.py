@@ -1,0 +1,194 @@
+"""The argument parser of the ``elephant-fit`` command: one function per command.
+
+The parser knows nothing of what the commands do: each sub-parser sets ``command`` (its name),
+and :func:`elephant_fit.cli.commands.main` runs the handler of that name.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .._version import __version__
+from ..distributed import BACKENDS
+from ..fitting.config import FitConfig
+
+__all__ = ["DATASETS", "build_parser"]
+
+#: Bundled recordings the commands accept by name instead of a file.
+DATASETS = ("retina", "retina1", "retina2")
+
+_TRUST_PICKLE_HELP = (
+    "read a pickle recording with plain pickle, which runs any code the file names (only for "
+    "files you trust; by default pickles may hold only neo, quantities, numpy and builtin objects)"
+)
+
+
+def _add_max_memory(parser: argparse.ArgumentParser) -> None:
+    """The ``--max-memory`` option of the commands that bin, fit or simulate."""
+    parser.add_argument(
+        "--max-memory",
+        default=None,
+        help="refuse work estimated above this size, e.g. 8GiB (default: half the free memory)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser of the ``elephant-fit`` command.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser, with ``--version`` and one sub-parser per command.
+    """
+    parser = argparse.ArgumentParser(
+        prog="elephant-fit",
+        description=(
+            "Fit recurrent stochastic spiking network models to Neo spike trains "
+            "(maximum likelihood and sample-and-measure losses, Bellec et al. 2021)."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"elephant-fit {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument(
+        "--backend",
+        default="auto",
+        choices=BACKENDS,
+        help="under torchrun: the torch.distributed backend (auto: nccl for GPU tensors when "
+        "every rank has a GPU, gloo otherwise)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in (_add_demo, _add_fit, _add_simulate, _add_report):
+        add(commands)
+    return parser
+
+
+def _add_demo(commands: Any) -> None:
+    """The ``demo`` command: MLE vs NLL + SM on a ground truth with hidden neurons."""
+    demo = commands.add_parser("demo", help="MLE vs NLL + SM on a ground truth with hidden neurons")
+    demo.add_argument(
+        "--out", default="elephant-fit-demo", help="output folder (default ./elephant-fit-demo)"
+    )
+    demo.add_argument(
+        "--format",
+        choices=("pickle", "nix"),
+        default="pickle",
+        help="format of the written recording",
+    )
+    demo.add_argument(
+        "--quick", action="store_true", help="small sizes: seconds instead of minutes"
+    )
+    demo.add_argument(
+        "--data", default="synthetic", help="synthetic (default) or retina (the bundled recording)"
+    )
+    demo.add_argument("--device", default="auto")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _add_fit(commands: Any) -> None:
+    """The ``fit`` command: fit a network to a recording."""
+    fit = commands.add_parser("fit", help="fit a network to a recording")
+    _add_model_options(fit)
+    _add_fit_run_options(fit)
+
+
+def _add_model_options(fit: argparse.ArgumentParser) -> None:
+    """``fit``'s input, binning, architecture and loss."""
+    fit.add_argument(
+        "input",
+        help=f"a file neo.io reads (NIX, NWB, pickle, Matlab) or one of {', '.join(DATASETS)}",
+    )
+    fit.add_argument("--bin-size", default="10ms", help="bin width, e.g. 20ms (default 10ms)")
+    fit.add_argument("--hidden", type=int, default=0, help="number of hidden neurons")
+    fit.add_argument("--lags", type=int, default=9, help="coupling lags in bins (default 9)")
+    fit.add_argument(
+        "--drive-basis",
+        type=int,
+        default=None,
+        help="bumps of the smooth stimulus drive (default one per 40 ms of the trial)",
+    )
+    fit.add_argument(
+        "--loss",
+        default="mle",
+        help="mle, sm, paper, or weights like nll=0.4,psth=0.1,noise_covariance=50",
+    )
+    fit.add_argument(
+        "--max-lag",
+        type=int,
+        default=None,
+        help="lags 0..MAX_LAG of the noise-covariance term (default: --lags, the coupling length)",
+    )
+    fit.add_argument(
+        "--penalty",
+        default=None,
+        help="coupling penalty, e.g. l1:1e-3 or l2:1e-2 (norm:strength; default none)",
+    )
+    fit.add_argument(
+        "--exogenous-hidden",
+        action="store_true",
+        help="hidden neurons get no recurrent input (independent sources of common input)",
+    )
+
+
+def _add_fit_run_options(fit: argparse.ArgumentParser) -> None:
+    """``fit``'s optimisation, output, checkpoint and resource options."""
+    fit.add_argument("--max-iterations", type=int, default=FitConfig.max_iterations)
+    fit.add_argument("--learning-rate", type=float, default=FitConfig.learning_rate)
+    fit.add_argument(
+        "--optimizer",
+        choices=("adam", "lbfgs"),
+        default=FitConfig.optimizer,
+        help="adam (default) or lbfgs (full batch; the likelihood without hidden neurons only)",
+    )
+    fit.add_argument(
+        "--patience",
+        type=int,
+        default=FitConfig.patience,
+        help="early stopping after this many validations without improvement (0: off; "
+        f"default {FitConfig.patience})",
+    )
+    fit.add_argument("--seed", type=int, default=0)
+    fit.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    fit.add_argument("--test-fraction", type=float, default=0.2)
+    fit.add_argument("--out", default="model.pt", help="model file (default model.pt)")
+    fit.add_argument("--quiet", action="store_true", help="no progress bar")
+    fit.add_argument(
+        "--checkpoint",
+        default=None,
+        help="save the fit state here every 100 iterations and on Ctrl-C / SIGTERM",
+    )
+    fit.add_argument("--resume", action="store_true", help="continue the fit saved in --checkpoint")
+    _add_max_memory(fit)
+    fit.add_argument("--trust-pickle", action="store_true", help=_TRUST_PICKLE_HELP)
+
+
+def _add_simulate(commands: Any) -> None:
+    """The ``simulate`` command: simulate trials of a fitted model."""
+    simulate = commands.add_parser("simulate", help="simulate trials of a fitted model")
+    simulate.add_argument("model", help="a model file written by `elephant-fit fit`")
+    simulate.add_argument("--trials", type=int, required=True)
+    simulate.add_argument("--seed", type=int, default=None)
+    simulate.add_argument("--include-hidden", action="store_true")
+    simulate.add_argument(
+        "--out", required=True, help="output file; format from the suffix (.pkl, .nix, .mat, .nwb)"
+    )
+    _add_max_memory(simulate)
+
+
+def _add_report(commands: Any) -> None:
+    """The ``report`` command: compare a model with a recording using Elephant."""
+    report = commands.add_parser("report", help="compare a model with a recording using Elephant")
+    report.add_argument("model")
+    report.add_argument("input")
+    report.add_argument("--out", default="elephant-fit-report", help="output folder")
+    report.add_argument("--seed", type=int, default=0)
+    report.add_argument(
+        "--trials",
+        type=int,
+        default=None,
+        help="simulated trials (default: as many as the recording has, at least 100)",
+    )
+    report.add_argument("--no-figures", action="store_true", help="write the table only")
+    _add_max_memory(report)
+    report.add_argument("--trust-pickle", action="store_true", help=_TRUST_PICKLE_HELP)
