@@ -28,3 +28,20 @@ def _seed_everything():
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """A recording (pickle), a shorter one, and a model fitted to the first (seconds)."""
+    from helpers import small_spikedata
+
+    from elephant_fit import NetworkFitter, to_neo, write_block
+
+    folder = tmp_path_factory.mktemp("recordings")
+    data = small_spikedata()
+    recording = write_block(to_neo(data), folder / "rec.pkl")
+    short = write_block(to_neo(small_spikedata(n_bins=20)), folder / "short.pkl")
+    fitter = NetworkFitter(max_iterations=3, n_lags=2, progress=False).fit(data)
+    model = folder / "model.pt"
+    fitter.save(model)
+    return {"recording": recording, "short": short, "model": model, "fitter": fitter}

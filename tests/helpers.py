@@ -78,3 +78,22 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def small_spikedata(n_bins: int = 30, seed: int = 3):
+    """8 trials of a 4-neuron network without hidden neurons, 10 ms bins (a small recording)."""
+    from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
+
+    truth = hidden_input_network(n_recorded=4, n_hidden=0, n_bins=n_bins, seed=2)
+    return sample_spikedata(truth, 8, 10 * pq.ms, seed=seed)
+
+
+def one_error(capsys, *needles: str) -> str:
+    """The one error line the command line printed (every line from elephant-fit), with needles."""
+    lines = capsys.readouterr().err.strip().splitlines()
+    errors = [line for line in lines if ": error: " in line]
+    assert len(errors) == 1, lines
+    assert all(line.startswith("elephant-fit") for line in lines), lines
+    for needle in needles:
+        assert needle in errors[0], errors[0]
+    return errors[0]

@@ -59,10 +59,13 @@ import json  # noqa: E402
 import warnings  # noqa: E402
 
 import neo  # noqa: E402
+import numpy as np  # noqa: E402
 import quantities as pq  # noqa: E402
 import torch  # noqa: E402
+from helpers import one_error as _one_error  # noqa: E402
+from helpers import small_spikedata as _data  # noqa: E402
 
-from elephant_fit import from_neo, to_neo  # noqa: E402
+from elephant_fit import SpikeData, from_neo, to_neo  # noqa: E402
 from elephant_fit.cli.commands import parse_bin_size, parse_loss  # noqa: E402
 from elephant_fit.data.files import write_block  # noqa: E402
 from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata  # noqa: E402
@@ -274,8 +277,6 @@ def test_a_diverged_fit_is_saved_with_a_warning_and_exit_3(
 
 def test_a_fit_that_never_beats_its_initial_parameters_exits_0_with_one_line(tmp_path, capsys):
     # a homogeneous Poisson population: the initial biases (the mean rates) are already the best
-    import numpy as np
-
     from elephant_fit import load_model
 
     rng = np.random.default_rng(0)
@@ -294,3 +295,58 @@ def test_a_fit_that_never_beats_its_initial_parameters_exits_0_with_one_line(tmp
     assert len(lines) == 1
     assert "No iteration improved the validation loss of the initial parameters" in lines[0]
     assert load_model(out).history_.best_iteration == 0  # a normal model file, initial parameters
+
+
+def test_report_with_a_recording_of_another_length_is_one_line(files, tmp_path, capsys):
+    argv = ["report", str(files["model"]), str(files["short"]), "--out", str(tmp_path / "r")]
+    assert main(argv) == 2
+    _one_error(capsys, "30 bins", "20 bins", "4 units")
+    assert not (tmp_path / "r").exists()
+
+
+def test_report_warns_when_the_unit_ids_differ(files, tmp_path, capsys):
+    data = _data()
+    renamed = SpikeData(data.counts, data.bin_size, unit_ids=["a", "b", "c", "d"])
+    recording = write_block(to_neo(renamed), tmp_path / "renamed.pkl")
+    argv = ["report", str(files["model"]), str(recording), "--out", str(tmp_path / "r")]
+    assert main([*argv, "--no-figures", "--trials", "4"]) == 0
+    err = capsys.readouterr().err
+    assert "elephant-fit: warning:" in err
+    model_ids = list(files["fitter"].unit_ids_)
+    assert f"unit ids ['a', 'b', 'c', 'd'] differ from the model's {model_ids}" in err
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "message"),
+    [
+        (MemoryError(), 1, "out of memory"),
+        ("numpy", 1, "Unable to allocate"),
+        (RuntimeError("CUDA error: an illegal memory access\nmore lines"), 1, "RuntimeError: CUDA"),
+        (KeyError("surprise"), 1, "KeyError"),
+        (ValueError("bad value\nsecond line"), 2, "bad value"),
+    ],
+    ids=["MemoryError", "numpy MemoryError", "RuntimeError", "KeyError", "ValueError"],
+)
+def test_unexpected_errors_are_one_line(monkeypatch, capsys, error, code, message):
+    import elephant_fit.cli.commands as cli
+
+    def fail(args):
+        if error == "numpy":
+            np.empty(10**15)  # numpy's MemoryError, raised before allocating
+        raise error
+
+    monkeypatch.setattr(cli, "_cmd_simulate", fail)
+    argv = ["simulate", "m.pt", "--trials", "1", "--out", "x.pkl"]
+    assert main(argv) == code
+    line = _one_error(capsys, message)
+    assert ("--debug" in line) == (code == 1)
+    with pytest.raises(MemoryError if error == "numpy" else type(error)):
+        main(["--debug", *argv])
+
+
+def test_seeds_are_checked_by_the_command_line(files, tmp_path, capsys):
+    assert main(["fit", str(files["recording"]), "--seed", "-1", "--out", str(tmp_path / "m")]) == 2
+    _one_error(capsys, "--seed", "-1")
+    argv = ["simulate", str(files["model"]), "--trials", "1", "--seed", "-2", "--out", "x.pkl"]
+    assert main(argv) == 2
+    _one_error(capsys, "--seed")

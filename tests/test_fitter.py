@@ -497,3 +497,36 @@ def test_an_observation_object_is_saved_by_name_and_link(recording, tmp_path):
     restored = load(tmp_path / "poisson.pt")
     assert restored.model_.observation == Poisson("softplus")
     assert restored.get_params()["observation"] == "poisson"
+
+
+def test_seeds_accept_numpy_integers_and_name_seed_otherwise():
+    import numpy as np
+    import torch
+
+    from elephant_fit import NetworkFitter
+    from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
+
+    truth = hidden_input_network(n_recorded=4, n_hidden=2, n_bins=20, seed=0)
+    data = sample_spikedata(truth, 10, 10 * pq.ms, seed=np.int64(1)).recorded()
+    options = {"n_lags": 2, "max_iterations": 5, "progress": False}
+    numpy_seed = NetworkFitter(seed=np.int64(3), **options).fit(data)
+    int_seed = NetworkFitter(seed=3, **options).fit(data)
+    for name, value in int_seed.model_.state_dict().items():
+        assert torch.equal(numpy_seed.model_.state_dict()[name], value), name
+    for bad in (None, "abc", -1, 2.5):
+        with pytest.raises((TypeError, ValueError), match="`seed`"):
+            NetworkFitter(seed=bad, **options).fit(data)
+
+
+def test_sm_windows_shorter_than_the_coupling_get_fewer_noise_covariance_lags():
+    from elephant_fit import NetworkFitter
+    from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
+
+    truth = hidden_input_network(n_recorded=4, n_hidden=2, n_bins=30, seed=0)
+    data = sample_spikedata(truth, 10, 10 * pq.ms, seed=1).recorded()
+    fitter = NetworkFitter(
+        loss="sm", n_hidden=2, n_lags=9, sm_window=8, max_iterations=3, progress=False
+    )
+    fitter.fit(data)  # max_lag 7, not 9: the window has 8 bins
+    with pytest.raises(ValueError, match="`max_lag` below the 8 bins"):
+        NetworkFitter(loss="sm", n_lags=9, max_lag=9, sm_window=8, progress=False).fit(data)
