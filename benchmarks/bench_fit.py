@@ -128,21 +128,12 @@ def bench_iterations(sizes, device, repeats):
 def bench_mle(device, repeats):
     """MLE without hidden neurons (80 neurons x 150 trials x 100 bins, 5 lags): time and held-out LL."""
     import quantities as pq
+    from _truths import sparse_driven_spikes
 
     from elephant_fit import NetworkFitter
     from elephant_fit.data.spikedata import SpikeData
-    from elephant_fit.network import simulate
 
-    # sparse coupling (5 % of pairs and lags, s.d. 0.8), stimulus drive, about 9 Hz
-    truth = SpikingNetwork(80, n_lags=5, n_bins=100, drive="smooth", n_drive_basis=10, seed=1)
-    generator = torch.Generator().manual_seed(2)
-    with torch.no_grad():
-        truth.bias.fill_(-3.0)
-        weights = torch.randn(truth.coupling_weights.shape, generator=generator) * 0.8
-        mask = torch.rand(weights.shape, generator=generator) < 0.05
-        truth.coupling_weights.copy_(weights * mask)
-        truth.drive_weights.normal_(0.0, 0.7, generator=generator)
-    spikes = simulate(truth, 200, 100, seed=3, requires_grad=False).spikes
+    spikes = sparse_driven_spikes()  # sparse coupling, a stimulus drive, about 9 Hz
     train = SpikeData(spikes[:150], 10 * pq.ms)
     test = SpikeData(spikes[150:], 10 * pq.ms)
     print(f"\nMLE, 80 neurons x 150 trials x 100 bins, 5 lags, {device}")

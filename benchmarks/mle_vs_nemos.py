@@ -39,20 +39,13 @@ def bernoulli_ll(rates: np.ndarray, counts: np.ndarray) -> float:
 def export(path: str) -> None:
     import quantities as pq
     import torch
+    from _truths import sparse_driven_spikes
 
     from elephant_fit import NetworkFitter
     from elephant_fit.data.spikedata import SpikeData
-    from elephant_fit.network import SpikingNetwork, gaussian_bumps, simulate, teacher_forced
+    from elephant_fit.network import gaussian_bumps, teacher_forced
 
-    truth = SpikingNetwork(80, n_lags=5, n_bins=100, drive="smooth", n_drive_basis=10, seed=1)
-    generator = torch.Generator().manual_seed(2)
-    with torch.no_grad():  # as in bench_fit.py: sparse coupling, a stimulus drive, about 9 Hz
-        truth.bias.fill_(-3.0)
-        weights = torch.randn(truth.coupling_weights.shape, generator=generator) * 0.8
-        mask = torch.rand(weights.shape, generator=generator) < 0.05
-        truth.coupling_weights.copy_(weights * mask)
-        truth.drive_weights.normal_(0.0, 0.7, generator=generator)
-    spikes = simulate(truth, 200, 100, seed=3, requires_grad=False).spikes
+    spikes = sparse_driven_spikes()  # as in bench_fit.py
     train, test = spikes[:150], spikes[150:]
     bumps = gaussian_bumps(10, 100).numpy()
     np.savez(path, train=train.numpy(), test=test.numpy(), bumps=bumps, n_lags=5)
