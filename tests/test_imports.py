@@ -127,3 +127,37 @@ def _too_long() -> list[str]:
 
 def test_no_file_class_or_function_is_too_long():
     assert _too_long() == []
+
+
+#: The rooms in the order of the data flow (docs/architecture.md): a room imports only rooms
+#: before it (the top-level package, which re-exports, is outside the order).
+ROOMS = (
+    ("errors", "_validation", "_quantities", "_memory", "_io", "_progress", "_version"),
+    ("statistics",),
+    ("data",),
+    ("compat", "network"),
+    ("distributed",),
+    ("fitting",),
+    ("evaluation",),
+    ("cli",),
+)
+
+
+def _rank(module: str) -> int | None:
+    parts = module.split(".")
+    if len(parts) == 1:
+        return None
+    return next(rank for rank, rooms in enumerate(ROOMS) if parts[1] in rooms)
+
+
+def test_imports_point_back_along_the_data_flow():
+    wrong = []
+    for module, imported in import_graph().items():
+        for target in imported:
+            here, there = _rank(module), _rank(target)
+            same_room = module.split(".")[:2] == target.split(".")[:2]
+            floor = here == 0 and there == 0  # the floor's modules may import each other
+            ranked = here is not None and there is not None
+            if ranked and not same_room and not floor and there >= here:
+                wrong.append(f"{module} -> {target}")
+    assert wrong == []
