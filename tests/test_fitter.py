@@ -140,18 +140,6 @@ def test_to_neo_exports_filters_and_drive(fitted):
     assert group.annotations["n_lags"] == 3
 
 
-def test_save_and_load_round_trip(fitted, tmp_path):
-    path = tmp_path / "model.pt"
-    fitted.save(path)
-    loaded = load(path)
-    for name, value in fitted.model_.state_dict().items():
-        assert torch.equal(value.cpu(), loaded.model_.state_dict()[name].cpu()), name
-    assert loaded.unit_ids_ == fitted.unit_ids_
-    assert loaded.get_params()["bin_size"] == fitted.get_params()["bin_size"]
-    assert loaded.simulate_spikedata(4, seed=1) == fitted.simulate_spikedata(4, seed=1)
-    np.testing.assert_array_equal(loaded.coupling_, fitted.coupling_)
-
-
 def test_load_rejects_foreign_and_incompatible_files(fitted, tmp_path):
     with pytest.raises(FileNotFoundError):
         load(tmp_path / "missing.pt")

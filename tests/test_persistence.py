@@ -6,6 +6,7 @@ import copy
 import os
 import stat
 
+import numpy as np
 import pytest
 import quantities as pq
 import torch
@@ -98,3 +99,6 @@ def test_a_loaded_model_equals_the_saved_one(saved):
         assert torch.equal(loaded.model_.state_dict()[name], value), name
     assert loaded.history_ == fitter.history_
     assert loaded.unit_ids_ == fitter.unit_ids_
+    assert loaded.get_params()["bin_size"] == fitter.get_params()["bin_size"]
+    assert loaded.simulate_spikedata(4, seed=1) == fitter.simulate_spikedata(4, seed=1)
+    np.testing.assert_array_equal(loaded.coupling_, fitter.coupling_)
