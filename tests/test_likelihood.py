@@ -164,3 +164,27 @@ def test_poisson_networks_are_filtered_exactly_without_hidden_input():
     u = teacher_forced(model, recorded, seed=0).u[..., :3]
     exact = -model.neg_log_likelihood(u, recorded).sum(dim=(1, 2))
     torch.testing.assert_close(estimate.per_trial, exact, rtol=1e-12, atol=1e-10)
+
+
+def test_the_filter_scores_each_trial_under_its_condition():
+    model = SpikingNetwork(2, n_hidden=2, n_lags=2, n_bins=4, drive="free", n_conditions=2)
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        model.coupling_weights.normal_(0, 1.5, generator=generator)
+        model.drive_weights.normal_(0, 1.0, generator=generator)
+    model = model.double()
+    conditions = torch.tensor([1, 0])
+    recorded = simulate(model, 2, 4, seed=2, requires_grad=False, conditions=conditions)
+    recorded = recorded.spikes[..., :2]
+    estimate = log_likelihood(
+        model, recorded, n_particles=4 * 3000, n_replicates=3000, seed=3, conditions=conditions
+    )
+    for k, c in enumerate(conditions.tolist()):  # each trial alone, under a network of its drive
+        alone = SpikingNetwork(2, n_hidden=2, n_lags=2, n_bins=4, drive="free").double()
+        alone.load_state_dict(
+            {**model.state_dict(), "drive_weights": model.drive_weights[c : c + 1]}
+        )
+        exact = exact_marginal(alone, recorded[k : k + 1])
+        torch.testing.assert_close(estimate.per_trial[k : k + 1], exact, rtol=0, atol=0.03)
+    held = held_out_likelihood(model, recorded, n_particles=64, conditions=conditions)
+    assert math.isfinite(held.bits_per_spike)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
 from elephant_fit.errors import NonFiniteLossError
 from elephant_fit.fitting.loop import fit_model
 from elephant_fit.fitting.losses import Batch, LossTerm, NegativeLogLikelihood, make_loss
+from elephant_fit.fitting.trials import TrialTensors
 from elephant_fit.network.model import SpikingNetwork
 from elephant_fit.network.simulation import simulate, teacher_forced
 
@@ -119,25 +122,6 @@ def test_best_checkpoint_is_kept():
         nll = NegativeLogLikelihood()(model, Batch(validation, teacher=teacher))
     assert float(nll) == pytest.approx(rows[best]["loss"], rel=1e-6)
     assert float(nll) < rows[-1]["loss"]
-
-
-def test_early_stopping():
-    _, data = truth_and_data()
-    model = fresh_model()
-    history = fit_model(
-        model,
-        data[:40],
-        data[40:],
-        make_loss("mle"),
-        max_iterations=500,
-        learning_rate=3.0,
-        eval_every=2,
-        patience=2,
-        progress=False,
-        optimizer="adam",
-    )
-    assert history.stopped_early
-    assert len(history.train) < 500
 
 
 class FailsAfter(Recorder):
@@ -422,3 +406,163 @@ def test_data_parallel_fit_refuses_unsafe_terms_and_empty_shares(monkeypatch):
         fit_model(model, data, None, make_loss({"nll": 1.0, "mine": (1.0, Custom())}))
     with pytest.raises(ValueError, match="one trial per rank"):
         fit_model(model, data, None, make_loss("mle"), batch_size=3)
+
+
+# ---------------------------------------------------------------- conditions and covariates
+def _two_condition_truth():
+    truth = SpikingNetwork(4, n_lags=2, n_bins=30, drive="smooth", n_conditions=2, seed=1)
+    with torch.no_grad():
+        truth.bias.fill_(-2.0)
+        truth.coupling_weights.normal_(0, 0.5, generator=torch.Generator().manual_seed(2))
+        truth.drive_weights.normal_(0, 1.2, generator=torch.Generator().manual_seed(3))
+    codes = torch.arange(80) % 2
+    data = simulate(truth, 80, 30, seed=4, requires_grad=False, conditions=codes).spikes
+    return truth, TrialTensors(data, conditions=codes)
+
+
+def test_a_fit_with_conditions_learns_a_drive_per_condition():
+    truth, trials = _two_condition_truth()
+    model = SpikingNetwork(4, n_lags=2, n_bins=30, drive="smooth", n_conditions=2, seed=0)
+    loss = make_loss({"nll": 1.0, "psth": 1.0, "noise_covariance": 1.0})
+    fit_model(
+        model,
+        trials[:60],
+        trials[60:],
+        loss,
+        max_iterations=80,
+        learning_rate=0.05,
+        progress=False,
+        patience=None,
+    )
+    fitted, true = model.stimulus_drive().detach(), truth.stimulus_drive()
+    difference = torch.stack([(fitted[1] - fitted[0]).flatten(), (true[1] - true[0]).flatten()])
+    assert torch.corrcoef(difference)[0, 1] > 0.6
+
+
+def test_mini_batches_take_counts_conditions_and_inputs_alike():
+    counts = torch.arange(5.0).view(5, 1, 1).expand(5, 3, 2)
+    trials = TrialTensors(counts, torch.tensor([0, 1, 2, 0, 1]), counts[..., :1] * 10)
+    part = trials[torch.tensor([4, 0])]
+    assert part.counts[:, 0, 0].tolist() == [4.0, 0.0]
+    assert part.conditions.tolist() == [1, 0]
+    assert part.inputs[:, 0, 0].tolist() == [40.0, 0.0]
+    from elephant_fit.network.shard import Shard
+
+    share = Shard.of(5, 1, 2).take(trials)
+    assert share.conditions.tolist() == [0, 1]
+    assert share.n_trials == 2
+
+
+def test_one_condition_codes_give_the_fit_without_them_bit_for_bit():
+    _, data = truth_and_data(30)
+    fits = []
+    for train in (data[:20], TrialTensors(data[:20], conditions=torch.zeros(20, dtype=torch.long))):
+        model = SpikingNetwork(4, n_hidden=2, n_lags=2, n_bins=40, drive="smooth", seed=0)
+        history = fit_model(
+            model,
+            train,
+            data[20:],
+            make_loss("sm"),
+            max_iterations=6,
+            learning_rate=0.05,
+            progress=False,
+            eval_every=3,
+        )
+        fits.append((history.train, model.state_dict()))
+    assert fits[0][0] == fits[1][0]
+    assert all(torch.equal(fits[0][1][k], fits[1][1][k]) for k in fits[0][1])
+
+
+def _covariate_truth(n_trials=120, n_bins=60):
+    truth = SpikingNetwork(3, n_lags=2, n_inputs=1, n_input_lags=4, seed=1).double()
+    with torch.no_grad():
+        truth.bias.fill_(-2.0)
+        truth.coupling_weights.normal_(0, 0.3, generator=torch.Generator().manual_seed(2))
+        truth.input_filters.copy_(
+            torch.tensor([1.2, 0.6, -0.4, 0.2], dtype=torch.float64).view(4, 1, 1)
+            * torch.tensor([1.0, -1.0, 0.5], dtype=torch.float64)
+        )
+    inputs = torch.randn(n_trials, n_bins, 1, generator=torch.Generator().manual_seed(5)).double()
+    data = simulate(truth, n_trials, n_bins, inputs, seed=4, requires_grad=False).spikes
+    return truth, TrialTensors(data, inputs=inputs)
+
+
+def test_covariate_filters_are_fitted_by_mle_and_by_sm():
+    truth, trials = _covariate_truth()
+    model = SpikingNetwork(3, n_lags=2, n_inputs=1, n_input_lags=4, seed=0).double()
+    fit_model(
+        model,
+        trials[:100],
+        trials[100:],
+        make_loss("mle"),
+        optimizer="lbfgs",
+        max_iterations=30,
+        progress=False,
+    )
+    fitted, true = model.input_filters.detach().flatten(), truth.input_filters.flatten()
+    assert torch.corrcoef(torch.stack([fitted, true]))[0, 1] > 0.95
+    sm = SpikingNetwork(3, n_hidden=1, n_lags=2, n_inputs=1, n_input_lags=4, seed=0).double()
+    history = fit_model(
+        sm,
+        trials[:100],
+        trials[100:],
+        make_loss("sm"),
+        max_iterations=4,
+        progress=False,
+        sm_window=20,
+        sm_burn_in=5,
+        eval_every=2,
+    )
+    assert all(math.isfinite(row["loss"]) for row in history.train)
+
+
+def test_side_information_is_required_and_checked():
+    counts = torch.zeros(6, 10, 2)
+    with pytest.raises(ValueError, match="has no inputs"):
+        fit_model(SpikingNetwork(2, n_inputs=1), counts, None, make_loss("mle"), progress=False)
+    with pytest.raises(ValueError, match="has no conditions"):
+        fit_model(
+            SpikingNetwork(2, n_bins=10, drive="free", n_conditions=2),
+            counts,
+            None,
+            make_loss("mle"),
+            progress=False,
+        )
+    with pytest.raises(ValueError, match=r"0\.\.1"):
+        fit_model(
+            SpikingNetwork(2, n_bins=10, drive="free", n_conditions=2),
+            TrialTensors(counts, conditions=torch.tensor([0, 1, 2, 0, 1, 0])),
+            None,
+            make_loss("mle"),
+            progress=False,
+        )
+    with pytest.raises(ValueError, match="inputs"):
+        TrialTensors(counts, inputs=torch.zeros(6, 9, 1))
+    with pytest.raises(TypeError, match="TrialTensors"):
+        fit_model(SpikingNetwork(2), counts.numpy(), None, make_loss("mle"), progress=False)
+
+
+def test_checkpoints_fingerprint_the_conditions(tmp_path):
+    _, trials = _two_condition_truth()
+    path = tmp_path / "fit.ckpt"
+
+    def fit(codes, resume):
+        model = SpikingNetwork(4, n_lags=2, n_bins=30, drive="smooth", n_conditions=2, seed=0)
+        data = TrialTensors(trials.counts[:20], conditions=codes)
+        return fit_model(
+            model,
+            data,
+            None,
+            make_loss("mle"),
+            max_iterations=100,  # a checkpoint is written every 100 iterations
+            patience=None,
+            progress=False,
+            checkpoint=path,
+            resume=resume,
+        )
+
+    codes = trials.conditions[:20]
+    fit(codes, False)
+    fit(codes, True)  # the same trials: resumed
+    with pytest.raises(ValueError, match="other data"):
+        fit(1 - codes, True)

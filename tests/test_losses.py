@@ -14,6 +14,7 @@ from elephant_fit.fitting.losses import (
     make_loss,
     normalised_mse,
 )
+from elephant_fit.fitting.trial_statistics import NoiseCovariance
 from elephant_fit.network.model import SpikingNetwork
 from elephant_fit.network.simulation import simulate, teacher_forced
 from elephant_fit.statistics.rates import psth
@@ -165,3 +166,47 @@ def test_coupling_penalty_values_and_self_history_exempt():
         CouplingPenalty("l3")
     loss = make_loss({"nll": 1.0, "l1": 0.1})
     assert set(loss.weights) == {"nll", "l1"}
+
+
+def test_weighted_distance_over_conditions():
+    a = torch.rand(3, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    b = torch.rand(3, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    weights = torch.tensor([1.0, 2.0, 5.0], dtype=torch.float64)
+    share = weights / weights.sum()
+    error = (((a - b) ** 2).mean(dim=1) * share).sum()
+    scale = ((b**2).mean(dim=1) * share).sum()
+    torch.testing.assert_close(normalised_mse(a, b, True, weights), error / scale)
+    torch.testing.assert_close(normalised_mse(a, b, False, weights), error)
+    one = torch.ones(1, dtype=torch.float64)
+    torch.testing.assert_close(
+        normalised_mse(a[:1], b[:1], True, one), normalised_mse(a[0], b[0], True)
+    )
+
+
+def test_sm_terms_compare_data_and_model_condition_by_condition():
+    model = SpikingNetwork(3, n_lags=2, n_bins=20, drive="free", n_conditions=2).double()
+    with torch.no_grad():
+        model.drive_weights[1] += 3.0
+    codes = torch.tensor([0, 1] * 6)
+    run = simulate(model, 12, 20, seed=0, requires_grad=False, conditions=codes)
+    data = run.spikes.clone()
+    free = simulate(model, 12, 20, seed=1, conditions=codes)
+    terms = make_loss({"psth": 1.0, "noise_covariance": 1.0}).terms
+    coded = Batch(data, free=free, conditions=codes)
+    pooled = Batch(data, free=free)
+    # model and data trials of the same conditions: the per-condition PSTHs agree
+    psth_term, noise_term = terms["psth"][1], terms["noise_covariance"][1]
+    assert psth_term(model, coded) < 0.2
+    # data recorded under the other conditions: the per-condition PSTHs differ, the pooled not
+    other = simulate(model, 12, 20, seed=2, requires_grad=False, conditions=1 - codes).spikes
+    swapped = Batch(other, free=free, conditions=codes)
+    assert psth_term(model, swapped) > 5 * psth_term(model, coded)
+    assert psth_term(model, Batch(other, free=free)) < 0.2
+    # the noise about each condition's PSTH (the condition difference is no noise), both sides
+    within = NoiseCovariance(2)
+    expected = normalised_mse(within(free.spikes, codes, 2), within(data, codes, 2), True)
+    torch.testing.assert_close(noise_term(model, coded), expected, rtol=1e-12, atol=0)
+    assert not torch.allclose(noise_term(model, coded), noise_term(model, pooled))
+    value = psth_term(model, coded) + noise_term(model, coded)
+    value.backward()
+    assert model.drive_weights.grad[1].abs().sum() > 0

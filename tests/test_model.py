@@ -44,10 +44,10 @@ def test_no_self_coupling_and_dale():
 
 def test_drive_is_smooth_or_free():
     smooth = SpikingNetwork(3, n_bins=40, drive="smooth", n_drive_basis=4)
-    assert smooth.drive_weights.shape == (4, 3)
-    assert smooth.stimulus_drive().shape == (40, 3)
+    assert smooth.drive_weights.shape == (1, 4, 3)  # (n_conditions, n_basis, n_neurons)
+    assert smooth.stimulus_drive().shape == (1, 40, 3)  # (n_conditions, n_bins, n_neurons)
     free = SpikingNetwork(3, n_bins=40, drive="free")
-    assert free.drive_weights.shape == (40, 3)
+    assert free.drive_weights.shape == (1, 40, 3)
     assert SpikingNetwork(3).stimulus_drive() is None
     with pytest.raises(ValueError, match="bins"):
         smooth.static_input(41)
@@ -123,3 +123,55 @@ def test_exogenous_hidden_neurons_receive_no_recurrent_input():
     assert torch.any(coupling[:, 3:, :3] != 0)  # hidden -> recorded free
     no_self = SpikingNetwork(3, n_hidden=2, n_lags=2, exogenous_hidden=True, self_coupling=False)
     assert torch.all(no_self.lagged_coupling().detach()[:, :, 3:] == 0)
+
+
+def test_a_drive_per_condition():
+    model = SpikingNetwork(3, n_bins=20, drive="smooth", n_drive_basis=4, n_conditions=2).double()
+    assert model.drive_weights.shape == (2, 4, 3)
+    with torch.no_grad():
+        model.drive_weights.normal_(generator=torch.Generator().manual_seed(0))
+    drive = model.stimulus_drive()
+    assert drive.shape == (2, 20, 3)
+    for c in range(2):  # each condition's drive is the basis times its weights
+        expected = model.drive_basis.double() @ model.drive_weights[c]
+        torch.testing.assert_close(drive[c], expected, rtol=1e-12, atol=0)
+    conditions = torch.tensor([1, 0, 1])
+    static = model.static_input(20, conditions=conditions)
+    assert static.shape == (3, 20, 3)
+    torch.testing.assert_close(static[0], model.bias + drive[1], rtol=0, atol=0)
+    torch.testing.assert_close(static[1], model.bias + drive[0], rtol=0, atol=0)
+    window = model.static_input(5, first_bin=10, conditions=conditions)
+    torch.testing.assert_close(window, static[:, 10:15], rtol=0, atol=0)
+    assert "n_conditions=2" in repr(model)
+
+
+def test_condition_codes_are_checked():
+    model = SpikingNetwork(2, n_bins=10, drive="free", n_conditions=2)
+    with pytest.raises(ValueError, match="pass `conditions`"):
+        model.static_input(10)
+    with pytest.raises(ValueError, match=r"0\.\.1"):
+        model.static_input(10, conditions=torch.tensor([0, 2]))
+    with pytest.raises(TypeError, match="integer"):
+        model.static_input(10, conditions=torch.tensor([0.0, 1.0]))
+    with pytest.raises(ValueError, match="n_conditions"):
+        SpikingNetwork(2, n_conditions=0)
+
+
+def test_one_condition_ignores_its_codes():
+    model = SpikingNetwork(2, n_bins=10, drive="smooth")
+    with torch.no_grad():
+        model.drive_weights.normal_(generator=torch.Generator().manual_seed(1))
+    shared = model.static_input(10)
+    assert shared.shape == (1, 10, 2)
+    coded = model.static_input(10, conditions=torch.zeros(4, dtype=torch.long))
+    assert torch.equal(coded.expand(4, -1, -1), shared.expand(4, -1, -1))
+
+
+def test_covariates_of_a_window_see_the_bins_before_it():
+    model = SpikingNetwork(2, n_inputs=1, n_input_lags=3).double()
+    with torch.no_grad():
+        model.input_filters.normal_(generator=torch.Generator().manual_seed(2))
+    x = torch.randn(2, 12, 1, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    whole = model.static_input(12, x)
+    window = model.static_input(5, x[:, :9], first_bin=4)  # covariates from the first bin
+    torch.testing.assert_close(window, whole[:, 4:9], rtol=1e-12, atol=0)

@@ -12,17 +12,20 @@ from elephant_fit.network.recurrent import RecurrentSampler, recurrent_sample
 from elephant_fit.network.surrogates import Surrogate
 
 CASES = [
-    # observation, surrogate, n_hidden, basis, dale, n_inputs
-    ("bernoulli", "sigmoid", 2, None, False, 0),
-    ("bernoulli", "pseudo", 2, "raised_cosine", True, 0),
-    ("bernoulli", "gumbel", 0, None, False, 2),
-    ("bernoulli", "sigmoid", 0, "exponential", False, 0),
-    ("poisson", "sigmoid", 2, None, True, 1),
-    ("poisson", "sigmoid", 0, None, False, 0),
+    # observation, surrogate, n_hidden, basis, dale, n_inputs, n_conditions
+    ("bernoulli", "sigmoid", 2, None, False, 0, 1),
+    ("bernoulli", "pseudo", 2, "raised_cosine", True, 0, 1),
+    ("bernoulli", "gumbel", 0, None, False, 2, 1),
+    ("bernoulli", "sigmoid", 0, "exponential", False, 0, 1),
+    ("poisson", "sigmoid", 2, None, True, 1, 1),
+    ("poisson", "sigmoid", 0, None, False, 0, 1),
+    ("bernoulli", "sigmoid", 2, None, False, 1, 3),
 ]
 
 
-def _passes(fused, dtype, observation, surrogate, n_hidden, basis, dale, n_inputs, monkeypatch):
+def _passes(
+    fused, dtype, observation, surrogate, n_hidden, basis, dale, n_inputs, n_conditions, monkeypatch
+):
     """Free run and teacher-forced pass of one network, a loss through spikes and u, its gradient."""
     monkeypatch.setattr(simulation_module, "FUSED_KERNEL", fused)
     bernoulli = observation == "bernoulli"
@@ -37,6 +40,7 @@ def _passes(fused, dtype, observation, surrogate, n_hidden, basis, dale, n_input
         n_basis=2 if basis else None,
         dale=dale,
         n_inputs=n_inputs,
+        n_conditions=n_conditions,
         seed=1,
     ).to(dtype)
     with torch.no_grad():  # strong coupling: many spikes, so the history matters
@@ -44,14 +48,19 @@ def _passes(fused, dtype, observation, surrogate, n_hidden, basis, dale, n_input
         model.coupling_weights.mul_(3.0 if bernoulli else 1.0)
         if n_inputs:
             model.input_filters.normal_(0.0, 0.3, generator=torch.Generator().manual_seed(7))
+        if n_conditions > 1:  # drives that differ between conditions
+            model.drive_weights.normal_(0.0, 1.0, generator=torch.Generator().manual_seed(8))
+    conditions = torch.arange(6) % n_conditions if n_conditions > 1 else None
     inputs = None
     if n_inputs:
         inputs = torch.randn(
             6, 30, n_inputs, dtype=dtype, generator=torch.Generator().manual_seed(5)
         )
-    free = simulate(model, 6, 30, inputs=inputs, seed=3, surrogate=surrogate)
+    free = simulate(model, 6, 30, inputs=inputs, seed=3, surrogate=surrogate, conditions=conditions)
     recorded = (torch.rand(6, 30, 4, generator=torch.Generator().manual_seed(2)) < 0.3).to(dtype)
-    forced = teacher_forced(model, recorded, inputs=inputs, seed=4, surrogate=surrogate)
+    forced = teacher_forced(
+        model, recorded, inputs=inputs, seed=4, surrogate=surrogate, conditions=conditions
+    )
     loss = (
         (free.spikes.cumsum(1) ** 2).mean()
         + torch.sigmoid(free.u).pow(2).mean()

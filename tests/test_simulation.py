@@ -178,3 +178,36 @@ def test_a_shard_must_match_the_trials():
         simulate(network, 5, 10, seed=0, shard=Shard(0, 2, 6))
     with pytest.raises(ArgumentValueError, match="shard"):
         teacher_forced(network, torch.zeros(3, 10, 3), seed=0, shard=Shard(0, 2, 6))
+
+
+def test_each_trial_runs_under_its_condition():
+    network = random_network(n_recorded=3, n_bins=20, drive="free", n_conditions=2)
+    with torch.no_grad():
+        network.drive_weights[1] += 4.0  # condition 1 fires much more
+    conditions = torch.tensor([0, 1, 0, 1])
+    run = simulate(network, 4, 20, seed=1, requires_grad=False, conditions=conditions)
+    rates = run.spikes.mean(dim=(1, 2))
+    assert rates[1::2].min() > rates[0::2].max()
+    # the pre-activations are those of the teacher-forced pass on the same spikes and codes
+    forced = teacher_forced(network, run.spikes, conditions=conditions)
+    expected = network.static_input(20, conditions=conditions) + network.history(run.spikes)
+    torch.testing.assert_close(forced.u[..., :3], expected[..., :3], rtol=0, atol=1e-5)
+    torch.testing.assert_close(run.u, expected, rtol=0, atol=1e-5)
+
+
+def test_a_shard_takes_its_conditions_and_inputs():
+    from elephant_fit.distributed import Shard
+
+    network = random_network(
+        n_recorded=3, n_hidden=1, n_bins=15, drive="smooth", n_conditions=3, n_inputs=1
+    )
+    with torch.no_grad():
+        network.drive_weights.normal_(generator=torch.Generator().manual_seed(0))
+        network.input_filters.normal_(generator=torch.Generator().manual_seed(1))
+    conditions = torch.tensor([2, 0, 1, 1, 0, 2, 2])
+    inputs = torch.randn(7, 15, 1, generator=torch.Generator().manual_seed(2))
+    whole = simulate(network, 7, 15, inputs, seed=5, conditions=conditions)
+    shard = Shard.of(7, 1, 3)
+    for given in ((inputs, conditions), (shard.take(inputs), shard.take(conditions))):
+        part = simulate(network, 7, 15, given[0], seed=5, shard=shard, conditions=given[1])
+        assert torch.equal(part.spikes, whole.spikes[shard.start : shard.stop])

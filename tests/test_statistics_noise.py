@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -11,7 +12,14 @@ from elephant_fit.statistics.noise import (
     noise_covariance_finish,
     noise_covariance_sums,
 )
-from elephant_fit.statistics.rates import psth, psth_finish, psth_sums
+from elephant_fit.statistics.rates import (
+    psth,
+    psth_by_condition,
+    psth_by_condition_finish,
+    psth_by_condition_sums,
+    psth_finish,
+    psth_sums,
+)
 from elephant_fit.statistics.variability import (
     fanofactor_windows,
     fanofactor_windows_finish,
@@ -95,3 +103,87 @@ def test_safe_divide_fills_with_finite_gradients():
     value.sum().backward()
     assert bool(torch.isfinite(numerator.grad).all() & torch.isfinite(denominator.grad).all())
     assert torch.isnan(safe_divide(numerator, denominator, denominator != 0)[1])
+
+
+# ---------------------------------------------------------------- per stimulus condition
+def _coded(n_trials=13, n_bins=11, n=3, seed=4):
+    generator = torch.Generator().manual_seed(seed)
+    counts = torch.poisson(
+        torch.full((n_trials, n_bins, n), 0.8, dtype=torch.float64), generator=generator
+    )
+    conditions = torch.randint(0, 3, (n_trials,), generator=generator)
+    conditions[:3] = torch.tensor([0, 1, 2])  # every condition has trials
+    return counts, conditions
+
+
+def _numpy_by_condition(counts, conditions, max_lag):
+    """Direct computation: each condition's PSTH, and the lagged covariance of the residuals."""
+    x, c = counts.numpy(), conditions.numpy()
+    n_trials, n_bins, n = x.shape
+    means = np.stack([x[c == k].mean(axis=0) for k in range(3)])
+    noise = x - means[c]
+    cov = np.zeros((max_lag + 1, n, n))
+    for d in range(max_lag + 1):
+        for k in range(n_trials):
+            for t in range(d, n_bins):
+                cov[d] += np.outer(noise[k, t], noise[k, t - d])
+        cov[d] /= n_trials * (n_bins - d)
+    return means, cov
+
+
+def test_psth_and_noise_covariance_by_condition_match_a_direct_computation():
+    counts, conditions = _coded()
+    means, cov = _numpy_by_condition(counts, conditions, max_lag=2)
+    np.testing.assert_allclose(psth_by_condition(counts, conditions, 3).numpy(), means, rtol=1e-9)
+    got = noise_covariance(counts, 2, conditions=conditions, n_conditions=3)
+    np.testing.assert_allclose(got.numpy(), cov, rtol=1e-9, atol=1e-15)
+
+
+def test_sums_by_condition_of_two_shares_add_up():
+    counts, conditions = _coded()
+    for split in (5, 1):
+        a = noise_covariance_sums(counts[:split], 2, conditions=conditions[:split], n_conditions=3)
+        b = noise_covariance_sums(counts[split:], 2, conditions=conditions[split:], n_conditions=3)
+        whole = noise_covariance(counts, 2, conditions=conditions, n_conditions=3)
+        torch.testing.assert_close(
+            noise_covariance_finish(_added(a, b), 13), whole, rtol=1e-9, atol=1e-15
+        )
+        a = psth_by_condition_sums(counts[:split], conditions[:split], 3)
+        b = psth_by_condition_sums(counts[split:], conditions[split:], 3)
+        torch.testing.assert_close(
+            psth_by_condition_finish(_added(a, b)),
+            psth_by_condition(counts, conditions, 3),
+            rtol=1e-12,
+            atol=0,
+        )
+
+
+def test_by_condition_gradcheck_and_one_condition_is_the_pooled_statistic():
+    counts, conditions = _coded(n_trials=5, n_bins=6, n=2)
+    counts = counts.requires_grad_()
+
+    def both(x):
+        sums = noise_covariance_sums(x, 1, conditions=conditions, n_conditions=3)
+        return noise_covariance_finish(sums, 5), psth_by_condition(x, conditions, 3)
+
+    assert torch.autograd.gradcheck(both, (counts,))
+    zeros = torch.zeros(5, dtype=torch.long)
+    torch.testing.assert_close(
+        noise_covariance(counts, 1, conditions=zeros, n_conditions=1),
+        noise_covariance(counts, 1),
+        rtol=1e-12,
+        atol=1e-15,
+    )
+    torch.testing.assert_close(psth_by_condition(counts, zeros, 1)[0], psth(counts))
+
+
+def test_a_condition_without_trials_and_bad_codes():
+    counts, _ = _coded(n_trials=4)
+    conditions = torch.tensor([0, 0, 2, 2])
+    assert torch.equal(psth_by_condition(counts, conditions, 3)[1], torch.zeros(11, 3).double())
+    with pytest.raises(ValueError, match=r"0\.\.2"):
+        psth_by_condition(counts, torch.tensor([0, 1, 3, 0]), 3)
+    with pytest.raises(TypeError, match="4 codes"):
+        psth_by_condition(counts, torch.tensor([0, 1]), 3)
+    with pytest.raises(ValueError, match="n_conditions"):
+        noise_covariance(counts, 1, conditions=conditions)

@@ -92,3 +92,57 @@ def test_silent_windows_have_finite_gradients():
     assert value[0, 1] == 0
     value.sum().backward()
     assert bool(torch.isfinite(activity.grad).all())
+
+
+# ---------------------------------------------------------------- per stimulus condition
+CONDITIONS = torch.tensor([0, 2, 1, 0, 1, 2, 2, 0, 1, 0, 2])
+
+
+@pytest.mark.parametrize("statistic", [Psth(), NoiseCovariance(0), NoiseCovariance(2)], ids=repr)
+def test_by_condition_finish_of_sums_and_shares(statistic):
+    counts = _counts(n_trials=11)
+    direct = statistic(counts, CONDITIONS, 3)
+    whole = statistic.finish(statistic.sums(counts, CONDITIONS, 3), 11)
+    torch.testing.assert_close(whole, direct, rtol=1e-9, atol=1e-12)
+    parts = [
+        statistic.sums(counts[:4], CONDITIONS[:4], 3),
+        statistic.sums(counts[4:], CONDITIONS[4:], 3),
+    ]
+    added = tuple(a + b for a, b in zip(*parts, strict=True))
+    torch.testing.assert_close(statistic.finish(added, 11), direct, rtol=1e-9, atol=1e-12)
+
+
+def test_by_condition_values_are_the_statistics_of_each_condition():
+    counts = _counts(n_trials=11)
+    by_condition = Psth()(counts, CONDITIONS, 3)
+    assert by_condition.shape == (3, 40, 5)
+    for c in range(3):
+        torch.testing.assert_close(
+            by_condition[c], psth(counts[torch.eq(CONDITIONS, c)]), rtol=1e-12, atol=0
+        )
+    within = NoiseCovariance(1)(counts, CONDITIONS, 3)
+    expected = noise_covariance(counts, 1, conditions=CONDITIONS, n_conditions=3)
+    off = ~torch.eye(5, dtype=torch.bool)
+    torch.testing.assert_close(within[0][off], expected[0][off], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("statistic", [Psth(), NoiseCovariance(2)], ids=repr)
+def test_one_condition_is_the_statistic_without_conditions_bit_for_bit(statistic):
+    counts = _counts()
+    zeros = torch.zeros(counts.shape[0], dtype=torch.long)
+    assert torch.equal(statistic(counts, zeros, 1), statistic(counts))
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(statistic.sums(counts, zeros, 1), statistic.sums(counts), strict=True)
+    )
+
+
+@pytest.mark.parametrize("statistic", [Psth(), NoiseCovariance(2)], ids=repr)
+def test_gradcheck_by_condition(statistic):
+    activity = torch.rand(6, 8, 3, dtype=torch.float64, requires_grad=True)
+    codes = torch.tensor([0, 1, 1, 0, 2, 2])
+
+    def assembled(x):
+        return statistic.finish(statistic.sums(x, codes, 3), x.shape[0])
+
+    assert torch.autograd.gradcheck(assembled, (activity,))

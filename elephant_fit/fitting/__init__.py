@@ -19,6 +19,7 @@ from .losses import (
 )
 from .persistence import load_model, save_model
 from .spec import ModelSpec, TrainedOn
+from .trials import TrialTensors
 
 __all__ = [
     "PRESETS",
@@ -36,6 +37,7 @@ __all__ = [
     "NotFittedError",
     "StatisticLoss",
     "TrainedOn",
+    "TrialTensors",
     "fit_model",
     "load_model",
     "make_loss",

@@ -31,6 +31,7 @@ from ..network.model import SpikingNetwork
 from .config import FitConfig
 from .history import FitHistory, LoopState
 from .losses import CombinedLoss
+from .trials import TrialTensors
 
 __all__ = ["CHECKPOINT_EVERY", "Checkpoints"]
 
@@ -51,7 +52,7 @@ class Checkpoints:
         sampler: torch.Generator,
         history: FitHistory,
         loop: LoopState,
-        data: tuple[torch.Tensor, torch.Tensor, CombinedLoss],
+        data: tuple[TrialTensors, TrialTensors, CombinedLoss],
         config: FitConfig,
     ) -> None:
         self.path = None if path is None else Path(path)
@@ -222,17 +223,21 @@ def _restore_handlers(previous: dict[int, Any]) -> None:
 
 
 def _fingerprint(
-    train: torch.Tensor,
-    held_out: torch.Tensor,
+    train: TrialTensors,
+    held_out: TrialTensors,
     loss: CombinedLoss,
     config: FitConfig,
     model: SpikingNetwork,
 ) -> str:
-    """What a checkpoint must match to be resumed: data, loss, settings, architecture, dtype."""
+    """What a checkpoint must match to be resumed: data, loss, settings, architecture, dtype.
+
+    The data are the counts, conditions and covariates of the training and held-out trials.
+    """
     digest = hashlib.sha256()
-    for tensor in (train, held_out):
-        digest.update(repr((tuple(tensor.shape), tensor.dtype)).encode())
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    for trials in (train, held_out):
+        for tensor in trials.tensors():  # counts alone: the fingerprint of before conditions
+            digest.update(repr((tuple(tensor.shape), tensor.dtype)).encode())
+            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
     terms = [(name, weight, _stable(term)) for name, (weight, term) in loss.terms.items()]
     digest.update(repr(terms).encode())
     settings = dataclasses.asdict(config)

@@ -29,13 +29,14 @@ from .checkpoints import Checkpoints
 from .config import FitConfig
 from .history import FitHistory, LoopState
 from .losses import Batch, CombinedLoss
+from .trials import TrialTensors, as_trials
 
 __all__ = ["fit_model"]
 
 
 def _evaluate(
     model: SpikingNetwork,
-    data: torch.Tensor,
+    data: TrialTensors,
     loss: CombinedLoss,
     seed: int,
     surrogate: str | Surrogate,
@@ -45,7 +46,7 @@ def _evaluate(
     In a data-parallel fit each rank evaluates its share of ``data`` (all trials, on every rank)
     and the value is that of the whole.
     """
-    shard = local_shard(data.shape[0])
+    shard = local_shard(data.n_trials)
     with torch.no_grad():
         batch = _batch(
             model, shard.take(data), loss, seed, surrogate, requires_grad=False, shard=shard
@@ -56,7 +57,7 @@ def _evaluate(
 
 def _batch(
     model: SpikingNetwork,
-    data: torch.Tensor,
+    data: TrialTensors | torch.Tensor,
     loss: CombinedLoss,
     seed: int | torch.Generator,
     surrogate: str | Surrogate,
@@ -69,18 +70,26 @@ def _batch(
     ``window = (size, burn_in)``: the free run covers a random window of ``size`` bins (after up
     to ``burn_in`` unmeasured bins), compared with the same window of ``data``. ``shard``: in a
     data-parallel fit, ``data`` is this rank's share of the batch (the random numbers are those
-    of the whole batch).
+    of the whole batch). Each trial runs under its own condition and covariates.
     """
     generator = make_generator(seed, model.bias.device)
     shard = None if shard is None or shard.whole else shard
-    batch = Batch(data, shard=shard)
+    data = as_trials(data, "data")
+    counts, conditions, inputs = data.counts, data.conditions, data.inputs
+    batch = Batch(counts, shard=shard, conditions=conditions, inputs=inputs)
     if "teacher" in loss.needs:
         batch.teacher = teacher_forced(
-            model, data, seed=generator, surrogate=surrogate, shard=shard
+            model,
+            counts,
+            inputs,
+            seed=generator,
+            surrogate=surrogate,
+            shard=shard,
+            conditions=conditions,
         )
     if "free" not in loss.needs:
         return batch
-    n_trials, n_bins, _ = data.shape
+    n_trials, n_bins, _ = counts.shape
     start, size, first = 0, n_bins, 0
     if window is not None and window[0] < n_bins:
         size = window[0]
@@ -93,25 +102,27 @@ def _batch(
         model,
         n_trials if shard is None else shard.total,
         start + size - first,
+        None if inputs is None else inputs[:, : start + size],  # from the trial's first bin
         seed=generator,
         surrogate=surrogate,
         requires_grad=requires_grad,
         first_bin=first,
         shard=shard,
+        conditions=conditions,
     )
     if size == n_bins:
         batch.free = run
     else:
         skip = start - first
         batch.free = Simulation(run.spikes[:, skip:], run.u[:, skip:])
-        batch.measured = data[:, start : start + size]
+        batch.measured = counts[:, start : start + size]
     return batch
 
 
 def fit_model(
     model: SpikingNetwork,
-    train: torch.Tensor,
-    validation: torch.Tensor | None,
+    train: torch.Tensor | TrialTensors,
+    validation: torch.Tensor | TrialTensors | None,
     loss: CombinedLoss,
     config: FitConfig | None = None,
     *,
@@ -125,11 +136,15 @@ def fit_model(
     ----------
     model : SpikingNetwork
         The network (its parameters are updated; at the end it holds the best parameters).
-    train : torch.Tensor
-        Training counts, shape (n_trials, n_bins, n_recorded), on the model's device and dtype.
-    validation : torch.Tensor or None
-        Validation counts, shape (n_val_trials, n_bins, n_recorded); None: the training loss on a
-        fixed batch selects the checkpoint.
+    train : torch.Tensor or TrialTensors
+        Training counts, shape (n_trials, n_bins, n_recorded), on the model's device and dtype;
+        or :class:`~elephant_fit.fitting.trials.TrialTensors` with each trial's condition (the
+        network's ``n_conditions`` drives) and covariates (its ``n_inputs`` filters). Mini-batches
+        take all three alike; the free run of the SM terms simulates each trial under its own
+        condition and covariates.
+    validation : torch.Tensor, TrialTensors or None
+        Validation trials, shape (n_val_trials, n_bins, n_recorded) (as ``train``); None: the
+        training loss on a fixed batch selects the checkpoint.
     loss : CombinedLoss
         The loss.
     config : FitConfig, optional
@@ -155,10 +170,9 @@ def fit_model(
         If the loss or a gradient becomes NaN or inf; the model keeps the last good parameters.
     """
     config = _resolve_config(config, settings)
-    if model.n_inputs:
-        raise ArgumentValueError(
-            "fit_model does not take covariates yet: fit a network with n_inputs=0."
-        )
+    train = as_trials(train, "train").for_model(model, "train")
+    validation = as_trials(validation, "validation")
+    validation = None if validation is None else validation.for_model(model, "validation")
     _check_parallel(loss, train, validation, config)
     broadcast_parameters(model)  # data parallel: every rank starts from rank 0's parameters
     lbfgs = _uses_lbfgs(model, loss, config.optimizer)
@@ -188,9 +202,9 @@ def fit_model(
     bar = progress(iterations, "fitting", config.progress and is_main_process())
     with keeper.catching_signals():
         for iteration in bar:
-            index = torch.randperm(train.shape[0], generator=order)[: config.batch_size]
+            index = torch.randperm(train.n_trials, generator=order)[: config.batch_size]
             batch = train if lbfgs else train[index.to(train.device)]
-            shard = local_shard(batch.shape[0])  # this rank's trials of the batch
+            shard = local_shard(batch.n_trials)  # this rank's trials of the batch
             try:
                 values = (step.lbfgs if lbfgs else step.adam)(shard.take(batch), state, shard)
             except NonFiniteLossError as error:
@@ -214,8 +228,8 @@ def fit_model(
 
 
 def _held_out(
-    train: torch.Tensor, validation: torch.Tensor | None, batch_size: int, lbfgs: bool
-) -> torch.Tensor:
+    train: TrialTensors, validation: TrialTensors | None, batch_size: int, lbfgs: bool
+) -> TrialTensors:
     """The trials that select the checkpoint: the validation trials, else a fixed training batch.
 
     Without validation trials, L-BFGS (full batch) follows the training objective itself.
@@ -321,7 +335,7 @@ class _Step:
     clip_norm: float
     window: tuple[int, int] | None
 
-    def _passes(self, data: torch.Tensor, shard: Shard | None, requires_grad: bool = True) -> Batch:
+    def _passes(self, data: TrialTensors, shard: Shard | None, requires_grad: bool = True) -> Batch:
         return _batch(
             self.model,
             data,
@@ -333,7 +347,7 @@ class _Step:
             shard=shard,
         )
 
-    def adam(self, data: torch.Tensor, state: LoopState, shard: Shard | None) -> dict[str, float]:
+    def adam(self, data: TrialTensors, state: LoopState, shard: Shard | None) -> dict[str, float]:
         """One Adam step with gradient-norm clipping.
 
         On a non-finite loss or gradient the parameters of ``state.last_good`` are restored and
@@ -360,7 +374,7 @@ class _Step:
         self.optimizer.step()
         return {"loss": float(total.detach()), **values}
 
-    def lbfgs(self, data: torch.Tensor, state: LoopState, shard: Shard | None) -> dict[str, float]:
+    def lbfgs(self, data: TrialTensors, state: LoopState, shard: Shard | None) -> dict[str, float]:
         """One L-BFGS update on all training trials (the loss is deterministic: no sampling)."""
         model = self.model
         state.keep_last_good(model)
@@ -390,15 +404,15 @@ class _Step:
 
 
 def _check_parallel(
-    loss: CombinedLoss, train: torch.Tensor, validation: torch.Tensor | None, config: FitConfig
+    loss: CombinedLoss, train: TrialTensors, validation: TrialTensors | None, config: FitConfig
 ) -> None:
     """In a data-parallel fit: every rank needs trials, every term must combine them across ranks."""
     if not is_distributed():
         return
     lbfgs = config.optimizer == "lbfgs"  # full batch: all training trials per iteration
-    smallest = train.shape[0] if lbfgs else min(config.batch_size, train.shape[0])
+    smallest = train.n_trials if lbfgs else min(config.batch_size, train.n_trials)
     if validation is not None:
-        smallest = min(smallest, validation.shape[0])
+        smallest = min(smallest, validation.n_trials)
     if smallest < world_size():
         raise ArgumentValueError(
             f"Expected at least one trial per rank in every batch ({world_size()} ranks), but the "

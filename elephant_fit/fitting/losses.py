@@ -21,6 +21,7 @@ from ..errors import ArgumentTypeError, ArgumentValueError
 from ..network.model import SpikingNetwork
 from ..network.shard import Shard
 from ..network.simulation import Simulation
+from ..statistics.rates import condition_indicators
 from .trial_statistics import FanoFactors, MeanCount, NoiseCovariance, Psth, TrialStatistic
 
 __all__ = [
@@ -63,6 +64,11 @@ class Batch:
     shard : Shard or None
         In a data-parallel fit, which trials of the whole batch this rank holds (``data``,
         ``teacher`` and ``free`` are this share); None: one process holds the whole batch.
+    conditions : torch.Tensor or None
+        Condition code of each trial of ``data``, shape (n_trials,) (the free run simulated each
+        trial under its condition: SM terms compare data and model condition by condition).
+    inputs : torch.Tensor or None
+        Covariates of the trials of ``data``, shape (n_trials, n_bins, n_inputs).
     reducer : TrialReducer
         Adds sums over trials across ranks (set from ``shard``).
     """
@@ -72,6 +78,8 @@ class Batch:
     free: Simulation | None = None
     measured: torch.Tensor | None = None
     shard: Shard | None = None
+    conditions: torch.Tensor | None = None
+    inputs: torch.Tensor | None = None
     reducer: TrialReducer = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -145,26 +153,39 @@ def trial_mean(values: torch.Tensor, reducer: TrialReducer) -> torch.Tensor:
 
 
 def normalised_mse(
-    model_value: torch.Tensor, data_value: torch.Tensor, normalise: bool
+    model_value: torch.Tensor,
+    data_value: torch.Tensor,
+    normalise: bool,
+    weights: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Mean squared difference, divided by the mean square of the data statistic when ``normalise``.
 
     Parameters
     ----------
     model_value, data_value : torch.Tensor
-        Statistics of the same shape.
+        Statistics of the same shape; with ``weights``, (n_conditions, ...): one per condition.
     normalise : bool
         Divide by ``mean(data_value ** 2)`` (at least the dtype's smallest normal number).
+    weights : torch.Tensor, optional
+        Shape (n_conditions,), e.g. the trials of each condition: the mean square error and the
+        mean square of the data are then averaged over conditions with these weights (for one
+        condition: the unweighted distance).
 
     Returns
     -------
     torch.Tensor
         Scalar distance.
     """
-    error = (model_value - data_value).pow(2).mean()
+    squared = (model_value - data_value).pow(2)
+    scale = data_value.detach().pow(2)
+    if weights is None:
+        error, scale = squared.mean(), scale.mean()
+    else:
+        share = (weights / weights.sum()).to(squared.dtype)
+        error = squared.flatten(1).mean(dim=1) @ share
+        scale = scale.flatten(1).mean(dim=1) @ share
     if not normalise:
         return error
-    scale = data_value.detach().pow(2).mean()
     return error / scale.clamp(min=torch.finfo(scale.dtype).tiny)
 
 
@@ -214,21 +235,53 @@ class StatisticLoss(LossTerm):
     def __call__(self, model: SpikingNetwork, batch: Batch) -> torch.Tensor:  # noqa: D102
         assert batch.free is not None
         reducer = batch.reducer
-        model_value = self.measure(self.model_activity(model, batch.free), reducer)
-        data_value = self.measure(batch.sm_data, reducer).detach()
+        groups = _groups(self.statistic, model, batch)
+        model_value = self.measure(self.model_activity(model, batch.free), reducer, groups)
+        data_value = self.measure(batch.sm_data, reducer, groups).detach()
         if self.distance is not None:
             return self.distance(model_value, data_value)
-        return normalised_mse(model_value, data_value, self.normalise)
+        weights = None
+        if groups is not None and self.statistic.by_condition == "split":
+            weights = condition_trials(groups, reducer, batch.sm_data)
+        return normalised_mse(model_value, data_value, self.normalise, weights)
 
-    def measure(self, activity: torch.Tensor, reducer: TrialReducer) -> torch.Tensor:
+    def measure(
+        self,
+        activity: torch.Tensor,
+        reducer: TrialReducer,
+        groups: tuple[torch.Tensor, int] | None = None,
+    ) -> torch.Tensor:
         """The statistic of the whole batch from this rank's ``activity``: :func:`measure`."""
-        return measure(self.statistic, activity, reducer)
+        return measure(self.statistic, activity, reducer, groups)
+
+
+def _groups(
+    statistic: Callable[..., torch.Tensor], model: SpikingNetwork, batch: Batch
+) -> tuple[torch.Tensor, int] | None:
+    """``(conditions, n_conditions)`` when the statistic measures conditions and there are several."""
+    if (
+        batch.conditions is None
+        or model.n_conditions == 1
+        or not isinstance(statistic, TrialStatistic)
+        or statistic.by_condition is None
+    ):
+        return None
+    return batch.conditions, model.n_conditions
+
+
+def condition_trials(
+    groups: tuple[torch.Tensor, int], reducer: TrialReducer, like: torch.Tensor
+) -> torch.Tensor:
+    """Trials of each condition in the whole batch, shape (n_conditions,), in ``like``'s dtype."""
+    conditions, n_conditions = groups
+    return reducer.sum(condition_indicators(conditions, n_conditions, like).sum(dim=0))
 
 
 def measure(
-    statistic: Callable[[torch.Tensor], torch.Tensor],
+    statistic: Callable[..., torch.Tensor],
     activity: torch.Tensor,
     reducer: TrialReducer,
+    groups: tuple[torch.Tensor, int] | None = None,
 ) -> torch.Tensor:
     """A statistic of the whole batch of trials from this rank's share of it.
 
@@ -240,6 +293,9 @@ def measure(
         Shape (n_trials, n_bins, n): this rank's trials (all of them in one process).
     reducer : TrialReducer
         The batch's reducer.
+    groups : (torch.Tensor, int), optional
+        ``(conditions, n_conditions)``: this rank's trials' condition codes, shape (n_trials,),
+        for a :class:`TrialStatistic` that measures conditions.
 
     Returns
     -------
@@ -247,10 +303,11 @@ def measure(
         One process: ``statistic(activity)``. Across ranks: a :class:`TrialStatistic` assembled
         from its sums over trials added across ranks; any other statistic of the gathered trials.
     """
+    extra = () if groups is None else groups
     if not reducer.parallel:
-        return statistic(activity)
+        return statistic(activity, *extra)
     if isinstance(statistic, TrialStatistic):
-        sums = reducer.sums(lambda: statistic.sums(activity))
+        sums = reducer.sums(lambda: statistic.sums(activity, *extra))
         return statistic.finish(sums, reducer.n_trials).to(activity.dtype)
     return statistic(reducer.gather(activity))
 

@@ -311,8 +311,10 @@ def _params(state: dict, name: str) -> dict[str, Any]:
         )
         params["device"] = "cpu"
     weights = state["state_dict"].get("drive_weights")
-    if params.get("drive") == "smooth" and weights is not None and weights.ndim == 2:
-        params["n_drive_basis"] = int(weights.shape[0])  # the fitted number, whatever the default
+    if params.get("drive") == "smooth" and weights is not None and weights.ndim in (2, 3):
+        # the fitted number, whatever the default: (n_conditions, n_basis, n), or (n_basis, n)
+        # in files written before conditions
+        params["n_drive_basis"] = int(weights.shape[-2])
     return params
 
 
@@ -359,6 +361,9 @@ def restore_network(
     rate = torch.full((trained_on.n_recorded,), 0.1)
     model = spec.build(trained_on.n_bins, trained_on.bin_size, rate, seed).to(dtype=dtype)
     expected = model.state_dict()
+    drive = saved.get("drive_weights")
+    if drive is not None and drive.ndim == 2:  # written before conditions: one condition
+        saved = {**saved, "drive_weights": drive.unsqueeze(0)}
     if set(saved) != set(expected):
         missing, extra = sorted(set(expected) - set(saved)), sorted(set(saved) - set(expected))
         raise ModelFileError(

@@ -6,16 +6,30 @@ trials (:meth:`TrialStatistic.sums`, :meth:`TrialStatistic.finish`): in a data-p
 rank sums over its own trials, the sums are added across ranks, and ``finish`` gives the
 statistic of the whole batch (:mod:`elephant_fit.distributed`). Tests check that
 ``finish(sums(x), n_trials)`` equals ``statistic(x)`` (float64, relative 1e-9).
+
+With stimulus conditions (``conditions``, a code per trial, and ``n_conditions > 1``), a
+statistic whose :attr:`TrialStatistic.by_condition` says so measures each condition: the PSTH
+gains a leading condition axis (``"split"``), the noise covariance measures the noise about each
+trial's condition's PSTH (``"within"``). With one condition the values are those without.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 
 from ..statistics.noise import noise_covariance, noise_covariance_finish, noise_covariance_sums
-from ..statistics.rates import mean_firing_rate, psth, psth_finish, psth_sums
+from ..statistics.rates import (
+    mean_firing_rate,
+    psth,
+    psth_by_condition,
+    psth_by_condition_finish,
+    psth_by_condition_sums,
+    psth_finish,
+    psth_sums,
+)
 from ..statistics.variability import (
     fanofactor_windows,
     fanofactor_windows_finish,
@@ -31,7 +45,15 @@ class TrialStatistic:
     :meth:`finish` works in float64 (:func:`wide`): a variance from sums of squares cancels
     digits, which float32 cannot spare. The sums themselves stay in the activity's dtype (spike
     counts and their products are integers, exact in float32 below 2**24).
+
+    A statistic that measures conditions (:attr:`by_condition` not None) takes
+    ``conditions`` (codes, shape (n_trials,)) and ``n_conditions`` in :meth:`__call__` and
+    :meth:`sums`; the others are called with the activity alone.
     """
+
+    #: How conditions enter: None (they do not), "split" (one value per condition, a leading
+    #: axis of n_conditions), "within" (the same shape, measured within conditions).
+    by_condition: ClassVar[str | None] = None
 
     def __call__(self, activity: torch.Tensor) -> torch.Tensor:
         """The statistic of ``activity``, shape (n_trials, n_bins, n_neurons)."""
@@ -56,21 +78,47 @@ def _wide_all(sums: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
     return tuple(wide(total) for total in sums)
 
 
+def _conditioned(conditions: torch.Tensor | None, n_conditions: int) -> bool:
+    """Whether conditions change a statistic: codes given and more than one condition."""
+    return conditions is not None and n_conditions > 1
+
+
 @dataclass(frozen=True)
 class Psth(TrialStatistic):
     """Trial mean per bin and neuron (:func:`elephant_fit.statistics.psth`), shape (n_bins, n).
 
-    Sums and finish: :func:`~elephant_fit.statistics.rates.psth_sums`,
-    :func:`~elephant_fit.statistics.rates.psth_finish`.
+    With conditions: each condition's PSTH (:func:`elephant_fit.statistics.psth_by_condition`),
+    shape (n_conditions, n_bins, n). Sums and finish:
+    :func:`~elephant_fit.statistics.rates.psth_sums`,
+    :func:`~elephant_fit.statistics.rates.psth_finish` (with conditions their ``_by_condition``
+    twins).
     """
 
-    def __call__(self, activity: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    by_condition: ClassVar[str | None] = "split"
+
+    def __call__(  # noqa: D102
+        self,
+        activity: torch.Tensor,
+        conditions: torch.Tensor | None = None,
+        n_conditions: int = 1,
+    ) -> torch.Tensor:
+        if _conditioned(conditions, n_conditions):
+            return psth_by_condition(activity, conditions, n_conditions)
         return psth(activity)
 
-    def sums(self, activity: torch.Tensor) -> tuple[torch.Tensor, ...]:  # noqa: D102
+    def sums(  # noqa: D102
+        self,
+        activity: torch.Tensor,
+        conditions: torch.Tensor | None = None,
+        n_conditions: int = 1,
+    ) -> tuple[torch.Tensor, ...]:
+        if _conditioned(conditions, n_conditions):
+            return psth_by_condition_sums(activity, conditions, n_conditions)
         return psth_sums(activity)
 
     def finish(self, sums: tuple[torch.Tensor, ...], n_trials: int) -> torch.Tensor:  # noqa: D102
+        if len(sums) == 2:  # (totals per condition, trials per condition)
+            return psth_by_condition_finish(_wide_all(sums))
         return psth_finish(_wide_all(sums), n_trials)
 
 
@@ -101,16 +149,34 @@ class NoiseCovariance(TrialStatistic):
     """Noise covariance at lags 0..max_lag without the lag-0 diagonal, shape (max_lag + 1, n, n).
 
     :func:`elephant_fit.statistics.noise_covariance` (``ddof=0``) with the variances set to 0;
-    sums and finish: :func:`~elephant_fit.statistics.noise.noise_covariance_sums`,
+    with conditions, the noise is the activity minus its trial's condition's PSTH. Sums and
+    finish: :func:`~elephant_fit.statistics.noise.noise_covariance_sums`,
     :func:`~elephant_fit.statistics.noise.noise_covariance_finish`.
     """
 
     max_lag: int = 2
+    by_condition: ClassVar[str | None] = "within"
 
-    def __call__(self, activity: torch.Tensor) -> torch.Tensor:  # noqa: D102
-        return _without_variances(noise_covariance(activity, max_lag=self.max_lag))
+    def __call__(  # noqa: D102
+        self,
+        activity: torch.Tensor,
+        conditions: torch.Tensor | None = None,
+        n_conditions: int = 1,
+    ) -> torch.Tensor:
+        if _conditioned(conditions, n_conditions):
+            value = noise_covariance(activity, self.max_lag, 0, conditions, n_conditions)
+        else:
+            value = noise_covariance(activity, max_lag=self.max_lag)
+        return _without_variances(value)
 
-    def sums(self, activity: torch.Tensor) -> tuple[torch.Tensor, ...]:  # noqa: D102
+    def sums(  # noqa: D102
+        self,
+        activity: torch.Tensor,
+        conditions: torch.Tensor | None = None,
+        n_conditions: int = 1,
+    ) -> tuple[torch.Tensor, ...]:
+        if _conditioned(conditions, n_conditions):
+            return noise_covariance_sums(activity, self.max_lag, False, conditions, n_conditions)
         return noise_covariance_sums(activity, self.max_lag)
 
     def finish(self, sums: tuple[torch.Tensor, ...], n_trials: int) -> torch.Tensor:  # noqa: D102

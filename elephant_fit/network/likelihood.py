@@ -100,6 +100,7 @@ def log_likelihood(
     seed: int | torch.Generator | None = None,
     surrogate: str | Surrogate = "sigmoid",
     requires_grad: bool = False,
+    conditions: torch.Tensor | None = None,
 ) -> LogLikelihood:
     """Log-likelihood of recorded spikes, marginal over the hidden neurons.
 
@@ -126,6 +127,9 @@ def log_likelihood(
     requires_grad : bool, optional
         Keep the graph: the gradient flows through the weights and the sampled hidden spikes
         (straight-through), not through the resampling indices.
+    conditions : torch.Tensor, optional
+        Condition code of each trial, shape (n_trials,): each trial is scored under its
+        condition's drive.
 
     Returns
     -------
@@ -133,10 +137,11 @@ def log_likelihood(
         Per-trial estimates and their Monte Carlo variances.
     """
     recorded = check_recorded(model, recorded)
-    n_trials, n_bins, _ = recorded.shape
+    n_trials = recorded.shape[0]
     if model.n_hidden == 0:
         with torch.set_grad_enabled(requires_grad):
-            u = teacher_forced(model, recorded, inputs).u[..., : model.n_recorded]
+            run = teacher_forced(model, recorded, inputs, conditions=conditions)
+            u = run.u[..., : model.n_recorded]
             per_trial = -model.neg_log_likelihood(u, recorded).sum(dim=(1, 2))
         per_trial = per_trial if requires_grad else per_trial.double()
         return LogLikelihood(per_trial, torch.zeros_like(per_trial.detach()), 0, True)
@@ -147,12 +152,10 @@ def log_likelihood(
             f"Expected `n_particles` ({n_particles}) to be at least `n_replicates` ({n_replicates})."
         )
     per_filter = n_particles // n_replicates
-    if inputs is not None:
-        inputs = model.check_inputs(inputs, n_trials, n_bins)
     generator = make_generator(seed, model.bias.device)
     with torch.set_grad_enabled(requires_grad):
         coupling = model.lagged_coupling()
-        u_known = known_input(model, recorded, inputs, coupling)
+        u_known = known_input(model, recorded, inputs, coupling, conditions)
         weights = sampled_weights(model, coupling, first=model.n_recorded)
         chunk = n_trials if requires_grad else max(1, ROWS_PER_CHUNK // n_particles)
         parts = [
@@ -218,6 +221,9 @@ def held_out_likelihood(
     recorded: torch.Tensor,
     n_particles: int = 256,
     seed: int | torch.Generator | None = 0,
+    *,
+    inputs: torch.Tensor | None = None,
+    conditions: torch.Tensor | None = None,
 ) -> HeldOutLikelihood:
     """Log-likelihood of held-out recorded trials in bits per spike, with its standard error.
 
@@ -231,6 +237,10 @@ def held_out_likelihood(
         Particles per trial when the model has hidden neurons (two replicate filters of half).
     seed : int or torch.Generator, optional
         Randomness of the particle filter.
+    inputs : torch.Tensor, optional
+        Covariates, shape (n_trials, n_bins, n_inputs).
+    conditions : torch.Tensor, optional
+        Condition code of each trial, shape (n_trials,).
 
     Returns
     -------
@@ -239,7 +249,14 @@ def held_out_likelihood(
     """
     recorded = check_recorded(model, recorded)
     with torch.no_grad():
-        estimate = log_likelihood(model, recorded, n_particles=n_particles, seed=seed)
+        estimate = log_likelihood(
+            model,
+            recorded,
+            inputs,
+            n_particles=n_particles,
+            seed=seed,
+            conditions=conditions,
+        )
         baseline = -_homogeneous_nll(model, recorded)
     n_spikes = float(recorded.sum())
     scale = max(n_spikes, 1.0) * math.log(2)

@@ -2,9 +2,10 @@
 
 For neurons ``j`` (recorded first, then hidden), trials ``k`` and bins ``t``::
 
-    u[k,t,j] = b[j] + d[t,j] + sum_i sum_{l=1..L} W[l,i,j] z[k,t-l,i] + sum_{m,c} V[m,c,j] x[k,t-m,c]
+    u[k,t,j] = b[j] + d[c(k),t,j] + sum_i sum_{l=1..L} W[l,i,j] z[k,t-l,i] + sum_{m,c} V[m,c,j] x[k,t-m,c]
 
-``b`` bias, ``d`` stimulus-locked drive shared by all trials (optional; smooth in time or free),
+``b`` bias, ``d`` stimulus-locked drive, one per condition ``c(k)`` of trial ``k`` (optional;
+smooth in time or free; one condition: shared by all trials),
 ``W`` coupling and self-history (free lags or a temporal basis), ``x`` optional covariates with
 causal filters ``V`` (lags 0..M-1). Observation models: Bernoulli ``p = sigmoid(u)``; Poisson with
 mean count per bin ``exp(u)`` or ``softplus(u)``.
@@ -57,12 +58,16 @@ class SpikingNetwork(nn.Module):
     n_bins : int, optional
         Bins per trial; required for a stimulus-locked drive.
     drive : None, 'smooth' or 'free', optional
-        Stimulus-locked drive shared by all trials: 'smooth' = ``n_drive_basis`` Gaussian bumps in
+        Stimulus-locked drive, one per condition: 'smooth' = ``n_drive_basis`` Gaussian bumps in
         time (cannot memorise the PSTH bin by bin), 'free' = one value per bin and neuron.
     n_drive_basis : int, optional
         Number of bumps of a smooth drive. Default: :func:`~elephant_fit.network.bases.drive_bumps`
         without a bin size (one per 5 bins, at least 2); :class:`~elephant_fit.NetworkFitter`
         passes one per 40 ms of the trial.
+    n_conditions : int, optional
+        Number of stimulus conditions: trials of condition ``c`` (codes ``0 .. n_conditions - 1``,
+        passed as ``conditions`` to :meth:`static_input` and the simulations) get the drive
+        ``d[c]``. One condition: every trial gets the same drive (no codes needed).
     n_inputs : int, optional
         Number of external covariates.
     n_input_lags : int, optional
@@ -96,6 +101,7 @@ class SpikingNetwork(nn.Module):
         n_bins: int | None = None,
         drive: str | None = None,
         n_drive_basis: int | None = None,
+        n_conditions: int = 1,
         n_inputs: int = 0,
         n_input_lags: int = 1,
         self_coupling: bool = True,
@@ -112,6 +118,7 @@ class SpikingNetwork(nn.Module):
         self.observation = get_observation(observation, link)
         self.drive = _check_drive(drive, n_bins)
         self.n_bins = n_bins
+        self.n_conditions = check_positive_int(n_conditions, "n_conditions")
         self.n_inputs = check_non_negative_int(n_inputs, "n_inputs")
         self.n_input_lags = check_positive_int(n_input_lags, "n_input_lags")
         self.self_coupling = bool(self_coupling)
@@ -141,8 +148,8 @@ class SpikingNetwork(nn.Module):
         )
 
     def _init_drive(self, n_drive_basis: int | None) -> None:
-        """Create the drive parameters (and the smooth basis buffer)."""
-        n = self.n_neurons
+        """Create the drive parameters, (n_conditions, n_basis or n_bins, n) (and the smooth basis)."""
+        n, n_conditions = self.n_neurons, self.n_conditions
         if self.drive is None:
             self.register_buffer("drive_basis", None)
             self.drive_weights = None
@@ -150,7 +157,7 @@ class SpikingNetwork(nn.Module):
         assert self.n_bins is not None
         if self.drive == "free":
             self.register_buffer("drive_basis", None)
-            self.drive_weights = nn.Parameter(torch.zeros(self.n_bins, n))
+            self.drive_weights = nn.Parameter(torch.zeros(n_conditions, self.n_bins, n))
             return
         n_basis = (
             drive_bumps(self.n_bins)
@@ -158,7 +165,7 @@ class SpikingNetwork(nn.Module):
             else check_positive_int(n_drive_basis, "n_drive_basis")
         )
         self.register_buffer("drive_basis", gaussian_bumps(n_basis, self.n_bins).float())
-        self.drive_weights = nn.Parameter(torch.zeros(n_basis, n))
+        self.drive_weights = nn.Parameter(torch.zeros(n_conditions, n_basis, n))
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -186,54 +193,73 @@ class SpikingNetwork(nn.Module):
         return self.lagged_coupling().detach().cpu().double().permute(2, 1, 0).numpy()
 
     def stimulus_drive(self) -> torch.Tensor | None:
-        """Stimulus-locked drive, shape (n_bins, n_neurons), or None."""
-        if self.drive_weights is None:
-            return None
-        if self.drive_basis is None:
-            return self.drive_weights
-        return self.drive_basis.to(self.drive_weights.dtype) @ self.drive_weights
+        """Stimulus-locked drive of each condition, shape (n_conditions, n_bins, n_neurons), or None."""
+        weights = self.drive_weights
+        if weights is None or self.drive_basis is None:
+            return weights
+        n_conditions, n_basis, n = weights.shape
+        # one product for all conditions; with one condition exactly ``basis @ weights[0]``
+        flat = weights.transpose(0, 1).reshape(n_basis, n_conditions * n)
+        drive = self.drive_basis.to(weights.dtype) @ flat
+        return drive.view(-1, n_conditions, n).transpose(0, 1)
 
     def static_input(
-        self, n_bins: int, inputs: torch.Tensor | None = None, first_bin: int = 0
+        self,
+        n_bins: int,
+        inputs: torch.Tensor | None = None,
+        first_bin: int = 0,
+        conditions: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Everything but the recurrent term: bias + drive + filtered covariates.
+        """Everything but the recurrent term: bias + the trial's condition's drive + filtered covariates.
 
         Parameters
         ----------
         n_bins : int
             Number of bins.
         inputs : torch.Tensor, optional
-            Covariates, shape (n_trials, n_bins, n_inputs).
+            Covariates from the trial's first bin, shape (n_trials, first_bin + n_bins, n_inputs):
+            their filters see the bins before ``first_bin`` too.
         first_bin : int, optional
             The trial bin the first of them is: a window ``first_bin .. first_bin + n_bins - 1`` of
-            the stimulus-locked drive (without covariates).
+            the trial.
+        conditions : torch.Tensor, optional
+            Condition code of each trial, shape (n_trials,), integers in ``0 .. n_conditions - 1``
+            (:meth:`check_conditions`); required when the network has a drive per condition.
 
         Returns
         -------
         torch.Tensor
-            Shape (1, n_bins, n_neurons) without covariates, else (n_trials, n_bins, n_neurons).
+            Shape (1, n_bins, n_neurons) when every trial gets the same input (no covariates, one
+            drive), else (n_trials, n_bins, n_neurons).
         """
-        whole = first_bin == 0 and n_bins == self.n_bins
-        if (
-            self.drive_weights is not None
-            and not whole
-            and (
-                first_bin < 0
-                or first_bin + n_bins > self.n_bins
-                or (first_bin and inputs is not None)
-            )
-        ):
+        if self.drive_weights is not None and (first_bin < 0 or first_bin + n_bins > self.n_bins):
             raise ArgumentValueError(
                 f"This network has a stimulus-locked drive of {self.n_bins} bins, but bins "
                 f"{first_bin}..{first_bin + n_bins - 1} were requested."
             )
         total = self.bias.view(1, 1, -1).expand(1, n_bins, -1)
+        n_trials = None if conditions is None else len(conditions)
+        if conditions is not None:
+            conditions = self.check_conditions(conditions, n_trials)
         drive = self.stimulus_drive()
         if drive is not None:
-            total = total + drive[first_bin : first_bin + n_bins].unsqueeze(0)
+            drive = drive[:, first_bin : first_bin + n_bins]
+            if self.n_conditions > 1:
+                if conditions is None:
+                    raise ArgumentValueError(
+                        f"This network has a drive per condition (n_conditions="
+                        f"{self.n_conditions}): pass `conditions`, the code of each trial."
+                    )
+                drive = drive.index_select(0, conditions)
+            total = total + drive
         if inputs is not None:
-            total = total + self.filter_inputs(self.check_inputs(inputs, None, n_bins))
+            filtered = self.filter_inputs(self.check_inputs(inputs, n_trials, first_bin + n_bins))
+            total = total + filtered[:, first_bin:]
         return total
+
+    def check_conditions(self, conditions: torch.Tensor, n_trials: int | None) -> torch.Tensor:
+        """Validate condition codes of shape (n_trials,); return them as int64 on the model's device."""
+        return _check_conditions(conditions, n_trials, self.n_conditions, self.bias.device)
 
     def check_inputs(self, inputs: torch.Tensor, n_trials: int | None, n_bins: int) -> torch.Tensor:
         """Validate covariates of shape (n_trials, n_bins, n_inputs) and return them in the model's dtype."""
@@ -299,9 +325,11 @@ class SpikingNetwork(nn.Module):
 
     def extra_repr(self) -> str:
         """Hyper-parameters shown by ``repr``."""
+        # one condition: the repr of before conditions (checkpoint fingerprints include it)
+        conditions = f"n_conditions={self.n_conditions}, " if self.n_conditions > 1 else ""
         return (
             f"n_recorded={self.n_recorded}, n_hidden={self.n_hidden}, n_lags={self.n_lags}, "
-            f"observation={self.observation!r}, drive={self.drive!r}, "
+            f"observation={self.observation!r}, drive={self.drive!r}, {conditions}"
             f"n_inputs={self.n_inputs}, self_coupling={self.self_coupling}, "
             f"exogenous_hidden={self.exogenous_hidden}, dale={self.dale}"
         )
@@ -318,6 +346,34 @@ def _check_drive(drive: str | None, n_bins: int | None) -> str | None:
         )
     check_positive_int(n_bins, "n_bins")
     return drive
+
+
+def _check_conditions(
+    conditions: torch.Tensor, n_trials: int | None, n_conditions: int, device: torch.device
+) -> torch.Tensor:
+    """Condition codes (n_trials,) in ``0 .. n_conditions - 1``, as int64 on ``device``."""
+    if (
+        not isinstance(conditions, torch.Tensor)
+        or conditions.ndim != 1
+        or conditions.dtype.is_floating_point
+        or conditions.dtype.is_complex
+        or conditions.dtype == torch.bool
+    ):
+        raise ArgumentTypeError(
+            "Expected `conditions` to be a 1-d integer torch.Tensor (one code per trial), but "
+            f"got {describe(conditions)}."
+        )
+    if n_trials is not None and len(conditions) != n_trials:
+        raise ArgumentValueError(
+            f"Expected `conditions` of shape (n_trials,) = ({n_trials},), but got "
+            f"{tuple(conditions.shape)}."
+        )
+    if len(conditions) and (int(conditions.min()) < 0 or int(conditions.max()) >= n_conditions):
+        raise ArgumentValueError(
+            f"Expected `conditions` in 0..{n_conditions - 1} (n_conditions={n_conditions}), but "
+            f"got values {int(conditions.min())}..{int(conditions.max())}."
+        )
+    return conditions.to(device=device, dtype=torch.long)
 
 
 def _dale_signs(n_recorded: int, n_hidden: int, excitatory_fraction: float) -> torch.Tensor:

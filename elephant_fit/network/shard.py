@@ -9,10 +9,12 @@ trials with the random numbers of the whole batch. One process is the share of e
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import torch
+from typing import TypeVar
 
 __all__ = ["Shard"]
+
+#: A tensor, or a record of tensors sliced by trials alike.
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,10 @@ class Shard:
         """Whether the share is the whole batch."""
         return self.start == 0 and self.stop == self.total
 
-    def take(self, tensor: torch.Tensor) -> torch.Tensor:
-        """The share's trials of a whole-batch tensor (trials first); the tensor itself when whole."""
+    def take(self, tensor: T) -> T:
+        """The share's trials of a whole batch (trials first); the batch itself when whole.
+
+        ``tensor``: a tensor, or anything sliced by trials (e.g.
+        :class:`~elephant_fit.fitting.trials.TrialTensors`: counts, conditions and covariates).
+        """
         return tensor if self.whole else tensor[self.start : self.stop]

@@ -106,6 +106,7 @@ def simulate(
     requires_grad: bool | None = None,
     first_bin: int = 0,
     shard: Shard | None = None,
+    conditions: torch.Tensor | None = None,
 ) -> Simulation:
     """Run the network freely for ``n_trials`` trials of ``n_bins`` bins.
 
@@ -116,7 +117,7 @@ def simulate(
     n_trials, n_bins : int
         Size of the simulation.
     inputs : torch.Tensor, optional
-        Covariates, shape (n_trials, n_bins, n_inputs).
+        Covariates from the trial's first bin, shape (n_trials, first_bin + n_bins, n_inputs).
     seed : int or torch.Generator, optional
         Randomness; the same seed gives the same spikes.
     surrogate : str or Surrogate, optional
@@ -130,7 +131,12 @@ def simulate(
     shard : Shard, optional
         Simulate only the trials ``shard.start:shard.stop`` of the ``n_trials = shard.total``
         trials (data parallelism, :mod:`elephant_fit.distributed`): the result equals those
-        trials of the whole run.
+        trials of the whole run. ``inputs`` and ``conditions`` are then those of the whole run
+        or of the share alone.
+    conditions : torch.Tensor, optional
+        Condition code of each trial, shape (n_trials,) (see
+        :meth:`~elephant_fit.network.model.SpikingNetwork.static_input`): each trial runs under
+        its condition's drive.
 
     Returns
     -------
@@ -150,23 +156,30 @@ def simulate(
     """
     n_trials = check_positive_int(n_trials, "n_trials")
     n_bins = check_positive_int(n_bins, "n_bins")
-    if inputs is not None:
-        inputs = model.check_inputs(inputs, n_trials, n_bins)
     generator = make_generator(seed, model.bias.device)
     if shard is not None:
         _check_shard(shard, n_trials, "n_trials", whole=True)
+        inputs, conditions = _share_of(shard, inputs), _share_of(shard, conditions)
         n_trials = shard.n_trials
-        if inputs is not None:  # covariates of the whole run: keep the share's trials
-            inputs = shard.take(inputs)
+    if inputs is not None:
+        inputs = model.check_inputs(inputs, n_trials, first_bin + n_bins)
+    if conditions is not None:
+        conditions = model.check_conditions(conditions, n_trials)
     noise = _noise(model, (n_trials, n_bins, model.n_neurons), generator, shard)
     grad = torch.is_grad_enabled() if requires_grad is None else requires_grad
-    if not grad:
-        with torch.no_grad():
-            static = model.static_input(n_bins, inputs, first_bin)
-            return _simulate_no_grad(model, static.expand(n_trials, n_bins, -1), noise)
-    with torch.enable_grad():
-        static = model.static_input(n_bins, inputs, first_bin).expand(n_trials, n_bins, -1)
+    with torch.set_grad_enabled(grad):
+        static = model.static_input(n_bins, inputs, first_bin, conditions)
+        static = static.expand(n_trials, n_bins, -1)
+        if not grad:
+            return _simulate_no_grad(model, static, noise)
         return _simulate_grad(model, static, noise, get_surrogate(surrogate))
+
+
+def _share_of(shard: Shard, tensor: torch.Tensor | None) -> torch.Tensor | None:
+    """The share's trials of a per-trial tensor given for the whole run (else as it is)."""
+    if tensor is None or not isinstance(tensor, torch.Tensor) or len(tensor) != shard.total:
+        return tensor
+    return shard.take(tensor)
 
 
 def _simulate_no_grad(
@@ -233,6 +246,7 @@ def teacher_forced(
     seed: int | torch.Generator | None = None,
     surrogate: str | Surrogate = "sigmoid",
     shard: Shard | None = None,
+    conditions: torch.Tensor | None = None,
 ) -> Simulation:
     """Pre-activations given the recorded spikes (teacher forcing).
 
@@ -255,6 +269,8 @@ def teacher_forced(
     shard : Shard, optional
         ``recorded`` holds the trials ``shard.start:shard.stop`` of a batch of ``shard.total``
         (data parallelism): the hidden neurons get the random numbers of those trials.
+    conditions : torch.Tensor, optional
+        Condition code of each trial, shape (n_trials,): each trial gets its condition's drive.
 
     Returns
     -------
@@ -265,10 +281,8 @@ def teacher_forced(
     n_trials, n_bins, _ = recorded.shape
     if shard is not None:
         _check_shard(shard, n_trials, "recorded trials", whole=False)
-    if inputs is not None:
-        inputs = model.check_inputs(inputs, n_trials, n_bins)
     coupling = model.lagged_coupling()
-    u = known_input(model, recorded, inputs, coupling)
+    u = known_input(model, recorded, inputs, coupling, conditions)
     if model.n_hidden == 0:
         return Simulation(recorded, u)
     generator = make_generator(seed, model.bias.device)
@@ -296,6 +310,7 @@ def known_input(
     recorded: torch.Tensor,
     inputs: torch.Tensor | None,
     coupling: torch.Tensor,
+    conditions: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Pre-activations without the hidden neurons' input: bias, drive, covariates, recorded history.
 
@@ -304,9 +319,11 @@ def known_input(
     recorded : torch.Tensor
         Recorded spikes, shape (n_trials, n_bins, n_recorded), validated.
     inputs : torch.Tensor or None
-        Validated covariates, shape (n_trials, n_bins, n_inputs).
+        Covariates, shape (n_trials, n_bins, n_inputs) (validated here).
     coupling : torch.Tensor
         The model's coupling, shape (n_lags, n_neurons, n_neurons).
+    conditions : torch.Tensor or None
+        Condition codes, shape (n_trials,) (validated here).
 
     Returns
     -------
@@ -314,7 +331,11 @@ def known_input(
         Shape (n_trials, n_bins, n_neurons) (an expanded view where trials share it).
     """
     n_trials, n_bins, _ = recorded.shape
-    u = model.static_input(n_bins, inputs) + model.history(
+    if inputs is not None:
+        inputs = model.check_inputs(inputs, n_trials, n_bins)
+    if conditions is not None:
+        conditions = model.check_conditions(conditions, n_trials)
+    u = model.static_input(n_bins, inputs, conditions=conditions) + model.history(
         recorded, coupling[:, : model.n_recorded]
     )
     return u.expand(n_trials, n_bins, model.n_neurons)

@@ -22,9 +22,13 @@ from .noise import (
     noise_covariance_sums,
 )
 from .rates import (
+    condition_indicators,
     mean_firing_rate,
     mean_firing_rate_from_times,
     psth,
+    psth_by_condition,
+    psth_by_condition_finish,
+    psth_by_condition_sums,
     psth_finish,
     psth_sums,
     time_histogram,
@@ -42,6 +46,7 @@ from .variability import (
 )
 
 __all__ = [
+    "condition_indicators",
     "correlation_coefficient",
     "covariance",
     "cross_correlation_histogram",
@@ -64,6 +69,9 @@ __all__ = [
     "noise_covariance_sums",
     "pad_spike_times",
     "psth",
+    "psth_by_condition",
+    "psth_by_condition_finish",
+    "psth_by_condition_sums",
     "psth_finish",
     "psth_sums",
     "spike_time_tiling_coefficient",

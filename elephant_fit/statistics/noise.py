@@ -6,6 +6,10 @@ into the covariance, and :func:`noise_covariance` is ``finish(sums(counts))``. S
 shares of the trials add up, so a data-parallel fit sums on each process, adds the sums across
 processes and finishes once (:mod:`elephant_fit.fitting.trial_statistics`).
 
+With stimulus conditions (an integer code per trial), the noise is the counts minus the PSTH of
+the trial's own condition, and the sums carry one total per condition (``conditions=``): the
+products ``P`` do not depend on the conditions, the centring term is a sum over conditions.
+
 Shapes: counts ``(..., n_trials, n_bins, n_neurons)``, leading dimensions are batch dimensions.
 """
 
@@ -22,6 +26,7 @@ from .._validation import (
     describe,
 )
 from ..errors import ArgumentTypeError, ArgumentValueError
+from .rates import condition_indicators, psth_by_condition_sums
 
 __all__ = [
     "noise_correlation",
@@ -30,18 +35,22 @@ __all__ = [
     "noise_covariance_sums",
 ]
 
-NoiseSums = tuple[torch.Tensor, torch.Tensor]
+#: ``(totals, products)``; with conditions ``(totals per condition, products, trials per condition)``.
+NoiseSums = tuple[torch.Tensor, ...]
 
 
-def _lagged_products(values: torch.Tensor, max_lag: int) -> torch.Tensor:
-    """``P[..., d, i, j] = sum_k sum_{t >= d} x[..., k, t, i] x[..., k, t - d, j]``.
+def _lagged_products(
+    values: torch.Tensor, max_lag: int, other: torch.Tensor | None = None
+) -> torch.Tensor:
+    """``P[..., d, i, j] = sum_k sum_{t >= d} x[..., k, t, i] y[..., k, t - d, j]`` (``y = other or x``).
 
-    ``values`` has shape (..., n_trials, n_bins, n_neurons); the result (..., max_lag + 1,
-    n_neurons, n_neurons), from one matrix product over the trials and bins.
+    ``values`` (and ``other``) have shape (..., n_trials, n_bins, n_neurons); the result
+    (..., max_lag + 1, n_neurons, n_neurons), from one matrix product over the trials and bins.
     """
     n_trials, n_bins, n_neurons = values.shape[-3:]
+    other = values if other is None else other
     lagged = torch.stack(
-        [F.pad(values[..., : n_bins - d, :], (0, 0, d, 0)) for d in range(max_lag + 1)], dim=-2
+        [F.pad(other[..., : n_bins - d, :], (0, 0, d, 0)) for d in range(max_lag + 1)], dim=-2
     )  # (..., n_trials, n_bins, max_lag + 1, n_neurons), zero where t - d < 0
     batch = values.shape[:-3]
     left = values.reshape(*batch, n_trials * n_bins, n_neurons)
@@ -69,7 +78,11 @@ def _check_ddof(ddof: int, n_trials: int) -> int:
 
 
 def noise_covariance_sums(
-    counts: torch.Tensor, max_lag: int = 0, centred: bool = False
+    counts: torch.Tensor,
+    max_lag: int = 0,
+    centred: bool = False,
+    conditions: torch.Tensor | None = None,
+    n_conditions: int | None = None,
 ) -> NoiseSums:
     """The sums over trials from which :func:`noise_covariance_finish` makes the covariance.
 
@@ -80,29 +93,59 @@ def noise_covariance_sums(
     max_lag : int, optional
         Largest lag ``d`` in bins, ``0 <= max_lag < n_bins``.
     centred : bool, optional
-        Take the sums about the trial mean (the PSTH) of ``counts``: the totals are then exactly
-        zero and the products those of the residuals (the two-pass form, which cancels no
-        digits). Only for all the trials at once: sums about a share's own mean do not add up
-        across shares. Default: plain sums, which add up.
+        Take the sums about the trial mean (the PSTH; with conditions, each trial's condition's
+        PSTH) of ``counts``: the totals are then exactly zero and the products those of the
+        residuals (the two-pass form, which cancels no digits). Only for all the trials at once:
+        sums about a share's own mean do not add up across shares. Default: plain sums, which
+        add up.
+    conditions : torch.Tensor, optional
+        Condition code of each trial, shape (n_trials,), integers in ``0 .. n_conditions - 1``:
+        the noise is then measured about each condition's PSTH.
+    n_conditions : int, optional
+        Number of conditions (required with ``conditions``; the same for every share).
 
     Returns
     -------
     totals : torch.Tensor
-        Shape (..., n_bins, n_neurons): ``s[t, i] = sum_k x[k, t, i]``.
+        Shape (..., n_bins, n_neurons): ``s[t, i] = sum_k x[k, t, i]``; with conditions
+        (..., n_conditions, n_bins, n_neurons), the sums over each condition's trials.
     products : torch.Tensor
         Shape (..., max_lag + 1, n_neurons, n_neurons):
         ``P[d, i, j] = sum_k sum_{t=d}^{n_bins-1} x[k, t, i] x[k, t - d, j]``.
         Both in the dtype of ``counts``, differentiable.
+    trials : torch.Tensor
+        Only with conditions: shape (n_conditions,), the trials of each condition.
     """
     counts = check_float_tensor(counts, "counts", 3, "(..., n_trials, n_bins, n_neurons)")
     max_lag = _check_lag(max_lag, counts.shape[-2])
     if not isinstance(centred, bool):
         raise ArgumentTypeError(f"Expected `centred` to be a bool, but got {describe(centred)}.")
+    if conditions is not None:
+        return _sums_by_condition(counts, max_lag, centred, conditions, n_conditions)
     if centred:
         residuals = counts - counts.mean(dim=-3, keepdim=True)
         totals = torch.zeros(residuals.shape[:-3] + residuals.shape[-2:], **_kind(counts))
         return totals, _lagged_products(residuals, max_lag)
     return counts.sum(dim=-3), _lagged_products(counts, max_lag)
+
+
+def _sums_by_condition(
+    counts: torch.Tensor,
+    max_lag: int,
+    centred: bool,
+    conditions: torch.Tensor,
+    n_conditions: int | None,
+) -> NoiseSums:
+    """:func:`noise_covariance_sums` with conditions: (totals per condition, products, trials)."""
+    if n_conditions is None:
+        raise ArgumentValueError("`conditions` need `n_conditions` (the number of conditions).")
+    totals, trials = psth_by_condition_sums(counts, conditions, n_conditions)
+    if not centred:
+        return totals, _lagged_products(counts, max_lag), trials
+    indicators = condition_indicators(conditions, n_conditions, counts)
+    means = totals / trials.clamp(min=1)[:, None, None]  # (..., C, T, n)
+    residuals = counts - torch.einsum("kc,...ctn->...ktn", indicators, means)
+    return torch.zeros_like(totals), _lagged_products(residuals, max_lag), trials
 
 
 def _kind(tensor: torch.Tensor) -> dict[str, object]:
@@ -114,44 +157,71 @@ def noise_covariance_finish(sums: NoiseSums, n_trials: int, ddof: int = 0) -> to
 
     ``C[d] = (P[d] - sum_t s[t] s[t - d]^T / n_trials) / ((n_trials - ddof) (n_bins - d))``: the
     residual products of :func:`noise_covariance` expanded (the centring term is the lagged
-    product of the totals).
+    product of the totals). With conditions the centring term is
+    ``sum_c sum_t s_c[t] s_c[t - d]^T / n_c`` and the trial count ``n_trials - ddof * (number of
+    conditions with trials)``.
 
     Parameters
     ----------
     sums : tuple of torch.Tensor
         ``(totals, products)``, shapes (..., n_bins, n_neurons) and (..., max_lag + 1, n_neurons,
-        n_neurons), summed over ``n_trials`` trials (possibly share by share); the result is in
-        their dtype (widen them first to cancel fewer digits).
+        n_neurons), summed over ``n_trials`` trials (possibly share by share); or, with
+        conditions, ``(totals, products, trials)`` with totals (..., n_conditions, n_bins,
+        n_neurons) and trials (n_conditions,). The result is in the dtype of the totals (widen
+        them first to cancel fewer digits).
     n_trials : int
         Number of trials summed over.
     ddof : int, optional
-        Delta degrees of freedom of the trial average, ``0 <= ddof < n_trials``.
+        Delta degrees of freedom of the trial average (of each condition's), at least one trial
+        left.
 
     Returns
     -------
     torch.Tensor
         Shape (..., max_lag + 1, n_neurons, n_neurons). Differentiable in the sums.
     """
-    if not (isinstance(sums, tuple) and len(sums) == 2):
+    if not (isinstance(sums, tuple) and len(sums) in (2, 3)):
         raise ArgumentTypeError(
-            f"Expected `sums` to be the pair (totals, products), but got {type(sums).__name__}."
+            "Expected `sums` to be (totals, products) or (totals, products, trials), but got "
+            f"{describe(sums)}."
         )
-    totals = check_float_tensor(sums[0], "sums[0]", 2, "(..., n_bins, n_neurons)")
+    by_condition = len(sums) == 3
+    totals = check_float_tensor(
+        sums[0], "sums[0]", 2 + by_condition, "(..., [n_conditions,] n_bins, n_neurons)"
+    )
     products = check_float_tensor(sums[1], "sums[1]", 3, "(..., max_lag + 1, n, n)")
     n_trials = check_positive_int(n_trials, "n_trials")
-    ddof = _check_ddof(ddof, n_trials)
     n_bins, max_lag = totals.shape[-2], products.shape[-3] - 1
-    centring = _lagged_products(totals.unsqueeze(-3), max_lag) / n_trials
+    if by_condition:
+        trials = check_float_tensor(sums[2], "sums[2]", 1, "(n_conditions,)").to(totals.dtype)
+        means = totals / trials.clamp(min=1)[:, None, None]
+        centring = _lagged_products(totals, max_lag, other=means)
+        n_means = int((trials > 0).sum())
+    else:
+        centring = _lagged_products(totals.unsqueeze(-3), max_lag) / n_trials
+        n_means = 1
+    ddof = _check_ddof(ddof, n_trials) if n_means == 1 else check_non_negative_int(ddof, "ddof")
+    if n_trials - ddof * n_means < 1:
+        raise ArgumentValueError(
+            f"Expected `ddof` to leave at least one trial ({n_trials} trials, {n_means} trial "
+            f"means), but got {ddof}."
+        )
     lags = torch.arange(max_lag + 1, **_kind(totals))
-    n_terms = (n_trials - ddof) * (n_bins - lags)
+    n_terms = (n_trials - ddof * n_means) * (n_bins - lags)
     return (products - centring) / n_terms[:, None, None]
 
 
-def noise_covariance(counts: torch.Tensor, max_lag: int = 0, ddof: int = 0) -> torch.Tensor:
+def noise_covariance(
+    counts: torch.Tensor,
+    max_lag: int = 0,
+    ddof: int = 0,
+    conditions: torch.Tensor | None = None,
+    n_conditions: int | None = None,
+) -> torch.Tensor:
     """Lagged noise covariance across trials (Bellec et al. 2021).
 
     With residuals ``n[k, t, i] = counts[k, t, i] - mean_k counts[k, t, i]`` (counts minus the
-    PSTH),
+    PSTH; with ``conditions``, minus the PSTH of trial ``k``'s condition),
 
     ``C[d, i, j] = sum_k sum_{t=d}^{n_bins-1} n[k, t, i] n[k, t-d, j] / ((n_trials - ddof) (n_bins - d))``
 
@@ -166,7 +236,12 @@ def noise_covariance(counts: torch.Tensor, max_lag: int = 0, ddof: int = 0) -> t
     max_lag : int, optional
         Largest lag ``d`` in bins, ``0 <= max_lag < n_bins``.
     ddof : int, optional
-        Delta degrees of freedom of the trial average, ``0 <= ddof < n_trials``.
+        Delta degrees of freedom of the trial average, ``0 <= ddof < n_trials`` (with conditions:
+        of each condition's average; the divisor is ``n_trials - ddof * n_conditions_seen``).
+    conditions : torch.Tensor, optional
+        Condition code of each trial, shape (n_trials,), integers in ``0 .. n_conditions - 1``.
+    n_conditions : int, optional
+        Number of conditions (required with ``conditions``).
 
     Returns
     -------
@@ -177,12 +252,17 @@ def noise_covariance(counts: torch.Tensor, max_lag: int = 0, ddof: int = 0) -> t
     max_lag = _check_lag(max_lag, counts.shape[-2])
     n_trials = counts.shape[-3]
     ddof = _check_ddof(ddof, n_trials)
-    sums = noise_covariance_sums(counts, max_lag, centred=True)
+    sums = noise_covariance_sums(counts, max_lag, True, conditions, n_conditions)
     return noise_covariance_finish(sums, n_trials, ddof)
 
 
 def noise_correlation(
-    counts: torch.Tensor, max_lag: int = 0, ddof: int = 0, eps: float = 0.0
+    counts: torch.Tensor,
+    max_lag: int = 0,
+    ddof: int = 0,
+    eps: float = 0.0,
+    conditions: torch.Tensor | None = None,
+    n_conditions: int | None = None,
 ) -> torch.Tensor:
     """Lagged noise correlation: :func:`noise_covariance` normalised by the lag-0 variances.
 
@@ -200,6 +280,8 @@ def noise_correlation(
         Added to each variance; with the default 0 a neuron without trial-to-trial variability gives
         NaN rows and columns (like :func:`correlation_coefficient`); a small positive value keeps
         values and gradients finite.
+    conditions, n_conditions : optional
+        As in :func:`noise_covariance`: the noise about each condition's PSTH.
 
     Returns
     -------
@@ -207,6 +289,6 @@ def noise_correlation(
         Shape (..., max_lag + 1, n_neurons, n_neurons).
     """
     eps = check_number(eps, "eps", positive=True)
-    cov = noise_covariance(counts, max_lag=max_lag, ddof=ddof)
+    cov = noise_covariance(counts, max_lag, ddof, conditions, n_conditions)
     std = (torch.diagonal(cov[..., 0, :, :], dim1=-2, dim2=-1) + eps).sqrt()
     return cov / (std.unsqueeze(-1) * std.unsqueeze(-2)).unsqueeze(-3)

@@ -9,7 +9,10 @@ Definitions follow ``elephant.statistics`` (Elephant 1.2.1):
   counts, the mean count per train (``'mean'``) or the mean rate per train (``'rate'``);
 * the PSTH is the trial mean of the counts per bin, optionally smoothed along the bins; for trials
   split into shares (a data-parallel fit) it is also :func:`psth_finish` of the added
-  :func:`psth_sums` of the shares.
+  :func:`psth_sums` of the shares;
+* with stimulus conditions (an integer code per trial), :func:`psth_by_condition` is the PSTH of
+  each condition's trials, from sums over trials too (:func:`psth_by_condition_sums`: the
+  indicator matrix of the codes, transposed, times the counts).
 
 Binned inputs have shape (..., n_trials, n_bins, n_neurons); spike-time inputs are padded tensors
 (..., n_trains, max_spikes) with a bool mask (see :mod:`elephant_fit.statistics._padding`).
@@ -32,11 +35,15 @@ from ..errors import ArgumentTypeError, ArgumentValueError
 from ._smoothing import convolve_same
 
 __all__ = [
+    "condition_indicators",
     "count_in_window",
     "firing_rate",
     "mean_firing_rate",
     "mean_firing_rate_from_times",
     "psth",
+    "psth_by_condition",
+    "psth_by_condition_finish",
+    "psth_by_condition_sums",
     "psth_finish",
     "psth_sums",
     "time_histogram",
@@ -327,3 +334,154 @@ def psth_finish(
     totals = _check_tensor(sums[0], "sums[0]", "(..., n_bins, n_neurons)", 2)
     n_trials = check_positive_int(n_trials, "n_trials")
     return _scale_and_smooth(totals / n_trials, bin_size, kernel)
+
+
+def condition_indicators(
+    conditions: torch.Tensor, n_conditions: int, like: torch.Tensor
+) -> torch.Tensor:
+    """Indicator matrix of condition codes: ``I[k, c] = 1`` if trial ``k`` has condition ``c``.
+
+    Parameters
+    ----------
+    conditions : torch.Tensor
+        Integer codes, shape (n_trials,), with ``n_trials = like.shape[-3]`` and values in
+        ``0 .. n_conditions - 1``.
+    n_conditions : int
+        Number of conditions (all shares of a batch must use the same).
+    like : torch.Tensor
+        Counts of shape (..., n_trials, n_bins, n_neurons): the dtype and device of the result.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (n_trials, n_conditions), in the dtype and device of ``like``.
+
+    Examples
+    --------
+    >>> condition_indicators(torch.tensor([1, 0, 1]), 2, torch.zeros(3, 1, 1))
+    tensor([[0., 1.],
+            [1., 0.],
+            [0., 1.]])
+    """
+    n_conditions = check_positive_int(n_conditions, "n_conditions")
+    n_trials = like.shape[-3]
+    if (
+        not isinstance(conditions, torch.Tensor)
+        or conditions.ndim != 1
+        or conditions.dtype.is_floating_point
+        or conditions.dtype.is_complex
+        or conditions.dtype == torch.bool
+        or len(conditions) != n_trials
+    ):
+        raise ArgumentTypeError(
+            f"Expected `conditions` to be a 1-d integer tensor of {n_trials} codes (one per "
+            f"trial), but got {describe(conditions)}."
+        )
+    if len(conditions) and (int(conditions.min()) < 0 or int(conditions.max()) >= n_conditions):
+        raise ArgumentValueError(
+            f"Expected `conditions` in 0..{n_conditions - 1}, but got values "
+            f"{int(conditions.min())}..{int(conditions.max())}."
+        )
+    codes = conditions.to(device=like.device, dtype=torch.long)
+    return torch.nn.functional.one_hot(codes, n_conditions).to(like.dtype)
+
+
+def psth_by_condition_sums(
+    counts: torch.Tensor, conditions: torch.Tensor, n_conditions: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The sums over trials from which :func:`psth_by_condition_finish` makes each condition's PSTH.
+
+    Parameters
+    ----------
+    counts : torch.Tensor
+        Shape (..., n_trials, n_bins, n_neurons).
+    conditions : torch.Tensor
+        Condition code of each trial, shape (n_trials,), integers in ``0 .. n_conditions - 1``.
+    n_conditions : int
+        Number of conditions.
+
+    Returns
+    -------
+    totals : torch.Tensor
+        Shape (..., n_conditions, n_bins, n_neurons): ``S[c, t, i] = sum_{k: c(k) = c} x[k, t, i]``
+        (``I^T @ counts`` with the indicators :func:`condition_indicators`). Differentiable.
+    trials : torch.Tensor
+        Shape (n_conditions,): the number of trials of each condition, in the dtype of ``counts``.
+        Both add up over disjoint shares of the trials.
+    """
+    counts = _check_tensor(counts, "counts", "(..., n_trials, n_bins, n_neurons)", 3)
+    indicators = condition_indicators(conditions, n_conditions, counts)
+    totals = torch.einsum("kc,...ktn->...ctn", indicators, counts)
+    return totals, indicators.sum(dim=0)
+
+
+def psth_by_condition_finish(
+    sums: tuple[torch.Tensor, torch.Tensor],
+    bin_size: float | None = None,
+    kernel: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Each condition's PSTH from :func:`psth_by_condition_sums`.
+
+    Parameters
+    ----------
+    sums : tuple of torch.Tensor
+        ``(totals, trials)``, shapes (..., n_conditions, n_bins, n_neurons) and (n_conditions,),
+        possibly added over shares of the trials; the result is in the dtype of ``totals``.
+    bin_size, kernel
+        As in :func:`psth`.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (..., n_conditions, n_bins, n_neurons): ``totals[c] / trials[c]`` (0 for a
+        condition without trials), then as :func:`psth`. Differentiable.
+    """
+    if not (isinstance(sums, tuple) and len(sums) == 2):
+        raise ArgumentTypeError(
+            f"Expected `sums` to be the pair (totals, trials), but got {describe(sums)}."
+        )
+    totals = _check_tensor(sums[0], "sums[0]", "(..., n_conditions, n_bins, n_neurons)", 3)
+    trials = _check_tensor(sums[1], "sums[1]", "(n_conditions,)", 1)
+    if trials.ndim != 1 or trials.shape[0] != totals.shape[-3]:
+        raise ArgumentValueError(
+            f"Expected `sums[1]` of shape ({totals.shape[-3]},) (one count per condition), but "
+            f"got {tuple(trials.shape)}."
+        )
+    means = totals / trials.clamp(min=1).to(totals.dtype)[:, None, None]
+    return _scale_and_smooth(means, bin_size, kernel)
+
+
+def psth_by_condition(
+    counts: torch.Tensor,
+    conditions: torch.Tensor,
+    n_conditions: int,
+    bin_size: float | None = None,
+    kernel: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """PSTH of each stimulus condition: the mean over that condition's trials, per bin.
+
+    Parameters
+    ----------
+    counts : torch.Tensor
+        Shape (..., n_trials, n_bins, n_neurons).
+    conditions : torch.Tensor
+        Condition code of each trial, shape (n_trials,), integers in ``0 .. n_conditions - 1``.
+    n_conditions : int
+        Number of conditions (a condition without trials gets a PSTH of zeros).
+    bin_size, kernel
+        As in :func:`psth`.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (..., n_conditions, n_bins, n_neurons):
+        ``psth_by_condition_finish(psth_by_condition_sums(...))``. Differentiable.
+
+    Examples
+    --------
+    >>> counts = torch.tensor([[[1.0]], [[0.0]], [[3.0]]])  # 3 trials, 1 bin, 1 neuron
+    >>> psth_by_condition(counts, torch.tensor([0, 1, 0]), 2).flatten().tolist()
+    [2.0, 0.0]
+    """
+    sums = psth_by_condition_sums(counts, conditions, n_conditions)
+    return psth_by_condition_finish(sums, bin_size, kernel)
