@@ -32,15 +32,28 @@ def _data(dtype: torch.dtype, device: str = "cpu") -> torch.Tensor:
 
 
 def _fit(
-    dtype: torch.dtype, n_hidden: int, loss: object, device: str = "cpu", **settings: object
+    dtype: torch.dtype,
+    n_hidden: int,
+    loss: object,
+    device: str = "cpu",
+    side: bool = False,
+    **settings: object,
 ) -> dict:
+    """A short fit; ``side``: two conditions (a drive each) and one covariate per trial."""
     from elephant_fit.fitting.loop import fit_model
     from elephant_fit.fitting.losses import make_loss
+    from elephant_fit.fitting.trials import TrialTensors
     from elephant_fit.network import SpikingNetwork
 
     data = _data(dtype, device)
+    extra: dict = {}
+    if side:
+        codes = torch.tensor([0, 1, 1] * 9)[: data.shape[0]]
+        inputs = torch.randn(*data.shape[:2], 1, generator=torch.Generator().manual_seed(6))
+        data = TrialTensors(data, codes, inputs.to(dtype=dtype, device=device))
+        extra = {"drive": "smooth", "n_conditions": 2, "n_inputs": 1, "n_input_lags": 2}
     model = SpikingNetwork(
-        SIZE["n_recorded"], n_hidden=n_hidden, n_lags=2, n_bins=SIZE["n_bins"], seed=5
+        SIZE["n_recorded"], n_hidden=n_hidden, n_lags=2, n_bins=SIZE["n_bins"], seed=5, **extra
     ).to(dtype=dtype, device=device)
     history = fit_model(
         model,
@@ -109,6 +122,9 @@ def scenarios() -> dict[str, dict]:
         "sm hidden float32": _fit(f32, 3, "sm"),
         "windows, fano, rate, l2 float64": _fit(f64, 2, custom, sm_window=12, sm_burn_in=4),
         "gathered statistic float64": _fit(f64, 2, gathered),
+        "conditions, covariates, windows float64": _fit(
+            f64, 2, "sm", side=True, sm_window=12, sm_burn_in=4
+        ),
     }
     results["simulation"] = _simulation()
     return results
