@@ -135,7 +135,7 @@ def test_to_neo_exports_filters_and_drive(fitted):
     np.testing.assert_allclose(filters[2].magnitude, fitted.coupling_[2].T)
     drive = next(s for s in group.analogsignals if s.name == "stimulus-locked drive")
     assert drive.shape == (50, 6)
-    expected = fitted.model_.stimulus_drive().detach().double().numpy()
+    expected = fitted.model_.stimulus_drive()[0].detach().double().numpy()  # one condition
     np.testing.assert_array_equal(drive.magnitude, expected)
     assert group.annotations["n_lags"] == 3
 
@@ -388,14 +388,14 @@ def test_fit_simulate_score_save_load_on_cuda(recording, tmp_path):
 
 def test_default_drive_has_one_bump_per_40_ms(fitted, recording, tmp_path):
     assert fitted.n_drive_basis is None
-    assert fitted.model_.drive_weights.shape[0] == 12  # 50 bins x 10 ms = 500 ms
+    assert fitted.model_.drive_weights.shape[1] == 12  # 50 bins x 10 ms = 500 ms
     coarse = NetworkFitter(bin_size=20 * pq.ms, max_iterations=1, progress=False)
     coarse.fit(to_neo(recording))
-    assert coarse.model_.drive_weights.shape[0] == 12  # same duration, other bin size
+    assert coarse.model_.drive_weights.shape[1] == 12  # same duration, other bin size
     fixed = NetworkFitter(n_drive_basis=7, max_iterations=1, progress=False).fit(recording)
-    assert fixed.model_.drive_weights.shape[0] == 7
+    assert fixed.model_.drive_weights.shape[1] == 7
     fitted.save(tmp_path / "m.pt")
-    assert load(tmp_path / "m.pt").model_.drive_weights.shape[0] == 12
+    assert load(tmp_path / "m.pt").model_.drive_weights.shape[1] == 12
 
 
 def test_noise_covariance_lags_cover_the_coupling_by_default(recording):
@@ -518,3 +518,44 @@ def test_sm_windows_shorter_than_the_coupling_get_fewer_noise_covariance_lags():
     fitter.fit(data)  # max_lag 7, not 9: the window has 8 bins
     with pytest.raises(ValueError, match="`max_lag` below the 8 bins"):
         NetworkFitter(loss="sm", n_lags=9, max_lag=9, sm_window=8, progress=False).fit(data)
+
+
+def test_conditions_and_covariates_flow_through_fit_simulate_score_and_files(tmp_path):
+    from elephant_fit.network import SpikingNetwork, simulate
+
+    truth = SpikingNetwork(4, n_lags=2, n_bins=30, drive="smooth", n_conditions=2, n_inputs=1)
+    with torch.no_grad():
+        truth.bias.fill_(-2.0)
+        truth.drive_weights[0].fill_(1.0)  # "left" drives every neuron, "right" silences them
+        truth.drive_weights[1].fill_(-1.0)
+        truth.input_filters.fill_(0.8)
+    codes = torch.arange(60) % 2
+    covariates = torch.randn(60, 30, 1, generator=torch.Generator().manual_seed(0))
+    spikes = simulate(truth, 60, 30, inputs=covariates, conditions=codes, seed=1).spikes
+    labels = ["left" if code == 0 else "right" for code in codes]
+    data = SpikeData(
+        spikes.detach(), 10 * pq.ms, conditions=labels, covariates=covariates, covariate_names=["speed"]
+    )
+    train, test = data[:40], data[40:]
+    fitter = NetworkFitter(n_lags=2, max_iterations=40, progress=False).fit(train)
+    assert fitter.trained_on_.condition_labels == ("left", "right")
+    assert fitter.trained_on_.covariate_names == ("speed",)
+    drive = fitter.model_.stimulus_drive().detach()
+    assert float((drive[0] - drive[1]).mean()) > 0  # the fitted drives tell the conditions apart
+    simulated = fitter.simulate_spikedata(6, seed=0, condition="right", covariates=covariates[:6])
+    assert list(simulated.conditions) == ["right"] * 6
+    assert simulated.covariate_names == ("speed",)
+    with pytest.raises(ValueError, match="give the condition of every trial"):
+        fitter.simulate(3, covariates=covariates[:3])
+    with pytest.raises(ValueError, match=r"Unknown conditions \['up'\]"):
+        fitter.simulate(3, condition="up", covariates=covariates[:3])
+    with pytest.raises(ValueError, match="fitted with covariates \\['speed'\\]"):
+        fitter.simulate(3, condition="left")
+    assert np.isfinite(fitter.score(test))
+    fitter.save(tmp_path / "m.pt")
+    loaded = load(tmp_path / "m.pt")
+    assert loaded.trained_on_ == fitter.trained_on_
+    again = loaded.simulate_spikedata(6, seed=0, condition="right", covariates=covariates[:6])
+    assert again == simulated
+    drives = [s for s in fitter.parameters_to_neo().analogsignals if s.name.startswith("stimulus")]
+    assert [s.annotations["condition"] for s in drives] == ["left", "right"]

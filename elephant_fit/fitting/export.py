@@ -42,7 +42,8 @@ def parameters_to_neo(
         ``analogsignals``: one coupling-filter AnalogSignal per target neuron (time axis = lag,
         channels = source neurons, array annotations ``source_unit``; annotation
         ``target_unit``), and the stimulus-locked drive (if any) as an AnalogSignal over the
-        trial (channels = neurons). Hyper-parameters are in the Group's annotations.
+        trial (channels = neurons), one per stimulus condition (annotation ``condition``).
+        Hyper-parameters are in the Group's annotations.
     """
     ids = _neuron_ids(trained_on, model.n_neurons)
     group = neo.Group(name="elephant-fit model", allowed_types=[neo.AnalogSignal])
@@ -65,21 +66,28 @@ def parameters_to_neo(
         )
         signal.array_annotate(source_unit=np.array(ids))
         group.add(signal)
-    drive = model.stimulus_drive()
-    if drive is not None:
+    drive = model.stimulus_drive()  # (n_conditions, n_bins, n_neurons) or None
+    for code, condition in enumerate(() if drive is None else trained_on.condition_labels):
+        name = "stimulus-locked drive"
         signal = neo.AnalogSignal(
-            drive.detach().cpu().double().numpy(),
+            drive[code].detach().cpu().double().numpy(),
             units="dimensionless",
             t_start=trained_on.t_start,
             sampling_period=trained_on.bin_size,
-            name="stimulus-locked drive",
+            name=name if condition is None else f"{name}, {condition}",
+            condition=condition if condition is not None else "",
         )
         signal.array_annotate(unit=np.array(ids))
         group.add(signal)
     return group
 
 
-def simulated_spikedata(trained_on: TrainedOn, counts: torch.Tensor) -> SpikeData:
+def simulated_spikedata(
+    trained_on: TrainedOn,
+    counts: torch.Tensor,
+    conditions: torch.Tensor | None = None,
+    covariates: torch.Tensor | None = None,
+) -> SpikeData:
     """Simulated counts with the fitted time axis and unit metadata (hidden neurons flagged).
 
     Parameters
@@ -88,6 +96,10 @@ def simulated_spikedata(trained_on: TrainedOn, counts: torch.Tensor) -> SpikeDat
         The layout of the training data.
     counts : torch.Tensor
         Shape (n_trials, n_bins, n_neurons): recorded neurons first, then hidden ones.
+    conditions : torch.Tensor, optional
+        Condition code of each trial, shape (n_trials,) (None: the fitted data's one condition).
+    covariates : torch.Tensor, optional
+        The covariates the trials were simulated with, shape (n_trials, n_bins, n_inputs).
 
     Returns
     -------
@@ -107,7 +119,18 @@ def simulated_spikedata(trained_on: TrainedOn, counts: torch.Tensor) -> SpikeDat
         unit_annotations=annotations,
         hidden=hidden,
         annotations={"source": "elephant-fit simulation", "elephant_fit_version": __version__},
+        conditions=_labels(trained_on, conditions, counts.shape[0]),
+        covariates=None if covariates is None else covariates.detach().cpu().double(),
+        covariate_names=trained_on.covariate_names if covariates is not None else None,
     )
+
+
+def _labels(trained_on: TrainedOn, codes: torch.Tensor | None, n_trials: int) -> list | None:
+    """The condition label of each trial from its code (None: no named condition)."""
+    if codes is None:
+        only = trained_on.condition_labels[0]
+        return None if only is None else [only] * n_trials
+    return [trained_on.condition_labels[int(code)] for code in codes]
 
 
 def rates_to_neo(trained_on: TrainedOn, trials: SpikeData, rates: np.ndarray) -> neo.Block:

@@ -9,7 +9,9 @@ model (``model_``, ``trained_on_``, ``history_``), whether ``fit`` made it or
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import neo
 import numpy as np
@@ -29,8 +31,9 @@ from .export import parameters_to_neo, rates_to_neo, simulated_spikedata
 from .history import FitHistory
 from .model_file import write_model_file
 from .spec import ModelSpec, TrainedOn
+from .trials import TrialTensors
 
-__all__ = ["FittedNetwork"]
+__all__ = ["FittedNetwork", "side_information", "trial_tensors"]
 
 
 class FittedNetwork(Estimator):
@@ -94,7 +97,13 @@ class FittedNetwork(Estimator):
         return data._replace(counts=counts)
 
     def simulate(
-        self, n_trials: int, seed: int | None = None, include_hidden: bool = False
+        self,
+        n_trials: int,
+        seed: int | None = None,
+        include_hidden: bool = False,
+        conditions: Sequence[Any] | None = None,
+        condition: Any = None,
+        covariates: torch.Tensor | np.ndarray | None = None,
     ) -> neo.Block:
         """Simulate trials of the fitted network.
 
@@ -106,16 +115,31 @@ class FittedNetwork(Estimator):
             Seed (None: random).
         include_hidden : bool, optional
             Include hidden neurons (annotated ``hidden=True``).
+        conditions : sequence, optional
+            The stimulus condition of each trial (labels of the fitted data's conditions).
+        condition : optional
+            One condition for every trial (instead of ``conditions``).
+        covariates : array of shape (n_trials, n_bins, n_inputs), optional
+            The covariates of the simulated trials (e.g. held-out trials' own); required when the
+            network was fitted with covariates.
 
         Returns
         -------
         neo.Block
-            One Segment per trial, the fitted data's unit ids, Groups and annotations.
+            One Segment per trial (annotated with its condition), the fitted data's unit ids,
+            Groups and annotations.
         """
-        data = self.simulate_spikedata(n_trials, seed)
+        data = self.simulate_spikedata(n_trials, seed, conditions, condition, covariates)
         return to_neo(data, include_hidden=include_hidden)
 
-    def simulate_spikedata(self, n_trials: int, seed: int | None = None) -> SpikeData:
+    def simulate_spikedata(
+        self,
+        n_trials: int,
+        seed: int | None = None,
+        conditions: Sequence[Any] | None = None,
+        condition: Any = None,
+        covariates: torch.Tensor | np.ndarray | None = None,
+    ) -> SpikeData:
         """Like :meth:`simulate`, as a SpikeData of all neurons (hidden flagged).
 
         In a data-parallel run (:mod:`elephant_fit.distributed`) each rank simulates its share of
@@ -123,17 +147,30 @@ class FittedNetwork(Estimator):
         """
         self._check_fitted()
         self._check_simulation_memory(n_trials)
+        if condition is not None:
+            if conditions is not None:
+                raise ArgumentValueError(
+                    "Give `conditions` (one per trial) or `condition`, not both."
+                )
+            conditions = [condition] * n_trials
+        trials = side_information(
+            self.trained_on_, n_trials, conditions, covariates, self.model_.bias
+        )
         shard = local_shard(n_trials)
         sim = simulate(
             self.model_,
             n_trials,
             self.n_bins_,
+            inputs=trials.inputs,
             seed=common_seed(seed),
             requires_grad=False,
             shard=None if shard.whole else shard,
+            conditions=trials.conditions,
         )
         spikes = gather_trials(sim.spikes, shard)
-        return simulated_spikedata(self.trained_on_, spikes.detach().cpu().float())
+        return simulated_spikedata(
+            self.trained_on_, spikes.detach().cpu().float(), trials.conditions, trials.inputs
+        )
 
     def _check_simulation_memory(self, n_trials: int) -> None:
         """Refuse a simulation whose buffers would exceed ``max_memory`` (an estimate)."""
@@ -146,8 +183,8 @@ class FittedNetwork(Estimator):
         device = self.model_.bias.device
         raise_together(lambda: check_memory(n_bytes, what, self.max_memory, device))
 
-    def _held_out(self, data: NeoInput | SpikeData) -> tuple[SpikeData, torch.Tensor]:
-        """Bin ``data`` like the training data (once); counts on the model's device and dtype."""
+    def _held_out(self, data: NeoInput | SpikeData) -> tuple[SpikeData, TrialTensors]:
+        """Bin ``data`` like the training data (once); its trials on the model's device and dtype."""
         self._check_fitted()
         spikedata = self._as_spikedata(data, self.bin_size_).recorded()
         if spikedata.n_bins != self.n_bins_ or spikedata.n_neurons != self.n_recorded_:
@@ -155,9 +192,9 @@ class FittedNetwork(Estimator):
                 f"Expected data of {self.n_bins_} bins x {self.n_recorded_} units like the fitted data, "
                 f"but got {spikedata.n_bins} bins x {spikedata.n_neurons} units."
             )
-        param = self.model_.bias
-        counts = self._observed(spikedata).counts.to(device=param.device, dtype=param.dtype)
-        return spikedata, counts
+        return spikedata, trial_tensors(
+            self.trained_on_, self._observed(spikedata), self.model_.bias
+        )
 
     def _seed_or_fit_seed(self, seed: int | None) -> int:
         """``seed``, or the fit's seed."""
@@ -165,9 +202,15 @@ class FittedNetwork(Estimator):
 
     def predict_rates(self, data: NeoInput | SpikeData, seed: int | None = None) -> neo.Block:
         """Teacher-forced firing rates of the recorded neurons, one AnalogSignal per trial (Hz)."""
-        spikedata, counts = self._held_out(data)
+        spikedata, trials = self._held_out(data)
         with torch.no_grad():
-            u = teacher_forced(self.model_, counts, seed=self._seed_or_fit_seed(seed)).u
+            u = teacher_forced(
+                self.model_,
+                trials.counts,
+                inputs=trials.inputs,
+                seed=self._seed_or_fit_seed(seed),
+                conditions=trials.conditions,
+            ).u
         expected = self.model_.expected_count(u[..., : self.n_recorded_])
         rates = (expected / float(self.bin_size_.rescale("s").magnitude)).cpu().double().numpy()
         return rates_to_neo(self.trained_on_, spikedata, rates)
@@ -219,9 +262,16 @@ class FittedNetwork(Estimator):
             ``bits_per_spike``, ``standard_error``, ``log_likelihood`` (nats), ``n_spikes``,
             ``n_particles``; ``str()`` gives a one-line summary.
         """
-        _, counts = self._held_out(data)
+        _, trials = self._held_out(data)
         n_particles = check_positive_int(n_particles, "n_particles")
-        return held_out_likelihood(self.model_, counts, n_particles, self._seed_or_fit_seed(seed))
+        return held_out_likelihood(
+            self.model_,
+            trials.counts,
+            n_particles,
+            self._seed_or_fit_seed(seed),
+            inputs=trials.inputs,
+            conditions=trials.conditions,
+        )
 
     def parameters_to_neo(self) -> neo.Group:
         """The fitted parameters as Neo objects: :func:`elephant_fit.fitting.export.parameters_to_neo`."""
@@ -239,3 +289,59 @@ class FittedNetwork(Estimator):
         """
         self._check_fitted()
         write_model_file(path, self.get_params(), self.model_, self.trained_on_, self.history_)
+
+
+def _labels_of(data: SpikeData) -> list | None:
+    """The condition label of each trial of ``data`` (None: no conditions)."""
+    return None if data.conditions is None else list(data.conditions)
+
+
+def side_information(
+    trained_on: TrainedOn,
+    n_trials: int,
+    conditions: Sequence[Any] | None,
+    covariates: Any,
+    like: torch.Tensor,
+) -> TrialTensors:
+    """Condition codes and covariates of ``n_trials`` trials, checked, on the device and dtype of ``like``.
+
+    Returns a TrialTensors without recorded neurons (counts of shape (n_trials, n_bins, 0)).
+    """
+    codes = trained_on.condition_codes(conditions, n_trials)
+    inputs = None
+    if trained_on.n_inputs:
+        if covariates is None:
+            raise ArgumentValueError(
+                f"The network was fitted with covariates {list(trained_on.covariate_names)}: "
+                f"give `covariates` of shape ({n_trials}, {trained_on.n_bins}, "
+                f"{trained_on.n_inputs}), e.g. held-out trials' own."
+            )
+        inputs = torch.as_tensor(covariates).to(device=like.device, dtype=like.dtype)
+    elif covariates is not None:
+        raise ArgumentValueError(
+            "The network was fitted without covariates, but `covariates` were given."
+        )
+    counts = like.new_zeros((n_trials, trained_on.n_bins, 0))
+    return TrialTensors(counts, None if codes is None else codes.to(like.device), inputs)
+
+
+def trial_tensors(trained_on: TrainedOn, data: SpikeData, like: torch.Tensor) -> TrialTensors:
+    """Counts, condition codes (in the fitted order) and covariates of ``data``, like ``like``.
+
+    Parameters
+    ----------
+    trained_on : TrainedOn
+        The layout of the training data (its condition labels fix the codes).
+    data : SpikeData
+        Trials of the recorded neurons.
+    like : torch.Tensor
+        A tensor of the model's device and dtype.
+
+    Returns
+    -------
+    TrialTensors
+        Counts (n_trials, n_bins, n_recorded), codes (n_trials,) or None, covariates or None.
+    """
+    side = side_information(trained_on, data.n_trials, _labels_of(data), data.covariates, like)
+    counts = data.counts.to(device=like.device, dtype=like.dtype)
+    return TrialTensors(counts, side.conditions, side.inputs)

@@ -31,7 +31,7 @@ from ..data import NeoInput, SpikeData
 from ..distributed import raise_together, world_size
 from ..errors import ArgumentTypeError, ArgumentValueError, NoImprovementWarning, NonFiniteLossError
 from .config import FitConfig, resolve_device
-from .fitted import FittedNetwork
+from .fitted import FittedNetwork, trial_tensors
 from .loop import fit_model
 from .losses import PENALTIES, PRESETS, CombinedLoss, CouplingPenalty, make_loss
 from .spec import ModelSpec, TrainedOn
@@ -77,12 +77,15 @@ class NetworkFitter(FittedNetwork):
     link : str, optional
         Its link: 'sigmoid' (Bernoulli), 'exp' or 'softplus' (Poisson); default the first.
     drive : None, 'smooth' or 'free', optional
-        Stimulus-locked drive shared by all trials.
+        Stimulus-locked drive: one per stimulus condition of the data (``SpikeData.conditions``),
+        shared by that condition's trials. None for spontaneous activity.
     n_drive_basis : int, optional
         Number of temporal bumps of a smooth drive; default one per 40 ms of the trial
         (:func:`elephant_fit.network.bases.drive_bumps`), at least 2.
     self_coupling, dale : bool, optional
         Allow self-history; sign-constrain outgoing weights.
+    n_input_lags : int, optional
+        Length in bins of the filters through which covariates (``SpikeData.covariates``) enter.
     surrogate : str, optional
         Gradient surrogate through sampled spikes: 'sigmoid', 'pseudo' or 'gumbel'.
     max_iterations, learning_rate, batch_size, clip_norm : optional
@@ -154,6 +157,7 @@ class NetworkFitter(FittedNetwork):
         n_drive_basis: int | None = _SPEC.n_drive_basis,
         self_coupling: bool = _SPEC.self_coupling,
         dale: bool = _SPEC.dale,
+        n_input_lags: int = _SPEC.n_input_lags,
         surrogate: str = _DEFAULTS.surrogate,
         max_iterations: int = _DEFAULTS.max_iterations,
         learning_rate: float = _DEFAULTS.learning_rate,
@@ -268,16 +272,21 @@ class NetworkFitter(FittedNetwork):
         device = resolve_device(self.device)
         self._check_fit_memory(spikedata, config, device)
         train, validation = self._split(spikedata)
-        rate = spikedata.counts.mean(dim=(0, 1))
-        model = spec.build(spikedata.n_bins, spikedata.bin_size, rate, check_seed(self.seed))
-        model = model.to(device=device, dtype=self.dtype)
         trained_on = TrainedOn.of(spikedata)
-        to = {"device": device, "dtype": self.dtype}
+        model = spec.build(
+            spikedata.n_bins,
+            spikedata.bin_size,
+            spikedata.counts.mean(dim=(0, 1)),
+            check_seed(self.seed),
+            n_conditions=trained_on.n_conditions,
+            n_inputs=trained_on.n_inputs,
+        ).to(device=device, dtype=self.dtype)
+        like = model.bias
         try:
             history = fit_model(
                 model,
-                train.counts.to(**to),
-                None if validation is None else validation.counts.to(**to),
+                trial_tensors(trained_on, train, like),
+                None if validation is None else trial_tensors(trained_on, validation, like),
                 loss,
                 config,
                 checkpoint=checkpoint,

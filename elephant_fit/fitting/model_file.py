@@ -160,6 +160,8 @@ def _meta(trained_on: TrainedOn) -> dict[str, Any]:
         "unit_ids": _plain(list(trained_on.unit_ids)),
         "unit_annotations": _plain([dict(a) for a in trained_on.unit_annotations]),
         "n_recorded": trained_on.n_recorded,
+        "condition_labels": _plain(list(trained_on.condition_labels)),
+        "covariate_names": list(trained_on.covariate_names),
     }
 
 
@@ -329,6 +331,8 @@ def _trained_on(meta: dict, name: str) -> TrainedOn:
         n_bins=_positive_int(meta["n_bins"], "n_bins", name),
         unit_ids=tuple(meta["unit_ids"]),
         unit_annotations=tuple(dict(a) for a in meta["unit_annotations"]),
+        condition_labels=tuple(meta.get("condition_labels", [None])),  # older files: one
+        covariate_names=tuple(str(name) for name in meta.get("covariate_names", [])),
     )
     if trained_on.n_recorded != n_recorded or len(trained_on.unit_annotations) != n_recorded:
         raise ModelFileError(
@@ -359,7 +363,14 @@ def restore_network(
     """
     # the biases are overwritten by the saved state: any rate builds the right architecture
     rate = torch.full((trained_on.n_recorded,), 0.1)
-    model = spec.build(trained_on.n_bins, trained_on.bin_size, rate, seed).to(dtype=dtype)
+    model = spec.build(
+        trained_on.n_bins,
+        trained_on.bin_size,
+        rate,
+        seed,
+        n_conditions=trained_on.n_conditions,
+        n_inputs=trained_on.n_inputs,
+    ).to(dtype=dtype)
     expected = model.state_dict()
     drive = saved.get("drive_weights")
     if drive is not None and drive.ndim == 2:  # written before conditions: one condition

@@ -8,7 +8,7 @@ use both, so an option of the architecture is written once, here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -17,6 +17,7 @@ import torch
 
 from .._validation import check_choice, check_non_negative_int, check_positive_int
 from ..data.spikedata import SpikeData
+from ..errors import ArgumentValueError
 from ..network.bases import drive_bumps
 from ..network.model import SpikingNetwork
 from ..network.observation import Observation, get_observation
@@ -53,10 +54,12 @@ class ModelSpec:
     n_drive_basis: int | None = None
     self_coupling: bool = True
     dale: bool = False
+    n_input_lags: int = 1
 
     def __post_init__(self) -> None:
         check_non_negative_int(self.n_hidden, "n_hidden")
         check_positive_int(self.n_lags, "n_lags")
+        check_positive_int(self.n_input_lags, "n_input_lags")
         self.observation_model()
         check_choice(self.drive, "drive", DRIVES)
 
@@ -75,7 +78,13 @@ class ModelSpec:
         return get_observation(self.observation, self.link)
 
     def build(
-        self, n_bins: int, bin_size: pq.Quantity, rate: torch.Tensor, seed: int
+        self,
+        n_bins: int,
+        bin_size: pq.Quantity,
+        rate: torch.Tensor,
+        seed: int,
+        n_conditions: int = 1,
+        n_inputs: int = 0,
     ) -> SpikingNetwork:
         """A network for trials of ``n_bins`` bins, biases at the given rates.
 
@@ -90,6 +99,10 @@ class ModelSpec:
             at their mean.
         seed : int
             Seed of the initial coupling.
+        n_conditions : int, optional
+            Stimulus conditions: one stimulus-locked drive each.
+        n_inputs : int, optional
+            Covariates, each through a filter of ``n_input_lags`` lags.
 
         Returns
         -------
@@ -112,6 +125,9 @@ class ModelSpec:
             self_coupling=self.self_coupling,
             exogenous_hidden=self.exogenous_hidden,
             dale=self.dale,
+            n_conditions=n_conditions,
+            n_inputs=n_inputs,
+            n_input_lags=self.n_input_lags,
             seed=seed,
         )
         rate = rate.clamp(1e-4, 0.9 if model.observation.binary else None)
@@ -136,6 +152,10 @@ class TrainedOn:
         Ids of the recorded units, in the order of the network's recorded neurons.
     unit_annotations : tuple of dict
         Their annotations.
+    condition_labels : tuple
+        The stimulus conditions, in the order of the network's drives (``(None,)``: one, unnamed).
+    covariate_names : tuple of str
+        The covariates, in the order of the network's inputs (empty: none).
     """
 
     bin_size: pq.Quantity
@@ -144,10 +164,12 @@ class TrainedOn:
     n_bins: int
     unit_ids: tuple
     unit_annotations: tuple
+    condition_labels: tuple = (None,)
+    covariate_names: tuple = ()
 
     @classmethod
     def of(cls, data: SpikeData) -> TrainedOn:
-        """The layout of ``data`` (its recorded units)."""
+        """The layout of ``data`` (its recorded units, conditions and covariates)."""
         return cls(
             bin_size=data.bin_size,
             t_start=data.t_start,
@@ -155,9 +177,63 @@ class TrainedOn:
             n_bins=data.n_bins,
             unit_ids=tuple(data.unit_ids),
             unit_annotations=tuple(dict(a) for a in data.unit_annotations),
+            condition_labels=tuple(data.condition_labels),
+            covariate_names=tuple(data.covariate_names),
         )
 
     @property
     def n_recorded(self) -> int:
         """Number of recorded units."""
         return len(self.unit_ids)
+
+    @property
+    def n_conditions(self) -> int:
+        """Number of stimulus conditions (1 without conditions)."""
+        return len(self.condition_labels)
+
+    @property
+    def n_inputs(self) -> int:
+        """Number of covariates."""
+        return len(self.covariate_names)
+
+    def condition_codes(self, labels: Sequence[Any] | None, n_trials: int) -> torch.Tensor | None:
+        """Codes (index into ``condition_labels``) of each trial's condition, or None (one condition).
+
+        Parameters
+        ----------
+        labels : sequence or None
+            The condition label of each trial (None: every trial has the fitted data's only
+            condition).
+        n_trials : int
+            Number of trials.
+
+        Returns
+        -------
+        torch.Tensor or None
+            torch.long, shape (n_trials,); None when the network has a single condition.
+        """
+        if self.n_conditions == 1:
+            if labels is not None and any(label != self.condition_labels[0] for label in labels):
+                unknown = sorted({str(label) for label in labels} - {str(self.condition_labels[0])})
+                raise ArgumentValueError(
+                    f"The network was fitted to one condition ({self.condition_labels[0]!r}), but "
+                    f"got trials of conditions {unknown}."
+                )
+            return None
+        if labels is None:
+            raise ArgumentValueError(
+                f"The network was fitted to {self.n_conditions} conditions "
+                f"{list(self.condition_labels)}: give the condition of every trial."
+            )
+        position = {label: code for code, label in enumerate(self.condition_labels)}
+        unknown = sorted({str(label) for label in labels if label not in position})
+        if unknown:
+            raise ArgumentValueError(
+                f"Unknown conditions {unknown}: the network was fitted to "
+                f"{list(self.condition_labels)}."
+            )
+        if len(labels) != n_trials:
+            raise ArgumentValueError(
+                f"Expected one condition per trial ({n_trials}), but got {len(labels)}."
+            )
+        return torch.tensor([position[label] for label in labels], dtype=torch.long)
