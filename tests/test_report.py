@@ -27,9 +27,22 @@ def blocks(rng):
     return poisson_block(rng, n_trials=8, n_units=5), poisson_block(rng, n_trials=6, n_units=5)
 
 
-def _numpy_noise_correlation(counts):
-    """Pearson correlation over (trial, bin) pairs of counts minus their PSTH; (n_units, n_units)."""
-    residual = counts - counts.mean(axis=0, keepdims=True)
+def _conditions(block):
+    """The Segments' condition annotations (poisson_block: trial k has condition k % 2)."""
+    return np.array([segment.annotations["condition"] for segment in block.segments])
+
+
+def _numpy_psths(counts, conditions):
+    """Each condition's trial mean (sorted conditions), (n_conditions, n_bins, n_units) counts."""
+    return np.stack([counts[conditions == c].mean(axis=0) for c in np.unique(conditions)])
+
+
+def _numpy_noise_correlation(counts, conditions=None):
+    """Pearson correlation over (trial, bin) pairs of counts minus their condition's PSTH."""
+    conditions = np.zeros(len(counts), dtype=int) if conditions is None else conditions
+    residual = counts.astype(float).copy()
+    for c in np.unique(conditions):
+        residual[conditions == c] -= counts[conditions == c].mean(axis=0)
     return np.corrcoef(residual.reshape(-1, counts.shape[2]), rowvar=False)
 
 
@@ -43,8 +56,32 @@ def test_noise_correlation_matrix_matches_numpy(blocks):
     data, _ = blocks
     counts = elephant_counts(segments_as_lists(data), BIN)
     np.testing.assert_allclose(
+        noise_correlation_matrix(data, BIN),
+        _numpy_noise_correlation(counts, _conditions(data)),  # noise about each condition's PSTH
+        rtol=1e-9,
+    )
+    for segment in data.segments:  # without conditions: about the PSTH of all trials
+        segment.annotations.pop("condition")
+    np.testing.assert_allclose(
         noise_correlation_matrix(data, BIN), _numpy_noise_correlation(counts), rtol=1e-9
     )
+
+
+def test_condition_psths_are_elephants_time_histogram_of_each_conditions_trials(blocks):
+    from elephant.statistics import time_histogram
+
+    from elephant_fit.evaluation.report import condition_psths
+
+    data, _ = blocks
+    conditions, rates = condition_psths(data, BIN)
+    assert conditions == (0, 1)
+    for code, condition in enumerate(conditions):
+        trials = [s for s in data.segments if s.annotations["condition"] == condition]
+        for unit in range(5):
+            expected = time_histogram([s.spiketrains[unit] for s in trials], BIN, output="rate")
+            np.testing.assert_allclose(
+                rates[code, :, unit], expected.rescale("Hz").magnitude[:, 0], rtol=1e-9
+            )
 
 
 def test_a_block_compared_with_itself_fits_perfectly(blocks):
@@ -62,12 +99,13 @@ def test_compare_blocks_against_numpy_formulas(blocks):
     row = compare_blocks(model, data, BIN)
     m = elephant_counts(segments_as_lists(model), BIN)
     d = elephant_counts(segments_as_lists(data), BIN)
-    pm, pd = m.mean(axis=0), d.mean(axis=0)
+    cm, cd = _conditions(model), _conditions(data)
+    pm, pd = _numpy_psths(m, cm), _numpy_psths(d, cd)  # every condition's PSTH
     assert row["PSTH R2"] == pytest.approx(
         1 - np.sum((pd - pm) ** 2) / np.sum((pd - pd.mean()) ** 2)
     )
     off = ~np.eye(5, dtype=bool)
-    nm, nd = _numpy_noise_correlation(m)[off], _numpy_noise_correlation(d)[off]
+    nm, nd = _numpy_noise_correlation(m, cm)[off], _numpy_noise_correlation(d, cd)[off]
     assert row["NC r (50 ms)"] == pytest.approx(np.corrcoef(nm, nd)[0, 1])
     rate_m, rate_d = m.sum(axis=1).mean(axis=0) / 2.0, d.sum(axis=1).mean(axis=0) / 2.0
     assert row["mean-rate error (Hz)"] == pytest.approx(np.mean(np.abs(rate_m - rate_d)))
@@ -97,10 +135,13 @@ def test_tensor_metrics_and_the_elephant_report_are_one_definition(blocks):
 
     model, data = blocks
     row = compare_blocks(model, data, BIN)
-    m = from_neo(model, BIN, dtype=torch.float64).counts
-    d = from_neo(data, BIN, dtype=torch.float64).counts
-    assert metrics.psth_r2(m, d) == pytest.approx(row["PSTH R2"], rel=1e-9)
-    fit = metrics.noise_correlation_fit(m, d)
+    model_data = from_neo(model, BIN, dtype=torch.float64)
+    data_data = from_neo(data, BIN, dtype=torch.float64)
+    assert model_data.condition_labels == data_data.condition_labels == (0, 1)
+    m, d = model_data.counts, data_data.counts
+    codes = model_data.condition_codes, data_data.condition_codes
+    assert metrics.psth_r2(m, d, *codes) == pytest.approx(row["PSTH R2"], rel=1e-9)
+    fit = metrics.noise_correlation_fit(m, d, *codes)
     assert fit["r2"] == pytest.approx(row["NC R2 (50 ms)"], rel=1e-9)
     assert fit["r"] == pytest.approx(row["NC r (50 ms)"], rel=1e-9)
     rate_error = metrics.mean_rate_error(m, d, float(BIN.rescale("s").magnitude))

@@ -15,7 +15,7 @@ import neo
 import numpy as np
 import quantities as pq
 
-from .report import BlockStatistics, _label, noise_correlation_matrix, psths
+from .report import BlockStatistics, _label, condition_psths, noise_correlation_matrix
 
 __all__ = ["comparison_figures", "coupling_figure"]
 
@@ -68,10 +68,10 @@ def comparison_figures(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if statistics is None:
-        rates = {name: psths(block, bin_size) for name, block in blocks.items()}
+        rates = {name: condition_psths(block, bin_size) for name, block in blocks.items()}
         matrices = {name: noise_correlation_matrix(b, bin_size) for name, b in blocks.items()}
     else:
-        rates = {name: statistics[name].psth for name in blocks}
+        rates = {name: (statistics[name].conditions, statistics[name].psth) for name in blocks}
         label = _label(bin_size)
         matrices = {name: statistics[name].noise_correlations[label].copy() for name in blocks}
     start = float(next(iter(blocks.values())).segments[0].t_start.rescale("s").magnitude)
@@ -100,22 +100,31 @@ def _rasters(plt: Any, path: Path, blocks: dict[str, neo.Block]) -> Path:
 def _psth_panels(
     plt: Any,
     path: Path,
-    rates: dict[str, np.ndarray],
+    rates: dict[str, tuple[tuple, np.ndarray]],
     start: float,
     bin_size: pq.Quantity,
     n_units: int,
 ) -> Path:
-    """PSTHs (n_bins, n_units) in Hz of the most active units, one panel per unit; start in s."""
-    first = next(iter(rates.values()))
-    units = np.argsort(-first.mean(axis=0), kind="stable")[: min(n_units, first.shape[1])]
-    times = start + (np.arange(first.shape[0]) + 0.5) * float(bin_size.rescale("s").magnitude)
+    """PSTHs of the most active units, one panel per unit; start in s.
+
+    ``rates``: per Block, its conditions and their PSTHs (n_conditions, n_bins, n_units) in Hz;
+    one colour per Block, one line style per condition.
+    """
+    conditions, first = next(iter(rates.values()))
+    pooled = first.mean(axis=0)
+    units = np.argsort(-pooled.mean(axis=0), kind="stable")[: min(n_units, pooled.shape[1])]
+    times = start + (np.arange(first.shape[1]) + 0.5) * float(bin_size.rescale("s").magnitude)
+    styles = ("-", "--", ":", "-.")
     fig, axes = plt.subplots(len(units), 1, figsize=(10, 2.2 * len(units)), sharex=True)
     for ax, unit in zip(np.atleast_1d(axes), units, strict=True):
-        for name, rate in rates.items():
-            ax.plot(times, rate[:, unit], label=name, linewidth=1)
+        for colour, (name, (labels, rate)) in enumerate(rates.items()):
+            for code, condition in enumerate(labels):
+                label = name if condition is None else f"{name}, {condition}"
+                style = styles[code % len(styles)]
+                ax.plot(times, rate[code, :, unit], style, color=f"C{colour}", label=label, lw=1)
         ax.set_title(f"PSTH, unit {unit}", fontsize=9)
         ax.set_ylabel("rate (Hz)")
-    np.atleast_1d(axes)[0].legend(fontsize=7)
+    np.atleast_1d(axes)[0].legend(fontsize=7, ncol=max(1, len(conditions)))
     np.atleast_1d(axes)[-1].set_xlabel("time (s)")
     fig.tight_layout()
     fig.savefig(path, dpi=120)

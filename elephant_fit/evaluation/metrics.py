@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ..statistics.correlation import noise_correlation
-from ..statistics.rates import mean_firing_rate, psth
+from ..statistics.rates import mean_firing_rate, psth, psth_by_condition
 from ..statistics.variability import fanofactor, window_counts
 
 __all__ = [
@@ -82,24 +82,62 @@ def rebin(counts: torch.Tensor, factor: int) -> torch.Tensor:
     return window_counts(counts, factor)
 
 
-def psth_r2(model_counts: torch.Tensor, data_counts: torch.Tensor) -> float:
-    """R^2 of the model PSTH against the data PSTH (all bins and neurons pooled)."""
-    return r2_score(psth(data_counts.double()), psth(model_counts.double()))
+def psth_r2(
+    model_counts: torch.Tensor,
+    data_counts: torch.Tensor,
+    model_conditions: torch.Tensor | None = None,
+    data_conditions: torch.Tensor | None = None,
+) -> float:
+    """R^2 of the model PSTHs against the data PSTHs (all conditions, bins and neurons pooled).
+
+    Parameters
+    ----------
+    model_counts, data_counts : torch.Tensor
+        Shape (n_trials, n_bins, n_neurons) each (their numbers of trials may differ).
+    model_conditions, data_conditions : torch.Tensor, optional
+        Condition code of each trial, shape (n_trials,), the same codes on both sides (None: one
+        condition): each condition's PSTH is compared with the same condition's.
+    """
+    n = _n_conditions(model_conditions, data_conditions)
+    return r2_score(
+        _psths(data_counts, data_conditions, n), _psths(model_counts, model_conditions, n)
+    )
+
+
+def _n_conditions(*codes: torch.Tensor | None) -> int:
+    """Number of conditions the codes of either side name (1 without codes)."""
+    return max([int(c.max()) + 1 for c in codes if c is not None and c.numel()], default=1)
+
+
+def _psths(counts: torch.Tensor, codes: torch.Tensor | None, n: int | None = None) -> torch.Tensor:
+    """PSTH of each condition, (n_conditions, n_bins, n_neurons); one condition without codes."""
+    if codes is None:
+        return psth(counts.double())[None]
+    return psth_by_condition(counts.double(), codes, n or _n_conditions(codes))
 
 
 def noise_correlation_fit(
-    model_counts: torch.Tensor, data_counts: torch.Tensor
+    model_counts: torch.Tensor,
+    data_counts: torch.Tensor,
+    model_conditions: torch.Tensor | None = None,
+    data_conditions: torch.Tensor | None = None,
 ) -> dict[str, float]:
     """R^2 and Pearson r between model and data zero-lag noise-correlation matrices (off-diagonal).
+
+    With conditions, the noise of each trial is about its condition's PSTH.
 
     Returns
     -------
     dict
         ``{"r2": ..., "r": ...}``.
     """
-    model = noise_correlation(model_counts.double(), max_lag=0)[0]
-    data = noise_correlation(data_counts.double(), max_lag=0)[0]
-    return matrix_fit(model.cpu().numpy(), data.cpu().numpy())
+    n = _n_conditions(model_conditions, data_conditions)
+
+    def matrix(counts: torch.Tensor, codes: torch.Tensor | None) -> np.ndarray:
+        extra = {} if codes is None else {"conditions": codes, "n_conditions": n}
+        return noise_correlation(counts.double(), max_lag=0, **extra)[0].cpu().numpy()
+
+    return matrix_fit(matrix(model_counts, model_conditions), matrix(data_counts, data_conditions))
 
 
 def matrix_fit(model: np.ndarray, data: np.ndarray) -> dict[str, float]:

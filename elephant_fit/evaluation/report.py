@@ -20,6 +20,7 @@ import torch
 from elephant.conversion import BinnedSpikeTrain
 from elephant.statistics import fanofactor, mean_firing_rate, time_histogram
 
+from ..errors import ArgumentValueError
 from ..statistics.correlation import noise_correlation
 from .metrics import matrix_fit, r2_score
 
@@ -63,9 +64,14 @@ def _units(block: neo.Block) -> list[list[neo.SpikeTrain]]:
 
 def psths(block: neo.Block, bin_size: pq.Quantity) -> np.ndarray:
     """Trial-averaged rate (n_bins, n_units) in Hz with ``elephant.statistics.time_histogram``."""
+    return _unit_psths(_units(block), bin_size)
+
+
+def _unit_psths(units: list[list[neo.SpikeTrain]], bin_size: pq.Quantity) -> np.ndarray:
+    """``time_histogram`` rate (n_bins, n_units) in Hz of each unit's trains."""
     columns = [
         time_histogram(trains, bin_size, output="rate").rescale("Hz").magnitude[:, 0]
-        for trains in _units(block)
+        for trains in units
     ]
     return np.stack(columns, axis=1)
 
@@ -82,14 +88,54 @@ def _binned(block: neo.Block, bin_size: pq.Quantity) -> np.ndarray:
         )
 
 
+def block_conditions(block: neo.Block) -> list | None:
+    """The Segment annotation ``condition`` of every trial, or None when not every Segment has one."""
+    labels = [segment.annotations.get("condition") for segment in block.segments]
+    return None if any(label is None or label == "" for label in labels) else labels
+
+
+def _condition_order(labels: list | None) -> tuple:
+    """The distinct conditions in a fixed order (sorted by text): the same for model and data."""
+    return (None,) if labels is None else tuple(sorted(set(labels), key=str))
+
+
+def condition_psths(block: neo.Block, bin_size: pq.Quantity) -> tuple[tuple, np.ndarray]:
+    """PSTH of each condition's trials, with ``elephant.statistics.time_histogram``.
+
+    Returns
+    -------
+    conditions : tuple
+        The conditions (sorted by text; ``(None,)`` without conditions).
+    psth : np.ndarray
+        Shape (n_conditions, n_bins, n_units), Hz.
+    """
+    labels = block_conditions(block)
+    order = _condition_order(labels)
+    if labels is None:
+        return order, psths(block, bin_size)[None]
+    units = _units(block)  # each unit's trains in trial order
+    parts = []
+    for condition in order:
+        trials = [k for k, label in enumerate(labels) if label == condition]
+        parts.append(_unit_psths([[trains[k] for k in trials] for trains in units], bin_size))
+    return order, np.stack(parts)
+
+
 def noise_correlation_matrix(block: neo.Block, bin_size: pq.Quantity) -> np.ndarray:
     """Zero-lag noise-correlation matrix (n_units, n_units) of Elephant-binned trials.
 
     Binning by ``BinnedSpikeTrain``; the correlation is :func:`elephant_fit.statistics.noise_correlation`
-    (Elephant has no noise correlation). Silent units give NaN rows.
+    (Elephant has no noise correlation), the noise of each trial about its condition's PSTH
+    (Segment annotation ``condition``; all trials one condition without it). Silent units give
+    NaN rows.
     """
     counts = torch.from_numpy(_binned(block, bin_size).transpose(0, 2, 1)).double()
-    return noise_correlation(counts, max_lag=0)[0].numpy()
+    labels = block_conditions(block)
+    if labels is None:
+        return noise_correlation(counts, max_lag=0)[0].numpy()
+    order = _condition_order(labels)
+    codes = torch.tensor([order.index(label) for label in labels])
+    return noise_correlation(counts, 0, conditions=codes, n_conditions=len(order))[0].numpy()
 
 
 def _fano_factors(block: neo.Block) -> np.ndarray:
@@ -116,7 +162,9 @@ class BlockStatistics:
     Attributes
     ----------
     psth : np.ndarray
-        Shape (n_bins, n_units), Hz, at the fitting bin.
+        Shape (n_conditions, n_bins, n_units), Hz, at the fitting bin: each condition's PSTH.
+    conditions : tuple
+        The conditions of ``psth`` (sorted by text; ``(None,)`` without conditions).
     noise_correlations : dict of {str: np.ndarray}
         ``{"10 ms": matrix, ...}``, each (n_units, n_units), at the fitting and the coarse bin.
     rates, fano_factors : np.ndarray
@@ -124,6 +172,7 @@ class BlockStatistics:
     """
 
     psth: np.ndarray
+    conditions: tuple
     noise_correlations: dict[str, np.ndarray]
     rates: np.ndarray
     fano_factors: np.ndarray
@@ -149,8 +198,10 @@ def block_statistics(
     -------
     BlockStatistics
     """
+    conditions, psth = condition_psths(block, bin_size)
     return BlockStatistics(
-        psth=psths(block, bin_size),
+        psth=psth,
+        conditions=conditions,
         noise_correlations={
             _label(size): noise_correlation_matrix(block, size)
             for size in (bin_size, coarse_bin_size)
@@ -162,7 +213,12 @@ def block_statistics(
 
 def compare_statistics(model: BlockStatistics, data: BlockStatistics) -> dict[str, float]:
     """The comparison row of :func:`compare_blocks`, from statistics computed once per Block."""
-    row = {"PSTH R2": r2_score(data.psth, model.psth)}
+    if model.conditions != data.conditions:
+        raise ArgumentValueError(
+            f"Expected simulated trials of the recorded conditions {list(data.conditions)}, but "
+            f"got {list(model.conditions)}."
+        )
+    row = {"PSTH R2": r2_score(data.psth, model.psth)}  # every condition's PSTH
     for label, matrix in data.noise_correlations.items():
         fit = matrix_fit(model.noise_correlations[label], matrix)
         row[f"NC R2 ({label})"], row[f"NC r ({label})"] = fit["r2"], fit["r"]
@@ -233,7 +289,11 @@ def model_row(
     statistics : BlockStatistics
         Their statistics.
     """
-    simulated = fitter.simulate(n_trials, seed=seed)
+    # the recorded trials' own conditions and covariates, cycled to n_trials
+    which = np.arange(n_trials) % data.n_trials
+    conditions = None if data.conditions is None else [data.conditions[k] for k in which]
+    covariates = None if data.covariates is None else data.covariates[torch.from_numpy(which)]
+    simulated = fitter.simulate(n_trials, seed=seed, conditions=conditions, covariates=covariates)
     statistics = block_statistics(simulated, fitter.bin_size_)
     likelihood = fitter.log_likelihood(data)
     row = {
