@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from elephant_fit.network.covariates import CovariateSpec
 from elephant_fit.network.model import SpikingNetwork
 
 
@@ -175,3 +176,15 @@ def test_covariates_of_a_window_see_the_bins_before_it():
     whole = model.static_input(12, x)
     window = model.static_input(5, x[:, :9], first_bin=4)  # covariates from the first bin
     torch.testing.assert_close(window, whole[:, 4:9], rtol=1e-12, atol=0)
+
+
+def test_covariates_come_from_a_spec_or_the_legacy_arguments():
+    spec = CovariateSpec(("history", "tuning"), n_lags=3, value_range=(None, (0.0, 1.0)))
+    model = SpikingNetwork(2, n_hidden=1, n_inputs=2, n_input_lags=3, covariates=spec)
+    assert (model.n_inputs, model.n_input_lags) == (2, 3)
+    assert model.input_filters.shape == (3, 1, 3)  # the history covariate alone
+    assert model.covariate_input.tuning_weights.shape == (8, 1, 3)  # (n_tuning, n_tuned, n)
+    assert "CovariateInput(kinds=('history', 'tuning')" in repr(model)
+    assert model.filter_inputs(torch.rand(4, 6, 2)).shape == (4, 6, 3)
+    with pytest.raises(ValueError, match="n_input_lags"):
+        SpikingNetwork(2, n_input_lags=4, covariates=spec)

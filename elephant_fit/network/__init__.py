@@ -1,6 +1,14 @@
 """The model: a recurrent stochastic spiking network, its observation models, simulation and ground truths."""
 
-from .bases import drive_bumps, exponential_basis, gaussian_bumps, raised_cosine_basis
+from .bases import (
+    bspline_basis,
+    bspline_knots,
+    drive_bumps,
+    exponential_basis,
+    gaussian_bumps,
+    raised_cosine_basis,
+)
+from .covariates import CovariateInput, CovariateSpec
 from .likelihood import HeldOutLikelihood, LogLikelihood, held_out_likelihood, log_likelihood
 from .model import SpikingNetwork
 from .observation import OBSERVATIONS, Bernoulli, Observation, Poisson, get_observation
@@ -16,6 +24,8 @@ from .surrogates import (
 __all__ = [
     "OBSERVATIONS",
     "Bernoulli",
+    "CovariateInput",
+    "CovariateSpec",
     "GumbelSigmoid",
     "HeldOutLikelihood",
     "LogLikelihood",
@@ -26,6 +36,8 @@ __all__ = [
     "Simulation",
     "SpikingNetwork",
     "Surrogate",
+    "bspline_basis",
+    "bspline_knots",
     "drive_bumps",
     "exponential_basis",
     "gaussian_bumps",

@@ -1,4 +1,8 @@
-"""Temporal bases: coupling filters over lags, and the smooth stimulus-locked drive over a trial."""
+"""Bases: over lags, over a trial, and over a covariate's value.
+
+Temporal bases of the coupling and covariate filters (over lags) and of the smooth
+stimulus-locked drive (over a trial); B-splines over a covariate's value (tuning curves).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from ..errors import ArgumentValueError
 
 __all__ = [
     "DRIVE_BUMP_SPACING",
+    "bspline_basis",
+    "bspline_knots",
     "drive_bumps",
     "exponential_basis",
     "gaussian_bumps",
@@ -135,3 +141,100 @@ def temporal_basis(
             f"Expected `basis` to be None, 'raised_cosine', 'exponential' or a tensor, but got {describe(basis)}."
         )
     return builders[basis](check_positive_int(n_basis or max(2, n_lags // 2), "n_basis"), n_lags)
+
+
+def bspline_knots(n_basis: int, low: float, high: float, order: int = 4) -> torch.Tensor:
+    """Clamped knot vector of ``n_basis`` B-splines of ``order`` on ``[low, high]``.
+
+    The boundary knots are repeated ``order`` times and the ``n_basis - order`` interior knots are
+    equally spaced, so that the splines sum to one on the whole interval.
+
+    Parameters
+    ----------
+    n_basis : int
+        Number of B-splines, at least ``order``.
+    low, high : float
+        The interval, ``low < high``.
+    order : int, optional
+        Order (degree + 1); 4: cubic.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (n_basis + order,), float64, non-decreasing.
+
+    Examples
+    --------
+    >>> bspline_knots(6, 0.0, 1.0, order=3).tolist()
+    [0.0, 0.0, 0.0, 0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
+    """
+    order = check_positive_int(order, "order")
+    n_basis = check_positive_int(n_basis, "n_basis")
+    if n_basis < order:
+        raise ArgumentValueError(
+            f"Expected `n_basis` to be at least the order ({order}), but got {n_basis}."
+        )
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise ArgumentValueError(
+            f"Expected a finite interval with `low` < `high`, but got ({low!r}, {high!r})."
+        )
+    inner = torch.linspace(low, high, n_basis - order + 2, dtype=torch.float64)
+    return torch.cat([inner[:1].repeat(order - 1), inner, inner[-1:].repeat(order - 1)])
+
+
+def bspline_basis(values: torch.Tensor, knots: torch.Tensor, order: int = 4) -> torch.Tensor:
+    """B-splines of ``order`` on ``knots`` evaluated at ``values`` (Cox-de Boor recursion).
+
+    Values outside the knots' base interval ``[knots[order - 1], knots[-order]]`` are clamped to
+    its edges (the curve is flat beyond the range). Vectorised over values; the recursion runs
+    over the ``order - 1`` degrees only. Differentiable in anything multiplied with the result.
+
+    Parameters
+    ----------
+    values : torch.Tensor
+        Points, any shape ``(...)``.
+    knots : torch.Tensor
+        Non-decreasing knots, shape (n_basis + order,), e.g. :func:`bspline_knots`.
+    order : int, optional
+        Order (degree + 1); 4: cubic.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape ``(..., n_basis)``, in the dtype of ``values``.
+
+    Examples
+    --------
+    >>> knots = bspline_knots(6, 0.0, 1.0)
+    >>> b = bspline_basis(torch.tensor([-1.0, 0.0, 0.3, 1.0, 2.0]), knots)
+    >>> b.shape, torch.allclose(b.sum(-1), torch.ones(5))
+    (torch.Size([5, 6]), True)
+    >>> b[0, 0].item(), b[-1, -1].item()  # clamped to the edges
+    (1.0, 1.0)
+    """
+    order = check_positive_int(order, "order")
+    if not isinstance(knots, torch.Tensor) or knots.ndim != 1 or len(knots) < 2 * order:
+        raise ArgumentValueError(
+            f"Expected `knots` to be a 1-d tensor of at least {2 * order} knots (order "
+            f"{order}), but got {describe(knots)}."
+        )
+    t = knots.to(device=values.device, dtype=values.dtype)
+    n_basis = len(t) - order
+    x = values.clamp(t[order - 1], t[n_basis]).unsqueeze(-1)
+    # the interval t[i] <= x < t[i + 1] of each point; the right edge belongs to the last one
+    interval = torch.searchsorted(t, x.detach(), right=True) - 1
+    interval = interval.clamp(order - 1, n_basis - 1)
+    splines = (torch.arange(len(t) - 1, device=t.device) == interval).to(values.dtype)
+    for degree in range(1, order):
+        left, right = t[: -degree - 1], t[degree:-1]  # t[i], t[i + degree]
+        left_next, right_next = t[1:-degree], t[degree + 1 :]  # t[i + 1], t[i + degree + 1]
+        up = _ratio(x - left, right - left) * splines[..., :-1]
+        down = _ratio(right_next - x, right_next - left_next) * splines[..., 1:]
+        splines = up + down
+    return splines
+
+
+def _ratio(numerator: torch.Tensor, denominator: torch.Tensor) -> torch.Tensor:
+    """``numerator / denominator`` with 0 where the denominator is 0 (repeated knots)."""
+    safe = torch.where(denominator > 0, denominator, torch.ones_like(denominator))
+    return torch.where(denominator > 0, numerator / safe, torch.zeros_like(numerator))

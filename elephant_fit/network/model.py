@@ -7,7 +7,8 @@ For neurons ``j`` (recorded first, then hidden), trials ``k`` and bins ``t``::
 ``b`` bias, ``d`` stimulus-locked drive, one per condition ``c(k)`` of trial ``k`` (optional;
 smooth in time or free; one condition: shared by all trials),
 ``W`` coupling and self-history (free lags or a temporal basis), ``x`` optional covariates with
-causal filters ``V`` (lags 0..M-1). Observation models: Bernoulli ``p = sigmoid(u)``; Poisson with
+causal filters ``V`` (lags 0..M-1; or on a basis, or value tuning curves and a neuron mask:
+:mod:`elephant_fit.network.covariates`). Observation models: Bernoulli ``p = sigmoid(u)``; Poisson with
 mean count per bin ``exp(u)`` or ``softplus(u)``.
 """
 
@@ -29,6 +30,7 @@ from .._validation import (
 )
 from ..errors import ArgumentTypeError, ArgumentValueError
 from .bases import drive_bumps, gaussian_bumps, temporal_basis
+from .covariates import CovariateInput, CovariateSpec, check_covariates, covariate_spec
 from .observation import Observation, get_observation
 
 __all__ = ["SpikingNetwork"]
@@ -68,10 +70,10 @@ class SpikingNetwork(nn.Module):
         Number of stimulus conditions: trials of condition ``c`` (codes ``0 .. n_conditions - 1``,
         passed as ``conditions`` to :meth:`static_input` and the simulations) get the drive
         ``d[c]``. One condition: every trial gets the same drive (no codes needed).
-    n_inputs : int, optional
-        Number of external covariates.
-    n_input_lags : int, optional
-        Length of the causal covariate filters (lag 0 included).
+    n_inputs, n_input_lags : int, optional
+        Covariates, each through a free causal filter of ``n_input_lags`` lags (lag 0 included).
+    covariates : CovariateSpec, optional
+        Instead: history filters on a basis, value tuning, a neuron mask (``covariate_input``).
     self_coupling : bool, optional
         Allow self-history filters W[l, j, j]; False zeroes them.
     exogenous_hidden : bool, optional
@@ -104,6 +106,7 @@ class SpikingNetwork(nn.Module):
         n_conditions: int = 1,
         n_inputs: int = 0,
         n_input_lags: int = 1,
+        covariates: CovariateSpec | None = None,
         self_coupling: bool = True,
         exogenous_hidden: bool = False,
         dale: bool = False,
@@ -119,8 +122,13 @@ class SpikingNetwork(nn.Module):
         self.drive = _check_drive(drive, n_bins)
         self.n_bins = n_bins
         self.n_conditions = check_positive_int(n_conditions, "n_conditions")
-        self.n_inputs = check_non_negative_int(n_inputs, "n_inputs")
-        self.n_input_lags = check_positive_int(n_input_lags, "n_input_lags")
+        spec = covariate_spec(
+            covariates,
+            check_non_negative_int(n_inputs, "n_inputs"),
+            check_positive_int(n_input_lags, "n_input_lags"),
+        )
+        self.n_inputs = 0 if spec is None else spec.n_inputs
+        self.n_input_lags = n_input_lags if spec is None else spec.n_lags
         self.self_coupling = bool(self_coupling)
         self.exogenous_hidden = bool(exogenous_hidden)
         self.dale = bool(dale)
@@ -143,9 +151,7 @@ class SpikingNetwork(nn.Module):
             "dale_sign", _dale_signs(self.n_recorded, n_hidden, excitatory_fraction)
         )
         self._init_drive(n_drive_basis)
-        self.input_filters = (
-            nn.Parameter(torch.zeros(self.n_input_lags, n_inputs, n)) if n_inputs else None
-        )
+        self.covariate_input = None if spec is None else CovariateInput(spec, n_recorded, n_hidden)
 
     def _init_drive(self, n_drive_basis: int | None) -> None:
         """Create the drive parameters, (n_conditions, n_basis or n_bins, n) (and the smooth basis)."""
@@ -263,28 +269,17 @@ class SpikingNetwork(nn.Module):
 
     def check_inputs(self, inputs: torch.Tensor, n_trials: int | None, n_bins: int) -> torch.Tensor:
         """Validate covariates of shape (n_trials, n_bins, n_inputs) and return them in the model's dtype."""
-        if self.n_inputs == 0:
-            raise ArgumentValueError(
-                "This network has no covariates (n_inputs=0), but `inputs` were given."
-            )
-        if not isinstance(inputs, torch.Tensor):
-            raise ArgumentTypeError(
-                f"Expected `inputs` to be a torch.Tensor, but got {describe(inputs)}."
-            )
-        expected = (n_trials if n_trials is not None else inputs.shape[0], n_bins, self.n_inputs)
-        if inputs.ndim != 3 or tuple(inputs.shape) != expected:
-            raise ArgumentValueError(
-                f"Expected `inputs` of shape (n_trials, n_bins, n_inputs) = {expected}, but got {tuple(inputs.shape)}."
-            )
-        return inputs.to(device=self.bias.device, dtype=self.bias.dtype)
+        return check_covariates(inputs, self.n_inputs, n_trials, n_bins, self.bias)
 
     def filter_inputs(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Causal filtering of covariates, (n_trials, n_bins, n_inputs) -> (n_trials, n_bins, n_neurons)."""
-        assert self.input_filters is not None
-        lags = self.n_input_lags
-        padded = F.pad(inputs.transpose(1, 2), (lags - 1, 0))
-        weight = self.input_filters.flip(0).permute(2, 1, 0)  # (n_post, n_inputs, lags)
-        return F.conv1d(padded, weight).transpose(1, 2)
+        """Covariate terms (``covariate_input``), (n_trials, n_bins, n_inputs) -> (n_trials, n_bins, n_neurons)."""
+        assert self.covariate_input is not None
+        return self.covariate_input(inputs)
+
+    @property
+    def input_filters(self) -> nn.Parameter | None:
+        """History weights ``covariate_input.history_weights``, (n_input_lags or n_basis, n_history, n)."""
+        return None if self.covariate_input is None else self.covariate_input.history_weights
 
     def history(self, spikes: torch.Tensor, coupling: torch.Tensor | None = None) -> torch.Tensor:
         """Recurrent input of given spike trains, for all bins at once (no loop over time).
