@@ -32,6 +32,7 @@ import torch
 from .._io import atomic_path
 from .._version import __version__
 from ..errors import ArgumentTypeError, ModelFileError
+from ..network.covariates import upgrade_state_dict
 from ..network.model import SpikingNetwork
 from ..network.observation import Observation
 from .history import FitHistory
@@ -372,6 +373,7 @@ def restore_network(
         n_inputs=trained_on.n_inputs,
     ).to(dtype=dtype)
     expected = model.state_dict()
+    saved = upgrade_state_dict(saved)  # covariate filters under their former key
     drive = saved.get("drive_weights")
     if drive is not None and drive.ndim == 2:  # written before conditions: one condition
         saved = {**saved, "drive_weights": drive.unsqueeze(0)}
