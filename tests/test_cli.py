@@ -309,7 +309,7 @@ def test_report_warns_when_the_unit_ids_differ(files, tmp_path, capsys):
     renamed = SpikeData(data.counts, data.bin_size, unit_ids=["a", "b", "c", "d"])
     recording = write_block(to_neo(renamed), tmp_path / "renamed.pkl")
     argv = ["report", str(files["model"]), str(recording), "--out", str(tmp_path / "r")]
-    assert main([*argv, "--no-figures", "--trials", "4"]) == 0
+    assert main([*argv, "--no-figures", "--simulated-trials", "4"]) == 0
     err = capsys.readouterr().err
     assert "elephant-fit: warning:" in err
     model_ids = list(files["fitter"].unit_ids_)
@@ -350,3 +350,69 @@ def test_seeds_are_checked_by_the_command_line(files, tmp_path, capsys):
     argv = ["simulate", str(files["model"]), "--trials", "1", "--seed", "-2", "--out", "x.pkl"]
     assert main(argv) == 2
     _one_error(capsys, "--seed")
+
+
+def test_a_session_file_is_inspected_cut_fitted_and_reported(tmp_path, capsys):
+    from elephant_fit import load_model
+    from elephant_fit.network.sessions import synthetic_session
+
+    session = write_block(synthetic_session(60).block, tmp_path / "session.pkl")
+    assert main(["inspect", str(session)]) == 0
+    listing = capsys.readouterr().out
+    assert "Event 'stim_on': 60 events, labels grating_0 (30), grating_90 (30)" in listing
+    assert "AnalogSignal 'running_speed': 1 channel(s), 1000 Hz" in listing
+    cut = ["--trials", "stim_on", "--window", "-200ms,1s", "--condition", "labels"]
+    cut += ["--covariate", "running_speed"]
+    model = tmp_path / "m.pt"
+    argv = ["fit", str(session), *cut, "--covariate-lags", "3", "--max-iterations", "30"]
+    assert main([*argv, "--quiet", "--lags", "2", "--out", str(model)]) == 0
+    assert "fitted 12 units x 120 bins" in capsys.readouterr().out
+    fitter = load_model(model)
+    assert fitter.trained_on_.condition_labels == ("grating_0", "grating_90")
+    assert fitter.trained_on_.covariate_names == ("running_speed",)
+    report = [
+        "report",
+        str(model),
+        str(session),
+        *cut,
+        "--no-figures",
+        "--out",
+        str(tmp_path / "r"),
+    ]
+    assert main([*report, "--simulated-trials", "20"]) == 0
+    assert "PSTH R2" in capsys.readouterr().out
+    simulate = ["simulate", str(model), "--trials", "2", "--condition", "grating_0"]
+    assert main([*simulate, "--out", str(tmp_path / "s.pkl")]) == 2  # needs the covariates
+    assert "fitted with covariates ['running_speed']" in capsys.readouterr().err
+
+
+def test_a_single_segment_without_trial_options_says_how_to_cut_it(tmp_path, capsys):
+    from elephant_fit.network.sessions import synthetic_session
+
+    session = write_block(synthetic_session(4).block, tmp_path / "session.pkl")
+    assert main(["fit", str(session), "--out", str(tmp_path / "m.pt")]) == 2
+    err = capsys.readouterr().err
+    assert "--trials NAME --window START,STOP" in err
+    assert "elephant-fit inspect" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("-200ms,1s", (-0.2, 1.0)), ("2s", 2.0), (" 0.5 s , 1500ms ", (0.5, 1.5))],
+)
+def test_parse_window(text, expected):
+    from elephant_fit.cli.commands import parse_window
+
+    window = parse_window(text)
+    if isinstance(expected, tuple):
+        assert [float(t.rescale("s").magnitude) for t in window] == pytest.approx(list(expected))
+    else:
+        assert float(window.rescale("s").magnitude) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("text", ["1s,-1s", "0s", "abc", "1s,2s,3s"])
+def test_parse_window_refuses_bad_windows(text):
+    from elephant_fit.cli.commands import UsageError, parse_window
+
+    with pytest.raises(UsageError, match="--window"):
+        parse_window(text)

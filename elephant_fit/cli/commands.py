@@ -1,4 +1,4 @@
-"""The ``elephant-fit`` command line: ``fit``, ``simulate``, ``report`` and ``demo``.
+"""The ``elephant-fit`` command line: ``inspect``, ``fit``, ``simulate``, ``report`` and ``demo``.
 
 Errors a user can cause (a missing file, an unreadable format, a malformed option, a model file from
 another version, a bad ``--out``) print one line and exit with code 2; other failures (out of
@@ -43,7 +43,7 @@ if TYPE_CHECKING:  # imported lazily at run time: `elephant-fit --help` stays fa
     from ..data.spikedata import SpikeData
     from ..fitting.fitter import NetworkFitter
 
-__all__ = ["build_parser", "main", "parse_bin_size", "parse_loss", "parse_penalty"]
+__all__ = ["build_parser", "main", "parse_bin_size", "parse_loss", "parse_penalty", "parse_window"]
 
 _TIME_UNITS = {"us": pq.us, "ms": pq.ms, "s": pq.s}
 #: Files that ``report`` writes into its --out folder.
@@ -193,12 +193,62 @@ def _check_seed(value: int | None, allow_none: bool = False) -> int | None:
         raise UsageError(str(exc)) from None
 
 
+def parse_window(text: str | None) -> tuple[pq.Quantity, pq.Quantity] | pq.Quantity | None:
+    """Parse ``--window``: 'START,STOP' around events (e.g. '-200ms,1s') or one LENGTH ('2s').
+
+    Parameters
+    ----------
+    text : str or None
+        The option's value.
+
+    Returns
+    -------
+    (pq.Quantity, pq.Quantity), pq.Quantity or None
+        The window around each event, or the length of consecutive windows.
+    """
+    if text is None:
+        return None
+    parts = [part.strip() for part in text.split(",")]
+    number = r"([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(us|ms|s)"
+    matches = [re.fullmatch(number, part) for part in parts]
+    if len(parts) not in (1, 2) or any(match is None for match in matches):
+        raise UsageError(
+            f"--window: expected START,STOP such as -200ms,1s or a length such as 2s, got {text!r}"
+        )
+    times = [float(m.group(1)) * _TIME_UNITS[m.group(2)] for m in matches]
+    if len(times) == 1:
+        if times[0] <= 0:
+            raise UsageError(f"--window: a length must be positive, got {text!r}")
+        return times[0]
+    if times[1] <= times[0]:
+        raise UsageError(f"--window: STOP must come after START, got {text!r}")
+    return times[0], times[1]
+
+
+def _trial_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``from_neo``'s keywords of the session options (--trials, --window, ...)."""
+    options: dict[str, Any] = {}
+    if args.trials is not None:
+        options["trials"] = args.trials
+    window = parse_window(args.window)
+    if window is not None:
+        options["window"] = window
+    if args.condition is not None:
+        options["condition"] = args.condition
+    if args.covariate:
+        options["covariates"] = list(args.covariate)
+    if args.drop:
+        options["drop"] = [part.strip() for part in args.drop.split(",")]
+    return options
+
+
 def _load_input(
     source: str,
     bin_size: pq.Quantity,
     binary: bool,
     trust_pickle: bool = False,
     max_memory: float | None = None,
+    options: dict[str, Any] | None = None,
 ) -> SpikeData:
     """SpikeData from a file neo.io reads (pickles with the allow-list), or a bundled dataset."""
     from ..data.datasets import load_retina
@@ -214,10 +264,12 @@ def _load_input(
                 f"{source}: no such file (nor a bundled dataset: {', '.join(DATASETS)})"
             )
         obj = read_block(source, trust_pickle=trust_pickle)
-    data = from_neo(obj, bin_size, binary=binary, max_memory=max_memory)
+    data = from_neo(obj, bin_size, binary=binary, max_memory=max_memory, **(options or {}))
     if data.n_trials < 2:
         raise UsageError(
-            f"{source}: needs at least 2 trials (one Segment per trial), found {data.n_trials}"
+            f"{source}: needs at least 2 trials (one Segment per trial, or --trials NAME --window "
+            f"START,STOP to cut a session; `elephant-fit inspect {source}` lists what it holds), "
+            f"found {data.n_trials}"
         )
     return data
 
@@ -245,7 +297,12 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         check_output_file(args.checkpoint, [*_input_files(args.input), args.out])
     max_memory = parse_memory(args.max_memory)
     data = _load_input(
-        args.input, bin_size, binary=True, trust_pickle=args.trust_pickle, max_memory=max_memory
+        args.input,
+        bin_size,
+        binary=True,
+        trust_pickle=args.trust_pickle,
+        max_memory=max_memory,
+        options=_trial_options(args),
     )
     train, test = data.split(args.test_fraction, seed=args.seed)
     fitter = NetworkFitter(
@@ -253,6 +310,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         bin_size=bin_size,
         n_lags=args.lags,
         n_drive_basis=args.drive_basis,
+        drive=None if args.drive == "none" else args.drive,
+        n_input_lags=args.covariate_lags,
         loss=loss,
         max_lag=args.max_lag,
         penalty=penalty,
@@ -312,6 +371,16 @@ def _fit_outputs(
     return 0
 
 
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    from ..data.contents import describe_block
+    from ..data.files import read_block
+
+    if not Path(args.input).exists():
+        raise FileNotFoundError(f"{args.input}: no such file")
+    print(describe_block(read_block(args.input, trust_pickle=args.trust_pickle)))
+    return 0
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from ..data.files import _writer_for, write_block
     from ..fitting.persistence import load_model
@@ -322,7 +391,14 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     fitter = load_model(args.model)
     fitter.max_memory = parse_memory(args.max_memory)
     # data parallel: each rank simulates its share, rank 0 writes all trials in order
-    block = fitter.simulate(args.trials, seed=args.seed, include_hidden=args.include_hidden)
+    condition = args.condition
+    if condition is not None and all(
+        isinstance(c, int) for c in fitter.trained_on_.condition_labels
+    ):
+        condition = int(condition) if condition.lstrip("-").isdigit() else condition
+    block = fitter.simulate(
+        args.trials, seed=args.seed, include_hidden=args.include_hidden, condition=condition
+    )
     if is_main_process():
         write_block(block, args.out)
         print(f"simulated {args.trials} trials -> {args.out}")
@@ -353,9 +429,14 @@ def _report(args: argparse.Namespace) -> int:
         binary=fitter.model_.observation.binary,
         trust_pickle=args.trust_pickle,
         max_memory=fitter.max_memory,
+        options=_trial_options(args),
     )
     _check_same_shape(args.input, data, fitter)
-    n_trials = n_simulated_trials(data.n_trials) if args.trials is None else args.trials
+    n_trials = (
+        n_simulated_trials(data.n_trials)
+        if args.simulated_trials is None
+        else args.simulated_trials
+    )
     data_block = to_neo(data)
     data_statistics = block_statistics(data_block, fitter.bin_size_)
     row, model_block, model_statistics = model_row(
@@ -395,10 +476,10 @@ def _check_same_shape(source: str, data: SpikeData, fitter: NetworkFitter) -> No
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from .demo import DEMO_DATA, run_demo
 
-    if args.data not in ("synthetic", "retina"):
-        raise UsageError(f"--data: expected synthetic or retina, got {args.data!r}")
+    if args.data not in DEMO_DATA:
+        raise UsageError(f"--data: expected {', '.join(DEMO_DATA)}, got {args.data!r}")
     if launched_by_torchrun():
         raise UsageError("demo runs in one process: start it without torchrun")
     _check_seed(args.seed)
@@ -439,7 +520,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ``--debug`` raises it instead (with its traceback).
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_negative_windows(sys.argv[1:] if argv is None else list(argv)))
     if args.command is None:
         parser.print_help(sys.stdout)
         return 0
@@ -484,6 +565,17 @@ def _quiet_unless_main() -> Iterator[None]:
     with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
         warnings.simplefilter("ignore")
         yield
+
+
+def _join_negative_windows(argv: list[str]) -> list[str]:
+    """``--window -200ms,1s`` as ``--window=-200ms,1s`` (argparse takes '-200ms,1s' for an option)."""
+    joined: list[str] = []
+    for arg in argv:
+        if joined and joined[-1] == "--window" and arg.startswith("-"):
+            joined[-1] = f"--window={arg}"
+        else:
+            joined.append(arg)
+    return joined
 
 
 def _one_line(error: BaseException) -> str:

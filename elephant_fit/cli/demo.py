@@ -23,8 +23,12 @@ from ..evaluation.metrics import coupling_fit
 from ..evaluation.report import block_statistics, model_row, n_simulated_trials, write_table
 from ..fitting.fitter import NetworkFitter
 from ..network.synthetic import hidden_input_network, sample_spikedata
+from ._session import session_data, truth_recovery
 
-__all__ = ["DemoSettings", "run_demo"]
+__all__ = ["DEMO_DATA", "DemoSettings", "run_demo"]
+
+#: What ``demo --data`` accepts.
+DEMO_DATA = ("synthetic", "retina", "session")
 
 
 @dataclass
@@ -46,6 +50,14 @@ class DemoSettings:
                 iterations_sm=80 if quick else 300,
                 n_hidden=10,
                 n_lags=5,
+            )
+        if data == "session":  # trials = train + held out, 80 % / 20 % by condition
+            return cls(
+                train_trials=100 if quick else 300,
+                test_trials=0,
+                iterations_mle=100 if quick else 300,
+                iterations_sm=150 if quick else 600,
+                n_hidden=0,
             )
         if quick:
             return cls(train_trials=150, test_trials=150, iterations_mle=100, iterations_sm=150)
@@ -77,29 +89,40 @@ def run_demo(
         Seed of the ground truth, the data and the fits.
     progress : bool, optional
         Progress bars while fitting.
-    data : {'synthetic', 'retina'}, optional
+    data : {'synthetic', 'retina', 'session'}, optional
         A ground truth whose hidden neurons drive the recorded ones (10 ms bins; coupling
-        recovery is reported), or the bundled retina recording (20 ms bins; no ground truth).
+        recovery is reported), the bundled retina recording (20 ms bins; no ground truth), or a
+        synthetic lab session (one continuous recording with ``stim_on`` events of two
+        conditions and a running-speed covariate, written to a file, read back and cut into
+        trials; recovery of the per-condition drive and the covariate filter is reported).
 
     Returns
     -------
     dict
         ``{model name: {metric: value}}``, as written to ``demo.md`` / ``demo.json``.
     """
-    if data not in ("synthetic", "retina"):
+    if data not in DEMO_DATA:
         raise ArgumentValueError(
-            f"Expected `data` to be 'synthetic' or 'retina', but got {data!r}."
+            f"Expected `data` to be one of {', '.join(DEMO_DATA)}, but got {data!r}."
         )
     settings = DemoSettings.for_data(data, quick)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    if data == "synthetic":
-        train, test, true_coupling, bin_size = _synthetic(settings, seed)
-    else:
-        train, test, true_coupling, bin_size = _retina(quick, seed)
-    n_simulated = n_simulated_trials(test.n_trials)
     suffix = ".nix" if file_format == "nix" else ".pkl"
-    recording = write_block(to_neo(train), out / f"recording{suffix}")
+    truth = None
+    if data == "session":  # a continuous session file, cut around its events
+        train, test, truth, bin_size, recording = session_data(
+            settings.train_trials, seed, out, suffix
+        )
+        true_coupling, fit_input = None, train
+    else:
+        if data == "synthetic":
+            train, test, true_coupling, bin_size = _synthetic(settings, seed)
+        else:
+            train, test, true_coupling, bin_size = _retina(quick, seed)
+        recording = write_block(to_neo(train), out / f"recording{suffix}")
+        fit_input = recording
+    n_simulated = n_simulated_trials(test.n_trials)
     print(
         f"{data}: {train.n_neurons} recorded neurons, {train.n_bins} bins of {bin_size}; "
         f"{train.n_trials} training trials written to {recording}, {test.n_trials} held out; "
@@ -109,10 +132,11 @@ def run_demo(
     statistics = {"data": block_statistics(test_block, bin_size)}  # once, for every comparison
     rows: dict[str, dict[str, Any]] = {}
     fits = {}
+    sm_name = "NLL + SM, hidden" if settings.n_hidden else "NLL + SM"
     for name, params in (
         ("NLL only", {"n_hidden": 0, "loss": "mle", "max_iterations": settings.iterations_mle}),
         (
-            "NLL + SM, hidden",
+            sm_name,
             {
                 "n_hidden": settings.n_hidden,
                 "loss": "sm",
@@ -126,11 +150,14 @@ def run_demo(
             seed=seed,
             device=device,
             progress=progress,
+            n_input_lags=3 if data == "session" else 1,
             **params,
         )
         rows[name], fits[name], statistics[name] = _fit_and_score(
-            fitter, recording, test, statistics["data"], true_coupling, seed
+            fitter, fit_input, test, statistics["data"], true_coupling, seed
         )
+        if truth is not None:
+            rows[name].update(truth_recovery(fitter, truth))
         print(f"fitted {name} in {rows[name]['fit time (s)']:.1f} s")
     markdown, _ = write_table(rows, out, name="demo")
     figures = _figures(out, test_block, fits, statistics, bin_size, true_coupling)
@@ -144,7 +171,7 @@ def run_demo(
 
 def _fit_and_score(
     fitter: NetworkFitter,
-    recording: Path,
+    recording: Path | SpikeData,
     test: SpikeData,
     data_statistics: Any,
     true_coupling: np.ndarray | None,

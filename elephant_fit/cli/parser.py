@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         "every rank has a GPU, gloo otherwise)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_add_demo, _add_fit, _add_simulate, _add_report):
+    for add in (_add_demo, _add_inspect, _add_fit, _add_simulate, _add_report):
         add(commands)
     return parser
 
@@ -79,18 +79,68 @@ def _add_demo(commands: Any) -> None:
         "--quick", action="store_true", help="small sizes: seconds instead of minutes"
     )
     demo.add_argument(
-        "--data", default="synthetic", help="synthetic (default) or retina (the bundled recording)"
+        "--data",
+        default="synthetic",
+        help="synthetic (default), retina (the bundled recording) or session (a synthetic lab "
+        "session: events of two conditions and a covariate)",
     )
     demo.add_argument("--device", default="auto")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+def _add_inspect(commands: Any) -> None:
+    """The ``inspect`` command: what a file holds."""
+    inspect = commands.add_parser(
+        "inspect", help="list a file's segments, units, events, epochs and signals"
+    )
+    inspect.add_argument("input", help="a file neo.io reads (NIX, NWB, pickle, Matlab)")
+    inspect.add_argument("--trust-pickle", action="store_true", help=_TRUST_PICKLE_HELP)
+
+
 def _add_fit(commands: Any) -> None:
     """The ``fit`` command: fit a network to a recording."""
     fit = commands.add_parser("fit", help="fit a network to a recording")
     _add_model_options(fit)
+    _add_trial_options(fit)
     _add_fit_run_options(fit)
+
+
+def _add_trial_options(parser: argparse.ArgumentParser) -> None:
+    """How trials, conditions and covariates are read from a session file (``fit``, ``report``)."""
+    group = parser.add_argument_group(
+        "trials of a session", "cut a continuous recording into trials (see `elephant-fit inspect`)"
+    )
+    group.add_argument(
+        "--trials",
+        default=None,
+        metavar="NAME",
+        help="an Event or Epoch of the file: one trial around each event (with --window)",
+    )
+    group.add_argument(
+        "--window",
+        default=None,
+        help="START,STOP around each event, e.g. -200ms,1s; without --trials one LENGTH, e.g. 2s: "
+        "consecutive windows of a continuous recording",
+    )
+    group.add_argument(
+        "--condition",
+        default=None,
+        metavar="KEY",
+        help="the trials' condition: 'labels' (the events' labels) or an annotation key",
+    )
+    group.add_argument(
+        "--covariate",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="an AnalogSignal of the file averaged onto the bins (repeat for several)",
+    )
+    group.add_argument(
+        "--drop",
+        default=None,
+        help="drop trials instead of refusing them: outside, overlapping, or outside,overlapping",
+    )
 
 
 def _add_model_options(fit: argparse.ArgumentParser) -> None:
@@ -123,6 +173,18 @@ def _add_model_options(fit: argparse.ArgumentParser) -> None:
         "--penalty",
         default=None,
         help="coupling penalty, e.g. l1:1e-3 or l2:1e-2 (norm:strength; default none)",
+    )
+    fit.add_argument(
+        "--drive",
+        choices=("smooth", "free", "none"),
+        default="smooth",
+        help="stimulus-locked drive, one per condition (none: spontaneous activity)",
+    )
+    fit.add_argument(
+        "--covariate-lags",
+        type=int,
+        default=1,
+        help="bins of the covariates' filters (default 1: their present value)",
     )
     fit.add_argument(
         "--exogenous-hidden",
@@ -171,6 +233,11 @@ def _add_simulate(commands: Any) -> None:
     simulate.add_argument("--seed", type=int, default=None)
     simulate.add_argument("--include-hidden", action="store_true")
     simulate.add_argument(
+        "--condition",
+        default=None,
+        help="the stimulus condition of every simulated trial (one of the fitted data's)",
+    )
+    simulate.add_argument(
         "--out", required=True, help="output file; format from the suffix (.pkl, .nix, .mat, .nwb)"
     )
     _add_max_memory(simulate)
@@ -184,11 +251,12 @@ def _add_report(commands: Any) -> None:
     report.add_argument("--out", default="elephant-fit-report", help="output folder")
     report.add_argument("--seed", type=int, default=0)
     report.add_argument(
-        "--trials",
+        "--simulated-trials",
         type=int,
         default=None,
         help="simulated trials (default: as many as the recording has, at least 100)",
     )
     report.add_argument("--no-figures", action="store_true", help="write the table only")
+    _add_trial_options(report)
     _add_max_memory(report)
     report.add_argument("--trust-pickle", action="store_true", help=_TRUST_PICKLE_HELP)
