@@ -165,9 +165,10 @@ def test_a_resumed_fit_may_run_longer_and_show_progress(tmp_path):
     assert len(longer.history_.train) == 120
 
 
-def test_a_checkpoint_resumes_in_another_process_and_is_checked_up_front(tmp_path):
+def test_a_checkpoint_resumes_in_another_process_and_is_checked_up_front(files, tmp_path):
     checkpoint, out = tmp_path / "fit.ckpt", tmp_path / "m.pt"
-    argv = [sys.executable, "-m", "elephant_fit.cli", "fit", "retina", "--bin-size", "20ms"]
+    recording = str(files["recording"])  # small: the test is about the fingerprint, not the fit
+    argv = [sys.executable, "-m", "elephant_fit.cli", "fit", recording, "--bin-size", "10ms"]
     argv += ["--lags", "2", "--hidden", "2", "--loss", "sm", "--quiet", "--patience", "0"]
     argv += ["--out", str(out), "--checkpoint", str(checkpoint)]
     first = subprocess.run([*argv, "--max-iterations", "100"], capture_output=True, text=True)
