@@ -20,6 +20,7 @@ from ..errors import ArgumentTypeError, ArgumentValueError
 from ._binning import n_bins_for_window
 
 __all__ = [
+    "check_concatenable",
     "check_counts",
     "check_dtype",
     "check_hidden",
@@ -233,3 +234,32 @@ def split_positions(
     test = np.sort(order[:n_test])
     train = np.sort(order[n_test:])
     return train, test
+
+
+def check_concatenable(datasets: Any, cls: type) -> list:
+    """Validate a non-empty sequence of ``cls`` (SpikeData) with one time axis and one set of units."""
+    if isinstance(datasets, cls) or not isinstance(datasets, Sequence) or not datasets:
+        raise ArgumentTypeError(
+            f"Expected `datasets` to be a non-empty list of SpikeData, but got {describe(datasets)}."
+        )
+    items = list(datasets)
+    for i, data in enumerate(items):
+        if not isinstance(data, cls):
+            raise ArgumentTypeError(
+                f"Expected `datasets[{i}]` to be a SpikeData, but got {describe(data)}."
+            )
+        first = items[0]
+        if not first.same_time_axis(data):
+            raise ArgumentValueError(
+                "Expected all data sets to concatenate to share their bins, but `datasets[0]` has "
+                f"{first.n_bins} bins of {first.bin_size} from {first.t_start} to {first.t_stop} "
+                f"and `datasets[{i}]` {data.n_bins} bins of {data.bin_size} from {data.t_start} "
+                f"to {data.t_stop}."
+            )
+        if data.unit_ids != first.unit_ids or not np.array_equal(data.hidden, first.hidden):
+            raise ArgumentValueError(
+                "Expected all data sets to concatenate to hold the same units, but `datasets[0]` "
+                f"has unit ids {list(first.unit_ids)[:8]} and `datasets[{i}]` "
+                f"{list(data.unit_ids)[:8]} (or other hidden flags)."
+            )
+    return items

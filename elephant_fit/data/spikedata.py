@@ -1,4 +1,4 @@
-"""SpikeData: binned spike counts of repeated trials, with their time axis and unit metadata."""
+"""SpikeData: binned spike counts of repeated trials, their conditions, covariates and metadata."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ import numpy as np
 import quantities as pq
 import torch
 
+from .._validation import check_fraction
+from ._axis import TimeAxis
 from ._checks import (
+    check_concatenable,
     check_counts,
     check_dtype,
     check_hidden,
@@ -21,14 +24,15 @@ from ._checks import (
     split_positions,
     unit_positions,
 )
+from ._trial_fields import TrialFields, TrialFieldsMixin, stratified_split
 
 __all__ = ["SpikeData"]
 
 TrialIndex = int | slice | Sequence[int] | Sequence[bool] | np.ndarray | torch.Tensor
 
 
-class SpikeData:
-    """Binned spike counts of repeated trials.
+class SpikeData(TimeAxis, TrialFieldsMixin):
+    """Binned spike counts of repeated trials, with their conditions and covariates.
 
     Parameters
     ----------
@@ -54,11 +58,24 @@ class SpikeData:
         Annotations of the whole data set (those of the Neo Block).
     tolerance : float or None, optional
         Rounding tolerance (in bins) of the rule that gives the number of bins from the window.
+    conditions : sequence of str or int, shape (n_trials,), optional
+        The condition (stimulus, task variant) of every trial. Default None: one condition.
+    covariates : torch.Tensor or np.ndarray, optional
+        Measured inputs of shape (n_trials, n_bins, n_inputs), finite; kept as a float64 copy.
+    covariate_names : sequence of str, optional
+        One name per input. Default: ``"covariate 0"``, ``"covariate 1"``, ...
 
     Notes
     -----
     ``bin_size``, ``t_start`` and ``t_stop`` are stored in one time unit: that of ``t_start`` if
     given, else that of ``bin_size``. Annotations are deep-copied; inputs are never modified.
+
+    Examples
+    --------
+    >>> import quantities as pq, torch
+    >>> data = SpikeData(torch.zeros(4, 3, 2), 10 * pq.ms, conditions=["a", "b", "a", "b"])
+    >>> data.condition_labels, data.condition_codes.tolist()
+    (('a', 'b'), [0, 1, 0, 1])
     """
 
     def __init__(
@@ -73,10 +90,14 @@ class SpikeData:
         hidden: Sequence[bool] | np.ndarray | None = None,
         annotations: Mapping[str, Any] | None = None,
         tolerance: float | None = 1e-8,
+        conditions: Sequence[str | int] | np.ndarray | None = None,
+        covariates: torch.Tensor | np.ndarray | None = None,
+        covariate_names: Sequence[str] | None = None,
     ) -> None:
         tensor = check_counts(counts)
         n_trials, n_bins, n_neurons = tensor.shape
         window = check_window(bin_size, t_start, t_stop, n_bins, tolerance)
+        fields = TrialFields.check(conditions, covariates, covariate_names, n_trials, n_bins)
         self._init(
             tensor,
             window,
@@ -85,6 +106,7 @@ class SpikeData:
             copy_annotations(trial_annotations, n_trials, "trial_annotations"),
             check_hidden(hidden, n_neurons),
             copy.deepcopy(dict(annotations or {})),
+            fields,
         )
 
     def _init(
@@ -96,6 +118,7 @@ class SpikeData:
         trial_annotations: tuple,
         hidden: np.ndarray,
         annotations: dict,
+        trial_fields: TrialFields | None = None,
     ) -> None:
         """Set the attributes of an already validated instance."""
         self.counts = counts
@@ -107,6 +130,7 @@ class SpikeData:
         hidden.setflags(write=False)
         self.hidden = hidden
         self.annotations = annotations
+        self._fields = TrialFields() if trial_fields is None else trial_fields
 
     @classmethod
     def _from_validated(cls, counts: torch.Tensor, **fields: Any) -> SpikeData:
@@ -124,80 +148,11 @@ class SpikeData:
             "trial_annotations": self.trial_annotations,
             "hidden": self.hidden,
             "annotations": self.annotations,
+            "trial_fields": self._fields,
         }
         counts = changes.pop("counts", self.counts)
         fields.update(changes)
         return SpikeData._from_validated(counts, **fields)
-
-    # ------------------------------------------------------------------ time axis
-    @property
-    def units(self) -> pq.Quantity:
-        """Time unit of ``bin_size``, ``t_start`` and ``t_stop``."""
-        return self._units
-
-    @property
-    def bin_size(self) -> pq.Quantity:
-        """Width of one bin (scalar time quantity)."""
-        return pq.Quantity(self._bin_size, self._units)
-
-    @property
-    def t_start(self) -> pq.Quantity:
-        """Left edge of the first bin (scalar time quantity)."""
-        return pq.Quantity(self._t_start, self._units)
-
-    @property
-    def t_stop(self) -> pq.Quantity:
-        """End of the trial window (scalar time quantity)."""
-        return pq.Quantity(self._t_stop, self._units)
-
-    @property
-    def bin_edges(self) -> pq.Quantity:
-        """Bin edges, shape (n_bins + 1,), as ``BinnedSpikeTrain.bin_edges``."""
-        last = self._t_start + self.n_bins * self._bin_size
-        return pq.Quantity(np.linspace(self._t_start, last, self.n_bins + 1), self._units)
-
-    @property
-    def bin_centers(self) -> pq.Quantity:
-        """Bin centres, shape (n_bins,), as ``BinnedSpikeTrain.bin_centers``."""
-        first = self._t_start + self._bin_size / 2
-        last = first + (self.n_bins - 1) * self._bin_size
-        return pq.Quantity(np.linspace(first, last, self.n_bins), self._units)
-
-    # ------------------------------------------------------------------ sizes
-    @property
-    def n_trials(self) -> int:
-        """Number of trials."""
-        return int(self.counts.shape[0])
-
-    @property
-    def n_bins(self) -> int:
-        """Number of bins per trial."""
-        return int(self.counts.shape[1])
-
-    @property
-    def n_neurons(self) -> int:
-        """Number of neurons (recorded and hidden)."""
-        return int(self.counts.shape[2])
-
-    @property
-    def n_hidden(self) -> int:
-        """Number of hidden neurons."""
-        return int(self.hidden.sum())
-
-    @property
-    def n_recorded(self) -> int:
-        """Number of recorded (not hidden) neurons."""
-        return self.n_neurons - self.n_hidden
-
-    @property
-    def device(self) -> torch.device:
-        """Device of ``counts``."""
-        return self.counts.device
-
-    @property
-    def dtype(self) -> torch.dtype:
-        """Data type of ``counts``."""
-        return self.counts.dtype
 
     # ------------------------------------------------------------------ conversions
     def to(
@@ -215,10 +170,12 @@ class SpikeData:
         Returns
         -------
         SpikeData
-            A new object; ``self`` is unchanged.
+            A new object; ``self`` is unchanged. Covariates move with the counts (and stay
+            float64).
         """
         check_dtype(dtype)
-        return self._replace(counts=self.counts.to(device=device, dtype=dtype))
+        counts = self.counts.to(device=device, dtype=dtype)
+        return self._replace(counts=counts, trial_fields=self._fields.to(device))
 
     # ------------------------------------------------------------------ selection
     def __getitem__(self, index: TrialIndex) -> SpikeData:
@@ -240,12 +197,17 @@ class SpikeData:
         Returns
         -------
         SpikeData
-            Counts of shape (n_selected, n_bins, n_neurons) and the matching trial annotations.
+            Counts of shape (n_selected, n_bins, n_neurons) and the matching trial annotations,
+            conditions and covariates.
         """
         positions = resolve_index(index, self.n_trials, "index")
         counts = self.counts[torch.as_tensor(positions, device=self.counts.device)]
         trial_annotations = tuple(self.trial_annotations[i] for i in positions)
-        return self._replace(counts=counts, trial_annotations=trial_annotations)
+        return self._replace(
+            counts=counts,
+            trial_annotations=trial_annotations,
+            trial_fields=self._fields.select(positions),
+        )
 
     def select_units(self, units: Sequence[Hashable] | np.ndarray | torch.Tensor) -> SpikeData:
         """Return a subset of neurons.
@@ -276,12 +238,13 @@ class SpikeData:
     def split(
         self, test_fraction: float = 0.2, seed: int | np.random.Generator | None = None
     ) -> tuple[SpikeData, SpikeData]:
-        """Split trials at random into a training and a test set.
+        """Split trials at random into a training and a test set, stratified by condition.
 
         Parameters
         ----------
         test_fraction : float, optional
-            Fraction of trials in the test set, in (0, 1); at least one trial goes to each set.
+            Fraction of trials in the test set, in (0, 1); at least one trial goes to each set,
+            and with conditions, at least one of every condition to each set.
         seed : int or np.random.Generator, optional
             Seed of the random permutation; the same seed gives the same split.
 
@@ -289,23 +252,57 @@ class SpikeData:
         -------
         train, test : SpikeData
             Disjoint trial subsets that together hold every trial, each in recording order.
+            Without conditions, a random permutation of all trials; with conditions, each
+            condition is split on its own (``round(test_fraction * n)`` of its ``n`` trials to
+            the test set), so both sets hold every condition in the same proportion.
         """
-        train, test = split_positions(self.n_trials, test_fraction, seed)
+        if self._fields.conditions is None:
+            train, test = split_positions(self.n_trials, test_fraction, seed)
+        else:
+            check_fraction(test_fraction, "test_fraction")
+            rng = np.random.default_rng(seed)
+            train, test = stratified_split(self._fields.conditions, test_fraction, rng)
         return self.select_trials(train), self.select_trials(test)
+
+    @classmethod
+    def concatenate(cls, datasets: Sequence[SpikeData]) -> SpikeData:
+        """Join the trials of several data sets with the same bins and units.
+
+        Parameters
+        ----------
+        datasets : sequence of SpikeData
+            At least one; all with the same ``n_bins``, ``bin_size``, ``t_start``, ``t_stop``,
+            unit ids and hidden flags, and all with (or all without) conditions and the same
+            covariates.
+
+        Returns
+        -------
+        SpikeData
+            Counts of shape (sum of n_trials, n_bins, n_neurons) on the first one's device and
+            dtype; unit and data-set annotations of the first.
+
+        Examples
+        --------
+        >>> import quantities as pq, torch
+        >>> a = SpikeData(torch.ones(2, 5, 3), 1 * pq.ms, conditions=["x", "x"])
+        >>> b = SpikeData(torch.zeros(1, 5, 3), 1 * pq.ms, conditions=["y"])
+        >>> SpikeData.concatenate([a, b]).condition_labels
+        ('x', 'y')
+        """
+        items = check_concatenable(datasets, SpikeData)
+        first = items[0]
+        counts = torch.cat([d.counts.to(first.device, first.dtype) for d in items])
+        fields = TrialFields.concatenate([d._fields for d in items], [d.n_trials for d in items])
+        annotations = tuple(a for d in items for a in d.trial_annotations)
+        return first._replace(counts=counts, trial_annotations=annotations, trial_fields=fields)
 
     # ------------------------------------------------------------------ comparison
     def __eq__(self, other: object) -> bool:
         """Equal counts (values and shape), time axis and metadata."""
         if not isinstance(other, SpikeData):
             return NotImplemented
-        same_window = (
-            self.n_bins == other.n_bins
-            and np.isclose(self._bin_size, float(other.bin_size.rescale(self._units).magnitude))
-            and np.isclose(self._t_start, float(other.t_start.rescale(self._units).magnitude))
-            and np.isclose(self._t_stop, float(other.t_stop.rescale(self._units).magnitude))
-        )
         return bool(
-            same_window
+            self.same_time_axis(other)
             and self.counts.shape == other.counts.shape
             and torch.equal(self.counts.cpu().double(), other.counts.cpu().double())
             and self.unit_ids == other.unit_ids
@@ -313,6 +310,7 @@ class SpikeData:
             and self.trial_annotations == other.trial_annotations
             and np.array_equal(self.hidden, other.hidden)
             and self.annotations == other.annotations
+            and self._fields.equals(other._fields)
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -323,5 +321,6 @@ class SpikeData:
             f"SpikeData(n_trials={self.n_trials}, n_bins={self.n_bins}, "
             f"n_neurons={self.n_neurons} ({self.n_hidden} hidden), "
             f"bin_size={self._bin_size} {unit}, t_start={self._t_start} {unit}, "
-            f"t_stop={self._t_stop} {unit}, dtype={self.dtype}, device={self.device})"
+            f"t_stop={self._t_stop} {unit}{self._fields.describe()}, dtype={self.dtype}, "
+            f"device={self.device})"
         )
