@@ -534,7 +534,11 @@ def test_conditions_and_covariates_flow_through_fit_simulate_score_and_files(tmp
     spikes = simulate(truth, 60, 30, inputs=covariates, conditions=codes, seed=1).spikes
     labels = ["left" if code == 0 else "right" for code in codes]
     data = SpikeData(
-        spikes.detach(), 10 * pq.ms, conditions=labels, covariates=covariates, covariate_names=["speed"]
+        spikes.detach(),
+        10 * pq.ms,
+        conditions=labels,
+        covariates=covariates,
+        covariate_names=["speed"],
     )
     train, test = data[:40], data[40:]
     fitter = NetworkFitter(n_lags=2, max_iterations=40, progress=False).fit(train)

@@ -389,7 +389,9 @@ def _cut_segment(
     """Cut segment ``k`` around ``zeros`` with ``add_epoch`` and ``cut_segment_by_epoch``."""
     segment = neo.Segment(name=f"segment {k}")
     segment.spiketrains.extend(_spanning_views(collected.trials[k], *_recording(collected, k)))
-    segment.analogsignals.extend([s.view(type(s)) for s in signals])  # a list: ObjectList ignores a generator
+    segment.analogsignals.extend(
+        [s.view(type(s)) for s in signals]
+    )  # a list: ObjectList ignores a generator
     event = neo.Event(times=zeros, name="trial zero")
     epoch = add_epoch(segment, event, pre=window[0], post=window[1], attach_result=False)
     return cut_segment_by_epoch(segment, epoch, reset_time=True)

@@ -162,10 +162,10 @@ def _session_block(
     pre = float(-trials.t_start.rescale("s").magnitude)
     labels = np.array(trials.conditions, dtype="U")
     segment.events.append(neo.Event((starts + pre) * pq.s, labels=labels, name="stim_on"))
-    per_ms = int(round(step * 1000))
-    signal = np.zeros(int(round(duration * 1000)))
+    per_ms = round(step * 1000)
+    signal = np.zeros(round(duration * 1000))
     for k, start in enumerate(starts):
-        first = int(round(start * 1000))
+        first = round(start * 1000)
         signal[first : first + n_bins * per_ms] = np.repeat(speed[k, :, 0], per_ms)
     segment.analogsignals.append(
         neo.AnalogSignal(
