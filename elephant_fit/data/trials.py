@@ -159,7 +159,7 @@ def _consecutive(collected: Collected, k: int, window: pq.Quantity) -> _Marks:
             f"Segment {k}: {n} windows of {describe(window)}; the last "
             f"{remainder:.6g} {units.dimensionality.string} of the recording are dropped.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
     times = pq.Quantity(start + np.arange(n) * length, units)
     return _Marks(k, times, [None] * n, {}, {})
@@ -299,7 +299,7 @@ def _refuse_or_drop(
             + (" ..." if listed.size > 5 else "")
             + ".",
             UserWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
         return
     raise ArgumentValueError(
