@@ -3,8 +3,9 @@
 The subpackages follow the data flow (see ``docs/architecture.md``):
 
 * :mod:`elephant_fit.data`: :class:`SpikeData`, :func:`from_neo`, :func:`to_neo`,
-  :func:`read_block`, :func:`write_block`, :func:`load_retina` (Neo <-> tensors and files, binning
-  exactly like ``elephant.conversion.BinnedSpikeTrain``);
+  :func:`read_block`, :func:`write_block`, :func:`load_retina`, :func:`load_place_cell`,
+  :func:`load_reaching_unit` (Neo <-> tensors and files, binning exactly like
+  ``elephant.conversion.BinnedSpikeTrain``; bundled recordings);
 * :mod:`elephant_fit.statistics`: differentiable twins of Elephant's statistics;
   :mod:`elephant_fit.compat`: drop-in replacements of Elephant's functions;
 * :mod:`elephant_fit.network`: :class:`SpikingNetwork`, observation models, :func:`simulate`,
@@ -20,6 +21,8 @@ from .data import (
     SpikeData,
     SpikesOutsideWindowWarning,
     from_neo,
+    load_place_cell,
+    load_reaching_unit,
     load_retina,
     read_block,
     to_neo,
@@ -43,6 +46,8 @@ __all__ = [
     "__version__",
     "from_neo",
     "load_model",
+    "load_place_cell",
+    "load_reaching_unit",
     "load_retina",
     "make_loss",
     "read_block",

@@ -18,6 +18,7 @@ __all__ = [
     "ModelFileError",
     "NoImprovementWarning",
     "NonFiniteLossError",
+    "SimulationDivergedError",
     "NotFittedError",
     "UnsafeFileError",
 ]
@@ -62,6 +63,10 @@ class NonFiniteLossError(ElephantFitError, FloatingPointError):
     """
 
     history: object
+
+
+class SimulationDivergedError(ElephantFitError, FloatingPointError):
+    """A simulation's rates overflowed: the fitted network excites itself without bound."""
 
 
 class FitInterrupted(ElephantFitError, KeyboardInterrupt):

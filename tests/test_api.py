@@ -45,6 +45,8 @@ def test_the_top_level_exports_what_users_need():
         "read_block",
         "write_block",
         "load_retina",
+        "load_place_cell",
+        "load_reaching_unit",
         "load_model",
         "make_loss",
         "StatisticLoss",

@@ -386,6 +386,39 @@ def test_a_session_file_is_inspected_cut_fitted_and_reported(tmp_path, capsys):
     assert "fitted with covariates ['running_speed']" in capsys.readouterr().err
 
 
+def test_the_place_cell_is_fitted_with_a_position_tuning_and_reported(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    from elephant_fit import load_model
+
+    model = tmp_path / "m.pt"
+    read = ["--bin-size", "50ms", "--window", "5s", "--covariate", "position"]
+    tuning = ["--covariate-kind", "tuning", "--covariate-basis", "6", "--drive", "none"]
+    argv = ["fit", "place-cell", *read, *tuning, "--lags", "2", "--max-iterations", "20"]
+    assert main([*argv, "--quiet", "--out", str(model)]) == 0
+    capsys.readouterr()
+    spec = load_model(model).trained_on_.covariate_spec
+    assert spec.kinds == ("tuning",)
+    assert spec.n_tuning == 6
+    report = ["report", str(model), "place-cell", *read[2:], "--simulated-trials", "10"]
+    assert main([*report, "--out", str(tmp_path / "r")]) == 0
+    assert "tuning.png" in capsys.readouterr().out
+    assert (tmp_path / "r" / "tuning.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (["--covariate-kind", "tuning"], "need --covariate NAME"),
+        (["--covariate", "position", *["--covariate-kind", "tuning"] * 2], "one kind for all"),
+        (["--covariate", "position", "--covariate-basis", "0"], "expected a positive number"),
+    ],
+)
+def test_bad_covariate_options_fail_in_one_line(tmp_path, capsys, options, expected):
+    argv = ["fit", "place-cell", "--window", "5s", *options, "--out", str(tmp_path / "m.pt")]
+    assert main(argv) == 2
+    assert expected in capsys.readouterr().err
+
+
 def test_a_single_segment_without_trial_options_says_how_to_cut_it(tmp_path, capsys):
     from elephant_fit.network.sessions import synthetic_session
 

@@ -39,14 +39,14 @@ def _same_file_cases(files, tmp_path):
 
 
 def test_out_may_not_name_an_input(files, tmp_path, capsys, monkeypatch):
+    import elephant_fit.data._collect as collect
     import elephant_fit.data.files as files_module
-    import elephant_fit.data.neo_in as neo_in
 
     def must_not_read(*args, **kwargs):
         raise AssertionError("the input was read before --out was checked")
 
     monkeypatch.setattr(files_module, "read_block", must_not_read)
-    monkeypatch.setattr(neo_in, "read_block", must_not_read)
+    monkeypatch.setattr(collect, "read_block", must_not_read)
     before = {path: path.read_bytes() for path in (files["recording"], files["model"])}
     for argv in _same_file_cases(files, tmp_path):
         assert main(argv) == 2, argv
@@ -71,15 +71,15 @@ def _unwritable_folder(tmp_path) -> Path:
 
 @pytest.mark.parametrize("kind", ["missing folder", "under a file", "unwritable", "a folder"])
 def test_a_bad_out_fails_in_one_line_before_any_work(files, tmp_path, capsys, monkeypatch, kind):
+    import elephant_fit.data._collect as collect
     import elephant_fit.data.files as files_module
-    import elephant_fit.data.neo_in as neo_in
     import elephant_fit.fitting.persistence as persistence
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("work started before --out was checked")
 
     monkeypatch.setattr(files_module, "read_block", must_not_run)
-    monkeypatch.setattr(neo_in, "read_block", must_not_run)
+    monkeypatch.setattr(collect, "read_block", must_not_run)
     monkeypatch.setattr(persistence, "load_model", must_not_run)
     monkeypatch.setattr(NetworkFitter, "fit", must_not_run)
     target = {

@@ -19,6 +19,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
         ("compat_dropin.py", ["--quick"], "same results"),
         ("custom_statistic_loss.py", ["--quick"], "likelihood + synchrony: model synchrony"),
         ("retina_hidden.py", ["--quick"], "NLL + SM, hidden: PSTH R2"),
+        ("kramer_casestudies.py", ["--quick", "--folds", "2"], "one drive per direction -"),
     ],
 )
 def test_example_runs(tmp_path, script, args, expected):

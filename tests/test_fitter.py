@@ -563,3 +563,69 @@ def test_conditions_and_covariates_flow_through_fit_simulate_score_and_files(tmp
     assert again == simulated
     drives = [s for s in fitter.parameters_to_neo().analogsignals if s.name.startswith("stimulus")]
     assert [s.annotations["condition"] for s in drives] == ["left", "right"]
+
+
+def _place_field_data(n_trials=40, n_bins=100, seed=0):
+    """A neuron whose rate is a bump over a covariate's value (a place field on position)."""
+    generator = torch.Generator().manual_seed(seed)
+    position = torch.rand(n_trials, 1, 1, generator=generator) * 100  # start of each run
+    position = (position + torch.arange(n_bins).view(1, -1, 1)) % 100  # (trials, bins, 1), in cm
+    probability = 0.01 + 0.5 * torch.exp(-(((position - 60) / 8) ** 2))
+    spikes = torch.bernoulli(probability, generator=generator)
+    return SpikeData(spikes, 10 * pq.ms, covariates=position, covariate_names=["position"])
+
+
+def test_a_tuning_covariate_is_fitted_exported_saved_and_loaded(tmp_path):
+    from elephant_fit.network.covariates import CovariateSpec
+
+    data = _place_field_data()
+    spec = CovariateSpec(("tuning",), n_tuning=10)
+    fitter = NetworkFitter(n_lags=2, drive=None, covariates=spec, optimizer="lbfgs")
+    fitter.set_params(max_iterations=100, progress=False, device="cpu").fit(data)
+    low, high = fitter.trained_on_.covariate_spec.value_range[0]  # the range seen in the data
+    assert low == float(data.covariates.min())
+    assert high == float(data.covariates.max())
+    assert fitter.tuning_curves_.shape == (1, 1, 100)  # (n_tuned, n_neurons, n_values)
+    peak = fitter.tuning_values_[np.argmax(fitter.tuning_curves_[0, 0]), 0]
+    assert 52 < peak < 68  # the field is at 60 cm
+    assert fitter.covariate_filters_.shape == (1, 0, 1)  # no history covariate
+    without = NetworkFitter(n_lags=2, drive=None, optimizer="lbfgs", max_iterations=100)
+    without.set_params(progress=False, device="cpu").fit(data.without(covariates=True))
+    held_out = _place_field_data(seed=1)
+    assert fitter.score(held_out) > without.score(held_out.without(covariates=True)) + 0.3
+    (curve,) = fitter.parameters_to_neo().irregularlysampledsignals
+    assert curve.annotations["covariate"] == "position"
+    np.testing.assert_allclose(curve.magnitude[:, 0], fitter.tuning_curves_[0, 0])
+    fitter.save(tmp_path / "m.pt")
+    loaded = load(tmp_path / "m.pt")
+    assert loaded.get_params()["covariates"] == spec
+    assert loaded.trained_on_.covariate_spec == fitter.trained_on_.covariate_spec
+    np.testing.assert_array_equal(loaded.tuning_curves_, fitter.tuning_curves_)
+    assert loaded.score(held_out) == pytest.approx(fitter.score(held_out), rel=1e-6)
+
+
+def test_a_covariate_spec_must_match_the_data():
+    from elephant_fit.network.covariates import CovariateSpec
+
+    data = _place_field_data(n_trials=6, n_bins=20)
+    two = CovariateSpec(("tuning", "history"))
+    with pytest.raises(
+        ValueError, match=r"2 kind\(s\) \['tuning', 'history'\], but the data have 1"
+    ):
+        NetworkFitter(covariates=two, progress=False).fit(data)
+    with pytest.raises(ValueError, match="the data have none"):
+        NetworkFitter(covariates=two, progress=False).fit(data.without(covariates=True))
+    with pytest.raises(TypeError, match="`covariates` to be a CovariateSpec"):
+        NetworkFitter(covariates={"kinds": ["tuning"]}, progress=False).fit(data)
+
+
+def test_a_simulation_that_overflows_is_refused_in_one_error():
+    from elephant_fit.errors import SimulationDivergedError
+
+    data = _place_field_data(n_trials=4, n_bins=30).without(covariates=True)
+    fitter = NetworkFitter(n_lags=2, drive=None, observation="poisson", max_iterations=1)
+    fitter.set_params(progress=False, device="cpu").fit(data)
+    with torch.no_grad():
+        fitter.model_.coupling_weights.fill_(50.0)  # every spike multiplies the rate by e^50
+    with pytest.raises(SimulationDivergedError, match="excites itself without bound"):
+        fitter.simulate(4, seed=0)

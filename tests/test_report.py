@@ -10,6 +10,7 @@ import quantities as pq
 import torch
 from helpers import elephant_counts, poisson_block, segments_as_lists
 
+from elephant_fit import SpikeData, to_neo
 from elephant_fit.evaluation.report import (
     MIN_SIMULATED_TRIALS,
     compare_blocks,
@@ -147,3 +148,20 @@ def test_tensor_metrics_and_the_elephant_report_are_one_definition(blocks):
     rate_error = metrics.mean_rate_error(m, d, float(BIN.rescale("s").magnitude))
     assert rate_error == pytest.approx(row["mean-rate error (Hz)"], rel=1e-9)
     assert metrics.fano_factor_error(m, d) == pytest.approx(row["Fano-factor error"], rel=1e-9)
+
+
+def test_value_tuning_is_the_mean_rate_of_the_bins_at_each_value():
+    from elephant_fit.evaluation.report import value_tuning
+
+    generator = torch.Generator().manual_seed(3)
+    position = torch.rand(6, 40, 1, generator=generator, dtype=torch.float64) * 10
+    counts = torch.bernoulli(position.expand(-1, -1, 2) / 10, generator=generator)
+    data = SpikeData(counts, 5 * pq.ms, covariates=position, covariate_names=["position"])
+    edges = np.array([0.0, 2.5, 5.0, 7.5, 10.0])
+    rates = value_tuning(to_neo(data), 5 * pq.ms, "position", edges)
+    x, y = position[..., 0].numpy().ravel(), counts.numpy().reshape(-1, 2)
+    for i in range(4):
+        inside = (x >= edges[i]) & (x < edges[i + 1])
+        np.testing.assert_allclose(rates[i], y[inside].mean(axis=0) / 0.005, rtol=1e-12)
+    with pytest.raises(ValueError, match="one AnalogSignal 'speed'"):
+        value_tuning(to_neo(data), 5 * pq.ms, "speed", edges)

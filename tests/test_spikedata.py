@@ -192,3 +192,25 @@ BAD_SELECTIONS = [
 def test_bad_selection(data, label, call, error, match):
     with pytest.raises(error, match=match):
         call(data)
+
+
+def test_without_drops_conditions_or_covariates_and_shares_the_counts():
+    covariates = torch.rand(4, 5, 2, dtype=torch.float64)
+    data = SpikeData(
+        torch.ones(4, 5, 3),
+        10 * pq.ms,
+        conditions=["a", "b", "a", "b"],
+        covariates=covariates,
+        covariate_names=["x", "y"],
+    )
+    plain = data.without(conditions=True)
+    assert plain.conditions is None
+    assert plain.n_conditions == 1
+    assert plain.covariate_names == ("x", "y")
+    assert [a["condition"] for a in plain.trial_annotations] == ["a", "b", "a", "b"]  # kept
+    bare = data.without(conditions=True, covariates=True)
+    assert bare.covariates is None
+    assert bare.covariate_names == ()
+    assert bare.counts is data.counts  # nothing copied, nothing modified
+    assert list(data.conditions) == ["a", "b", "a", "b"]
+    assert data.without() == data

@@ -183,7 +183,7 @@ def test_a_condition_without_trials_and_bad_codes():
     assert torch.equal(psth_by_condition(counts, conditions, 3)[1], torch.zeros(11, 3).double())
     with pytest.raises(ValueError, match=r"0\.\.2"):
         psth_by_condition(counts, torch.tensor([0, 1, 3, 0]), 3)
-    with pytest.raises(TypeError, match="4 codes"):
+    with pytest.raises(ValueError, match=r"shape \(4,\)"):
         psth_by_condition(counts, torch.tensor([0, 1]), 3)
     with pytest.raises(ValueError, match="n_conditions"):
         noise_covariance(counts, 1, conditions=conditions)

@@ -42,6 +42,7 @@ from .parser import DATASETS, build_parser
 if TYPE_CHECKING:  # imported lazily at run time: `elephant-fit --help` stays fast
     from ..data.spikedata import SpikeData
     from ..fitting.fitter import NetworkFitter
+    from ..network.covariates import CovariateSpec
 
 __all__ = ["build_parser", "main", "parse_bin_size", "parse_loss", "parse_penalty", "parse_window"]
 
@@ -54,6 +55,7 @@ REPORT_FILES = (
     "psth.png",
     "noise_correlations.png",
     "coupling.png",
+    "tuning.png",
 )
 
 
@@ -242,6 +244,35 @@ def _trial_options(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
+def _covariate_spec(args: argparse.Namespace) -> CovariateSpec | None:
+    """The CovariateSpec of --covariate-kind / --covariate-basis (None: free-lag history filters)."""
+    from ..network.covariates import CovariateSpec
+
+    kinds, n_basis = args.covariate_kind, args.covariate_basis
+    if kinds is None and n_basis is None:
+        return None
+    names = args.covariate or []
+    if not names:
+        raise UsageError("--covariate-kind and --covariate-basis need --covariate NAME")
+    kinds = kinds or ["history"]
+    if len(kinds) == 1:
+        kinds = kinds * len(names)
+    if len(kinds) != len(names):
+        raise UsageError(
+            f"--covariate-kind: give one kind for all covariates or one per --covariate "
+            f"({len(names)}: {', '.join(names)}), got {len(kinds)}"
+        )
+    if n_basis is not None and n_basis < 1:
+        raise UsageError(f"--covariate-basis: expected a positive number, got {n_basis}")
+    history = {"basis": "raised_cosine", "n_basis": n_basis} if n_basis else {}
+    tuning = {"n_tuning": n_basis} if n_basis else {}
+    if "history" not in kinds:
+        history = {}
+    if "tuning" not in kinds:
+        tuning = {}
+    return CovariateSpec(tuple(kinds), n_lags=args.covariate_lags, **history, **tuning)
+
+
 def _load_input(
     source: str,
     bin_size: pq.Quantity,
@@ -251,13 +282,16 @@ def _load_input(
     options: dict[str, Any] | None = None,
 ) -> SpikeData:
     """SpikeData from a file neo.io reads (pickles with the allow-list), or a bundled dataset."""
-    from ..data.datasets import load_retina
+    from ..data import datasets
     from ..data.files import read_block
     from ..data.neo_in import from_neo
 
-    if source in DATASETS:
-        recording = 2 if source == "retina2" else 1
-        obj = load_retina(recording)
+    if source in ("place-cell", "reaching"):
+        obj = (
+            datasets.load_place_cell() if source == "place-cell" else datasets.load_reaching_unit()
+        )
+    elif source in DATASETS:
+        obj = datasets.load_retina(2 if source == "retina2" else 1)
     else:
         if not Path(source).exists():
             raise FileNotFoundError(
@@ -312,6 +346,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         n_drive_basis=args.drive_basis,
         drive=None if args.drive == "none" else args.drive,
         n_input_lags=args.covariate_lags,
+        covariates=_covariate_spec(args),
         loss=loss,
         max_lag=args.max_lag,
         penalty=penalty,
@@ -414,7 +449,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from ..data.neo_out import to_neo
-    from ..evaluation.figures import comparison_figures, coupling_figure
+    from ..evaluation.figures import comparison_figures, coupling_figure, tuning_figure
     from ..evaluation.report import block_statistics, model_row, n_simulated_trials, write_table
     from ..fitting.persistence import load_model
 
@@ -453,8 +488,18 @@ def _report(args: argparse.Namespace) -> int:
         n_rec = fitter.n_recorded_
         coupling = coupling_figure(args.out, {"model": fitter.coupling_[:n_rec, :n_rec]})
         written += [] if coupling is None else [coupling.name]
+        tuned = _tuning_covariates(fitter)
+        tuning = tuning_figure(args.out, blocks, fitter.bin_size_, tuned) if tuned else None
+        written += [] if tuning is None else [tuning.name]
     print(f"written to {args.out}: {', '.join(written)}")
     return 0
+
+
+def _tuning_covariates(fitter: NetworkFitter) -> list[str]:
+    """Names of the covariates the model is tuned to (kind 'tuning')."""
+    spec = fitter.trained_on_.covariate_spec
+    names = fitter.trained_on_.covariate_names
+    return [] if spec is None else [names[i] for i in spec.tuning_index]
 
 
 def _check_same_shape(source: str, data: SpikeData, fitter: NetworkFitter) -> None:

@@ -16,7 +16,7 @@ from ..fitting.config import FitConfig
 __all__ = ["DATASETS", "build_parser"]
 
 #: Bundled recordings the commands accept by name instead of a file.
-DATASETS = ("retina", "retina1", "retina2")
+DATASETS = ("retina", "retina1", "retina2", "place-cell", "reaching")
 
 _TRUST_PICKLE_HELP = (
     "read a pickle recording with plain pickle, which runs any code the file names (only for "
@@ -185,6 +185,23 @@ def _add_model_options(fit: argparse.ArgumentParser) -> None:
         type=int,
         default=1,
         help="bins of the covariates' filters (default 1: their present value)",
+    )
+    fit.add_argument(
+        "--covariate-kind",
+        action="append",
+        choices=("history", "tuning"),
+        default=None,
+        help="how each --covariate enters (once for all, or once per covariate): history, a "
+        "filter over its last --covariate-lags bins; tuning, a function of its value (B-splines "
+        "over the range seen, e.g. a place field)",
+    )
+    fit.add_argument(
+        "--covariate-basis",
+        type=int,
+        default=None,
+        metavar="N",
+        help="N functions per covariate: raised cosines over the lags (history) or B-splines "
+        "over the values (tuning, default 8); default for history: one weight per lag",
     )
     fit.add_argument(
         "--exogenous-hidden",

@@ -20,10 +20,10 @@ from .._validation import describe
 from ..errors import ArgumentTypeError, ArgumentValueError
 from ._binning import round_binning_errors
 
-__all__ = ["CovariateSpec", "bin_signal", "check_covariate_specs", "find_signal"]
+__all__ = ["SignalRequest", "bin_signal", "check_covariate_specs", "find_signal"]
 
 
-class CovariateSpec:
+class SignalRequest:
     """One requested covariate: the AnalogSignal's name and its channel (None: the only one)."""
 
     def __init__(self, text: str) -> None:
@@ -35,7 +35,7 @@ class CovariateSpec:
             self.name, self.channel = text, None
 
 
-def check_covariate_specs(covariates: Any) -> list[CovariateSpec]:
+def check_covariate_specs(covariates: Any) -> list[SignalRequest]:
     """Validate ``covariates``: a list of AnalogSignal names (``"name"`` or ``"name:channel"``)."""
     if covariates is None:
         return []
@@ -53,10 +53,10 @@ def check_covariate_specs(covariates: Any) -> list[CovariateSpec]:
         raise ArgumentValueError(
             f"Expected each covariate once in `covariates`, but got {items!r}."
         )
-    return [CovariateSpec(c) for c in items]
+    return [SignalRequest(c) for c in items]
 
 
-def find_signal(segment: neo.Segment, spec: CovariateSpec, where: str) -> neo.AnalogSignal:
+def find_signal(segment: neo.Segment, spec: SignalRequest, where: str) -> neo.AnalogSignal:
     """The one-channel AnalogSignal of ``segment`` that ``spec`` names (a view: input unchanged)."""
     found = [s for s in segment.analogsignals if s.name == spec.name]
     if not found:
@@ -86,7 +86,7 @@ def find_signal(segment: neo.Segment, spec: CovariateSpec, where: str) -> neo.An
     return signal[:, channel : channel + 1].view(type(signal))
 
 
-def check_same_rate(signals: list[neo.AnalogSignal], spec: CovariateSpec, where: list[str]) -> None:
+def check_same_rate(signals: list[neo.AnalogSignal], spec: SignalRequest, where: list[str]) -> None:
     """Raise if one covariate has different sampling rates in different segments."""
     periods = [float(s.sampling_period.rescale(pq.s).magnitude) for s in signals]
     differ = [i for i, p in enumerate(periods) if not np.isclose(p, periods[0], rtol=1e-9)]

@@ -113,6 +113,23 @@ class TrialFields:
         tensor, names = _check_covariates(covariates, names, n_trials, n_bins)
         return cls(_check_conditions(conditions, n_trials), tensor, names)
 
+    def annotate(self, trial_annotations: tuple, strict: bool = True) -> tuple:
+        """Trial annotations (fresh dicts) with each trial's condition under ``condition``.
+
+        ``strict``: a different ``condition`` already there is an error (else replaced).
+        """
+        if self.conditions is None:
+            return trial_annotations
+        pairs = zip(trial_annotations, self.conditions, strict=True)
+        for k, (annotation, label) in enumerate(pairs):
+            if strict and "condition" in annotation and annotation["condition"] != label:
+                raise ArgumentValueError(
+                    f"Expected the trial annotation 'condition' to equal `conditions`, but trial "
+                    f"{k} has {annotation['condition']!r} and condition {label!r}."
+                )
+            annotation["condition"] = label
+        return trial_annotations
+
     @property
     def labels(self) -> tuple:
         """The distinct condition labels in order of first appearance; ``(None,)`` without."""
@@ -256,3 +273,25 @@ class TrialFieldsMixin:
     def covariate_names(self) -> tuple:
         """One name per covariate input (empty without covariates)."""
         return self._fields.covariate_names
+
+    def without(self, conditions: bool = False, covariates: bool = False) -> Any:
+        """The same trials without their conditions and/or covariates (to fit without them).
+
+        Parameters
+        ----------
+        conditions, covariates : bool, optional
+            Drop the conditions (every trial then has the one unnamed condition; the trial
+            annotation ``condition`` stays) / the covariates.
+
+        Returns
+        -------
+        SpikeData
+            A new instance sharing the counts (never modified).
+        """
+        fields = self._fields
+        fields = TrialFields(
+            None if conditions else fields.conditions,
+            None if covariates else fields.covariates,
+            () if covariates else fields.covariate_names,
+        )
+        return self._replace(trial_fields=fields)  # type: ignore[attr-defined]

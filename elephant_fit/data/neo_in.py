@@ -26,7 +26,7 @@ from ..errors import ArgumentTypeError, ArgumentValueError
 from ._bin_trains import bin_cut, bin_trials
 from ._collect import Collected, collect
 from ._covariates import (
-    CovariateSpec,
+    SignalRequest,
     bin_signal,
     check_covariate_specs,
     check_same_rate,
@@ -221,7 +221,9 @@ def from_neo(
         window=axis,
         unit_ids=collected.unit_ids,
         unit_annotations=collected.unit_annotations,
-        trial_annotations=collected.trial_annotations,
+        trial_annotations=fields.annotate(
+            tuple(dict(a) for a in collected.trial_annotations), strict=False
+        ),
         hidden=collected.hidden,
         annotations=collected.annotations,
         trial_fields=fields,
@@ -275,7 +277,7 @@ def _segment_conditions(collected: Collected, condition: Any) -> list | None:
 
 def _segment_covariates(
     collected: Collected,
-    specs: list[CovariateSpec],
+    specs: list[SignalRequest],
     axis: tuple,
     bin_size: pq.Quantity,
     n_bins: int,
@@ -302,7 +304,7 @@ def _segment_covariates(
 
 
 def _cut_covariates(
-    cut: CutTrials, specs: list[CovariateSpec], bin_size: pq.Quantity, tolerance: float | None
+    cut: CutTrials, specs: list[SignalRequest], bin_size: pq.Quantity, tolerance: float | None
 ) -> np.ndarray | None:
     """Covariates of cut trials (signals from 0 at each window's start), or None."""
     if not specs:

@@ -2,13 +2,15 @@
 
 :func:`to_neo` places ``c`` spikes inside a bin holding ``c`` counts, so that
 :func:`elephant_fit.data.neo_in.from_neo` bins them back to the same counts; unit ids, unit and
-trial annotations and hidden flags travel as names, annotations and ``neo.Group`` objects.
+trial annotations and hidden flags travel as names, annotations and ``neo.Group`` objects; each
+trial's condition as the Segment annotation ``condition`` and each covariate as an AnalogSignal.
 """
 
 from __future__ import annotations
 
 import neo
 import numpy as np
+import quantities as pq
 import torch
 
 from .._validation import describe
@@ -60,7 +62,10 @@ def to_neo(data: SpikeData, include_hidden: bool = False) -> neo.Block:
         (``t_start``, ``t_stop`` and units of ``data``; name = str(unit id); annotations
         ``unit_id`` and the unit annotations), and one ``neo.Group`` per unit linking its trains
         across trials. A count of ``c`` in a bin gives ``c`` spikes inside that bin, so
-        ``from_neo(to_neo(data), data.bin_size) == data``.
+        ``from_neo(to_neo(data), data.bin_size) == data``. With conditions, each Segment is
+        annotated ``condition``; each covariate is a dimensionless AnalogSignal of its Segment
+        (name = covariate name, ``sampling_period = bin_size``, ``t_start`` = the trial's), one
+        sample per bin, which ``from_neo(..., covariates=data.covariate_names)`` reads back.
 
     Examples
     --------
@@ -87,6 +92,9 @@ def to_neo(data: SpikeData, include_hidden: bool = False) -> neo.Block:
     for k in range(data.n_trials):
         segment = neo.Segment(name=f"trial {k}")
         segment.annotate(**data.trial_annotations[k])
+        if data.conditions is not None:
+            segment.annotate(condition=data.conditions[k])
+        _add_covariates(data, k, segment)
         for j, group in enumerate(groups):
             st = neo.SpikeTrain(
                 trains[k * data.n_neurons + j],
@@ -114,3 +122,20 @@ def _unit_group(data: SpikeData, j: int) -> neo.Group:
     if data.hidden[j]:
         group.annotate(hidden=True)
     return group
+
+
+def _add_covariates(data: SpikeData, k: int, segment: neo.Segment) -> None:
+    """Append trial ``k``'s covariates to ``segment``, one AnalogSignal per covariate."""
+    if data.covariates is None:
+        return
+    values = data.covariates[k].detach().cpu().numpy()  # (n_bins, n_inputs)
+    for i, name in enumerate(data.covariate_names):
+        signal = neo.AnalogSignal(
+            values[:, i : i + 1].copy(),
+            units=pq.dimensionless,
+            sampling_period=data.bin_size,
+            t_start=data.t_start,
+            name=name,
+        )
+        signal.segment = segment
+        segment.analogsignals.append(signal)

@@ -59,7 +59,9 @@ class SpikeData(TimeAxis, TrialFieldsMixin):
     tolerance : float or None, optional
         Rounding tolerance (in bins) of the rule that gives the number of bins from the window.
     conditions : sequence of str or int, shape (n_trials,), optional
-        The condition (stimulus, task variant) of every trial. Default None: one condition.
+        The condition (stimulus, task variant) of every trial, also kept as the trial
+        annotation ``condition`` (a different one given there is an error). Default None: one
+        condition.
     covariates : torch.Tensor or np.ndarray, optional
         Measured inputs of shape (n_trials, n_bins, n_inputs), finite; kept as a float64 copy.
     covariate_names : sequence of str, optional
@@ -103,7 +105,7 @@ class SpikeData(TimeAxis, TrialFieldsMixin):
             window,
             check_unit_ids(unit_ids, n_neurons),
             copy_annotations(unit_annotations, n_neurons, "unit_annotations"),
-            copy_annotations(trial_annotations, n_trials, "trial_annotations"),
+            fields.annotate(copy_annotations(trial_annotations, n_trials, "trial_annotations")),
             check_hidden(hidden, n_neurons),
             copy.deepcopy(dict(annotations or {})),
             fields,

@@ -37,7 +37,7 @@ from .._validation import check_time_quantity, describe
 from ..errors import ArgumentTypeError, ArgumentValueError
 from ._binning import n_bins_for_window
 from ._collect import Collected
-from ._covariates import CovariateSpec, find_signal
+from ._covariates import SignalRequest, find_signal
 from ._trial_fields import check_condition_label
 
 __all__ = ["CutTrials", "TrialInfo", "cut_trials"]
@@ -434,7 +434,7 @@ def cut_trials(
     condition: str | Callable[[TrialInfo], Any] | None,
     keep: Callable[[TrialInfo], bool] | Sequence[bool] | np.ndarray | None,
     drop: str | Sequence[str],
-    specs: list[CovariateSpec],
+    specs: list[SignalRequest],
     tolerance: float | None,
 ) -> CutTrials:
     """Trials of the Segments in ``collected``, cut with neo (see the module docstring).

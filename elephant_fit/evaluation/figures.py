@@ -15,9 +15,15 @@ import neo
 import numpy as np
 import quantities as pq
 
-from .report import BlockStatistics, _label, condition_psths, noise_correlation_matrix
+from .report import (
+    BlockStatistics,
+    _label,
+    condition_psths,
+    noise_correlation_matrix,
+    value_tuning,
+)
 
-__all__ = ["comparison_figures", "coupling_figure"]
+__all__ = ["comparison_figures", "coupling_figure", "tuning_figure"]
 
 
 def _pyplot() -> Any | None:
@@ -197,6 +203,74 @@ def coupling_figure(
             ax.scatter(truth[off], total[off], s=6)
             ax.set(title=f"coupling: {name}", xlabel="true (sum over lags)", ylabel="fitted")
         ax.title.set_fontsize(9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def tuning_figure(
+    out: str | Path,
+    blocks: dict[str, neo.Block],
+    bin_size: pq.Quantity,
+    covariates: list[str],
+    n_units: int = 3,
+    n_values: int = 20,
+) -> Path | None:
+    """Empirical tuning curves (rate against a covariate's value) of several Blocks, overlaid.
+
+    Parameters
+    ----------
+    out : str or Path
+        Output folder; the file is ``tuning.png``.
+    blocks : dict of {str: neo.Block}
+        ``{name: Block}``, the data first, each Segment with the covariates as AnalogSignals
+        (one sample per bin, as :func:`~elephant_fit.to_neo` writes them).
+    bin_size : pq.Quantity
+        The bins.
+    covariates : list of str
+        Covariates to plot, one column of panels each.
+    n_units, n_values : int, optional
+        Rows (the most active units of the first Block) and value intervals (equal width over
+        the first Block's range).
+
+    Returns
+    -------
+    Path or None
+        The written file, or None without matplotlib.
+    """
+    plt = _pyplot()
+    if plt is None:
+        return None
+    path = Path(out) / "tuning.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    first = next(iter(blocks.values()))
+    curves = {}
+    for name in covariates:
+        values = [
+            s.magnitude for seg in first.segments for s in seg.analogsignals if s.name == name
+        ]
+        edges = np.linspace(np.min(values), np.max(values), n_values + 1)
+        centres = (edges[:-1] + edges[1:]) / 2
+        curves[name] = (
+            centres,
+            {k: value_tuning(b, bin_size, name, edges) for k, b in blocks.items()},
+        )
+    data_rates = next(iter(curves[covariates[0]][1].values()))
+    units = np.argsort(-np.nanmean(data_rates, axis=0), kind="stable")[:n_units]
+    fig, axes = plt.subplots(
+        len(units), len(covariates), figsize=(4 * len(covariates), 2.4 * len(units)), squeeze=False
+    )
+    for column, name in enumerate(covariates):
+        centres, rates = curves[name]
+        for row, unit in enumerate(units):
+            ax = axes[row, column]
+            for colour, (label, rate) in enumerate(rates.items()):
+                style = "o" if colour == 0 else "-"
+                ax.plot(centres, rate[:, unit], style, color=f"C{colour}", label=label, ms=3)
+            ax.set_title(f"unit {unit}: rate against {name}", fontsize=9)
+            ax.set(xlabel=name, ylabel="rate (Hz)")
+    axes[0, 0].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -38,6 +38,7 @@ __all__ = [
     "n_simulated_trials",
     "noise_correlation_matrix",
     "psths",
+    "value_tuning",
     "write_table",
 ]
 
@@ -86,6 +87,53 @@ def _binned(block: neo.Block, bin_size: pq.Quantity) -> np.ndarray:
                 for seg in block.segments
             ]
         )
+
+
+def value_tuning(
+    block: neo.Block, bin_size: pq.Quantity, covariate: str, edges: np.ndarray
+) -> np.ndarray:
+    """Mean rate of each unit in the bins where a covariate's value falls in each interval.
+
+    The empirical tuning curve of a covariate such as position: spikes binned with
+    ``BinnedSpikeTrain``, grouped by the value of the AnalogSignal ``covariate`` of the same
+    Segment in each bin (one sample per bin, as :func:`~elephant_fit.to_neo` writes it).
+
+    Parameters
+    ----------
+    block : neo.Block
+        One Segment per trial, each with the AnalogSignal ``covariate``.
+    bin_size : pq.Quantity
+        The bins.
+    covariate : str
+        Name of the AnalogSignal.
+    edges : np.ndarray
+        Shape (n_values + 1,): increasing interval edges (values outside go to the edge ones).
+
+    Returns
+    -------
+    np.ndarray
+        Shape (n_values, n_units), in Hz; NaN for an interval no bin falls in.
+    """
+    counts = _binned(block, bin_size)  # (n_trials, n_units, n_bins)
+    values = np.stack([_signal_per_bin(seg, covariate, counts.shape[2]) for seg in block.segments])
+    index = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
+    n_values, seconds = len(edges) - 1, float(bin_size.rescale("s").magnitude)
+    totals = np.zeros((n_values, counts.shape[1]))
+    np.add.at(totals, index.reshape(-1), counts.transpose(0, 2, 1).reshape(-1, counts.shape[1]))
+    n_bins = np.bincount(index.reshape(-1), minlength=n_values).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return totals / (n_bins[:, None] * seconds)
+
+
+def _signal_per_bin(segment: neo.Segment, name: str, n_bins: int) -> np.ndarray:
+    """The one-channel AnalogSignal ``name`` of ``segment``, one sample per bin, shape (n_bins,)."""
+    found = [signal for signal in segment.analogsignals if signal.name == name]
+    if len(found) != 1 or found[0].shape[0] != n_bins:
+        raise ArgumentValueError(
+            f"Expected one AnalogSignal {name!r} with a sample per bin ({n_bins}) in each Segment, "
+            f"but found {[tuple(signal.shape) for signal in found]}."
+        )
+    return np.asarray(found[0].magnitude[:, 0], dtype=np.float64)
 
 
 def block_conditions(block: neo.Block) -> list | None:

@@ -42,11 +42,17 @@ def parameters_to_neo(
         ``analogsignals``: one coupling-filter AnalogSignal per target neuron (time axis = lag,
         channels = source neurons, array annotations ``source_unit``; annotation
         ``target_unit``), and the stimulus-locked drive (if any) as an AnalogSignal over the
-        trial (channels = neurons), one per stimulus condition (annotation ``condition``).
-        Hyper-parameters are in the Group's annotations.
+        trial (channels = neurons), one per stimulus condition (annotation ``condition``);
+        with covariates, each history covariate's filter as an AnalogSignal over lags (from lag
+        0, channels = neurons) and each tuning covariate's curve as an IrregularlySampledSignal
+        over its values (annotation ``covariate``). Hyper-parameters are in the Group's
+        annotations.
     """
     ids = _neuron_ids(trained_on, model.n_neurons)
-    group = neo.Group(name="elephant-fit model", allowed_types=[neo.AnalogSignal])
+    group = neo.Group(
+        name="elephant-fit model",
+        allowed_types=[neo.AnalogSignal, neo.IrregularlySampledSignal],
+    )
     plain = {
         k: (v if isinstance(v, (int, float, str, bool)) else str(v))
         for k, v in (params or {}).items()
@@ -79,7 +85,48 @@ def parameters_to_neo(
         )
         signal.array_annotate(unit=np.array(ids))
         group.add(signal)
+    for signal in _covariate_signals(model, trained_on, ids):
+        group.add(signal)
     return group
+
+
+def _covariate_signals(
+    model: SpikingNetwork, trained_on: TrainedOn, ids: list[str]
+) -> list[neo.AnalogSignal]:
+    """The covariate terms as AnalogSignals: a history filter over lags, a tuning curve over values."""
+    covariates = model.covariate_input
+    if covariates is None:
+        return []
+    spec, names = covariates.spec, trained_on.covariate_names
+    signals = []
+    filters = covariates.history_filters()  # (n_neurons, n_history, n_lags)
+    for position, i in enumerate(spec.history_index):
+        signal = neo.AnalogSignal(
+            filters[:, position, :].T.numpy(),  # (lag, neuron); lag 0 = the current bin
+            units="dimensionless",
+            t_start=0 * trained_on.bin_size,
+            sampling_period=trained_on.bin_size,
+            name=f"covariate filter, {names[i]}",
+            covariate=names[i],
+        )
+        signal.array_annotate(unit=np.array(ids))
+        signals.append(signal)
+    if spec.tuning_index:
+        values = covariates.tuning_grid()  # (n_values, n_tuned)
+        curves = covariates.tuning_curves(values)  # (n_tuned, n_neurons, n_values)
+        for position, i in enumerate(spec.tuning_index):
+            grid = values[:, position]
+            signal = neo.IrregularlySampledSignal(
+                grid.numpy(),  # the covariate's value takes the place of time
+                curves[position].T.numpy(),
+                units="dimensionless",
+                time_units="dimensionless",
+                name=f"tuning curve, {names[i]}",
+                covariate=names[i],
+            )
+            signal.array_annotate(unit=np.array(ids))
+            signals.append(signal)
+    return signals
 
 
 def simulated_spikedata(

@@ -22,7 +22,7 @@ from .._memory import check_memory
 from .._validation import check_positive_int, check_seed
 from ..data import NeoInput, SpikeData, from_neo, to_neo
 from ..distributed import common_seed, gather_trials, local_shard, raise_together
-from ..errors import ArgumentValueError
+from ..errors import ArgumentValueError, SimulationDivergedError
 from ..network.likelihood import HeldOutLikelihood, held_out_likelihood
 from ..network.model import SpikingNetwork
 from ..network.simulation import simulate, teacher_forced
@@ -42,7 +42,11 @@ class FittedNetwork(Estimator):
     Fitted attributes (set by :meth:`_set_fitted`): ``model_`` (the SpikingNetwork),
     ``history_`` (FitHistory), ``trained_on_`` (:class:`~elephant_fit.fitting.spec.TrainedOn`)
     and, from it, ``coupling_`` (n_post, n_pre, n_lags), ``bin_size_``, ``t_start_``,
-    ``t_stop_``, ``n_bins_``, ``unit_ids_``, ``unit_annotations_``, ``n_recorded_``.
+    ``t_stop_``, ``n_bins_``, ``unit_ids_``, ``unit_annotations_``, ``n_recorded_``; with
+    covariates, ``covariate_filters_`` (n_neurons, n_history, n_input_lags: the history
+    covariates' filters, the layout of ``coupling_``), and with tuning covariates
+    ``tuning_values_`` (n_values, n_tuned: a grid over each one's range) and ``tuning_curves_``
+    (n_tuned, n_neurons, n_values: the pre-activation added at each value).
     """
 
     seed: int
@@ -65,6 +69,13 @@ class FittedNetwork(Estimator):
         self.unit_ids_ = trained_on.unit_ids
         self.unit_annotations_ = trained_on.unit_annotations
         self.n_recorded_ = trained_on.n_recorded
+        covariates = model.covariate_input
+        if covariates is not None:
+            self.covariate_filters_ = covariates.history_filters().numpy()
+            if covariates.spec.tuning_index:
+                values = covariates.tuning_grid()
+                self.tuning_values_ = values.numpy()
+                self.tuning_curves_ = covariates.tuning_curves(values).numpy()
 
     def _as_spikedata(self, data: NeoInput | SpikeData, bin_size: pq.Quantity | None) -> SpikeData:
         """Bin Neo input, or check that a SpikeData uses the expected bin size."""
@@ -168,6 +179,12 @@ class FittedNetwork(Estimator):
             conditions=trials.conditions,
         )
         spikes = gather_trials(sim.spikes, shard)
+        if not bool(torch.isfinite(spikes).all()):
+            raise SimulationDivergedError(
+                "The simulated rates overflowed: the fitted network excites itself without bound "
+                "(positive self-coupling through an unbounded link, a known instability of "
+                "fitted Poisson GLMs). Fit with link='softplus', fewer lags, or a coupling penalty."
+            )
         return simulated_spikedata(
             self.trained_on_, spikes.detach().cpu().float(), trials.conditions, trials.inputs
         )

@@ -30,6 +30,7 @@ from .._validation import (
 from ..data import NeoInput, SpikeData
 from ..distributed import raise_together, world_size
 from ..errors import ArgumentTypeError, ArgumentValueError, NoImprovementWarning, NonFiniteLossError
+from ..network.covariates import CovariateSpec
 from .config import FitConfig, resolve_device
 from .fitted import FittedNetwork, trial_tensors
 from .loop import fit_model
@@ -86,6 +87,11 @@ class NetworkFitter(FittedNetwork):
         Allow self-history; sign-constrain outgoing weights.
     n_input_lags : int, optional
         Length in bins of the filters through which covariates (``SpikeData.covariates``) enter.
+    covariates : CovariateSpec, optional
+        Instead: how each covariate enters (:class:`~elephant_fit.network.covariates.CovariateSpec`:
+        history filters on a temporal basis, or tuning on its value with B-splines over the range
+        seen in the data, and which neurons receive it). Default: free-lag history filters of
+        ``n_input_lags`` lags.
     surrogate : str, optional
         Gradient surrogate through sampled spikes: 'sigmoid', 'pseudo' or 'gumbel'.
     max_iterations, learning_rate, batch_size, clip_norm : optional
@@ -158,6 +164,7 @@ class NetworkFitter(FittedNetwork):
         self_coupling: bool = _SPEC.self_coupling,
         dale: bool = _SPEC.dale,
         n_input_lags: int = _SPEC.n_input_lags,
+        covariates: CovariateSpec | None = _SPEC.covariates,
         surrogate: str = _DEFAULTS.surrogate,
         max_iterations: int = _DEFAULTS.max_iterations,
         learning_rate: float = _DEFAULTS.learning_rate,
@@ -272,14 +279,14 @@ class NetworkFitter(FittedNetwork):
         device = resolve_device(self.device)
         self._check_fit_memory(spikedata, config, device)
         train, validation = self._split(spikedata)
-        trained_on = TrainedOn.of(spikedata)
+        trained_on = TrainedOn.of(spikedata, spec.covariate_spec(spikedata))
         model = spec.build(
             spikedata.n_bins,
             spikedata.bin_size,
             spikedata.counts.mean(dim=(0, 1)),
             check_seed(self.seed),
             n_conditions=trained_on.n_conditions,
-            n_inputs=trained_on.n_inputs,
+            covariates=trained_on.covariate_spec,
         ).to(device=device, dtype=self.dtype)
         like = model.bias
         try:

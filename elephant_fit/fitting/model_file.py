@@ -32,7 +32,7 @@ import torch
 from .._io import atomic_path
 from .._version import __version__
 from ..errors import ArgumentTypeError, ModelFileError
-from ..network.covariates import upgrade_state_dict
+from ..network.covariates import CovariateSpec, upgrade_state_dict
 from ..network.model import SpikingNetwork
 from ..network.observation import Observation
 from .history import FitHistory
@@ -95,6 +95,8 @@ def _saveable_params(params: dict[str, Any]) -> dict[str, Any]:
         params["loss"] = plain
     if not isinstance(params["surrogate"], str):
         params["surrogate"] = getattr(params["surrogate"], "name", str(params["surrogate"]))
+    if isinstance(params.get("covariates"), CovariateSpec):
+        params["covariates"] = params["covariates"].to_dict()
     if isinstance(params["observation"], Observation):  # by name and link
         params["observation"], params["link"] = (
             params["observation"].name,
@@ -152,6 +154,7 @@ def write_model_file(
 
 def _meta(trained_on: TrainedOn) -> dict[str, Any]:
     """The ``meta`` entry of a model file: the data layout as plain data."""
+    spec = trained_on.covariate_spec
     return {
         "bin_size": float(trained_on.bin_size.magnitude),
         "t_start": float(trained_on.t_start.magnitude),
@@ -163,6 +166,7 @@ def _meta(trained_on: TrainedOn) -> dict[str, Any]:
         "n_recorded": trained_on.n_recorded,
         "condition_labels": _plain(list(trained_on.condition_labels)),
         "covariate_names": list(trained_on.covariate_names),
+        "covariate_spec": None if spec is None else _plain(spec.to_dict()),
     }
 
 
@@ -270,10 +274,11 @@ def read_model_file(path: str | Path) -> ModelFile:
     _verify_checksum(state, name)
     with malformed(name):
         _check_finite(state, name)
+        params = _params(state, name)
         return ModelFile(
-            params=_params(state, name),
+            params=params,
             state_dict=dict(state["state_dict"]),
-            trained_on=_trained_on(state["meta"], name),
+            trained_on=_trained_on(state["meta"], name, int(params.get("n_input_lags", 1))),
             history=_history(state["history"]),
         )
 
@@ -305,6 +310,8 @@ def _params(state: dict, name: str) -> dict[str, Any]:
             f"{name} is malformed: dtype {params['dtype']!r} is not a float dtype."
         )
     params["dtype"] = dtype
+    if params.get("covariates") is not None:
+        params["covariates"] = CovariateSpec.from_dict(params["covariates"])
     if str(params["device"]).startswith("cuda") and not torch.cuda.is_available():
         warnings.warn(
             f"The model was fitted with device={params['device']!r}; no CUDA device here, "
@@ -321,8 +328,16 @@ def _params(state: dict, name: str) -> dict[str, Any]:
     return params
 
 
-def _trained_on(meta: dict, name: str) -> TrainedOn:
-    """The data layout of a file's ``meta`` entry (checked)."""
+def _covariate_spec(meta: dict, n_input_lags: int) -> CovariateSpec | None:
+    """The resolved covariate spec of ``meta``; files written before it: free-lag history filters."""
+    if meta.get("covariate_spec") is not None:
+        return CovariateSpec.from_dict(meta["covariate_spec"])
+    n_inputs = len(meta.get("covariate_names", []))
+    return CovariateSpec.legacy(n_inputs, n_input_lags) if n_inputs else None
+
+
+def _trained_on(meta: dict, name: str, n_input_lags: int = 1) -> TrainedOn:
+    """The data layout of a file's ``meta`` entry (checked); ``n_input_lags`` of its params."""
     units = pq.Quantity(1.0, meta["units"]).units
     n_recorded = _positive_int(meta["n_recorded"], "n_recorded", name)
     trained_on = TrainedOn(
@@ -334,6 +349,7 @@ def _trained_on(meta: dict, name: str) -> TrainedOn:
         unit_annotations=tuple(dict(a) for a in meta["unit_annotations"]),
         condition_labels=tuple(meta.get("condition_labels", [None])),  # older files: one
         covariate_names=tuple(str(name) for name in meta.get("covariate_names", [])),
+        covariate_spec=_covariate_spec(meta, n_input_lags),
     )
     if trained_on.n_recorded != n_recorded or len(trained_on.unit_annotations) != n_recorded:
         raise ModelFileError(
@@ -370,7 +386,7 @@ def restore_network(
         rate,
         seed,
         n_conditions=trained_on.n_conditions,
-        n_inputs=trained_on.n_inputs,
+        covariates=trained_on.covariate_spec,
     ).to(dtype=dtype)
     expected = model.state_dict()
     saved = upgrade_state_dict(saved)  # covariate filters under their former key

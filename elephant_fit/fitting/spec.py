@@ -17,8 +17,9 @@ import torch
 
 from .._validation import check_choice, check_non_negative_int, check_positive_int
 from ..data.spikedata import SpikeData
-from ..errors import ArgumentValueError
+from ..errors import ArgumentTypeError, ArgumentValueError
 from ..network.bases import drive_bumps
+from ..network.covariates import CovariateSpec
 from ..network.model import SpikingNetwork
 from ..network.observation import Observation, get_observation
 
@@ -55,6 +56,7 @@ class ModelSpec:
     self_coupling: bool = True
     dale: bool = False
     n_input_lags: int = 1
+    covariates: CovariateSpec | None = None
 
     def __post_init__(self) -> None:
         check_non_negative_int(self.n_hidden, "n_hidden")
@@ -62,6 +64,11 @@ class ModelSpec:
         check_positive_int(self.n_input_lags, "n_input_lags")
         self.observation_model()
         check_choice(self.drive, "drive", DRIVES)
+        if self.covariates is not None and not isinstance(self.covariates, CovariateSpec):
+            raise ArgumentTypeError(
+                "Expected `covariates` to be a CovariateSpec (how each covariate enters) or None, "
+                f"but got {type(self.covariates).__name__}."
+            )
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -77,6 +84,28 @@ class ModelSpec:
         """The observation model of ``observation`` and ``link``."""
         return get_observation(self.observation, self.link)
 
+    def covariate_spec(self, data: SpikeData) -> CovariateSpec | None:
+        """How the covariates of ``data`` enter the network, value ranges set from ``data``.
+
+        ``covariates`` when given (it must have one kind per covariate of ``data``), else one
+        free-lag history filter of ``n_input_lags`` lags per covariate; None without covariates.
+        """
+        if data.covariates is None:
+            if self.covariates is not None:
+                raise ArgumentValueError(
+                    f"`covariates` describes {self.covariates.n_inputs} covariate(s), but the data "
+                    "have none (from_neo(..., covariates=[names]) reads AnalogSignals)."
+                )
+            return None
+        n_inputs = len(data.covariate_names)
+        spec = self.covariates or CovariateSpec.legacy(n_inputs, self.n_input_lags)
+        if spec.n_inputs != n_inputs:
+            raise ArgumentValueError(
+                f"`covariates` has {spec.n_inputs} kind(s) {list(spec.kinds)}, but the data have "
+                f"{n_inputs} covariate(s) {list(data.covariate_names)}: give one kind per covariate."
+            )
+        return spec.with_value_ranges(data.covariates)
+
     def build(
         self,
         n_bins: int,
@@ -84,7 +113,7 @@ class ModelSpec:
         rate: torch.Tensor,
         seed: int,
         n_conditions: int = 1,
-        n_inputs: int = 0,
+        covariates: CovariateSpec | None = None,
     ) -> SpikingNetwork:
         """A network for trials of ``n_bins`` bins, biases at the given rates.
 
@@ -101,8 +130,9 @@ class ModelSpec:
             Seed of the initial coupling.
         n_conditions : int, optional
             Stimulus conditions: one stimulus-locked drive each.
-        n_inputs : int, optional
-            Covariates, each through a filter of ``n_input_lags`` lags.
+        covariates : CovariateSpec, optional
+            How the covariates enter, value ranges resolved (:meth:`covariate_spec`); None:
+            no covariates.
 
         Returns
         -------
@@ -126,8 +156,7 @@ class ModelSpec:
             exogenous_hidden=self.exogenous_hidden,
             dale=self.dale,
             n_conditions=n_conditions,
-            n_inputs=n_inputs,
-            n_input_lags=self.n_input_lags,
+            covariates=covariates,
             seed=seed,
         )
         rate = rate.clamp(1e-4, 0.9 if model.observation.binary else None)
@@ -156,6 +185,8 @@ class TrainedOn:
         The stimulus conditions, in the order of the network's drives (``(None,)``: one, unnamed).
     covariate_names : tuple of str
         The covariates, in the order of the network's inputs (empty: none).
+    covariate_spec : CovariateSpec or None
+        How they enter, with the value ranges of the tuning covariates seen in the data.
     """
 
     bin_size: pq.Quantity
@@ -166,9 +197,10 @@ class TrainedOn:
     unit_annotations: tuple
     condition_labels: tuple = (None,)
     covariate_names: tuple = ()
+    covariate_spec: CovariateSpec | None = None
 
     @classmethod
-    def of(cls, data: SpikeData) -> TrainedOn:
+    def of(cls, data: SpikeData, covariate_spec: CovariateSpec | None = None) -> TrainedOn:
         """The layout of ``data`` (its recorded units, conditions and covariates)."""
         return cls(
             bin_size=data.bin_size,
@@ -179,6 +211,7 @@ class TrainedOn:
             unit_annotations=tuple(dict(a) for a in data.unit_annotations),
             condition_labels=tuple(data.condition_labels),
             covariate_names=tuple(data.covariate_names),
+            covariate_spec=covariate_spec,
         )
 
     @property

@@ -367,20 +367,23 @@ def condition_indicators(
     n_trials = like.shape[-3]
     if (
         not isinstance(conditions, torch.Tensor)
-        or conditions.ndim != 1
         or conditions.dtype.is_floating_point
         or conditions.dtype.is_complex
         or conditions.dtype == torch.bool
-        or len(conditions) != n_trials
     ):
         raise ArgumentTypeError(
-            f"Expected `conditions` to be a 1-d integer tensor of {n_trials} codes (one per "
+            f"Expected `conditions` to be an integer tensor of {n_trials} codes (one per "
             f"trial), but got {describe(conditions)}."
+        )
+    if conditions.shape != (n_trials,):
+        raise ArgumentValueError(
+            f"Expected `conditions` of shape ({n_trials},) (one code per trial), but got shape "
+            f"{tuple(conditions.shape)}."
         )
     if len(conditions) and (int(conditions.min()) < 0 or int(conditions.max()) >= n_conditions):
         raise ArgumentValueError(
-            f"Expected `conditions` in 0..{n_conditions - 1}, but got values "
-            f"{int(conditions.min())}..{int(conditions.max())}."
+            f"Expected `conditions` in 0..{n_conditions - 1} (`n_conditions` = {n_conditions}), "
+            f"but got values {int(conditions.min())}..{int(conditions.max())}."
         )
     codes = conditions.to(device=like.device, dtype=torch.long)
     return torch.nn.functional.one_hot(codes, n_conditions).to(like.dtype)
