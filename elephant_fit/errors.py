@@ -18,8 +18,8 @@ __all__ = [
     "ModelFileError",
     "NoImprovementWarning",
     "NonFiniteLossError",
-    "SimulationDivergedError",
     "NotFittedError",
+    "SimulationDivergedError",
     "UnsafeFileError",
 ]
 

@@ -15,7 +15,7 @@ from neo.test.tools import assert_neo_object_is_compliant
 
 from elephant_fit import SpikeData, from_neo, to_neo
 from elephant_fit.errors import ElephantFitError, NotFittedError
-from elephant_fit.fitting.fitter import NetworkFitter
+from elephant_fit.fitting.fitter import NetworkFitter, _noise_covariance_lags
 from elephant_fit.fitting.losses import LossTerm
 from elephant_fit.fitting.model_file import checksum
 from elephant_fit.fitting.persistence import load_model as load
@@ -400,8 +400,8 @@ def test_default_drive_has_one_bump_per_40_ms(fitted, recording, tmp_path):
 
 def test_noise_covariance_lags_cover_the_coupling_by_default(recording):
     fitter = NetworkFitter(bin_size=10 * pq.ms, n_lags=4, loss="sm", n_hidden=1)
-    assert fitter._max_lag(recording.n_bins) == 4
-    assert fitter._max_lag(3) == 2  # trials shorter than the coupling
+    assert _noise_covariance_lags(fitter, recording.n_bins) == 4
+    assert _noise_covariance_lags(fitter, 3) == 2  # trials shorter than the coupling
     term = fitter._loss(recording.n_bins).terms["noise_covariance"][1]
     assert term.statistic(recording.counts.float()).shape == (5, 6, 6)  # lags 0..4
     short = NetworkFitter(
@@ -629,3 +629,14 @@ def test_a_simulation_that_overflows_is_refused_in_one_error():
         fitter.model_.coupling_weights.fill_(50.0)  # every spike multiplies the rate by e^50
     with pytest.raises(SimulationDivergedError, match="excites itself without bound"):
         fitter.simulate(4, seed=0)
+
+
+def test_sm_without_a_stimulus_drive_leaves_out_the_psth_term():
+    from elephant_fit.fitting.losses import PRESETS
+
+    spontaneous = NetworkFitter(loss="sm", drive=None, n_lags=3)._loss(n_bins=50)
+    assert spontaneous.weights == PRESETS["sm_spontaneous"]
+    assert "psth" not in spontaneous.weights
+    assert "psth" in NetworkFitter(loss="sm", n_lags=3)._loss(n_bins=50).weights
+    weights = {"nll": 1.0, "psth": 1.0}  # asked for explicitly: kept
+    assert NetworkFitter(loss=weights, drive=None)._loss(n_bins=50).weights == weights

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import quantities as pq
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as hst
 from neo.test.tools import assert_neo_object_is_compliant
@@ -87,3 +88,25 @@ def test_to_neo_rejects_non_spikedata_and_hidden_only():
     data = SpikeData(np.ones((1, 2, 1)), 1 * pq.ms, hidden=[True])
     with pytest.raises(ValueError, match="include_hidden"):
         to_neo(data)
+
+
+@pytest.mark.parametrize("suffix", [".nix", ".pkl"])
+def test_conditions_and_covariates_survive_a_file_round_trip(tmp_path, suffix):
+    from elephant_fit import read_block, write_block
+
+    pytest.importorskip("nixio")
+    generator = torch.Generator().manual_seed(0)
+    data = SpikeData(
+        torch.bernoulli(torch.full((4, 6, 2), 0.4), generator=generator),
+        10 * pq.ms,
+        conditions=["grating_0", "grating_90", "grating_90", "grating_0"],
+        covariates=torch.rand(4, 6, 1, generator=generator, dtype=torch.float64),
+        covariate_names=["running_speed"],
+    )
+    path = write_block(to_neo(data), tmp_path / f"session{suffix}")
+    block = read_block(path)
+    assert [s.annotations["condition"] for s in block.segments] == list(data.conditions)
+    back = from_neo(block, 10 * pq.ms, condition="condition", covariates=["running_speed"])
+    assert back.counts.equal(data.counts)
+    assert list(back.conditions) == list(data.conditions)
+    torch.testing.assert_close(back.covariates, data.covariates, rtol=1e-12, atol=0)

@@ -59,7 +59,9 @@ class NetworkFitter(FittedNetwork):
     n_basis : int, optional
         Number of basis functions.
     loss : str or dict, optional
-        'mle', 'sm' (normalised sample-and-measure defaults), 'paper', or ``{term: weight}`` with
+        'mle', 'sm' (normalised sample-and-measure defaults; without a stimulus drive,
+        ``drive=None``, the same without the PSTH term: 'sm_spontaneous'), 'paper', or
+        ``{term: weight}`` with
         terms 'nll', 'psth', 'noise_covariance', 'rate', 'fano', 'hidden_rate' (or custom LossTerms).
     max_lag : int, optional
         Lags 0..max_lag of the noise-covariance term. Default: ``n_lags``, the coupling length
@@ -203,43 +205,17 @@ class NetworkFitter(FittedNetwork):
         return spec, self.fit_config()
 
     def _loss(self, n_bins: int) -> CombinedLoss:
-        """The loss of ``loss`` for trials of ``n_bins`` bins, with the coupling penalty if set."""
-        loss = make_loss(self.loss, max_lag=self._max_lag(n_bins))
+        """The loss of ``loss`` for trials of ``n_bins`` bins, with the coupling penalty if set.
+
+        Without a stimulus drive, ``'sm'`` is ``'sm_spontaneous'`` (no PSTH term).
+        """
+        spec = "sm_spontaneous" if self.loss == "sm" and self.drive is None else self.loss
+        loss = make_loss(spec, max_lag=_noise_covariance_lags(self, n_bins))
         if self.penalty is None:
             return loss
         check_choice(self.penalty, "penalty", (None, *PENALTIES))
         strength = check_number(self.penalty_strength, "penalty_strength", positive=True)
         return CombinedLoss({**loss.terms, self.penalty: (strength, CouplingPenalty(self.penalty))})
-
-    def _max_lag(self, n_bins: int) -> int:
-        """Lags of the noise-covariance term: ``max_lag``, or the coupling length (warned if shorter).
-
-        The default is capped at ``n_bins - 1`` (trials, or ``sm_window`` windows, shorter than
-        the coupling).
-        """
-        if self.sm_window is not None:
-            n_bins = min(n_bins, check_positive_int(self.sm_window, "sm_window"))
-        if self.max_lag is None:
-            return min(self.n_lags, n_bins - 1)
-        check_non_negative_int(self.max_lag, "max_lag")
-        if not _uses_noise_covariance(self.loss):
-            return self.max_lag
-        if self.max_lag >= n_bins:
-            raise ArgumentValueError(
-                f"Expected `max_lag` below the {n_bins} bins the noise covariance is measured on "
-                f"(trials or sm_window), but got {self.max_lag}."
-            )
-        if self.max_lag < self.n_lags:
-            warnings.warn(
-                f"max_lag={self.max_lag} is shorter than the coupling (n_lags={self.n_lags}): the "
-                "noise-covariance term does not see lags "
-                f"{self.max_lag + 1}..{self.n_lags}, and the fit can reproduce zero-lag noise "
-                "correlations with coupling at those lags instead of with hidden common input. "
-                "Use max_lag=None (the coupling length).",
-                UserWarning,
-                stacklevel=4,
-            )
-        return self.max_lag
 
     def fit(
         self,
@@ -340,6 +316,37 @@ class NetworkFitter(FittedNetwork):
         if data.n_trials < 5:
             return data, None
         return data.split(self.validation_fraction, seed=check_seed(self.seed))
+
+
+def _noise_covariance_lags(fitter: NetworkFitter, n_bins: int) -> int:
+    """Lags of the noise-covariance term: ``max_lag``, or the coupling length (warned if shorter).
+
+    The default is capped at ``n_bins - 1`` (trials, or ``sm_window`` windows, shorter than
+    the coupling).
+    """
+    if fitter.sm_window is not None:
+        n_bins = min(n_bins, check_positive_int(fitter.sm_window, "sm_window"))
+    if fitter.max_lag is None:
+        return min(fitter.n_lags, n_bins - 1)
+    check_non_negative_int(fitter.max_lag, "max_lag")
+    if not _uses_noise_covariance(fitter.loss):
+        return fitter.max_lag
+    if fitter.max_lag >= n_bins:
+        raise ArgumentValueError(
+            f"Expected `max_lag` below the {n_bins} bins the noise covariance is measured on "
+            f"(trials or sm_window), but got {fitter.max_lag}."
+        )
+    if fitter.max_lag < fitter.n_lags:
+        warnings.warn(
+            f"max_lag={fitter.max_lag} is shorter than the coupling (n_lags={fitter.n_lags}): the "
+            "noise-covariance term does not see lags "
+            f"{fitter.max_lag + 1}..{fitter.n_lags}, and the fit can reproduce zero-lag noise "
+            "correlations with coupling at those lags instead of with hidden common input. "
+            "Use max_lag=None (the coupling length).",
+            UserWarning,
+            stacklevel=4,
+        )
+    return fitter.max_lag
 
 
 def _check_trainable(data: SpikeData, loss: CombinedLoss) -> None:

@@ -37,10 +37,13 @@ __all__ = [
 
 #: Weights of the presets. "sm" is our normalised default (PSTH weight 2 measured against 0.5 on
 #: the synthetic and the retina demos: held-out PSTH R^2 and likelihood up, noise correlations
-#: about the same); "paper" is Bellec et al. (2021), raw.
+#: about the same); "sm_spontaneous" is "sm" without the PSTH term, for activity without a
+#: stimulus (no time-locked response to match: consecutive windows of a spontaneous session;
+#: a fitter with ``drive=None`` uses it for "sm"); "paper" is Bellec et al. (2021), raw.
 PRESETS: dict[str, dict[str, float]] = {
     "mle": {"nll": 1.0},
     "sm": {"nll": 1.0, "psth": 2.0, "noise_covariance": 1.0, "hidden_rate": 0.01},
+    "sm_spontaneous": {"nll": 1.0, "noise_covariance": 1.0, "hidden_rate": 0.01},
     "paper": {"nll": 0.4, "psth": 0.1, "noise_covariance": 50.0, "hidden_rate": 0.001},
 }
 
