@@ -59,6 +59,7 @@ def test_quick_demo_headline_sm_with_hidden_neurons_beats_nll_on_noise_correlati
     assert sm > 0
 
 
+@pytest.mark.slow  # 33 s; the retina path is also run by examples/retina_hidden.py --quick
 def test_quick_demo_on_the_retina_recording(tmp_path, capsys):
     out = tmp_path / "retina"
     assert (
