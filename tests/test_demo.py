@@ -85,3 +85,15 @@ def test_quick_demo_on_cuda(tmp_path):
     out = tmp_path / "cuda"
     assert main(["demo", "--quick", "--quiet", "--out", str(out), "--device", "cuda"]) == 0
     assert (out / "demo.json").exists()
+
+
+def test_quick_demo_on_a_session_recovers_the_drives_and_the_covariate_input(tmp_path):
+    out = tmp_path / "demo"
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        argv = ["demo", "--quick", "--quiet", "--data", "session", "--out", str(out)]
+        assert main([*argv, "--device", "cpu"]) == 0
+    table = json.loads((out / "demo.json").read_text())["NLL only"]
+    assert table["drive R2"] > 0.7  # the per-condition drives of the known network
+    assert table["covariate input R2"] > 0.7  # its filtered running speed on held-out trials
+    assert "PSTH R2" in printed.getvalue()

@@ -157,7 +157,7 @@ def run_demo(
             fitter, fit_input, test, statistics["data"], true_coupling, seed
         )
         if truth is not None:
-            rows[name].update(truth_recovery(fitter, truth))
+            rows[name].update(truth_recovery(fitter, truth, test))
         print(f"fitted {name} in {rows[name]['fit time (s)']:.1f} s")
     markdown, _ = write_table(rows, out, name="demo")
     figures = _figures(out, test_block, fits, statistics, bin_size, true_coupling)
