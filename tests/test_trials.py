@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import warnings
 
+import neo
 import numpy as np
 import pytest
 import quantities as pq
@@ -135,3 +137,58 @@ def test_windows_outside_the_recording_are_refused_or_dropped(session):
 def test_an_unknown_covariate_lists_the_signals_there_are(session):
     with pytest.raises(ValueError, match=r"'speed'.*\['running_speed'\]"):
         _cut(session, covariates=["speed"])
+
+
+def test_overlapping_windows_are_named_and_can_be_dropped(session):
+    long = (-200 * pq.ms, 2 * pq.s)  # 2.2 s windows, an event every 1.5 s
+    with pytest.raises(ValueError, match=r"5 trial\(s\) are overlapping an earlier one: 1 \["):
+        from_neo(session.block, BIN, trials="stim_on", window=long, drop="outside")
+    with pytest.warns(UserWarning, match="Dropped"):
+        data = from_neo(
+            session.block, BIN, trials="stim_on", window=long, drop=["outside", "overlapping"]
+        )
+    assert [a["event_time"] for a in data.trial_annotations] == pytest.approx(
+        [200.0 + 3000 * k for k in range(6)]  # every other event, in ms
+    )
+
+
+def _with_signal(session, change):
+    """A copy of the session whose running speed is ``change(signal)``."""
+    block = copy.deepcopy(session.block)
+    segment = block.segments[0]
+    signal = change(segment.analogsignals[0])
+    signal.segment = segment
+    segment.analogsignals = [signal]
+    return block
+
+
+def _nan_at(signal, sample):
+    signal = signal.copy()
+    signal[sample] = np.nan * signal.units
+    return signal
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda s: _nan_at(s, 5000), r"covariate 'running_speed' is nan in trial 3, bin 50"),
+        (lambda s: s[:9000], r"6 trial\(s\) are outside the recording: 6 \[9000"),
+        (
+            lambda s: neo.AnalogSignal(
+                s.magnitude[::100], units=s.units, sampling_rate=10 * pq.Hz, name=s.name
+            ),
+            r"sampled every 0.1 s, coarser than `bin_size`",
+        ),
+    ],
+    ids=["NaN", "ends early", "coarse"],
+)
+def test_a_bad_covariate_signal_is_refused_in_one_line(session, change, expected):
+    block = _with_signal(session, change)
+    with pytest.raises(ValueError, match=expected):
+        from_neo(block, BIN, trials="stim_on", window=WINDOW, covariates=["running_speed"])
+
+
+def test_a_condition_too_small_for_the_split_is_named(session):
+    data = _cut(session, condition="labels")[[0, 1, 2, 4, 6]]  # one trial of grating_90
+    with pytest.raises(ValueError, match=r"condition 'grating_90' \(1 trial\) has fewer"):
+        data.split(0.5, seed=0)
