@@ -640,3 +640,45 @@ def test_sm_without_a_stimulus_drive_leaves_out_the_psth_term():
     assert "psth" in NetworkFitter(loss="sm", n_lags=3)._loss(n_bins=50).weights
     weights = {"nll": 1.0, "psth": 1.0}  # asked for explicitly: kept
     assert NetworkFitter(loss=weights, drive=None)._loss(n_bins=50).weights == weights
+
+
+def _encoded_trials(truth, n_trials, seed):
+    """Trials of ``truth`` (driven through its encoder) to new random stimuli."""
+    from elephant_fit.network import simulate
+
+    stimulus = torch.randn(n_trials, 40, 2, generator=torch.Generator().manual_seed(seed))
+    spikes = simulate(truth, n_trials, 40, inputs=stimulus, seed=seed, requires_grad=False)
+    return SpikeData(
+        spikes.spikes.detach(), 10 * pq.ms, covariates=stimulus, covariate_names=["a", "b"]
+    )
+
+
+@pytest.mark.filterwarnings("ignore::elephant_fit.errors.NoImprovementWarning")  # the drive
+def test_a_stimulus_encoder_predicts_new_stimuli_and_is_saved_with_its_weights(tmp_path):
+    from elephant_fit.network import SpikingNetwork
+
+    truth = SpikingNetwork(3, n_lags=2, n_inputs=2, stimulus_encoder=torch.nn.Linear(2, 3))
+    with torch.no_grad():
+        truth.bias.fill_(-1.5)
+        truth.stimulus_encoder.weight.copy_(torch.tensor([[2.0, 0.0], [0.0, 2.0], [1.5, -1.5]]))
+    train, new_stimuli = _encoded_trials(truth, 40, 0), _encoded_trials(truth, 20, 1)
+    given = torch.nn.Linear(2, 3)
+    before = given.weight.detach().clone()
+    options = {"n_lags": 2, "max_iterations": 150, "learning_rate": 0.05, "progress": False}
+    fitter = NetworkFitter(drive=None, stimulus_encoder=given, device="cpu", **options).fit(train)
+    assert torch.equal(given.weight, before)  # the fit trains a copy
+    drive = NetworkFitter(drive="smooth", device="cpu", **options).fit(
+        train.without(covariates=True)
+    )
+    assert fitter.score(new_stimuli) > drive.score(new_stimuli.without(covariates=True)) + 0.1
+    fitter.save(tmp_path / "m.pt")
+    loaded = load(tmp_path / "m.pt", stimulus_encoder=torch.nn.Linear(2, 3))
+    assert loaded.score(new_stimuli) == pytest.approx(fitter.score(new_stimuli), rel=1e-6)
+    with pytest.raises(ValueError, match=r"fitted with a stimulus encoder \(torch.nn.*Linear\)"):
+        load(tmp_path / "m.pt")
+    with pytest.raises(ValueError, match="of class torch.nn.modules.linear.Linear, but"):
+        load(tmp_path / "m.pt", stimulus_encoder=torch.nn.Sequential(torch.nn.Linear(2, 3)))
+    with pytest.raises(ValueError, match="the data have none"):
+        NetworkFitter(drive=None, stimulus_encoder=given, **options).fit(
+            train.without(covariates=True)
+        )

@@ -188,3 +188,39 @@ def test_covariates_come_from_a_spec_or_the_legacy_arguments():
     assert model.filter_inputs(torch.rand(4, 6, 2)).shape == (4, 6, 3)
     with pytest.raises(ValueError, match="n_input_lags"):
         SpikingNetwork(2, n_input_lags=4, covariates=spec)
+
+
+def test_a_stimulus_encoder_adds_its_drive_to_the_pre_activation():
+    encoder = torch.nn.Linear(3, 4).double()
+    model = SpikingNetwork(2, n_hidden=2, n_inputs=3, stimulus_encoder=encoder).double()
+    assert model.covariate_input is None  # every covariate goes to the encoder
+    inputs = torch.randn(5, 7, 3, dtype=torch.float64)
+    expected = model.bias + encoder(inputs)
+    torch.testing.assert_close(model.static_input(7, inputs=inputs), expected)
+    names = {name for name, _ in model.named_parameters()}
+    assert {"stimulus_encoder.weight", "stimulus_encoder.bias"} <= names  # trained with it
+    both = SpikingNetwork(
+        2, stimulus_encoder=torch.nn.Linear(1, 2), covariates=CovariateSpec("history")
+    )
+    assert both.covariate_input is not None
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "match"),
+    [
+        ({"stimulus_encoder": "cnn", "n_inputs": 1}, TypeError, "torch.nn.Module"),
+        ({"stimulus_encoder": torch.nn.Linear(1, 2)}, ValueError, "needs covariates"),
+    ],
+)
+def test_a_bad_stimulus_encoder_is_refused(options, error, match):
+    with pytest.raises(error, match=match):
+        SpikingNetwork(2, **options)
+
+
+def test_an_encoder_of_the_wrong_output_shape_is_named():
+    model = SpikingNetwork(2, n_inputs=3, stimulus_encoder=torch.nn.Linear(3, 5))
+    with pytest.raises(
+        ValueError,
+        match=r"a drive of shape \(4, 6, 2\).*torch.Size\(\[4, 6, 5\]\)|shape \(4, 6, 5\)",
+    ):
+        model.static_input(6, inputs=torch.randn(4, 6, 3))

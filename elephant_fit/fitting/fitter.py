@@ -94,6 +94,12 @@ class NetworkFitter(FittedNetwork):
         history filters on a temporal basis, or tuning on its value with B-splines over the range
         seen in the data, and which neurons receive it). Default: free-lag history filters of
         ``n_input_lags`` lags.
+    stimulus_encoder : torch.nn.Module, optional
+        A module mapping the covariates (n_trials, n_bins, n_inputs), e.g. the stimulus, to a
+        drive (n_trials, n_bins, n_neurons), trained jointly (a copy: the module given stays as
+        it is). It predicts responses to stimuli the fit never saw, which the stimulus-locked
+        drive cannot. Without ``covariates`` it takes every covariate. Model files keep its
+        parameters; :func:`~elephant_fit.load_model` then needs a module of the same class.
     surrogate : str, optional
         Gradient surrogate through sampled spikes: 'sigmoid', 'pseudo' or 'gumbel'.
     max_iterations, learning_rate, batch_size, clip_norm : optional
@@ -167,6 +173,7 @@ class NetworkFitter(FittedNetwork):
         dale: bool = _SPEC.dale,
         n_input_lags: int = _SPEC.n_input_lags,
         covariates: CovariateSpec | None = _SPEC.covariates,
+        stimulus_encoder: torch.nn.Module | None = _SPEC.stimulus_encoder,
         surrogate: str = _DEFAULTS.surrogate,
         max_iterations: int = _DEFAULTS.max_iterations,
         learning_rate: float = _DEFAULTS.learning_rate,
@@ -263,6 +270,7 @@ class NetworkFitter(FittedNetwork):
             check_seed(self.seed),
             n_conditions=trained_on.n_conditions,
             covariates=trained_on.covariate_spec,
+            n_inputs=trained_on.n_inputs,
         ).to(device=device, dtype=self.dtype)
         like = model.bias
         try:

@@ -97,6 +97,8 @@ def _saveable_params(params: dict[str, Any]) -> dict[str, Any]:
         params["surrogate"] = getattr(params["surrogate"], "name", str(params["surrogate"]))
     if isinstance(params.get("covariates"), CovariateSpec):
         params["covariates"] = params["covariates"].to_dict()
+    if params.get("stimulus_encoder") is not None:  # its class by name, its weights in state_dict
+        params["stimulus_encoder"] = encoder_name(params["stimulus_encoder"])
     if isinstance(params["observation"], Observation):  # by name and link
         params["observation"], params["link"] = (
             params["observation"].name,
@@ -278,7 +280,7 @@ def read_model_file(path: str | Path) -> ModelFile:
         return ModelFile(
             params=params,
             state_dict=dict(state["state_dict"]),
-            trained_on=_trained_on(state["meta"], name, int(params.get("n_input_lags", 1))),
+            trained_on=_trained_on(state["meta"], name, params),
             history=_history(state["history"]),
         )
 
@@ -328,16 +330,24 @@ def _params(state: dict, name: str) -> dict[str, Any]:
     return params
 
 
-def _covariate_spec(meta: dict, n_input_lags: int) -> CovariateSpec | None:
+def encoder_name(module: Any) -> str:
+    """How a model file names a stimulus encoder: its class (module path and name)."""
+    kind = type(module)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _covariate_spec(meta: dict, params: dict[str, Any]) -> CovariateSpec | None:
     """The resolved covariate spec of ``meta``; files written before it: free-lag history filters."""
     if meta.get("covariate_spec") is not None:
         return CovariateSpec.from_dict(meta["covariate_spec"])
     n_inputs = len(meta.get("covariate_names", []))
-    return CovariateSpec.legacy(n_inputs, n_input_lags) if n_inputs else None
+    if not n_inputs or params.get("stimulus_encoder") is not None:  # all into the encoder
+        return None
+    return CovariateSpec.legacy(n_inputs, int(params.get("n_input_lags", 1)))
 
 
-def _trained_on(meta: dict, name: str, n_input_lags: int = 1) -> TrainedOn:
-    """The data layout of a file's ``meta`` entry (checked); ``n_input_lags`` of its params."""
+def _trained_on(meta: dict, name: str, params: dict[str, Any] | None = None) -> TrainedOn:
+    """The data layout of a file's ``meta`` entry (checked), with the file's ``params``."""
     units = pq.Quantity(1.0, meta["units"]).units
     n_recorded = _positive_int(meta["n_recorded"], "n_recorded", name)
     trained_on = TrainedOn(
@@ -349,7 +359,7 @@ def _trained_on(meta: dict, name: str, n_input_lags: int = 1) -> TrainedOn:
         unit_annotations=tuple(dict(a) for a in meta["unit_annotations"]),
         condition_labels=tuple(meta.get("condition_labels", [None])),  # older files: one
         covariate_names=tuple(str(name) for name in meta.get("covariate_names", [])),
-        covariate_spec=_covariate_spec(meta, n_input_lags),
+        covariate_spec=_covariate_spec(meta, params or {}),
     )
     if trained_on.n_recorded != n_recorded or len(trained_on.unit_annotations) != n_recorded:
         raise ModelFileError(
@@ -387,6 +397,7 @@ def restore_network(
         seed,
         n_conditions=trained_on.n_conditions,
         covariates=trained_on.covariate_spec,
+        n_inputs=trained_on.n_inputs,
     ).to(dtype=dtype)
     expected = model.state_dict()
     saved = upgrade_state_dict(saved)  # covariate filters under their former key

@@ -11,10 +11,13 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import torch
+
 from .._validation import check_seed
+from ..errors import ArgumentValueError
 from .config import resolve_device
 from .fitter import NetworkFitter
-from .model_file import malformed, read_model_file, restore_network
+from .model_file import encoder_name, malformed, read_model_file, restore_network
 
 __all__ = ["load", "load_model", "save_model"]
 
@@ -33,13 +36,16 @@ def save_model(fitter: NetworkFitter, path: str | Path) -> None:
     fitter.save(path)
 
 
-def load_model(path: str | Path) -> NetworkFitter:
+def load_model(path: str | Path, stimulus_encoder: torch.nn.Module | None = None) -> NetworkFitter:
     """Load a NetworkFitter saved with :meth:`NetworkFitter.save` (safe: ``weights_only=True``).
 
     Parameters
     ----------
     path : str or Path
         The model file.
+    stimulus_encoder : torch.nn.Module, optional
+        For a model fitted with a ``stimulus_encoder``: a module of the same class and
+        architecture (the file holds its weights, not its code, which is never run from a file).
 
     Returns
     -------
@@ -57,8 +63,12 @@ def load_model(path: str | Path) -> NetworkFitter:
     """
     contents = read_model_file(path)
     name = repr(str(Path(path)))
+    params = {
+        **contents.params,
+        "stimulus_encoder": _encoder(contents.params, stimulus_encoder, name),
+    }
     with malformed(name):
-        fitter = NetworkFitter(**contents.params)
+        fitter = NetworkFitter(**params)
         model = restore_network(
             fitter.model_spec(),
             contents.trained_on,
@@ -70,6 +80,28 @@ def load_model(path: str | Path) -> NetworkFitter:
         model = model.to(device=resolve_device(fitter.device), dtype=fitter.dtype)
         fitter._set_fitted(model, contents.history, contents.trained_on)
     return fitter
+
+
+def _encoder(params: dict, given: torch.nn.Module | None, name: str) -> torch.nn.Module | None:
+    """The module for the file's stimulus encoder (checked against the class it names)."""
+    saved = params.get("stimulus_encoder")
+    if saved is None:
+        if given is not None:
+            raise ArgumentValueError(
+                f"{name} was fitted without a stimulus encoder, but `stimulus_encoder` was given."
+            )
+        return None
+    if not isinstance(given, torch.nn.Module):
+        raise ArgumentValueError(
+            f"{name} was fitted with a stimulus encoder ({saved}): pass a module of that class, "
+            "load_model(path, stimulus_encoder=...) (the file holds its weights, not its code)."
+        )
+    if encoder_name(given) != saved:
+        raise ArgumentValueError(
+            f"{name} was fitted with a stimulus encoder of class {saved}, but "
+            f"`stimulus_encoder` is a {encoder_name(given)}."
+        )
+    return given
 
 
 def load(path: str | Path) -> NetworkFitter:

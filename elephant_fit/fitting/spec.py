@@ -8,12 +8,14 @@ use both, so an option of the architecture is written once, here.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
 import quantities as pq
 import torch
+from torch import nn
 
 from .._validation import check_choice, check_non_negative_int, check_positive_int
 from ..data.spikedata import SpikeData
@@ -57,6 +59,7 @@ class ModelSpec:
     dale: bool = False
     n_input_lags: int = 1
     covariates: CovariateSpec | None = None
+    stimulus_encoder: nn.Module | None = None
 
     def __post_init__(self) -> None:
         check_non_negative_int(self.n_hidden, "n_hidden")
@@ -96,8 +99,15 @@ class ModelSpec:
                     f"`covariates` describes {self.covariates.n_inputs} covariate(s), but the data "
                     "have none (from_neo(..., covariates=[names]) reads AnalogSignals)."
                 )
+            if self.stimulus_encoder is not None:
+                raise ArgumentValueError(
+                    "A `stimulus_encoder` encodes the trials' covariates (the stimulus), but the "
+                    "data have none (SpikeData(covariates=...), or from_neo(..., covariates=[names]))."
+                )
             return None
         n_inputs = len(data.covariate_names)
+        if self.stimulus_encoder is not None and self.covariates is None:
+            return None  # every covariate goes to the encoder
         spec = self.covariates or CovariateSpec.legacy(n_inputs, self.n_input_lags)
         if spec.n_inputs != n_inputs:
             raise ArgumentValueError(
@@ -114,6 +124,7 @@ class ModelSpec:
         seed: int,
         n_conditions: int = 1,
         covariates: CovariateSpec | None = None,
+        n_inputs: int = 0,
     ) -> SpikingNetwork:
         """A network for trials of ``n_bins`` bins, biases at the given rates.
 
@@ -132,7 +143,9 @@ class ModelSpec:
             Stimulus conditions: one stimulus-locked drive each.
         covariates : CovariateSpec, optional
             How the covariates enter, value ranges resolved (:meth:`covariate_spec`); None:
-            no covariates.
+            no covariates, or all of them into the ``stimulus_encoder``.
+        n_inputs : int, optional
+            Number of covariates (the encoder's input width).
 
         Returns
         -------
@@ -157,6 +170,9 @@ class ModelSpec:
             dale=self.dale,
             n_conditions=n_conditions,
             covariates=covariates,
+            n_inputs=n_inputs if covariates is None and self.stimulus_encoder is not None else 0,
+            # a copy: the estimator's module stays as given, every fit starts from it
+            stimulus_encoder=copy.deepcopy(self.stimulus_encoder),
             seed=seed,
         )
         rate = rate.clamp(1e-4, 0.9 if model.observation.binary else None)

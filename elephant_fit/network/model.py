@@ -15,6 +15,7 @@ mean count per bin ``exp(u)`` or ``softplus(u)``.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import torch
@@ -74,6 +75,13 @@ class SpikingNetwork(nn.Module):
         Covariates, each through a free causal filter of ``n_input_lags`` lags (lag 0 included).
     covariates : CovariateSpec, optional
         Instead: history filters on a basis, value tuning, a neuron mask (``covariate_input``).
+    stimulus_encoder : torch.nn.Module, optional
+        A module mapping the covariates (n_trials, n_bins, n_inputs), e.g. a stimulus's pixels
+        or features, to a drive of every neuron (n_trials, n_bins, n_neurons), trained with the
+        network (``stimulus_encoder``; the seed paper used a CNN with per-neuron read-outs).
+        Without ``covariates`` it takes all ``n_inputs`` covariates and no filters are made;
+        with them, both terms are added. Unlike the stimulus-locked drive, it predicts the
+        response to a stimulus it was not fitted on.
     self_coupling : bool, optional
         Allow self-history filters W[l, j, j]; False zeroes them.
     exogenous_hidden : bool, optional
@@ -107,6 +115,7 @@ class SpikingNetwork(nn.Module):
         n_inputs: int = 0,
         n_input_lags: int = 1,
         covariates: CovariateSpec | None = None,
+        stimulus_encoder: nn.Module | None = None,
         self_coupling: bool = True,
         exogenous_hidden: bool = False,
         dale: bool = False,
@@ -122,12 +131,14 @@ class SpikingNetwork(nn.Module):
         self.drive = _check_drive(drive, n_bins)
         self.n_bins = n_bins
         self.n_conditions = check_positive_int(n_conditions, "n_conditions")
-        spec = covariate_spec(
-            covariates,
-            check_non_negative_int(n_inputs, "n_inputs"),
-            check_positive_int(n_input_lags, "n_input_lags"),
-        )
-        self.n_inputs = 0 if spec is None else spec.n_inputs
+        n_inputs = check_non_negative_int(n_inputs, "n_inputs")
+        check_positive_int(n_input_lags, "n_input_lags")
+        self.stimulus_encoder = _check_encoder(stimulus_encoder, n_inputs, covariates)
+        if self.stimulus_encoder is not None and covariates is None:
+            spec = None  # every covariate goes to the encoder
+        else:
+            spec = covariate_spec(covariates, n_inputs, n_input_lags)
+        self.n_inputs = n_inputs if spec is None else spec.n_inputs
         self.n_input_lags = n_input_lags if spec is None else spec.n_lags
         self.self_coupling = bool(self_coupling)
         self.exogenous_hidden = bool(exogenous_hidden)
@@ -272,9 +283,23 @@ class SpikingNetwork(nn.Module):
         return check_covariates(inputs, self.n_inputs, n_trials, n_bins, self.bias)
 
     def filter_inputs(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Covariate terms (``covariate_input``), (n_trials, n_bins, n_inputs) -> (n_trials, n_bins, n_neurons)."""
-        assert self.covariate_input is not None
-        return self.covariate_input(inputs)
+        """Covariate terms, (n_trials, n_bins, n_inputs) -> (n_trials, n_bins, n_neurons).
+
+        ``covariate_input`` (filters, tuning) plus the ``stimulus_encoder``'s drive.
+        """
+        total = None if self.covariate_input is None else self.covariate_input(inputs)
+        if self.stimulus_encoder is not None:
+            encoded = self.stimulus_encoder(inputs)
+            expected = (*inputs.shape[:2], self.n_neurons)
+            if not isinstance(encoded, torch.Tensor) or tuple(encoded.shape) != expected:
+                raise ArgumentValueError(
+                    f"Expected `stimulus_encoder` to map covariates of shape "
+                    f"{tuple(inputs.shape)} to a drive of shape {expected} (n_trials, n_bins, "
+                    f"n_neurons), but it returned {describe(encoded)}."
+                )
+            total = encoded if total is None else total + encoded
+        assert total is not None
+        return total
 
     @property
     def input_filters(self) -> nn.Parameter | None:
@@ -341,6 +366,23 @@ def _check_drive(drive: str | None, n_bins: int | None) -> str | None:
         )
     check_positive_int(n_bins, "n_bins")
     return drive
+
+
+def _check_encoder(
+    encoder: Any, n_inputs: int, covariates: CovariateSpec | None
+) -> nn.Module | None:
+    """The stimulus encoder (a torch.nn.Module taking ``n_inputs`` covariates) or None."""
+    if encoder is None:
+        return None
+    if not isinstance(encoder, nn.Module):
+        raise ArgumentTypeError(
+            f"Expected `stimulus_encoder` to be a torch.nn.Module, but got {describe(encoder)}."
+        )
+    if n_inputs == 0 and covariates is None:
+        raise ArgumentValueError(
+            "A `stimulus_encoder` needs covariates to encode: give `n_inputs` (their number)."
+        )
+    return encoder
 
 
 def _check_conditions(
