@@ -676,7 +676,7 @@ def test_a_stimulus_encoder_predicts_new_stimuli_and_is_saved_with_its_weights(t
     assert loaded.score(new_stimuli) == pytest.approx(fitter.score(new_stimuli), rel=1e-6)
     with pytest.raises(ValueError, match=r"fitted with a stimulus encoder \(torch.nn.*Linear\)"):
         load(tmp_path / "m.pt")
-    with pytest.raises(ValueError, match="of class torch.nn.modules.linear.Linear, but"):
+    with pytest.raises(ValueError, match=r"of class torch\.nn\.modules\.linear\.Linear, but"):
         load(tmp_path / "m.pt", stimulus_encoder=torch.nn.Sequential(torch.nn.Linear(2, 3)))
     with pytest.raises(ValueError, match="the data have none"):
         NetworkFitter(drive=None, stimulus_encoder=given, **options).fit(
