@@ -98,7 +98,9 @@ def test_silent_windows_have_finite_gradients():
 CONDITIONS = torch.tensor([0, 2, 1, 0, 1, 2, 2, 0, 1, 0, 2])
 
 
-@pytest.mark.parametrize("statistic", [Psth(), NoiseCovariance(0), NoiseCovariance(2)], ids=repr)
+@pytest.mark.parametrize(
+    "statistic", [Psth(), NoiseCovariance(0), NoiseCovariance(2), FanoFactors(5)], ids=repr
+)
 def test_by_condition_finish_of_sums_and_shares(statistic):
     counts = _counts(n_trials=11)
     direct = statistic(counts, CONDITIONS, 3)
@@ -126,7 +128,7 @@ def test_by_condition_values_are_the_statistics_of_each_condition():
     torch.testing.assert_close(within[0][off], expected[0][off], rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("statistic", [Psth(), NoiseCovariance(2)], ids=repr)
+@pytest.mark.parametrize("statistic", [Psth(), NoiseCovariance(2), FanoFactors(5)], ids=repr)
 def test_one_condition_is_the_statistic_without_conditions_bit_for_bit(statistic):
     counts = _counts()
     zeros = torch.zeros(counts.shape[0], dtype=torch.long)
@@ -137,7 +139,7 @@ def test_one_condition_is_the_statistic_without_conditions_bit_for_bit(statistic
     )
 
 
-@pytest.mark.parametrize("statistic", [Psth(), NoiseCovariance(2)], ids=repr)
+@pytest.mark.parametrize("statistic", [Psth(), NoiseCovariance(2), FanoFactors(4)], ids=repr)
 def test_gradcheck_by_condition(statistic):
     activity = torch.rand(6, 8, 3, dtype=torch.float64, requires_grad=True)
     codes = torch.tensor([0, 1, 1, 0, 2, 2])
@@ -146,3 +148,18 @@ def test_gradcheck_by_condition(statistic):
         return statistic.finish(statistic.sums(x, codes, 3), x.shape[0])
 
     assert torch.autograd.gradcheck(assembled, (activity,))
+
+
+def test_fano_factors_by_condition_are_elephants_over_each_conditions_trials():
+    from elephant.statistics import fanofactor
+
+    counts = torch.poisson(torch.full((11, 40, 3), 0.3, dtype=torch.float64))
+    counts[CONDITIONS == 1] *= 3  # a condition with a stronger response: not variability
+    by_condition = FanoFactors(10)(counts, CONDITIONS, 3)
+    assert by_condition.shape == (3, 4, 3)
+    for c in range(3):
+        for w in range(4):
+            for n in range(3):
+                window = counts[c == CONDITIONS, 10 * w : 10 * w + 10, n].sum(dim=1)
+                expected = fanofactor([list(range(int(k))) for k in window])  # counts as trains
+                assert float(by_condition[c, w, n]) == pytest.approx(expected, rel=1e-9)

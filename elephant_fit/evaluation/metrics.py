@@ -165,14 +165,32 @@ def mean_rate_error(
     return float((model - data).abs().mean())
 
 
-def fano_factor_error(model_counts: torch.Tensor, data_counts: torch.Tensor) -> float:
+def fano_factor_error(
+    model_counts: torch.Tensor,
+    data_counts: torch.Tensor,
+    model_conditions: torch.Tensor | None = None,
+    data_conditions: torch.Tensor | None = None,
+) -> float:
     """Mean absolute difference of per-neuron Fano factors of whole-trial spike counts.
 
-    Neurons silent in the model or the data (undefined Fano factor) are left out.
+    With conditions (codes as in :func:`psth_r2`), the Fano factors are each condition's (over
+    its trials) and the mean runs over conditions and neurons. Neurons silent in the model or
+    the data (undefined Fano factor) are left out.
     """
-    model = fanofactor(model_counts.double().sum(dim=1))
-    data = fanofactor(data_counts.double().sum(dim=1))
+    n = _n_conditions(model_conditions, data_conditions)
+    model = _condition_fano_factors(model_counts, model_conditions, n)
+    data = _condition_fano_factors(data_counts, data_conditions, n)
     return float(torch.nanmean((model - data).abs()))
+
+
+def _condition_fano_factors(
+    counts: torch.Tensor, codes: torch.Tensor | None, n: int
+) -> torch.Tensor:
+    """Fano factor of whole-trial counts of each condition's trials, (n_conditions, n_neurons)."""
+    totals = counts.double().sum(dim=1)  # (n_trials, n_neurons)
+    if codes is None:
+        return fanofactor(totals)[None]
+    return torch.stack([fanofactor(totals[codes == c]) for c in range(n)])
 
 
 def coupling_recovery(fitted: np.ndarray, true: np.ndarray) -> float:

@@ -187,10 +187,21 @@ def noise_correlation_matrix(block: neo.Block, bin_size: pq.Quantity) -> np.ndar
 
 
 def _fano_factors(block: neo.Block) -> np.ndarray:
-    """Fano factor of whole-trial counts per unit with ``elephant.statistics.fanofactor``."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return np.array([fanofactor(trains) for trains in _units(block)], dtype=float)
+    """Fano factor of whole-trial counts of each condition's trials, per unit, by Elephant.
+
+    ``elephant.statistics.fanofactor`` over the trials of one condition at a time (a response
+    that differs between conditions is not variability): shape (n_conditions, n_units), the
+    conditions in the order of :func:`condition_psths`.
+    """
+    labels = block_conditions(block)
+    units = _units(block)
+    rows = []
+    for condition in _condition_order(labels):
+        trials = [k for k in range(len(block.segments)) if labels is None or labels[k] == condition]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rows.append([fanofactor([trains[k] for k in trials]) for trains in units])
+    return np.array(rows, dtype=float)
 
 
 def _rates(block: neo.Block) -> np.ndarray:
@@ -215,8 +226,10 @@ class BlockStatistics:
         The conditions of ``psth`` (sorted by text; ``(None,)`` without conditions).
     noise_correlations : dict of {str: np.ndarray}
         ``{"10 ms": matrix, ...}``, each (n_units, n_units), at the fitting and the coarse bin.
-    rates, fano_factors : np.ndarray
-        Shape (n_units,): mean rate (Hz) and Fano factor of whole-trial counts.
+    rates : np.ndarray
+        Shape (n_units,): mean rate (Hz).
+    fano_factors : np.ndarray
+        Shape (n_conditions, n_units): Fano factor of whole-trial counts of each condition.
     """
 
     psth: np.ndarray

@@ -10,7 +10,8 @@ statistic of the whole batch (:mod:`elephant_fit.distributed`). Tests check that
 With stimulus conditions (``conditions``, a code per trial, and ``n_conditions > 1``), a
 statistic whose :attr:`TrialStatistic.by_condition` says so measures each condition: the PSTH
 gains a leading condition axis (``"split"``), the noise covariance measures the noise about each
-trial's condition's PSTH (``"within"``). With one condition the values are those without.
+trial's condition's PSTH (``"within"``), and the Fano factors are each condition's
+(``"split"``). With one condition the values are those without.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import torch
 
 from ..statistics.noise import noise_covariance, noise_covariance_finish, noise_covariance_sums
 from ..statistics.rates import (
+    condition_indicators,
     mean_firing_rate,
     psth,
     psth_by_condition,
@@ -34,6 +36,7 @@ from ..statistics.variability import (
     fanofactor_windows,
     fanofactor_windows_finish,
     fanofactor_windows_sums,
+    window_counts,
 )
 
 __all__ = ["FanoFactors", "MeanCount", "NoiseCovariance", "Psth", "TrialStatistic"]
@@ -195,22 +198,51 @@ class FanoFactors(TrialStatistic):
     """Fano factors of counts in windows of ``window`` bins, 0 where a neuron is silent.
 
     :func:`elephant_fit.statistics.fanofactor_windows` (variance with ``ddof=0`` over the mean,
-    across trials), shape (n_bins // window, n); sums and finish:
-    :func:`~elephant_fit.statistics.variability.fanofactor_windows_sums`,
+    across trials), shape (n_bins // window, n); with conditions, across each condition's trials
+    (a stimulus's response is not variability), shape (n_conditions, n_bins // window, n). Sums
+    and finish: :func:`~elephant_fit.statistics.variability.fanofactor_windows_sums`,
     :func:`~elephant_fit.statistics.variability.fanofactor_windows_finish` (silent windows: 0,
-    with a zero gradient).
+    with a zero gradient), per condition with the indicators of
+    :func:`~elephant_fit.statistics.rates.condition_indicators`.
     """
 
     window: int = 10
+    by_condition: ClassVar[str | None] = "split"
 
     def _window(self, activity: torch.Tensor) -> int:
         return min(self.window, activity.shape[-2])
 
-    def __call__(self, activity: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def __call__(  # noqa: D102
+        self,
+        activity: torch.Tensor,
+        conditions: torch.Tensor | None = None,
+        n_conditions: int = 1,
+    ) -> torch.Tensor:
+        if _conditioned(conditions, n_conditions):
+            return self.finish(self.sums(activity, conditions, n_conditions), activity.shape[-3])
         return torch.nan_to_num(fanofactor_windows(activity, self._window(activity)), nan=0.0)
 
-    def sums(self, activity: torch.Tensor) -> tuple[torch.Tensor, ...]:  # noqa: D102
-        return fanofactor_windows_sums(activity, self._window(activity))
+    def sums(  # noqa: D102
+        self,
+        activity: torch.Tensor,
+        conditions: torch.Tensor | None = None,
+        n_conditions: int = 1,
+    ) -> tuple[torch.Tensor, ...]:
+        if not _conditioned(conditions, n_conditions):
+            return fanofactor_windows_sums(activity, self._window(activity))
+        assert conditions is not None
+        indicators = condition_indicators(conditions, n_conditions, activity)  # (K, C)
+        windowed = window_counts(activity, self._window(activity))  # (K, W, n)
+        totals = torch.einsum("kc,kwn->cwn", indicators, windowed)
+        squares = torch.einsum("kc,kwn->cwn", indicators, windowed.pow(2))
+        return totals, squares, indicators.sum(dim=0)
 
     def finish(self, sums: tuple[torch.Tensor, ...], n_trials: int) -> torch.Tensor:  # noqa: D102
-        return torch.nan_to_num(fanofactor_windows_finish(_wide_all(sums), n_trials), nan=0.0)
+        if len(sums) == 2:
+            return torch.nan_to_num(fanofactor_windows_finish(_wide_all(sums), n_trials), nan=0.0)
+        totals, squares, trials = _wide_all(sums)
+        per_condition = [  # one formula: each condition's trials as a batch of its own
+            fanofactor_windows_finish((totals[c], squares[c]), max(round(float(k)), 1))
+            for c, k in enumerate(trials)
+        ]
+        return torch.nan_to_num(torch.stack(per_condition), nan=0.0)
