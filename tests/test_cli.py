@@ -411,6 +411,10 @@ def test_the_place_cell_is_fitted_with_a_position_tuning_and_reported(tmp_path, 
         (["--covariate-kind", "tuning"], "need --covariate NAME"),
         (["--covariate", "position", *["--covariate-kind", "tuning"] * 2], "one kind for all"),
         (["--covariate", "position", "--covariate-basis", "0"], "expected a positive number"),
+        (
+            ["--covariate", "position", "--covariate-kind", "tuning", "--covariate-basis", "3"],
+            "at least 4 (cubic) B-splines",
+        ),
     ],
 )
 def test_bad_covariate_options_fail_in_one_line(tmp_path, capsys, options, expected):

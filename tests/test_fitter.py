@@ -682,3 +682,59 @@ def test_a_stimulus_encoder_predicts_new_stimuli_and_is_saved_with_its_weights(t
         NetworkFitter(drive=None, stimulus_encoder=given, **options).fit(
             train.without(covariates=True)
         )
+
+
+def test_an_encoder_with_running_statistics_is_evaluated_and_saved_as_fitted(tmp_path):
+    from elephant_fit.network import SpikingNetwork
+
+    truth = SpikingNetwork(3, n_lags=2, n_inputs=2, stimulus_encoder=torch.nn.Linear(2, 3))
+    train = _encoded_trials(truth, 20, 0)
+
+    def encoder():
+        return torch.nn.Sequential(torch.nn.BatchNorm1d(40), torch.nn.Linear(2, 3))
+
+    fitter = NetworkFitter(drive=None, stimulus_encoder=encoder(), n_lags=2, max_iterations=5)
+    fitter.set_params(progress=False, device="cpu").fit(train)
+    assert not fitter.model_.training  # scored and simulated in evaluation mode
+    score = fitter.score(train)
+    assert fitter.score(train) == score  # scoring changes nothing (no batch statistics)
+    fitter.save(tmp_path / "m.pt")
+    loaded = load(tmp_path / "m.pt", stimulus_encoder=encoder())
+    fitted_mean = fitter.model_.stimulus_encoder[0].running_mean
+    assert torch.equal(loaded.model_.stimulus_encoder[0].running_mean, fitted_mean)
+    assert loaded.score(train) == pytest.approx(score, rel=1e-6)
+    wider = torch.nn.Sequential(torch.nn.BatchNorm1d(40), torch.nn.Linear(2, 4))
+    with pytest.raises(ValueError, match="`stimulus_encoder` to hold the tensors of the fitted"):
+        load(tmp_path / "m.pt", stimulus_encoder=wider)
+    with pytest.raises(TypeError, match=r"`stimulus_encoder` to be a torch\.nn\.Module"):
+        load(tmp_path / "m.pt", stimulus_encoder="Sequential")
+
+
+def test_a_refit_leaves_no_attribute_of_the_former_fit():
+    from elephant_fit.network.covariates import CovariateSpec
+
+    data = _place_field_data(n_trials=8, n_bins=30)
+    fitter = NetworkFitter(n_lags=2, drive=None, covariates=CovariateSpec(("tuning",)))
+    fitter.set_params(max_iterations=2, progress=False, device="cpu").fit(data)
+    assert hasattr(fitter, "tuning_curves_")
+    fitter.set_params(covariates=None).fit(data.without(covariates=True))
+    assert not hasattr(fitter, "tuning_curves_")
+    assert not hasattr(fitter, "covariate_filters_")
+    with pytest.raises(ValueError, match="`n_input_lags` is 3"):
+        NetworkFitter(covariates=CovariateSpec(("tuning",)), n_input_lags=3).fit(data)
+
+
+def test_sm_keeps_the_psth_term_when_covariates_can_lock_the_response():
+    fitter = NetworkFitter(loss="sm", drive=None, n_lags=3)
+    assert "psth" in fitter._loss(n_bins=50, has_inputs=True).weights
+    assert "psth" not in fitter._loss(n_bins=50, has_inputs=False).weights
+
+
+def test_finite_but_impossible_rates_are_refused_too():
+    from elephant_fit.errors import SimulationDivergedError
+    from elephant_fit.fitting.fitted import _check_not_diverged
+
+    _check_not_diverged(torch.ones(2, 3, 1), bin_seconds=1e-5)  # one spike per bin is a neuron
+    _check_not_diverged(torch.full((2, 3, 1), 50.0), bin_seconds=0.01)  # 5 kHz
+    with pytest.raises(SimulationDivergedError, match="exceeded 10000 Hz"):
+        _check_not_diverged(torch.full((2, 3, 1), 1e6), bin_seconds=0.01)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from elephant_fit.evaluation import metrics
@@ -94,3 +95,11 @@ def test_r2_score_is_scikit_learns():
     assert np.isnan(metrics.r2_score(np.ones(4), np.arange(4.0)))  # scikit-learn: 0.0
     labels = rng.random(50) < 0.4
     assert np.isclose(metrics.detection_auc(y_pred, labels), roc_auc_score(labels, y_pred))
+
+
+def test_fano_factor_error_needs_codes_on_both_sides_or_neither():
+    counts = torch.poisson(torch.full((6, 10, 2), 2.0))
+    codes = torch.tensor([0, 1, 0, 1, 0, 1])
+    assert metrics.fano_factor_error(counts, counts, codes, codes) == 0.0
+    with pytest.raises(ValueError, match="`model_conditions`"):
+        metrics.fano_factor_error(counts, counts, codes, None)

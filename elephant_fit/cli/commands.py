@@ -264,6 +264,10 @@ def _covariate_spec(args: argparse.Namespace) -> CovariateSpec | None:
         )
     if n_basis is not None and n_basis < 1:
         raise UsageError(f"--covariate-basis: expected a positive number, got {n_basis}")
+    if n_basis is not None and "tuning" in kinds and n_basis < 4:
+        raise UsageError(
+            f"--covariate-basis: a tuning needs at least 4 (cubic) B-splines, got {n_basis}"
+        )
     history = {"basis": "raised_cosine", "n_basis": n_basis} if n_basis else {}
     tuning = {"n_tuning": n_basis} if n_basis else {}
     if "history" not in kinds:

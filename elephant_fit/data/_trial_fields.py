@@ -280,8 +280,8 @@ class TrialFieldsMixin:
         Parameters
         ----------
         conditions, covariates : bool, optional
-            Drop the conditions (every trial then has the one unnamed condition; the trial
-            annotation ``condition`` stays) / the covariates.
+            Drop the conditions (every trial then has the one unnamed condition, and the trial
+            annotation ``condition`` goes too, so that ``to_neo`` writes none) / the covariates.
 
         Returns
         -------
@@ -294,4 +294,11 @@ class TrialFieldsMixin:
             None if covariates else fields.covariates,
             () if covariates else fields.covariate_names,
         )
-        return self._replace(trial_fields=fields)  # type: ignore[attr-defined]
+        annotations = self.trial_annotations  # type: ignore[attr-defined]
+        if conditions:
+            annotations = tuple(
+                {k: v for k, v in a.items() if k != "condition"} for a in annotations
+            )
+        return self._replace(  # type: ignore[attr-defined]
+            trial_fields=fields, trial_annotations=annotations
+        )

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .._validation import describe
+from ..errors import ArgumentValueError
 from ..statistics.correlation import noise_correlation
 from ..statistics.rates import mean_firing_rate, psth, psth_by_condition
 from ..statistics.variability import fanofactor, window_counts
@@ -177,6 +179,12 @@ def fano_factor_error(
     its trials) and the mean runs over conditions and neurons. Neurons silent in the model or
     the data (undefined Fano factor) are left out.
     """
+    if (model_conditions is None) != (data_conditions is None):
+        raise ArgumentValueError(
+            "Expected condition codes for both the model and the data (or for neither), but got "
+            f"`model_conditions` {describe(model_conditions)} and `data_conditions` "
+            f"{describe(data_conditions)}."
+        )
     n = _n_conditions(model_conditions, data_conditions)
     model = _condition_fano_factors(model_counts, model_conditions, n)
     data = _condition_fano_factors(data_counts, data_conditions, n)

@@ -92,8 +92,12 @@ def parameters_to_neo(
 
 def _covariate_signals(
     model: SpikingNetwork, trained_on: TrainedOn, ids: list[str]
-) -> list[neo.AnalogSignal]:
-    """The covariate terms as AnalogSignals: a history filter over lags, a tuning curve over values."""
+) -> list[neo.AnalogSignal | neo.IrregularlySampledSignal]:
+    """The covariate terms as Neo signals, one per covariate.
+
+    An AnalogSignal over lags per history covariate, an IrregularlySampledSignal over values
+    (dimensionless: the model keeps no units) per tuning covariate.
+    """
     covariates = model.covariate_input
     if covariates is None:
         return []

@@ -60,7 +60,9 @@ class FittedNetwork(Estimator):
         self, model: SpikingNetwork, history: FitHistory, trained_on: TrainedOn
     ) -> None:
         """Set every fitted attribute (trailing underscore) from the network and the data layout."""
-        self.model_, self.history_, self.trained_on_ = model, history, trained_on
+        for stale in ("covariate_filters_", "tuning_values_", "tuning_curves_"):  # of a refit
+            self.__dict__.pop(stale, None)
+        self.model_, self.history_, self.trained_on_ = model.eval(), history, trained_on
         self.coupling_ = model.coupling_array()  # (post, pre, lag)
         self.bin_size_ = trained_on.bin_size
         self.t_start_ = trained_on.t_start
@@ -179,12 +181,7 @@ class FittedNetwork(Estimator):
             conditions=trials.conditions,
         )
         spikes = gather_trials(sim.spikes, shard)
-        if not bool(torch.isfinite(spikes).all()):
-            raise SimulationDivergedError(
-                "The simulated rates overflowed: the fitted network excites itself without bound "
-                "(positive self-coupling through an unbounded link, a known instability of "
-                "fitted Poisson GLMs). Fit with link='softplus', fewer lags, or a coupling penalty."
-            )
+        _check_not_diverged(spikes, float(self.bin_size_.rescale("s").magnitude))
         return simulated_spikedata(
             self.trained_on_, spikes.detach().cpu().float(), trials.conditions, trials.inputs
         )
@@ -306,6 +303,25 @@ class FittedNetwork(Estimator):
         """
         self._check_fitted()
         write_model_file(path, self.get_params(), self.model_, self.trained_on_, self.history_)
+
+
+#: Rates above this (Hz) in a simulated bin mean a runaway, not a neuron (refractoriness caps
+#: real firing near 1 kHz).
+MAX_SIMULATED_RATE = 10_000.0
+
+
+def _check_not_diverged(spikes: torch.Tensor, bin_seconds: float) -> None:
+    """Refuse simulated counts that overflowed or exceed :data:`MAX_SIMULATED_RATE`."""
+    finite = bool(torch.isfinite(spikes).all())
+    largest = float(spikes.max()) if spikes.numel() else 0.0
+    if finite and largest <= max(1.0, MAX_SIMULATED_RATE * bin_seconds):  # one spike: fine
+        return
+    what = "overflowed" if not finite else f"exceeded {MAX_SIMULATED_RATE:g} Hz in some bin"
+    raise SimulationDivergedError(
+        f"The simulated rates {what}: the fitted network excites itself without bound "
+        "(positive self-coupling through an unbounded link, a known instability of fitted "
+        "Poisson GLMs). Fit the Bernoulli model, fewer lags, or a coupling penalty."
+    )
 
 
 def _labels_of(data: SpikeData) -> list | None:

@@ -59,8 +59,8 @@ class NetworkFitter(FittedNetwork):
     n_basis : int, optional
         Number of basis functions.
     loss : str or dict, optional
-        'mle', 'sm' (normalised sample-and-measure defaults; without a stimulus drive,
-        ``drive=None``, the same without the PSTH term: 'sm_spontaneous'), 'paper', or
+        'mle', 'sm' (normalised sample-and-measure defaults; without a stimulus drive and
+        without covariates, the same without the PSTH term: 'sm_spontaneous'), 'paper', or
         ``{term: weight}`` with
         terms 'nll', 'psth', 'noise_covariance', 'rate', 'fano', 'hidden_rate' (or custom LossTerms).
     max_lag : int, optional
@@ -211,12 +211,15 @@ class NetworkFitter(FittedNetwork):
             )
         return spec, self.fit_config()
 
-    def _loss(self, n_bins: int) -> CombinedLoss:
+    def _loss(self, n_bins: int, has_inputs: bool = False) -> CombinedLoss:
         """The loss of ``loss`` for trials of ``n_bins`` bins, with the coupling penalty if set.
 
-        Without a stimulus drive, ``'sm'`` is ``'sm_spontaneous'`` (no PSTH term).
+        Without a stimulus drive and without inputs (``has_inputs``: covariates or a stimulus
+        encoder, which can lock responses to the trial), ``'sm'`` is ``'sm_spontaneous'`` (no
+        PSTH term).
         """
-        spec = "sm_spontaneous" if self.loss == "sm" and self.drive is None else self.loss
+        spontaneous = self.loss == "sm" and self.drive is None and not has_inputs
+        spec = "sm_spontaneous" if spontaneous else self.loss
         loss = make_loss(spec, max_lag=_noise_covariance_lags(self, n_bins))
         if self.penalty is None:
             return loss
@@ -257,7 +260,7 @@ class NetworkFitter(FittedNetwork):
         """
         spec, config = self._validate()
         spikedata = self._observed(self._as_spikedata(data, self.bin_size).recorded())
-        loss = self._loss(spikedata.n_bins)
+        loss = self._loss(spikedata.n_bins, has_inputs=spikedata.covariates is not None)
         _check_trainable(spikedata, loss)
         device = resolve_device(self.device)
         self._check_fit_memory(spikedata, config, device)

@@ -47,11 +47,16 @@ def _evaluate(
     and the value is that of the whole.
     """
     shard = local_shard(data.n_trials)
-    with torch.no_grad():
-        batch = _batch(
-            model, shard.take(data), loss, seed, surrogate, requires_grad=False, shard=shard
-        )
-        total, values = loss(model, batch)
+    training = model.training
+    model.eval()  # e.g. a stimulus encoder's dropout off, its running statistics untouched
+    try:
+        with torch.no_grad():
+            batch = _batch(
+                model, shard.take(data), loss, seed, surrogate, requires_grad=False, shard=shard
+            )
+            total, values = loss(model, batch)
+    finally:
+        model.train(training)
     return {"loss": float(total), **values}
 
 
@@ -200,6 +205,7 @@ def fit_model(
         keeper.load()
     iterations = range(state.iteration + 1, config.max_iterations + 1)
     bar = progress(iterations, "fitting", config.progress and is_main_process())
+    model.train()
     with keeper.catching_signals():
         for iteration in bar:
             index = torch.randperm(train.n_trials, generator=order)[: config.batch_size]
@@ -224,6 +230,7 @@ def fit_model(
             keeper.after(iteration, bar)
     bar.close()
     model.load_state_dict(state.best_state)
+    model.eval()  # fitted: evaluated, scored and simulated in evaluation mode
     return history
 
 

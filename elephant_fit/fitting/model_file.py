@@ -422,7 +422,10 @@ def restore_network(
                 raise ModelFileError(f"{name} is malformed: {key!r} is not a float tensor.")
             with torch.no_grad():
                 parameters[key].copy_(saved[key])
-    return model
+        elif key.startswith("stimulus_encoder."):  # its buffers (running statistics) are state
+            with torch.no_grad():
+                model.get_buffer(key).copy_(saved[key])
+    return model.eval()
 
 
 def _first_line(exc: BaseException) -> str:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import torch
 
-from .._validation import check_seed
-from ..errors import ArgumentValueError
+from .._validation import check_seed, describe
+from ..errors import ArgumentTypeError, ArgumentValueError
 from .config import resolve_device
 from .fitter import NetworkFitter
 from .model_file import encoder_name, malformed, read_model_file, restore_network
@@ -63,10 +63,8 @@ def load_model(path: str | Path, stimulus_encoder: torch.nn.Module | None = None
     """
     contents = read_model_file(path)
     name = repr(str(Path(path)))
-    params = {
-        **contents.params,
-        "stimulus_encoder": _encoder(contents.params, stimulus_encoder, name),
-    }
+    encoder = _encoder(contents.params, stimulus_encoder, name, contents.state_dict)
+    params = {**contents.params, "stimulus_encoder": encoder}
     with malformed(name):
         fitter = NetworkFitter(**params)
         model = restore_network(
@@ -82,24 +80,39 @@ def load_model(path: str | Path, stimulus_encoder: torch.nn.Module | None = None
     return fitter
 
 
-def _encoder(params: dict, given: torch.nn.Module | None, name: str) -> torch.nn.Module | None:
-    """The module for the file's stimulus encoder (checked against the class it names)."""
-    saved = params.get("stimulus_encoder")
-    if saved is None:
+def _encoder(
+    params: dict, given: torch.nn.Module | None, name: str, saved: dict[str, torch.Tensor]
+) -> torch.nn.Module | None:
+    """The module for the file's stimulus encoder (checked: its class, tensor names and shapes)."""
+    saved_class = params.get("stimulus_encoder")
+    if saved_class is None:
         if given is not None:
             raise ArgumentValueError(
                 f"{name} was fitted without a stimulus encoder, but `stimulus_encoder` was given."
             )
         return None
-    if not isinstance(given, torch.nn.Module):
+    if given is None:
         raise ArgumentValueError(
-            f"{name} was fitted with a stimulus encoder ({saved}): pass a module of that class, "
-            "load_model(path, stimulus_encoder=...) (the file holds its weights, not its code)."
+            f"{name} was fitted with a stimulus encoder ({saved_class}): pass a module of that "
+            "class, load_model(path, stimulus_encoder=...) (the file holds its weights, not its "
+            "code)."
         )
-    if encoder_name(given) != saved:
+    if not isinstance(given, torch.nn.Module):
+        raise ArgumentTypeError(
+            f"Expected `stimulus_encoder` to be a torch.nn.Module, but got {describe(given)}."
+        )
+    if encoder_name(given) != saved_class:
         raise ArgumentValueError(
-            f"{name} was fitted with a stimulus encoder of class {saved}, but "
+            f"{name} was fitted with a stimulus encoder of class {saved_class}, but "
             f"`stimulus_encoder` is a {encoder_name(given)}."
+        )
+    prefix = "stimulus_encoder."
+    in_file = {k[len(prefix) :]: tuple(v.shape) for k, v in saved.items() if k.startswith(prefix)}
+    shapes = {k: tuple(v.shape) for k, v in given.state_dict().items()}
+    if in_file != shapes:
+        raise ArgumentValueError(
+            f"Expected `stimulus_encoder` to hold the tensors of the fitted one in {name} "
+            f"({in_file}), but it holds {shapes}: build it with the same architecture."
         )
     return given
 

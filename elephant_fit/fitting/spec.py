@@ -108,6 +108,11 @@ class ModelSpec:
         n_inputs = len(data.covariate_names)
         if self.stimulus_encoder is not None and self.covariates is None:
             return None  # every covariate goes to the encoder
+        if self.covariates is not None and self.n_input_lags not in (1, self.covariates.n_lags):
+            raise ArgumentValueError(
+                f"`covariates` has filters of {self.covariates.n_lags} lags, but `n_input_lags` "
+                f"is {self.n_input_lags}: give the lags in the CovariateSpec only."
+            )
         spec = self.covariates or CovariateSpec.legacy(n_inputs, self.n_input_lags)
         if spec.n_inputs != n_inputs:
             raise ArgumentValueError(

@@ -219,7 +219,8 @@ class FanoFactors(TrialStatistic):
         n_conditions: int = 1,
     ) -> torch.Tensor:
         if _conditioned(conditions, n_conditions):
-            return self.finish(self.sums(activity, conditions, n_conditions), activity.shape[-3])
+            sums = self.sums(activity, conditions, n_conditions)
+            return self.finish(sums, activity.shape[-3]).to(activity.dtype)
         return torch.nan_to_num(fanofactor_windows(activity, self._window(activity)), nan=0.0)
 
     def sums(  # noqa: D102
