@@ -67,7 +67,7 @@ from helpers import small_spikedata as _data  # noqa: E402
 
 from elephant_fit import SpikeData, from_neo, to_neo  # noqa: E402
 from elephant_fit.cli.commands import parse_bin_size, parse_loss  # noqa: E402
-from elephant_fit.data.files import write_block  # noqa: E402
+from elephant_fit.data.files import read_block, write_block  # noqa: E402
 from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata  # noqa: E402
 
 
@@ -384,6 +384,15 @@ def test_a_session_file_is_inspected_cut_fitted_and_reported(tmp_path, capsys):
     simulate = ["simulate", str(model), "--trials", "2", "--condition", "grating_0"]
     assert main([*simulate, "--out", str(tmp_path / "s.pkl")]) == 2  # needs the covariates
     assert "fitted with covariates ['running_speed']" in capsys.readouterr().err
+    like = ["--like", str(session), "--like-trials", "stim_on", "--like-window", "-200ms,1s"]
+    like += ["--like-condition", "labels", "--like-covariate", "running_speed"]
+    simulated = tmp_path / "s.pkl"
+    assert main(["simulate", str(model), "--trials", "5", *like, "--out", str(simulated)]) == 0
+    block = read_block(simulated)
+    labels = [segment.annotations["condition"] for segment in block.segments]
+    assert labels == ["grating_0", "grating_90", "grating_0", "grating_90", "grating_0"]
+    speed = [segment.analogsignals[0].name for segment in block.segments]
+    assert speed == ["running_speed"] * 5  # each trial's own covariate, written with it
 
 
 def test_the_place_cell_is_fitted_with_a_position_tuning_and_reported(tmp_path, capsys):

@@ -425,7 +425,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     from ..fitting.persistence import load_model
 
     _check_seed(args.seed, allow_none=True)
-    check_output_file(args.out, _input_files(args.model))
+    check_output_file(args.out, _input_files(args.model, *([args.like] if args.like else [])))
     _writer_for(args.out)
     fitter = load_model(args.model)
     fitter.max_memory = parse_memory(args.max_memory)
@@ -435,13 +435,32 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         isinstance(c, int) for c in fitter.trained_on_.condition_labels
     ):
         condition = int(condition) if condition.lstrip("-").isdigit() else condition
-    block = fitter.simulate(
-        args.trials, seed=args.seed, include_hidden=args.include_hidden, condition=condition
-    )
+    side = _like_trials(args, fitter) if args.like is not None else {"condition": condition}
+    block = fitter.simulate(args.trials, seed=args.seed, include_hidden=args.include_hidden, **side)
     if is_main_process():
         write_block(block, args.out)
         print(f"simulated {args.trials} trials -> {args.out}")
     return 0
+
+
+def _like_trials(args: argparse.Namespace, fitter: NetworkFitter) -> dict[str, Any]:
+    """``simulate``'s conditions and covariates: a recording's trials' (--like), cycled."""
+    import numpy as np
+    import torch
+
+    if args.condition is not None:
+        raise UsageError("--condition and --like: give one (--like takes each trial's condition)")
+    names = {"trials": args.like_trials, "window": args.like_window}
+    names.update(condition=args.like_condition, covariate=args.like_covariate, drop=None)
+    options = _trial_options(argparse.Namespace(**names))
+    data = _load_input(
+        args.like, fitter.bin_size_, binary=True, trust_pickle=args.trust_pickle, options=options
+    )
+    _check_same_shape(args.like, data, fitter)
+    which = np.arange(args.trials) % data.n_trials
+    conditions = None if data.conditions is None else [data.conditions[k] for k in which]
+    covariates = None if data.covariates is None else data.covariates[torch.from_numpy(which)]
+    return {"conditions": conditions, "covariates": covariates}
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -617,11 +636,14 @@ def _quiet_unless_main() -> Iterator[None]:
 
 
 def _join_negative_windows(argv: list[str]) -> list[str]:
-    """``--window -200ms,1s`` as ``--window=-200ms,1s`` (argparse takes '-200ms,1s' for an option)."""
+    """``--window -200ms,1s`` as ``--window=-200ms,1s`` (argparse takes '-200ms,1s' for an option).
+
+    The same for ``--like-window``.
+    """
     joined: list[str] = []
     for arg in argv:
-        if joined and joined[-1] == "--window" and arg.startswith("-"):
-            joined[-1] = f"--window={arg}"
+        if joined and joined[-1] in ("--window", "--like-window") and arg.startswith("-"):
+            joined[-1] = f"{joined[-1]}={arg}"
         else:
             joined.append(arg)
     return joined

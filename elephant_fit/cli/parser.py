@@ -257,6 +257,23 @@ def _add_simulate(commands: Any) -> None:
     simulate.add_argument(
         "--out", required=True, help="output file; format from the suffix (.pkl, .nix, .mat, .nwb)"
     )
+    like = simulate.add_argument_group(
+        "trials like a recording's",
+        "simulate with the conditions and covariates of a recording's trials (cycled), read as "
+        "`fit` reads them: needed for a model fitted with covariates",
+    )
+    like.add_argument("--like", default=None, metavar="FILE", help="the recording")
+    like.add_argument("--like-trials", default=None, metavar="NAME", help="as fit's --trials")
+    like.add_argument("--like-window", default=None, metavar="WINDOW", help="as fit's --window")
+    like.add_argument("--like-condition", default=None, metavar="KEY", help="as fit's --condition")
+    like.add_argument(
+        "--like-covariate",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="as fit's --covariate",
+    )
+    like.add_argument("--trust-pickle", action="store_true", help=_TRUST_PICKLE_HELP)
     _add_max_memory(simulate)
 
 
