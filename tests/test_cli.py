@@ -432,6 +432,13 @@ def test_bad_covariate_options_fail_in_one_line(tmp_path, capsys, options, expec
     assert expected in capsys.readouterr().err
 
 
+def test_inspect_lists_a_bundled_session_and_names_a_missing_file(tmp_path, capsys):
+    assert main(["inspect", "reaching"]) == 0
+    assert "Event 'go': 50 events, labels left (25), right (25)" in capsys.readouterr().out
+    assert main(["inspect", str(tmp_path / "none.nix")]) == 2
+    assert "no such file (nor a bundled dataset" in capsys.readouterr().err
+
+
 def test_a_single_segment_without_trial_options_says_how_to_cut_it(tmp_path, capsys):
     from elephant_fit.network.sessions import synthetic_session
 

@@ -40,6 +40,8 @@ from ._output import check_output_file, check_output_folder
 from .parser import DATASETS, build_parser
 
 if TYPE_CHECKING:  # imported lazily at run time: `elephant-fit --help` stays fast
+    import neo
+
     from ..data.spikedata import SpikeData
     from ..fitting.fitter import NetworkFitter
     from ..network.covariates import CovariateSpec
@@ -277,6 +279,24 @@ def _covariate_spec(args: argparse.Namespace) -> CovariateSpec | None:
     return CovariateSpec(tuple(kinds), n_lags=args.covariate_lags, **history, **tuning)
 
 
+def _read_source(source: str, trust_pickle: bool = False) -> neo.Block:
+    """The Block of a file neo.io reads (pickles with the allow-list), or of a bundled dataset."""
+    from ..data import datasets
+    from ..data.files import read_block
+
+    if source == "place-cell":
+        return datasets.load_place_cell()
+    if source == "reaching":
+        return datasets.load_reaching_unit()
+    if source in DATASETS:
+        return datasets.load_retina(2 if source == "retina2" else 1)
+    if not Path(source).exists():
+        raise FileNotFoundError(
+            f"{source}: no such file (nor a bundled dataset: {', '.join(DATASETS)})"
+        )
+    return read_block(source, trust_pickle=trust_pickle)
+
+
 def _load_input(
     source: str,
     bin_size: pq.Quantity,
@@ -286,22 +306,9 @@ def _load_input(
     options: dict[str, Any] | None = None,
 ) -> SpikeData:
     """SpikeData from a file neo.io reads (pickles with the allow-list), or a bundled dataset."""
-    from ..data import datasets
-    from ..data.files import read_block
     from ..data.neo_in import from_neo
 
-    if source in ("place-cell", "reaching"):
-        obj = (
-            datasets.load_place_cell() if source == "place-cell" else datasets.load_reaching_unit()
-        )
-    elif source in DATASETS:
-        obj = datasets.load_retina(2 if source == "retina2" else 1)
-    else:
-        if not Path(source).exists():
-            raise FileNotFoundError(
-                f"{source}: no such file (nor a bundled dataset: {', '.join(DATASETS)})"
-            )
-        obj = read_block(source, trust_pickle=trust_pickle)
+    obj = _read_source(source, trust_pickle)
     data = from_neo(obj, bin_size, binary=binary, max_memory=max_memory, **(options or {}))
     if data.n_trials < 2:
         raise UsageError(
@@ -412,11 +419,8 @@ def _fit_outputs(
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
     from ..data.contents import describe_block
-    from ..data.files import read_block
 
-    if not Path(args.input).exists():
-        raise FileNotFoundError(f"{args.input}: no such file")
-    print(describe_block(read_block(args.input, trust_pickle=args.trust_pickle)))
+    print(describe_block(_read_source(args.input, trust_pickle=args.trust_pickle)))
     return 0
 
 

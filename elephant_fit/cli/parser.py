@@ -94,7 +94,10 @@ def _add_inspect(commands: Any) -> None:
     inspect = commands.add_parser(
         "inspect", help="list a file's segments, units, events, epochs and signals"
     )
-    inspect.add_argument("input", help="a file neo.io reads (NIX, NWB, pickle, Matlab)")
+    inspect.add_argument(
+        "input",
+        help=f"a file neo.io reads (NIX, NWB, pickle, Matlab) or one of {', '.join(DATASETS)}",
+    )
     inspect.add_argument("--trust-pickle", action="store_true", help=_TRUST_PICKLE_HELP)
 
 
