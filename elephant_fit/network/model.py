@@ -161,28 +161,10 @@ class SpikingNetwork(nn.Module):
         self.register_buffer(
             "dale_sign", _dale_signs(self.n_recorded, n_hidden, excitatory_fraction)
         )
-        self._init_drive(n_drive_basis)
+        basis, weights = _drive_parameters(self.drive, n_bins, self.n_conditions, n, n_drive_basis)
+        self.register_buffer("drive_basis", basis)
+        self.drive_weights = None if weights is None else nn.Parameter(weights)
         self.covariate_input = None if spec is None else CovariateInput(spec, n_recorded, n_hidden)
-
-    def _init_drive(self, n_drive_basis: int | None) -> None:
-        """Create the drive parameters, (n_conditions, n_basis or n_bins, n) (and the smooth basis)."""
-        n, n_conditions = self.n_neurons, self.n_conditions
-        if self.drive is None:
-            self.register_buffer("drive_basis", None)
-            self.drive_weights = None
-            return
-        assert self.n_bins is not None
-        if self.drive == "free":
-            self.register_buffer("drive_basis", None)
-            self.drive_weights = nn.Parameter(torch.zeros(n_conditions, self.n_bins, n))
-            return
-        n_basis = (
-            drive_bumps(self.n_bins)
-            if n_drive_basis is None
-            else check_positive_int(n_drive_basis, "n_drive_basis")
-        )
-        self.register_buffer("drive_basis", gaussian_bumps(n_basis, self.n_bins).float())
-        self.drive_weights = nn.Parameter(torch.zeros(n_conditions, n_basis, n))
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -289,14 +271,7 @@ class SpikingNetwork(nn.Module):
         """
         total = None if self.covariate_input is None else self.covariate_input(inputs)
         if self.stimulus_encoder is not None:
-            encoded = self.stimulus_encoder(inputs)
-            expected = (*inputs.shape[:2], self.n_neurons)
-            if not isinstance(encoded, torch.Tensor) or tuple(encoded.shape) != expected:
-                raise ArgumentValueError(
-                    f"Expected `stimulus_encoder` to map covariates of shape "
-                    f"{tuple(inputs.shape)} to a drive of shape {expected} (n_trials, n_bins, "
-                    f"n_neurons), but it returned {describe(encoded)}."
-                )
+            encoded = _encode(self.stimulus_encoder, inputs, self.n_neurons)
             total = encoded if total is None else total + encoded
         assert total is not None
         return total
@@ -366,6 +341,39 @@ def _check_drive(drive: str | None, n_bins: int | None) -> str | None:
         )
     check_positive_int(n_bins, "n_bins")
     return drive
+
+
+def _drive_parameters(
+    drive: str | None, n_bins: int | None, n_conditions: int, n: int, n_drive_basis: int | None
+) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """The smooth drive's basis (n_basis, n_bins) and the initial drive weights.
+
+    Weights of shape (n_conditions, n_basis or n_bins, n), zero; (None, None) without a drive.
+    """
+    if drive is None:
+        return None, None
+    assert n_bins is not None
+    if drive == "free":
+        return None, torch.zeros(n_conditions, n_bins, n)
+    n_basis = (
+        drive_bumps(n_bins)
+        if n_drive_basis is None
+        else check_positive_int(n_drive_basis, "n_drive_basis")
+    )
+    return gaussian_bumps(n_basis, n_bins).float(), torch.zeros(n_conditions, n_basis, n)
+
+
+def _encode(encoder: nn.Module, inputs: torch.Tensor, n_neurons: int) -> torch.Tensor:
+    """The encoder's drive of ``inputs`` (n_trials, n_bins, n_inputs), checked: (.., n_neurons)."""
+    encoded = encoder(inputs)
+    expected = (*inputs.shape[:2], n_neurons)
+    if not isinstance(encoded, torch.Tensor) or tuple(encoded.shape) != expected:
+        raise ArgumentValueError(
+            f"Expected `stimulus_encoder` to map covariates of shape {tuple(inputs.shape)} to a "
+            f"drive of shape {expected} (n_trials, n_bins, n_neurons), but it returned "
+            f"{describe(encoded)}."
+        )
+    return encoded
 
 
 def _check_encoder(
