@@ -84,6 +84,7 @@ def ground_truth():
     return truth, train, test
 
 
+@pytest.mark.slow  # 1024 particles x 2 replicas (8 s alone); the particle filter has 10 quick tests
 def test_estimate_is_stable_from_256_to_1024_particles(ground_truth):
     truth, _, test = ground_truth
     small = held_out_likelihood(truth, test.counts, n_particles=256, seed=1)
