@@ -23,7 +23,6 @@ import torch
 
 from ..statistics.noise import noise_covariance, noise_covariance_finish, noise_covariance_sums
 from ..statistics.rates import (
-    condition_indicators,
     mean_firing_rate,
     psth,
     psth_by_condition,
@@ -202,8 +201,8 @@ class FanoFactors(TrialStatistic):
     (a stimulus's response is not variability), shape (n_conditions, n_bins // window, n). Sums
     and finish: :func:`~elephant_fit.statistics.variability.fanofactor_windows_sums`,
     :func:`~elephant_fit.statistics.variability.fanofactor_windows_finish` (silent windows: 0,
-    with a zero gradient), per condition with the indicators of
-    :func:`~elephant_fit.statistics.rates.condition_indicators`.
+    with a zero gradient), per condition with the sums of
+    :func:`~elephant_fit.statistics.rates.psth_by_condition_sums`.
     """
 
     window: int = 10
@@ -232,11 +231,11 @@ class FanoFactors(TrialStatistic):
         if not _conditioned(conditions, n_conditions):
             return fanofactor_windows_sums(activity, self._window(activity))
         assert conditions is not None
-        indicators = condition_indicators(conditions, n_conditions, activity)  # (K, C)
         windowed = window_counts(activity, self._window(activity))  # (K, W, n)
-        totals = torch.einsum("kc,kwn->cwn", indicators, windowed)
-        squares = torch.einsum("kc,kwn->cwn", indicators, windowed.pow(2))
-        return totals, squares, indicators.sum(dim=0)
+        # the per-condition sums of the PSTH, of the window counts and of their squares
+        totals, trials = psth_by_condition_sums(windowed, conditions, n_conditions)
+        squares, _ = psth_by_condition_sums(windowed.pow(2), conditions, n_conditions)
+        return totals, squares, trials
 
     def finish(self, sums: tuple[torch.Tensor, ...], n_trials: int) -> torch.Tensor:  # noqa: D102
         if len(sums) == 2:
