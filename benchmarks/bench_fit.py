@@ -1,13 +1,14 @@
-"""Speed of fitting: the fused recurrent kernel against the autograd loop and the matrix-product floor.
+"""Speed of fitting: the compiled (numba) and fused (torch) recurrent loops against autograd and the floor.
 
 For each size, one sample-and-measure iteration (the "sm" loss: teacher-forced NLL with hidden
 neurons sampled bin by bin, a free-running simulation, PSTH and noise-covariance terms; forward
-and backward, no optimizer step) is timed with the fused kernel and with the autograd loop, side
-by side in one run. The floor is the time of the matrix products the iteration cannot avoid,
-timed alone: per bin, the free run's and the hidden loop's history products forward and backward,
-and the weight gradients as single products over all bins.
+and backward, no optimizer step) is timed with each loop (elephant_fit.network.loops: autograd,
+torch, numba, auto), side by side in one run. The floor is the time of the matrix products the
+iteration cannot avoid, timed alone: per bin, the free run's and the hidden loop's history
+products forward and backward, and the weight gradients as single products over all bins.
 
-Run: python benchmarks/bench_fit.py [--device cuda] [--sizes small medium large] [--threads N]
+Run: python benchmarks/bench_fit.py [--device cuda] [--sizes ...] [--threads N]
+     python benchmarks/bench_fit.py --crossover   # numba vs torch loops alone, by size
      python benchmarks/bench_fit.py --whole   # also the demo's whole-command times (minutes)
 """
 
@@ -24,12 +25,14 @@ import torch
 from elephant_fit.fitting.loop import _batch
 from elephant_fit.fitting.losses import make_loss
 from elephant_fit.network import SpikingNetwork
-from elephant_fit.network import simulation as simulation_module
+from elephant_fit.network.loops import numba_available, use_loop
 from elephant_fit.network.simulation import make_generator, teacher_forced
 
 # name: (n_recorded, n_hidden, n_trials, n_bins, n_lags)
 SIZES = {
     "small": (20, 20, 20, 100, 3),  # the demo: 20 recorded + 20 hidden, batch of 20 trials
+    "small32": (20, 20, 32, 100, 3),  # the speed issue's target size: 32 trials
+    "mid": (50, 50, 32, 100, 5),  # 100 neurons
     "medium": (160, 40, 64, 100, 9),  # 200 neurons x 64 trials x 100 bins
     "large": (800, 200, 64, 100, 9),  # 1000 neurons x 64 trials x 100 bins
 }
@@ -52,7 +55,7 @@ def _timed(function, device, repeats):
     return statistics.median(times)
 
 
-def sm_iteration(size, device, fused):
+def sm_iteration(size, device, loop):
     """A closure running one SM iteration (forward + backward) of a network of ``size``."""
     n_recorded, n_hidden, n_trials, n_bins, n_lags = size
     model = SpikingNetwork(
@@ -65,10 +68,10 @@ def sm_iteration(size, device, fused):
     generator = make_generator(0, device)
 
     def run():
-        simulation_module.FUSED_KERNEL = fused
-        model.zero_grad(set_to_none=True)
-        total, _ = loss(model, _batch(model, data, loss, generator, "sigmoid"))
-        total.backward()
+        with use_loop(loop):
+            model.zero_grad(set_to_none=True)
+            total, _ = loss(model, _batch(model, data, loss, generator, "sigmoid"))
+            total.backward()
 
     return run
 
@@ -106,23 +109,62 @@ def matmul_floor(size, device):
 
 def bench_iterations(sizes, device, repeats):
     print(f"SM iteration, forward + backward, {device}, {torch.get_num_threads()} threads")
-    header = (
-        f"{'size':<8}{'neurons':>9}{'trials x bins':>15}{'autograd s':>12}{'fused s':>10}"
-        f"{'floor s':>10}{'speed-up':>10}{'fused/floor':>13}"
-    )
+    loops = ["autograd", "torch"] + (["numba", "auto"] if device.type == "cpu" else [])
+    header = f"{'size':<8}{'neurons':>9}{'trials x bins':>15}"
+    header += "".join(f"{name + ' s':>11}" for name in loops)
+    header += f"{'floor s':>10}{'autograd/auto':>15}{'auto/floor':>12}"
     print(header)
     for name in sizes:
         size = SIZES[name]
         n_recorded, n_hidden, n_trials, n_bins, _ = size
-        reference = _timed(sm_iteration(size, device, fused=False), device, repeats)
-        fused = _timed(sm_iteration(size, device, fused=True), device, repeats)
+        times = {loop: _timed(sm_iteration(size, device, loop), device, repeats) for loop in loops}
+        best = times.get("auto", times["torch"])
         floor = _timed(matmul_floor(size, device), device, repeats)
-        print(
-            f"{name:<8}{f'{n_recorded}+{n_hidden}':>9}{f'{n_trials} x {n_bins}':>15}"
-            f"{reference:>12.4f}{fused:>10.4f}{floor:>10.4f}{reference / fused:>9.1f}x"
-            f"{fused / floor:>12.1f}x"
+        row = f"{name:<8}{f'{n_recorded}+{n_hidden}':>9}{f'{n_trials} x {n_bins}':>15}"
+        row += "".join(f"{times[loop]:>11.4f}" for loop in loops)
+        row += f"{floor:>10.4f}{times['autograd'] / best:>14.1f}x{best / floor:>11.1f}x"
+        print(row)
+
+
+def _loop_times(n, n_lags, loop, repeats):
+    """Forward and backward time of the free-run loop alone (32 trials x 100 bins, n neurons)."""
+    from elephant_fit.network.observation import Bernoulli
+    from elephant_fit.network.recurrent import RecurrentSampler
+
+    generator = torch.Generator().manual_seed(0)
+    weights = torch.randn(n_lags * n, n, generator=generator) * 0.3 / (n / 40) ** 0.5
+    u_known = torch.full((32, 100, n), -3.0, requires_grad=True)
+    noise = Bernoulli().noise((32, 100, n), generator, torch.float32, "cpu")
+
+    def forward():
+        return RecurrentSampler.apply(
+            u_known, weights, noise, Bernoulli(), None, 0, n_lags, (loop, loop)
         )
-    simulation_module.FUSED_KERNEL = True
+
+    _, u = forward()
+    grad = torch.randn_like(u)
+
+    def backward():
+        torch.autograd.grad(u, (u_known,), grad, retain_graph=True)
+
+    cpu = torch.device("cpu")
+    return _timed(forward, cpu, repeats), _timed(backward, cpu, repeats), weights.numel()
+
+
+def bench_crossover(repeats):
+    """The recurrent loops alone (free run, forward + backward), numba against torch, by size."""
+    print(f"\nfree-run loop alone, 32 trials x 100 bins, cpu, {torch.get_num_threads()} threads")
+    print(
+        f"{'neurons':>8}{'lags':>6}{'weights':>10}{'torch fwd':>11}{'numba fwd':>11}"
+        f"{'torch bwd':>11}{'numba bwd':>11}"
+    )
+    for n, n_lags in ((20, 3), (40, 3), (40, 9), (60, 9), (80, 5), (120, 5), (200, 9)):
+        torch_forward, torch_backward, numel = _loop_times(n, n_lags, "torch", repeats)
+        numba_forward, numba_backward, _ = _loop_times(n, n_lags, "numba", repeats)
+        print(
+            f"{n:>8}{n_lags:>6}{numel:>10}{torch_forward:>11.4f}{numba_forward:>11.4f}"
+            f"{torch_backward:>11.4f}{numba_backward:>11.4f}"
+        )
 
 
 def bench_mle(device, repeats):
@@ -193,11 +235,19 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--whole", action="store_true", help="also time the demo commands")
+    parser.add_argument(
+        "--crossover", action="store_true", help="only the loops alone: numba vs torch by size"
+    )
     parser.add_argument("--no-mle", action="store_true", help="skip the MLE optimizer comparison")
     args = parser.parse_args()
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
+    if args.crossover:
+        if not numba_available():
+            raise SystemExit("--crossover needs numba")
+        bench_crossover(args.repeats)
+        return
     bench_iterations(args.sizes, device, args.repeats)
     if not args.no_mle:
         bench_mle(device, max(1, args.repeats - 2))

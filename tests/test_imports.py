@@ -8,6 +8,8 @@ circle of dependencies.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "elephant_fit"
@@ -161,3 +163,10 @@ def test_imports_point_back_along_the_data_flow():
             if ranked and not same_room and not floor and there >= here:
                 wrong.append(f"{module} -> {target}")
     assert wrong == []
+
+
+def test_importing_the_package_does_not_import_numba():
+    """numba (about a second to import) loads on the first compiled loop, not with the package."""
+    code = "import sys, elephant_fit, elephant_fit.cli; print('numba' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

@@ -1,4 +1,4 @@
-"""The fused recurrent kernel: the same samples as the autograd loop, and the same gradients."""
+"""The fused recurrent kernel (torch and numba loops): the same samples as the autograd loop, and the same gradients."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from elephant_fit.network import SpikingNetwork, simulate, teacher_forced
-from elephant_fit.network import simulation as simulation_module
+from elephant_fit.network.loops import use_loop
 from elephant_fit.network.observation import Bernoulli
 from elephant_fit.network.recurrent import RecurrentSampler, recurrent_sample
 from elephant_fit.network.surrogates import Surrogate
@@ -23,11 +23,15 @@ CASES = [
 ]
 
 
-def _passes(
-    fused, dtype, observation, surrogate, n_hidden, basis, dale, n_inputs, n_conditions, monkeypatch
-):
+def _passes(loop, dtype, observation, surrogate, n_hidden, basis, dale, n_inputs, n_conditions):
     """Free run and teacher-forced pass of one network, a loss through spikes and u, its gradient."""
-    monkeypatch.setattr(simulation_module, "FUSED_KERNEL", fused)
+    with use_loop(loop):
+        return _run_passes(
+            dtype, observation, surrogate, n_hidden, basis, dale, n_inputs, n_conditions
+        )
+
+
+def _run_passes(dtype, observation, surrogate, n_hidden, basis, dale, n_inputs, n_conditions):
     bernoulli = observation == "bernoulli"
     model = SpikingNetwork(
         4,
@@ -72,16 +76,25 @@ def _passes(
     return (free.spikes, free.u, forced.spikes, forced.u), gradients
 
 
+@pytest.mark.parametrize("loop", ["torch", "numba"])
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 @pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(str(v) for v in c))
-def test_fused_kernel_equals_the_autograd_loop(case, dtype, monkeypatch):
-    fused, fused_grads = _passes(True, dtype, *case, monkeypatch=monkeypatch)
-    reference, reference_grads = _passes(False, dtype, *case, monkeypatch=monkeypatch)
-    for a, b in zip(fused, reference, strict=True):
-        assert torch.equal(a, b)  # the same samples and pre-activations, bit for bit
-    assert fused[0].sum() > 10  # the networks do spike
+def test_fused_kernel_equals_the_autograd_loop(case, dtype, loop):
+    fused, fused_grads = _passes(loop, dtype, *case)
+    reference, reference_grads = _passes("autograd", dtype, *case)
+    free_spikes, free_u, forced_spikes, forced_u = fused
+    assert torch.equal(free_spikes, reference[0])  # the same samples
+    assert torch.equal(forced_spikes, reference[2])
+    if loop == "torch":  # the same pre-activations, bit for bit
+        assert torch.equal(free_u, reference[1])
+        assert torch.equal(forced_u, reference[3])
+    else:  # numba adds the same terms in another order
+        atol = 1e-12 if dtype == torch.float64 else 1e-5
+        torch.testing.assert_close(free_u, reference[1], rtol=0.0, atol=atol)
+        torch.testing.assert_close(forced_u, reference[3], rtol=0.0, atol=atol)
+    assert free_spikes.sum() > 10  # the networks do spike
     assert all(torch.isfinite(x).all() for x in fused)
-    rtol = 1e-12 if dtype == torch.float64 else 1e-5
+    rtol = 1e-12 if dtype == torch.float64 else 2e-5
     for name, gradient in reference_grads.items():
         scale = gradient.abs().max().clamp(min=torch.finfo(dtype).tiny)
         assert float((fused_grads[name] - gradient).abs().max() / scale) < rtol, name
@@ -94,7 +107,7 @@ def test_the_fused_kernel_is_one_autograd_node():
     assert type(free.u.grad_fn).__name__ == "RecurrentSamplerBackward"
 
 
-def test_gradients_of_the_fused_kernel_by_finite_differences_of_a_frozen_sample():
+def test_gradients_of_the_fused_kernels_by_finite_differences_of_a_frozen_sample():
     """With the samples frozen (noise = +-inf), spikes are fixed and u is linear in the inputs:
     the hand-written backward of u then is exact, so gradcheck applies to it."""
     generator = torch.Generator().manual_seed(0)
@@ -104,11 +117,13 @@ def test_gradients_of_the_fused_kernel_by_finite_differences_of_a_frozen_sample(
     sign = torch.rand(n_trials, n_bins, n_neurons, generator=generator) < 0.4
     noise = torch.where(sign, torch.inf, -torch.inf).to(torch.float64)  # spike iff +inf
 
-    def u_of(known, w):
-        return RecurrentSampler.apply(known, w, noise, Bernoulli(), None, 0, n_lags)[1]
+    for loops in (("torch", "torch"), ("numba", "numba"), ("numba", "torch")):
 
-    inputs = (u_known.requires_grad_(), weights.requires_grad_())
-    assert torch.autograd.gradcheck(u_of, inputs)
+        def u_of(known, w, loops=loops):
+            return RecurrentSampler.apply(known, w, noise, Bernoulli(), None, 0, n_lags, loops)[1]
+
+        inputs = (u_known.detach().requires_grad_(), weights.detach().requires_grad_())
+        assert torch.autograd.gradcheck(u_of, inputs), loops
 
 
 def test_a_surrogate_without_a_closed_form_derivative_uses_autograd():

@@ -36,6 +36,7 @@ from ..errors import (
     FitInterrupted,
     NonFiniteLossError,
 )
+from ..network.loops import use_loop
 from ._output import check_output_file, check_output_folder
 from .parser import DATASETS, build_parser
 
@@ -598,7 +599,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     handler = globals()[f"_cmd_{args.command}"]  # looked up now: tests may replace a handler
     try:
-        with warnings.catch_warnings(), process_group(args.backend), _quiet_unless_main():
+        with (
+            warnings.catch_warnings(),
+            process_group(args.backend),
+            _quiet_unless_main(),
+            use_loop(args.loop),
+        ):
             warnings.showwarning = _show_warning
             return handler(args)
     except KeyboardInterrupt as error:  # Ctrl-C; with --checkpoint, FitInterrupted says where

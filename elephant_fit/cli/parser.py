@@ -7,11 +7,13 @@ and :func:`elephant_fit.cli.commands.main` runs the handler of that name.
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from .._version import __version__
 from ..distributed import BACKENDS
 from ..fitting.config import FitConfig
+from ..network.loops import LOOPS
 
 __all__ = ["DATASETS", "build_parser"]
 
@@ -56,6 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
         choices=BACKENDS,
         help="under torchrun: the torch.distributed backend (auto: nccl for GPU tensors when "
         "every rank has a GPU, gloo otherwise)",
+    )
+    parser.add_argument(
+        "--loop",
+        default=os.environ.get("ELEPHANT_FIT_LOOP", "auto"),
+        choices=LOOPS,
+        help="the recurrent time loop: numba (compiled, CPU), torch, autograd (the reference), or "
+        "auto: numba on the CPU where it is faster for the network's size (default: "
+        "$ELEPHANT_FIT_LOOP or auto)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in (_add_demo, _add_inspect, _add_fit, _add_simulate, _add_report):

@@ -10,6 +10,7 @@ from .bases import (
 )
 from .covariates import CovariateInput, CovariateSpec
 from .likelihood import HeldOutLikelihood, LogLikelihood, held_out_likelihood, log_likelihood
+from .loops import LOOPS, get_loop, use_loop
 from .model import SpikingNetwork
 from .observation import OBSERVATIONS, Bernoulli, Observation, Poisson, get_observation
 from .simulation import Simulation, make_generator, simulate, teacher_forced
@@ -22,6 +23,7 @@ from .surrogates import (
 )
 
 __all__ = [
+    "LOOPS",
     "OBSERVATIONS",
     "Bernoulli",
     "CovariateInput",
@@ -41,6 +43,7 @@ __all__ = [
     "drive_bumps",
     "exponential_basis",
     "gaussian_bumps",
+    "get_loop",
     "get_observation",
     "get_surrogate",
     "held_out_likelihood",
@@ -49,4 +52,5 @@ __all__ = [
     "raised_cosine_basis",
     "simulate",
     "teacher_forced",
+    "use_loop",
 ]

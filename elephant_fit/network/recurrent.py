@@ -29,6 +29,7 @@ from typing import Any
 import torch
 from torch.autograd.function import once_differentiable
 
+from .loops import numba_backward, numba_forward, numba_weight_gradient, resolve_loop
 from .observation import Observation
 from .surrogates import Surrogate
 
@@ -43,9 +44,11 @@ def recurrent_sample(
     surrogate: Surrogate | None,
     first: int,
     n_lags: int,
-    fused: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Sample neurons ``first:`` bin by bin, adding their recurrent input to ``u_known``.
+
+    The loop runs compiled (numba), fused (torch) or recorded by autograd, as
+    :func:`~elephant_fit.network.loops.use_loop` chooses; all give the same spikes.
 
     Parameters
     ----------
@@ -65,20 +68,20 @@ def recurrent_sample(
         Index of the first sampled neuron (0: all, the free run; n_recorded: the hidden ones).
     n_lags : int
         Length of the spike history.
-    fused : bool, optional
-        Use :class:`RecurrentSampler` (when the surrogate has a closed-form derivative); False runs
-        the autograd loop, the reference.
 
     Returns
     -------
     spikes, u : torch.Tensor
         Shapes (n_trials, n_bins, n_sampled) and (n_trials, n_bins, n_neurons).
     """
-    if fused and _has_closed_form(observation, surrogate):
-        return RecurrentSampler.apply(
-            u_known, weights, noise, observation, surrogate, first, n_lags
+    loops = resolve_loop(observation, weights, _has_closed_form(observation, surrogate))
+    if loops[0] == "autograd":
+        return recurrent_loop_autograd(
+            observation, u_known, weights, noise, surrogate, first, n_lags
         )
-    return recurrent_loop_autograd(observation, u_known, weights, noise, surrogate, first, n_lags)
+    return RecurrentSampler.apply(
+        u_known, weights, noise, observation, surrogate, first, n_lags, loops
+    )
 
 
 def _has_closed_form(observation: Observation, surrogate: Surrogate | None) -> bool:
@@ -121,11 +124,14 @@ def sample_loop(
     noise: torch.Tensor,
     first: int,
     n_lags: int,
+    loop: str | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The sampling loop without autograd: one addmm per bin into preallocated buffers.
 
     The forward pass of :class:`RecurrentSampler` and the free run without gradients
-    (arguments of :func:`recurrent_sample`); nothing is allocated per bin.
+    (arguments of :func:`recurrent_sample`); nothing is allocated per bin. ``loop`` "numba"
+    runs the compiled loop instead (default: as :func:`~elephant_fit.network.loops.resolve_loop`
+    chooses).
 
     Returns
     -------
@@ -133,6 +139,11 @@ def sample_loop(
         Shapes (n_trials, n_lags + n_bins, n_sampled): ``n_lags`` empty bins, then the sampled
         spikes; and (n_trials, n_bins, n_neurons) (a transposed view of a time-first buffer).
     """
+    if loop is None:
+        loop = resolve_loop(observation, weights, surrogate_closed_form=True)[0]
+    if loop == "numba":
+        history, u = numba_forward(observation, u_known, weights, noise, first, n_lags)
+        return history, u
     n_trials, n_bins, n_neurons = u_known.shape
     n_sampled = n_neurons - first
     like = {"dtype": weights.dtype, "device": weights.device}
@@ -155,8 +166,9 @@ def sample_loop(
 class RecurrentSampler(torch.autograd.Function):
     """One autograd node for the recurrent sampling loop (see the module docstring).
 
-    ``apply(u_known, weights, noise, observation, surrogate, first, n_lags) -> (spikes, u)`` with
-    the arguments of :func:`recurrent_sample`. Gradients flow to ``u_known`` and ``weights``.
+    ``apply(u_known, weights, noise, observation, surrogate, first, n_lags, loops) -> (spikes, u)``
+    with the arguments of :func:`recurrent_sample` and ``loops`` = (forward, backward), each
+    "torch" or "numba" (:func:`~elephant_fit.network.loops.resolve_loop`). Gradients flow to ``u_known`` and ``weights``.
     """
 
     @staticmethod
@@ -169,11 +181,12 @@ class RecurrentSampler(torch.autograd.Function):
         surrogate: Surrogate | None,
         first: int,
         n_lags: int,
+        loops: tuple[str, str],
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        history, u = sample_loop(observation, u_known, weights, noise, first, n_lags)
+        history, u = sample_loop(observation, u_known, weights, noise, first, n_lags, loops[0])
         ctx.save_for_backward(u, history, weights, noise)
         ctx.observation, ctx.surrogate = observation, surrogate
-        ctx.first, ctx.n_lags = first, n_lags
+        ctx.first, ctx.n_lags, ctx.backward_loop = first, n_lags, loops[1]
         return history[:, n_lags:].clone(), u
 
     @staticmethod
@@ -201,20 +214,37 @@ class RecurrentSampler(torch.autograd.Function):
             .transpose(1, 2)
             .reshape(n_lags * n_neurons, n_sampled)
         )
-        futures = _windows(grad_total[:, 1:], n_bins, n_lags)  # dL/du of bins t + 1 .. t + L
-        direct, slopes = grad_spikes.unbind(1), derivative.unbind(1)
-        targets = grad_total[:, :n_bins, first:].unbind(1)
-        for t in range(n_bins - 1, -1, -1):
-            # futures[t] lists bins t + 1 .. t + L in time order: lag 1 first, as backward_weights
-            targets[t].addcmul_(torch.addmm(direct[t], futures[t], backward_weights), slopes[t])
         grad_u_all = grad_total[:, :n_bins]
+        if ctx.backward_loop == "numba":
+            numba_backward(grad_total, grad_spikes, derivative, backward_weights, first)
+            grad_weights = numba_weight_gradient(history, grad_u_all, n_lags)
+            return grad_u_all, grad_weights, None, None, None, None, None, None
+        _backward_loop(grad_total, grad_spikes, derivative, backward_weights, first)
         # weight gradient: lagged spikes (n_trials * n_bins, n_lags * n_sampled), oldest lag first,
         # in one product. (One product per lag is faster at 200 neurons, but it rounds float32
         # differently: every fit's trajectory, and the published tables, would change.)
         lagged = history.unfold(1, n_lags, 1)[:, :n_bins]  # (K, T, S, L)
         lagged = lagged.permute(0, 1, 3, 2).reshape(n_trials * n_bins, n_lags * n_sampled)
         grad_weights = lagged.T @ grad_u_all.reshape(n_trials * n_bins, n_neurons)
-        return grad_u_all, grad_weights, None, None, None, None, None
+        return grad_u_all, grad_weights, None, None, None, None, None, None
+
+
+def _backward_loop(
+    grad_total: torch.Tensor,
+    grad_spikes: torch.Tensor,
+    derivative: torch.Tensor,
+    backward_weights: torch.Tensor,
+    first: int,
+) -> None:
+    """The backward time loop in torch, in place on ``grad_total`` (arguments of :func:`~elephant_fit.network.loops.numba_backward`)."""
+    n_bins = grad_spikes.shape[1]
+    n_lags = grad_total.shape[1] - n_bins
+    futures = _windows(grad_total[:, 1:], n_bins, n_lags)  # dL/du of bins t + 1 .. t + L
+    direct, slopes = grad_spikes.unbind(1), derivative.unbind(1)
+    targets = grad_total[:, :n_bins, first:].unbind(1)
+    for t in range(n_bins - 1, -1, -1):
+        # futures[t] lists bins t + 1 .. t + L in time order: lag 1 first, as backward_weights
+        targets[t].addcmul_(torch.addmm(direct[t], futures[t], backward_weights), slopes[t])
 
 
 def _windows(buffer: torch.Tensor, n_windows: int, length: int) -> tuple[torch.Tensor, ...]:

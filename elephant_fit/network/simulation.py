@@ -46,11 +46,6 @@ class Simulation:
     u: torch.Tensor
 
 
-#: Use the fused recurrent kernel (:mod:`elephant_fit.network.recurrent`) for the loops with
-#: gradients; False records them op by op with autograd (the reference, for tests and benchmarks).
-FUSED_KERNEL = True
-
-
 def make_generator(seed: int | torch.Generator | None, device: torch.device) -> torch.Generator:
     """A torch.Generator on ``device`` from a seed (None: a random seed), or the generator itself.
 
@@ -221,7 +216,6 @@ def _recurrent_loop(
         surrogate,
         first,
         model.n_lags,
-        fused=FUSED_KERNEL,
     )
 
 

@@ -1,0 +1,272 @@
+"""Which implementation runs the recurrent sampling loop: torch, numba, or autograd (the reference).
+
+The loop over bins of the free run and of the hidden neurons in the teacher-forced pass
+(:mod:`elephant_fit.network.recurrent`) has four implementations with the same results:
+
+* ``"numba"``: compiled with numba (:mod:`elephant_fit.network._numba_loops`), parallel over
+  trials, forward and hand-written backward; CPU only. Small and mid-sized networks are
+  dispatch-bound in torch (hundreds of small matrix products per iteration), and the compiled loop
+  removes that cost; its forward also skips the silent neurons' weights.
+* ``"torch"``: the fused torch loop (one ``addmm`` per bin, hand-written backward); any device.
+* ``"autograd"``: the same loop recorded op by op by autograd; the reference of the tests.
+* ``"auto"`` (default): on the CPU with numba installed, the compiled forward loop, and the
+  compiled backward loop while the network is small enough for it to be faster
+  (:func:`resolve_loop`, a crossover measured by ``benchmarks/bench_fit.py --crossover``); torch
+  otherwise.
+
+Choose with :func:`use_loop` (a context manager, per thread and task) or the environment variable
+``ELEPHANT_FIT_LOOP``; the command line takes ``--loop``.
+
+Examples
+--------
+>>> from elephant_fit.network import SpikingNetwork, simulate, use_loop
+>>> network = SpikingNetwork(n_recorded=3, n_hidden=2, n_lags=4, seed=0)
+>>> with use_loop("torch"):
+...     spikes = simulate(network, n_trials=10, n_bins=50, seed=1).spikes
+>>> spikes.shape
+torch.Size([10, 50, 5])
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+
+from .._validation import check_choice
+from .observation import Bernoulli, Observation, Poisson
+
+__all__ = ["LOOPS", "get_loop", "numba_available", "resolve_loop", "use_loop"]
+
+#: The implementations of the recurrent loop (see the module docstring).
+LOOPS = ("auto", "numba", "torch", "autograd")
+#: Largest ``n_lags * n_sampled * n_neurons`` (the sampled neurons' weights) for which "auto" runs
+#: the backward loop compiled: beyond it the weights leave the core's cache and torch's blocked
+#: matrix products win (measured by ``benchmarks/bench_fit.py --crossover``, 2 cores; the
+#: compiled forward reads only spiking neurons' weights and is not slower at any size measured).
+NUMBA_BACKWARD_MAX_WEIGHTS = 32_000
+
+_LOOP: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "elephant_fit_loop", default=None
+)
+
+
+def get_loop() -> str:
+    """The loop chosen by :func:`use_loop`, else ``$ELEPHANT_FIT_LOOP``, else ``"auto"``."""
+    chosen = _LOOP.get()
+    if chosen is None:
+        chosen = check_choice(
+            os.environ.get("ELEPHANT_FIT_LOOP", "auto"), "ELEPHANT_FIT_LOOP", LOOPS
+        )
+    return chosen
+
+
+@contextlib.contextmanager
+def use_loop(loop: str) -> Iterator[str]:
+    """Run the recurrent loops of the enclosed code with ``loop`` (one of :data:`LOOPS`).
+
+    Parameters
+    ----------
+    loop : str
+        ``"auto"``, ``"numba"``, ``"torch"`` or ``"autograd"``. ``"numba"`` needs numba
+        (``pip install numba``) and CPU tensors; it is refused at once otherwise.
+
+    Yields
+    ------
+    str
+        The loop.
+    """
+    loop = check_choice(loop, "loop", LOOPS)
+    if loop == "numba" and not numba_available():
+        raise ModuleNotFoundError(
+            f"Expected numba to be importable for `loop='numba'` (pip install numba), but "
+            f"importing it failed ({_numba_import_error()})."
+        )
+    token = _LOOP.set(loop)
+    try:
+        yield loop
+    finally:
+        _LOOP.reset(token)
+
+
+@functools.cache
+def _numba_import_error() -> str | None:
+    """Why numba cannot be imported (None when it can); imported once, on first use."""
+    try:
+        import numba  # noqa: F401
+    except ImportError as error:  # not installed, or built for another numpy
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+def numba_available() -> bool:
+    """Whether numba can be imported (it is imported on the first call, not before)."""
+    return _numba_import_error() is None
+
+
+def resolve_loop(
+    observation: Observation, weights: torch.Tensor, surrogate_closed_form: bool
+) -> tuple[str, str]:
+    """The loops that run now, forward and backward: the chosen one, or the faster for this size.
+
+    Parameters
+    ----------
+    observation : Observation
+        The observation model (numba runs Bernoulli and Poisson).
+    weights : torch.Tensor
+        The sampled neurons' outgoing weights, shape (n_lags * n_sampled, n_neurons).
+    surrogate_closed_form : bool
+        Whether the surrogate's derivative has a closed form (else only autograd can run).
+
+    Returns
+    -------
+    forward, backward : str
+        Each ``"numba"``, ``"torch"`` or ``"autograd"`` (then both).
+    """
+    loop = get_loop()
+    if not surrogate_closed_form or loop == "autograd":
+        return "autograd", "autograd"
+    compilable = weights.device.type == "cpu" and type(observation) in (Bernoulli, Poisson)
+    if loop == "numba" and not compilable:
+        raise ValueError(
+            f"Expected CPU tensors and a Bernoulli or Poisson observation for `loop='numba'`, "
+            f"but got {weights.device} tensors and {observation!r}."
+        )
+    if loop == "torch" or not compilable or not numba_available():
+        return "torch", "torch"
+    small = loop == "numba" or weights.numel() <= NUMBA_BACKWARD_MAX_WEIGHTS
+    return "numba", "numba" if small else "torch"
+
+
+def _as_numpy(tensor: torch.Tensor) -> Any:
+    """A numpy view of a contiguous CPU tensor (no copy, no autograd)."""
+    return tensor.detach().numpy()
+
+
+def _threads() -> None:
+    """Numba uses as many threads as torch (at most what numba was started with)."""
+    import numba
+
+    numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
+
+
+def numba_forward(
+    observation: Observation,
+    u_known: torch.Tensor,
+    weights: torch.Tensor,
+    noise: torch.Tensor,
+    first: int,
+    n_lags: int,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The sampling loop compiled with numba (arguments and returns of :func:`~elephant_fit.network.recurrent.sample_loop`).
+
+    Returns
+    -------
+    history, u : torch.Tensor
+        Shapes (n_trials, n_lags + n_bins, n_sampled) and (n_trials, n_bins, n_neurons), both
+        contiguous.
+    """
+    from . import _numba_loops
+
+    _threads()
+    n_trials, n_bins, n_neurons = u_known.shape
+    like = {"dtype": weights.dtype, "device": weights.device}
+    u = u_known.detach().to(**like, memory_format=torch.contiguous_format, copy=True)
+    history = torch.zeros(n_trials, n_lags + n_bins, n_neurons - first, **like)
+    arrays = (_as_numpy(u), _as_numpy(weights.detach().contiguous()))
+    flat_history = _as_numpy(history.view(n_trials, -1))
+    if isinstance(observation, Bernoulli):
+        thresholds = observation.prepare_noise(noise.detach()).to(**like).contiguous()
+        _numba_loops.forward_bernoulli(*arrays, _as_numpy(thresholds), flat_history, first)
+    else:
+        uniform = noise.detach().double().contiguous()
+        normal = torch.sqrt(torch.tensor(2.0, dtype=torch.float64)) * torch.erfinv(2 * uniform - 1)
+        _numba_loops.forward_poisson(
+            *arrays,
+            _as_numpy(uniform),
+            _as_numpy(normal),
+            flat_history,
+            first,
+            observation.link == "softplus",
+        )
+    return history, u
+
+
+def numba_backward(
+    grad_total: torch.Tensor,
+    direct: torch.Tensor,
+    slopes: torch.Tensor,
+    backward_weights: torch.Tensor,
+    first: int,
+) -> None:
+    """The backward time loop compiled with numba, in place on ``grad_total``.
+
+    Parameters
+    ----------
+    grad_total : torch.Tensor
+        Shape (n_trials, n_bins + n_lags, n_neurons), contiguous: dL/du, then ``n_lags`` zero
+        bins; the gradient through the spikes is added in place.
+    direct, slopes : torch.Tensor
+        Shape (n_trials, n_bins, n_sampled): dL/dz from the loss and the surrogate dz/du.
+    backward_weights : torch.Tensor
+        Shape (n_lags * n_neurons, n_sampled): row ``(l - 1) * n_neurons + j`` holds the weights
+        from the sampled neurons at lag ``l`` onto neuron ``j``.
+    first : int
+        Index of the first sampled neuron.
+    """
+    from . import _numba_loops
+
+    _threads()
+    n_trials, _, n_neurons = grad_total.shape
+    dtype = grad_total.dtype
+    _numba_loops.backward(
+        _as_numpy(grad_total.view(n_trials, -1)),
+        _as_numpy(direct.detach().to(dtype).contiguous()),
+        _as_numpy(slopes.detach().to(dtype).contiguous()),
+        _as_numpy(backward_weights.detach().contiguous()),
+        first,
+        n_neurons,
+    )
+
+
+#: Trials are summed in this many chunks in parallel by :func:`numba_weight_gradient`.
+WEIGHT_GRADIENT_CHUNKS = 8
+
+
+def numba_weight_gradient(history: torch.Tensor, grad_u: torch.Tensor, n_lags: int) -> torch.Tensor:
+    """The weight gradient ``sum_{k, t} window_t^T dL/du[t]`` compiled, reading only the spikes.
+
+    Parameters
+    ----------
+    history : torch.Tensor
+        Shape (n_trials, n_lags + n_bins, n_sampled), contiguous: empty bins, then the spikes.
+    grad_u : torch.Tensor
+        Shape (n_trials, n_bins, n_neurons): dL/du.
+    n_lags : int
+        Length of the spike history.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (n_lags * n_sampled, n_neurons), rows oldest lag first (as the weights).
+    """
+    from . import _numba_loops
+
+    _threads()
+    n_trials, _, n_sampled = history.shape
+    n_chunks = min(n_trials, WEIGHT_GRADIENT_CHUNKS)
+    partial = torch.zeros(
+        n_chunks, n_lags * n_sampled, grad_u.shape[2], dtype=grad_u.dtype, device=grad_u.device
+    )
+    _numba_loops.weight_gradient(
+        _as_numpy(history.view(n_trials, -1)),
+        _as_numpy(grad_u.contiguous()),
+        n_lags,
+        _as_numpy(partial),
+    )
+    return partial.sum(0)
