@@ -30,12 +30,14 @@ from elephant_fit.network.simulation import make_generator, teacher_forced
 
 # name: (n_recorded, n_hidden, n_trials, n_bins, n_lags)
 SIZES = {
-    "small": (20, 20, 20, 100, 3),  # the demo: 20 recorded + 20 hidden, batch of 20 trials
-    "small32": (20, 20, 32, 100, 3),  # the speed issue's target size: 32 trials
-    "mid": (50, 50, 32, 100, 5),  # 100 neurons
-    "medium": (160, 40, 64, 100, 9),  # 200 neurons x 64 trials x 100 bins
-    "large": (800, 200, 64, 100, 9),  # 1000 neurons x 64 trials x 100 bins
+    "demo": (20, 20, 20, 100, 3),  # the demo: 20 recorded + 20 hidden, batch of 20 trials
+    "20+20": (20, 20, 32, 100, 3),  # the sizes of the speed issue, batches of 32 or 64 trials
+    "50+50": (50, 50, 32, 100, 5),
+    "200+100": (200, 100, 64, 100, 9),
+    "1000": (800, 200, 64, 100, 9),
 }
+#: SM iterations of the whole fits timed by --fits, per size (the largest are slow on 2 cores).
+FIT_ITERATIONS = {"demo": 100, "20+20": 100, "50+50": 50, "200+100": 10, "1000": 3}
 
 
 def _sync(device):
@@ -167,6 +169,55 @@ def bench_crossover(repeats):
         )
 
 
+def whole_fit(size, device, loop, n_iterations):
+    """Seconds of one SM fit (NetworkFitter, n_iterations, no early stop) of synthetic data."""
+    import quantities as pq
+
+    from elephant_fit import NetworkFitter
+    from elephant_fit.data.spikedata import SpikeData
+
+    n_recorded, n_hidden, n_trials, n_bins, n_lags = size
+    generator = torch.Generator().manual_seed(0)
+    counts = (torch.rand(2 * n_trials, n_bins, n_recorded, generator=generator) < 0.05).float()
+    fitter = NetworkFitter(
+        n_hidden=n_hidden,
+        n_lags=n_lags,
+        loss="sm",
+        batch_size=n_trials,
+        max_iterations=n_iterations,
+        patience=None,
+        seed=0,
+        device=str(device),
+        progress=False,
+    )
+    with use_loop(loop):
+        start = time.perf_counter()
+        fitter.fit(SpikeData(counts, 10 * pq.ms))
+        return time.perf_counter() - start
+
+
+def bench_fits(sizes, device):
+    loops = ["torch"] + (["numba", "auto"] if device.type == "cpu" else [])
+    print(
+        f"\nwhole SM fits (NetworkFitter, no early stop), {device}, {torch.get_num_threads()} threads"
+    )
+    print(
+        f"{'size':<9}{'iterations':>11}"
+        + "".join(f"{loop + ' s':>10}" for loop in loops)
+        + f"{'torch/auto':>12}"
+    )
+    whole_fit(SIZES["demo"], device, "auto", 2)  # warm-up: imports, compiled code
+    for name in sizes:
+        n_iterations = FIT_ITERATIONS[name]
+        times = {loop: whole_fit(SIZES[name], device, loop, n_iterations) for loop in loops}
+        best = times.get("auto", times["torch"])
+        print(
+            f"{name:<9}{n_iterations:>11}"
+            + "".join(f"{times[loop]:>10.2f}" for loop in loops)
+            + f"{times['torch'] / best:>11.1f}x"
+        )
+
+
 def bench_mle(device, repeats):
     """MLE without hidden neurons (80 neurons x 150 trials x 100 bins, 5 lags): time and held-out LL."""
     import quantities as pq
@@ -194,7 +245,7 @@ def bench_mle(device, repeats):
             start = time.perf_counter()
             fitter.fit(train)
             times.append(time.perf_counter() - start)
-        _, counts = fitter._held_out(test)
+        counts = fitter._held_out(test)[1].counts
         with torch.no_grad():
             u = teacher_forced(fitter.model_, counts).u
             per_bin = -float(fitter.model_.neg_log_likelihood(u, counts).mean())
@@ -203,29 +254,37 @@ def bench_mle(device, repeats):
 
 
 def bench_whole(device):
-    print("\nwhole commands (seconds, wall clock, one process)")
+    """The demo commands, wall clock, under the torch loop and under auto (numba on the CPU)."""
+    loops = ["torch", "auto"]
+    print(f"\nwhole commands (seconds, wall clock, one process, {device})")
+    print(f"  {'command':<36}" + "".join(f"{loop:>8}" for loop in loops))
     for label, argv in (
         ("elephant-fit demo --quick", ["demo", "--quick"]),
         ("elephant-fit demo", ["demo"]),
         ("elephant-fit demo --data retina", ["demo", "--data", "retina"]),
     ):
-        start = time.perf_counter()
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "elephant_fit.cli",
-                *argv,
-                "--quiet",
-                "--out",
-                f"/tmp/bench-fit-{argv[-1]}",
-                "--device",
-                str(device),
-            ],
-            check=True,
-            capture_output=True,
-        )
-        print(f"  {label:<36}{time.perf_counter() - start:8.1f}")
+        times = []
+        for loop in loops:
+            start = time.perf_counter()
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "elephant_fit.cli",
+                    "--loop",
+                    loop,
+                    *argv,
+                    "--quiet",
+                    "--out",
+                    f"/tmp/bench-fit-{argv[-1]}-{loop}",
+                    "--device",
+                    str(device),
+                ],
+                check=True,
+                capture_output=True,
+            )
+            times.append(time.perf_counter() - start)
+        print(f"  {label:<36}" + "".join(f"{seconds:8.1f}" for seconds in times))
 
 
 def main():
@@ -238,6 +297,7 @@ def main():
     parser.add_argument(
         "--crossover", action="store_true", help="only the loops alone: numba vs torch by size"
     )
+    parser.add_argument("--fits", action="store_true", help="also time whole SM fits per size")
     parser.add_argument("--no-mle", action="store_true", help="skip the MLE optimizer comparison")
     args = parser.parse_args()
     if args.threads is not None:
@@ -249,6 +309,8 @@ def main():
         bench_crossover(args.repeats)
         return
     bench_iterations(args.sizes, device, args.repeats)
+    if args.fits:
+        bench_fits(args.sizes, device)
     if not args.no_mle:
         bench_mle(device, max(1, args.repeats - 2))
     if args.whole:

@@ -168,5 +168,7 @@ def test_imports_point_back_along_the_data_flow():
 def test_importing_the_package_does_not_import_numba():
     """numba (about a second to import) loads on the first compiled loop, not with the package."""
     code = "import sys, elephant_fit, elephant_fit.cli; print('numba' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "False"

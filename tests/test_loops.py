@@ -12,6 +12,7 @@ from elephant_fit.network import SpikingNetwork, simulate
 from elephant_fit.network import loops as loops_module
 from elephant_fit.network.loops import (
     NUMBA_BACKWARD_MAX_WEIGHTS,
+    NUMBA_FORWARD_MAX_WEIGHTS,
     get_loop,
     numba_available,
     numba_weight_gradient,
@@ -50,14 +51,16 @@ def test_bad_loops_are_refused_by_name():
         pass
 
 
-def test_auto_compiles_the_forward_and_the_backward_of_small_networks():
+def test_auto_compiles_the_loops_of_small_networks_only():
     small = torch.zeros(3 * 20, 20)
     assert resolve_loop(Bernoulli(), small, True) == ("numba", "numba")
     assert resolve_loop(Poisson(), small, True) == ("numba", "numba")
-    large = torch.zeros(NUMBA_BACKWARD_MAX_WEIGHTS + 1, 1)
-    assert resolve_loop(Bernoulli(), large, True) == ("numba", "torch")
+    larger = torch.zeros(NUMBA_BACKWARD_MAX_WEIGHTS + 1, 1)
+    assert resolve_loop(Bernoulli(), larger, True) == ("numba", "torch")
+    largest = torch.zeros(NUMBA_FORWARD_MAX_WEIGHTS + 1, 1)
+    assert resolve_loop(Bernoulli(), largest, True) == ("torch", "torch")
     with use_loop("numba"):  # forced: numba at any size
-        assert resolve_loop(Bernoulli(), large, True) == ("numba", "numba")
+        assert resolve_loop(Bernoulli(), largest, True) == ("numba", "numba")
     with use_loop("torch"):
         assert resolve_loop(Bernoulli(), small, True) == ("torch", "torch")
     # a surrogate without a closed-form derivative: only autograd can differentiate it

@@ -169,3 +169,41 @@ def test_value_tuning_is_the_mean_rate_of_the_bins_at_each_value():
         np.testing.assert_allclose(rates[i], y[inside].mean(axis=0) / 0.005, rtol=1e-12)
     with pytest.raises(ValueError, match="one AnalogSignal 'speed'"):
         value_tuning(to_neo(data), 5 * pq.ms, "speed", edges)
+
+
+def test_trials_on_one_time_axis_are_binned_in_one_call_like_one_call_per_trial(rng):
+    import neo
+    from elephant.conversion import BinnedSpikeTrain
+
+    from elephant_fit.evaluation import report
+
+    block = poisson_block(rng, n_trials=5, n_units=3)
+    per_trial = np.stack(
+        [BinnedSpikeTrain(seg.spiketrains, bin_size=BIN).to_array() for seg in block.segments]
+    )
+    calls = []
+    original = report.BinnedSpikeTrain
+
+    def counting(*args, **kwargs):
+        calls.append(len(args[0]))
+        return original(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(report, "BinnedSpikeTrain", counting)
+        np.testing.assert_array_equal(report._binned(block, BIN), per_trial)
+        assert calls == [15]  # one call of all 5 x 3 trains
+    # trials cut from a session keep their own times: each trial is binned by its own call
+    shifted = neo.Block()
+    for k, segment in enumerate(block.segments):
+        moved = neo.Segment()
+        for train in segment.spiketrains:
+            offset = 2.0 * k * pq.s
+            moved.spiketrains.append(
+                neo.SpikeTrain(train.times + offset, t_start=offset, t_stop=train.t_stop + offset)
+            )
+        shifted.segments.append(moved)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(report, "BinnedSpikeTrain", counting)
+        calls.clear()
+        np.testing.assert_array_equal(report._binned(shifted, BIN), per_trial)
+    assert calls == [3] * 5

@@ -56,7 +56,7 @@ def _recurrent_input(
         u_row[j] += total[j]
 
 
-@njit(parallel=True, cache=True, fastmath=_FASTMATH)
+@njit(parallel=True, nogil=True, cache=True, fastmath=_FASTMATH)
 def forward_bernoulli(
     u: np.ndarray, weights: np.ndarray, thresholds: np.ndarray, history: np.ndarray, first: int
 ) -> None:  # pragma: no cover - compiled
@@ -98,7 +98,7 @@ def _poisson_count(mean: float, uniform: float, normal: float) -> float:  # prag
     return count
 
 
-@njit(parallel=True, cache=True, fastmath=_FASTMATH)
+@njit(parallel=True, nogil=True, cache=True, fastmath=_FASTMATH)
 def forward_poisson(
     u: np.ndarray,
     weights: np.ndarray,
@@ -164,7 +164,7 @@ def _pull_back(
             total[s] += g * backward_weights[i, s]
 
 
-@njit(parallel=True, cache=True, fastmath=_FASTMATH)
+@njit(parallel=True, nogil=True, cache=True, fastmath=_FASTMATH)
 def backward(
     grad_total: np.ndarray,
     direct: np.ndarray,
@@ -194,7 +194,7 @@ def backward(
                 grads[target + s] += total[s] * slopes[k, t, s]
 
 
-@njit(parallel=True, cache=True, fastmath=_FASTMATH)
+@njit(parallel=True, nogil=True, cache=True, fastmath=_FASTMATH)
 def weight_gradient(
     history: np.ndarray, grad_u: np.ndarray, n_lags: int, partial: np.ndarray
 ) -> None:  # pragma: no cover - compiled

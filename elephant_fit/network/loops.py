@@ -9,10 +9,10 @@ The loop over bins of the free run and of the hidden neurons in the teacher-forc
   removes that cost; its forward also skips the silent neurons' weights.
 * ``"torch"``: the fused torch loop (one ``addmm`` per bin, hand-written backward); any device.
 * ``"autograd"``: the same loop recorded op by op by autograd; the reference of the tests.
-* ``"auto"`` (default): on the CPU with numba installed, the compiled forward loop, and the
-  compiled backward loop while the network is small enough for it to be faster
-  (:func:`resolve_loop`, a crossover measured by ``benchmarks/bench_fit.py --crossover``); torch
-  otherwise.
+* ``"auto"`` (default): on the CPU with numba installed, the compiled loops while the network
+  is small enough for them to be faster (:func:`resolve_loop`; crossovers measured by
+  ``benchmarks/bench_fit.py --crossover``: the backward loop up to 100,000 weights, the forward
+  loop up to 2 million); torch otherwise.
 
 Choose with :func:`use_loop` (a context manager, per thread and task) or the environment variable
 ``ELEPHANT_FIT_LOOP``; the command line takes ``--loop``.
@@ -47,9 +47,12 @@ __all__ = ["LOOPS", "get_loop", "numba_available", "resolve_loop", "use_loop"]
 LOOPS = ("auto", "numba", "torch", "autograd")
 #: Largest ``n_lags * n_sampled * n_neurons`` (the sampled neurons' weights) for which "auto" runs
 #: the backward loop compiled: beyond it the weights leave the core's cache and torch's blocked
-#: matrix products win (measured by ``benchmarks/bench_fit.py --crossover``, 2 cores; the
-#: compiled forward reads only spiking neurons' weights and is not slower at any size measured).
-NUMBA_BACKWARD_MAX_WEIGHTS = 32_000
+#: matrix products win (measured by ``benchmarks/bench_fit.py --crossover``, 2 cores).
+NUMBA_BACKWARD_MAX_WEIGHTS = 100_000
+#: The same for the forward loop, which reads only the spiking neurons' weights: faster up to
+#: 200 + 100 neurons with 9 lags (810,000 weights), level with torch at 1000 neurons (9 million),
+#: where "auto" keeps torch.
+NUMBA_FORWARD_MAX_WEIGHTS = 2_000_000
 
 _LOOP: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "elephant_fit_loop", default=None
@@ -96,16 +99,20 @@ def use_loop(loop: str) -> Iterator[str]:
 
 @functools.cache
 def _numba_import_error() -> str | None:
-    """Why numba cannot be imported (None when it can); imported once, on first use."""
+    """Why the compiled loops cannot be loaded (None when they can); tried once, on first use.
+
+    numba may be missing or built for another numpy, and its on-disk cache needs a writable
+    folder (next to the package or ``NUMBA_CACHE_DIR``): "auto" then runs the torch loop.
+    """
     try:
-        import numba  # noqa: F401
-    except ImportError as error:  # not installed, or built for another numpy
+        from . import _numba_loops  # noqa: F401
+    except (ImportError, RuntimeError, OSError) as error:
         return f"{type(error).__name__}: {error}"
     return None
 
 
 def numba_available() -> bool:
-    """Whether numba can be imported (it is imported on the first call, not before)."""
+    """Whether the compiled loops can be loaded (numba is imported on the first call, not before)."""
     return _numba_import_error() is None
 
 
@@ -137,10 +144,14 @@ def resolve_loop(
             f"Expected CPU tensors and a Bernoulli or Poisson observation for `loop='numba'`, "
             f"but got {weights.device} tensors and {observation!r}."
         )
-    if loop == "torch" or not compilable or not numba_available():
+    if loop == "numba":
+        return "numba", "numba"
+    size = weights.numel()
+    if loop == "torch" or not compilable or size > NUMBA_FORWARD_MAX_WEIGHTS:
         return "torch", "torch"
-    small = loop == "numba" or weights.numel() <= NUMBA_BACKWARD_MAX_WEIGHTS
-    return "numba", "numba" if small else "torch"
+    if not numba_available():
+        return "torch", "torch"
+    return "numba", "numba" if size <= NUMBA_BACKWARD_MAX_WEIGHTS else "torch"
 
 
 def _as_numpy(tensor: torch.Tensor) -> Any:

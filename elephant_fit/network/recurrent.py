@@ -19,7 +19,10 @@ that graph, not the arithmetic, is the cost. :class:`RecurrentSampler` is one au
 
 Its forward values are those of the autograd loop (:func:`recurrent_loop_autograd`, the reference,
 also used for surrogates without a closed-form derivative); its gradients equal autograd's up to
-rounding (tested in float64 and float32).
+rounding (tested in float64 and float32). The time loops of both passes run in torch (below) or
+compiled by numba (:mod:`elephant_fit.network._numba_loops`), as
+:func:`~elephant_fit.network.loops.resolve_loop` chooses; the compiled forward loop gives the same
+spikes and adds the recurrent input in another order (the same ``u`` up to rounding).
 """
 
 from __future__ import annotations
