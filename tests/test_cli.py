@@ -225,6 +225,28 @@ def test_warnings_are_one_line_on_stderr(monkeypatch, capsys):
     assert capsys.readouterr().err == "elephant-fit: warning: something to know\n"
 
 
+def test_loop_option_runs_the_command_under_that_loop(monkeypatch, capsys):
+    import elephant_fit.cli.commands as cli
+    from elephant_fit.network.loops import get_loop
+
+    seen = []
+
+    def record(args):
+        seen.append(get_loop())
+        return 0
+
+    monkeypatch.setattr(cli, "_cmd_simulate", record)
+    monkeypatch.delenv("ELEPHANT_FIT_LOOP", raising=False)
+    argv = ["simulate", "m.pt", "--trials", "1", "--out", "x.pkl"]
+    assert main(["--loop", "torch", *argv]) == 0
+    assert main(argv) == 0
+    assert seen == ["torch", "auto"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--loop", "fast", *argv])
+    assert exit_info.value.code == 2
+    assert "--loop: invalid choice: 'fast'" in capsys.readouterr().err
+
+
 def test_parse_penalty():
     from elephant_fit.cli.commands import UsageError, parse_penalty
 

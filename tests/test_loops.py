@@ -69,15 +69,28 @@ def test_auto_compiles_the_loops_of_small_networks_only():
 
 def test_auto_falls_back_to_torch_without_numba(monkeypatch):
     monkeypatch.setattr(loops_module, "numba_available", lambda: False)
+    monkeypatch.setattr(loops_module, "_numba_import_error", lambda: "ImportError: no numba")
     assert resolve_loop(Bernoulli(), torch.zeros(4, 2), True) == ("torch", "torch")
+    with (
+        pytest.raises(ArgumentValueError, match=r"numba.*ImportError: no numba"),
+        use_loop("numba"),
+    ):
+        pass
 
 
 def test_numba_refuses_what_it_cannot_compile():
     class Custom(Bernoulli):
         pass
 
-    with use_loop("numba"), pytest.raises(ValueError, match=r"Bernoulli or Poisson.*Custom"):
+    with (
+        use_loop("numba"),
+        pytest.raises(ArgumentValueError, match=r"Bernoulli or Poisson.*Custom"),
+    ):
         resolve_loop(Custom(), torch.zeros(4, 2), True)
+    half = torch.zeros(4, 2, dtype=torch.float16)
+    with use_loop("numba"), pytest.raises(ArgumentValueError, match=r"torch.float16"):
+        resolve_loop(Bernoulli(), half, True)
+    assert resolve_loop(Bernoulli(), half, True) == ("torch", "torch")  # auto
     assert resolve_loop(Custom(), torch.zeros(4, 2), True) == ("torch", "torch")  # auto
     assert isinstance(Custom(), Observation)
 

@@ -39,6 +39,7 @@ from typing import Any
 import torch
 
 from .._validation import check_choice
+from ..errors import ArgumentValueError
 from .observation import Bernoulli, Observation, Poisson
 
 __all__ = ["LOOPS", "get_loop", "numba_available", "resolve_loop", "use_loop"]
@@ -77,7 +78,8 @@ def use_loop(loop: str) -> Iterator[str]:
     ----------
     loop : str
         ``"auto"``, ``"numba"``, ``"torch"`` or ``"autograd"``. ``"numba"`` needs numba
-        (``pip install numba``) and CPU tensors; it is refused at once otherwise.
+        (``pip install numba``): it is refused at once without it, and a loop it cannot run
+        (GPU tensors, another observation model or dtype) is refused when it starts.
 
     Yields
     ------
@@ -86,9 +88,9 @@ def use_loop(loop: str) -> Iterator[str]:
     """
     loop = check_choice(loop, "loop", LOOPS)
     if loop == "numba" and not numba_available():
-        raise ModuleNotFoundError(
+        raise ArgumentValueError(
             f"Expected numba to be importable for `loop='numba'` (pip install numba), but "
-            f"importing it failed ({_numba_import_error()})."
+            f"loading the compiled loops failed ({_numba_import_error()})."
         )
     token = _LOOP.set(loop)
     try:
@@ -138,11 +140,16 @@ def resolve_loop(
     loop = get_loop()
     if not surrogate_closed_form or loop == "autograd":
         return "autograd", "autograd"
-    compilable = weights.device.type == "cpu" and type(observation) in (Bernoulli, Poisson)
+    compilable = (
+        weights.device.type == "cpu"
+        and weights.dtype in (torch.float32, torch.float64)
+        and type(observation) in (Bernoulli, Poisson)
+    )
     if loop == "numba" and not compilable:
-        raise ValueError(
-            f"Expected CPU tensors and a Bernoulli or Poisson observation for `loop='numba'`, "
-            f"but got {weights.device} tensors and {observation!r}."
+        raise ArgumentValueError(
+            f"Expected float32 or float64 CPU tensors and a Bernoulli or Poisson observation for "
+            f"`loop='numba'`, but got {weights.dtype} {weights.device} tensors and "
+            f"{observation!r}."
         )
     if loop == "numba":
         return "numba", "numba"
