@@ -56,18 +56,31 @@ def _recurrent_input(
         u_row[j] += total[j]
 
 
+#: What :func:`forward` samples: Bernoulli, or Poisson counts with the exp or softplus link.
+BERNOULLI, POISSON_EXP, POISSON_SOFTPLUS = 0, 1, 2
+
+
 @njit(parallel=True, nogil=True, cache=True, fastmath=_FASTMATH)
-def forward_bernoulli(
-    u: np.ndarray, weights: np.ndarray, thresholds: np.ndarray, history: np.ndarray, first: int
+def forward(
+    u: np.ndarray,
+    weights: np.ndarray,
+    noise: np.ndarray,
+    normal: np.ndarray,
+    history: np.ndarray,
+    first: int,
+    kind: int,
 ) -> None:  # pragma: no cover - compiled
-    """Bernoulli free run in place.
+    """The free run in place.
 
     ``u`` (n_trials, n_bins, n): the known input, completed in place; ``weights``
-    (n_lags * n_sampled, n); ``thresholds`` (n_trials, n_bins, n_sampled): ``-noise``;
-    ``history`` (n_trials, (n_lags + n_bins) * n_sampled), zeros, filled from bin ``n_lags`` on.
+    (n_lags * n_sampled, n); ``noise`` (n_trials, n_bins, n_sampled): Bernoulli thresholds
+    ``-noise`` in ``u``'s dtype, or Poisson uniforms in float64 with ``normal``, their normal
+    quantiles ``sqrt(2) erfinv(2 uniform - 1)`` (unused for Bernoulli); ``history``
+    (n_trials, (n_lags + n_bins) * n_sampled), zeros, filled from bin ``n_lags`` on; ``kind``:
+    :data:`BERNOULLI`, :data:`POISSON_EXP` or :data:`POISSON_SOFTPLUS`.
     """
     n_trials, n_bins, n = u.shape
-    n_sampled = thresholds.shape[2]
+    n_sampled = noise.shape[2]
     width = weights.shape[0]
     for k in prange(n_trials):
         total = np.empty(n, dtype=u.dtype)
@@ -77,7 +90,25 @@ def forward_bernoulli(
             _recurrent_input(row, spikes[t * n_sampled : t * n_sampled + width], weights, total)
             out = t * n_sampled + width
             for s in range(n_sampled):
-                spikes[out + s] = 1 if row[first + s] > thresholds[k, t, s] else 0
+                x = row[first + s]
+                if kind == BERNOULLI:
+                    spikes[out + s] = 1 if x > noise[k, t, s] else 0
+                else:
+                    spikes[out + s] = _poisson_count(
+                        _mean(x, kind), noise[k, t, s], normal[k, t, s]
+                    )
+
+
+@njit(cache=True)
+def _mean(x: float, kind: int) -> float:  # pragma: no cover - compiled
+    """The Poisson mean count of pre-activation ``x`` (in ``x``'s dtype), as float64."""
+    if kind == POISSON_EXP:
+        mean = math.exp(x)
+    elif x > _SOFTPLUS_THRESHOLD:  # torch's softplus threshold
+        mean = x
+    else:
+        mean = math.log1p(math.exp(x))
+    return np.float64(mean)
 
 
 @njit(cache=True)
@@ -96,43 +127,6 @@ def _poisson_count(mean: float, uniform: float, normal: float) -> float:  # prag
         term = term * lam / k
         cdf = cdf + term
     return count
-
-
-@njit(parallel=True, nogil=True, cache=True, fastmath=_FASTMATH)
-def forward_poisson(
-    u: np.ndarray,
-    weights: np.ndarray,
-    uniform: np.ndarray,
-    normal: np.ndarray,
-    history: np.ndarray,
-    first: int,
-    softplus: bool,
-) -> None:  # pragma: no cover - compiled
-    """Poisson free run in place (arguments of :func:`forward_bernoulli`).
-
-    ``uniform`` and ``normal`` (n_trials, n_bins, n_sampled), float64: the noise and its normal
-    quantile ``sqrt(2) erfinv(2 uniform - 1)``; ``softplus``: the link (else ``exp``).
-    """
-    n_trials, n_bins, n = u.shape
-    n_sampled = uniform.shape[2]
-    width = weights.shape[0]
-    for k in prange(n_trials):
-        total = np.empty(n, dtype=u.dtype)
-        spikes = history[k]
-        for t in range(n_bins):
-            row = u[k, t]
-            _recurrent_input(row, spikes[t * n_sampled : t * n_sampled + width], weights, total)
-            out = t * n_sampled + width
-            for s in range(n_sampled):
-                x = row[first + s]
-                if not softplus:
-                    mean = math.exp(x)
-                elif x > _SOFTPLUS_THRESHOLD:
-                    mean = x
-                else:
-                    mean = math.log1p(math.exp(x))
-                count = _poisson_count(np.float64(mean), uniform[k, t, s], normal[k, t, s])
-                spikes[out + s] = count
 
 
 @njit(cache=True, fastmath=_FASTMATH)

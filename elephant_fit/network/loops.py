@@ -197,21 +197,22 @@ def numba_forward(
     u = u_known.detach().to(**like, memory_format=torch.contiguous_format, copy=True)
     history = torch.zeros(n_trials, n_lags + n_bins, n_neurons - first, **like)
     arrays = (_as_numpy(u), _as_numpy(weights.detach().contiguous()))
-    flat_history = _as_numpy(history.view(n_trials, -1))
     if isinstance(observation, Bernoulli):
-        thresholds = observation.prepare_noise(noise.detach()).to(**like).contiguous()
-        _numba_loops.forward_bernoulli(*arrays, _as_numpy(thresholds), flat_history, first)
+        noise = observation.prepare_noise(noise.detach()).to(**like).contiguous()
+        normal, kind = noise, _numba_loops.BERNOULLI
     else:
-        uniform = noise.detach().double().contiguous()
-        normal = torch.sqrt(torch.tensor(2.0, dtype=torch.float64)) * torch.erfinv(2 * uniform - 1)
-        _numba_loops.forward_poisson(
-            *arrays,
-            _as_numpy(uniform),
-            _as_numpy(normal),
-            flat_history,
-            first,
-            observation.link == "softplus",
-        )
+        noise = noise.detach().double().contiguous()
+        normal = torch.sqrt(torch.tensor(2.0, dtype=torch.float64)) * torch.erfinv(2 * noise - 1)
+        softplus = observation.link == "softplus"
+        kind = _numba_loops.POISSON_SOFTPLUS if softplus else _numba_loops.POISSON_EXP
+    _numba_loops.forward(
+        *arrays,
+        _as_numpy(noise),
+        _as_numpy(normal),
+        _as_numpy(history.view(n_trials, -1)),
+        first,
+        kind,
+    )
     return history, u
 
 
