@@ -146,6 +146,7 @@ def test_parsers():
         "psth": 0.1,
         "noise_covariance": 50.0,
     }
+    assert parse_loss("nll=1,trial_matching=0.5") == {"nll": 1.0, "trial_matching": 0.5}
 
 
 def one_trial_file(tmp_path):

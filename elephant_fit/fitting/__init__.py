@@ -15,6 +15,7 @@ from .losses import (
     LossTerm,
     NegativeLogLikelihood,
     StatisticLoss,
+    TrialMatching,
     make_loss,
 )
 from .persistence import load_model, save_model
@@ -37,6 +38,7 @@ __all__ = [
     "NotFittedError",
     "StatisticLoss",
     "TrainedOn",
+    "TrialMatching",
     "TrialTensors",
     "fit_model",
     "load_model",

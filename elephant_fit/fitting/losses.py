@@ -10,18 +10,24 @@ at any bin size, rate and population size; ``normalise=False`` gives the raw dis
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import torch
 
-from .._validation import describe
+from .._validation import check_positive_int, describe
 from ..distributed import TrialReducer
 from ..errors import ArgumentTypeError, ArgumentValueError
 from ..network.model import SpikingNetwork
 from ..network.shard import Shard
 from ..network.simulation import Simulation
 from ..statistics.rates import condition_indicators
+from .trial_matching import (
+    MIN_SCALE,
+    check_groups,
+    matched_by_condition,
+    population_activity,
+)
 from .trial_statistics import FanoFactors, MeanCount, NoiseCovariance, Psth, TrialStatistic
 
 __all__ = [
@@ -32,6 +38,7 @@ __all__ = [
     "LossTerm",
     "NegativeLogLikelihood",
     "StatisticLoss",
+    "TrialMatching",
     "make_loss",
 ]
 
@@ -378,10 +385,63 @@ class CouplingPenalty(LossTerm):
 PENALTIES = ("l1", "l2")
 
 
+class TrialMatching(LossTerm):
+    """Trial matching (Sourmpis et al. 2023): ``"trial_matching"`` in a loss dict.
+
+    Simulated and recorded trials are paired one to one by the Hungarian algorithm on the
+    distance of a per-trial statistic, within each condition, and the term is the mean squared
+    distance of the pairs (:mod:`elephant_fit.fitting.trial_matching`). The statistic is the
+    population activity of groups of recorded neurons, averaged over ``window`` bins and z-scored
+    by the data (its mean per group and bin, its standard deviation per group).
+
+    Parameters
+    ----------
+    groups : sequence of sequences of int, optional
+        Recorded neurons of each group whose population activity is compared (default: one group
+        of all recorded neurons).
+    window : int, optional
+        Bins of the moving average of the population activity (default 5).
+
+    Notes
+    -----
+    The assignment needs every trial of the batch at once, so the term is not offered in
+    data-parallel fits (``parallel_safe`` is False: such a fit refuses to start).
+    """
+
+    needs = frozenset({"free"})
+    parallel_safe = False
+
+    def __init__(self, groups: Sequence[Sequence[int]] | None = None, window: int = 5) -> None:
+        self.window = check_positive_int(window, "window")
+        self.groups = None if groups is None else check_groups(groups)
+
+    def __call__(self, model: SpikingNetwork, batch: Batch) -> torch.Tensor:  # noqa: D102
+        data = batch.sm_data
+        _, n_bins, n_recorded = data.shape
+        if self.window > n_bins:
+            raise ArgumentValueError(
+                f"Expected the trial-matching `window` ({self.window} bins) to be at most the "
+                f"trials' {n_bins} bins."
+            )
+        groups = [list(range(n_recorded))] if self.groups is None else self.groups
+        if max(max(group) for group in groups) >= n_recorded:
+            raise ArgumentValueError(
+                f"Expected trial-matching `groups` of recorded neurons (0..{n_recorded - 1}), but "
+                f"got {self.groups}."
+            )
+        simulated = batch.free.spikes[..., :n_recorded]
+        data_activity = population_activity(data.to(simulated.dtype), groups, self.window)
+        model_activity = population_activity(simulated, groups, self.window)
+        mean = data_activity.mean(dim=0, keepdim=True)
+        scale = data_activity.std(dim=(0, 2), keepdim=True).clamp(min=MIN_SCALE).nan_to_num(1.0)
+        data_z, model_z = (data_activity - mean) / scale, (model_activity - mean) / scale
+        return matched_by_condition(model_z, data_z, batch.conditions)
+
+
 def default_term(
     name: str, normalise: bool = True, max_lag: int = 2, fano_window: int = 10
 ) -> LossTerm:
-    """The term behind a weight name: 'nll', 'psth', 'noise_covariance', 'rate', 'fano', 'hidden_rate', 'l1', 'l2'.
+    """The term behind a weight name: 'nll', 'psth', 'noise_covariance', 'rate', 'fano', 'hidden_rate', 'trial_matching', 'l1', 'l2'.
 
     Parameters
     ----------
@@ -413,9 +473,12 @@ def default_term(
         return HiddenRateLoss()
     if name in PENALTIES:
         return CouplingPenalty(name)
+    if name == "trial_matching":
+        return TrialMatching()
     raise ArgumentValueError(
-        "Expected loss term names among 'nll', 'psth', 'noise_covariance', 'rate', 'fano', 'hidden_rate', 'l1', 'l2' "
-        f"(or a LossTerm object), but got {name!r}."
+        "Expected loss term names among 'nll', 'psth', 'noise_covariance', 'rate', 'fano', "
+        "'hidden_rate', 'trial_matching', 'l1', 'l2' (or a LossTerm object), but got "
+        f"{name!r}."
     )
 
 

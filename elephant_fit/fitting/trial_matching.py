@@ -1,0 +1,136 @@
+"""Trial matching: pair simulated with recorded trials one to one and penalise the paired distance.
+
+Trial-averaged statistics (PSTH, noise covariance) cannot tell a model whose trials fall into
+two modes (a hidden state that flips from trial to trial, hit and miss) from one whose trials all
+look like their average. Sourmpis, Petersen, Gerstner & Bellec (NeurIPS 2023, "Trial matching")
+compare the trials themselves: a per-trial statistic of each simulated and each recorded trial,
+an optimal one-to-one assignment between them (the Hungarian algorithm on their distances; no
+gradient through the assignment), and the mean distance of the matched pairs, back-propagated
+through the simulated spikes.
+
+The maths lives here; the loss term is :class:`elephant_fit.fitting.losses.TrialMatching`. The
+per-trial statistic is the population activity of groups of recorded neurons (default:
+one group of all of them), averaged over a sliding window of ``window`` bins, z-scored by the
+data's mean per group and bin and its standard deviation per group (so that the distance has the
+same scale at any rate and bin size). Trials are matched within their condition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from .._validation import describe
+from ..errors import ArgumentValueError
+
+__all__ = ["check_groups", "matched_by_condition", "matched_distance", "population_activity"]
+
+#: Smallest standard deviation of the data's activity used to z-score (silent groups).
+MIN_SCALE = 1e-6
+
+
+def population_activity(
+    counts: torch.Tensor, groups: Sequence[Sequence[int]], window: int
+) -> torch.Tensor:
+    """Mean count of each group of neurons, averaged over a sliding window of bins.
+
+    Parameters
+    ----------
+    counts : torch.Tensor
+        Shape (n_trials, n_bins, n_neurons).
+    groups : sequence of sequences of int
+        Indices of the neurons of each group.
+    window : int
+        Bins averaged (a moving average; ``n_bins - window + 1`` windows).
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (n_trials, n_groups, n_bins - window + 1).
+
+    Examples
+    --------
+    >>> counts = torch.tensor([[[1.0, 0.0], [0.0, 0.0], [1.0, 1.0]]])  # 1 trial, 3 bins, 2 neurons
+    >>> population_activity(counts, [[0, 1]], window=2)
+    tensor([[[0.2500, 0.5000]]])
+    """
+    membership = torch.zeros(counts.shape[2], len(groups), dtype=counts.dtype, device=counts.device)
+    for g, group in enumerate(groups):
+        membership[list(group), g] = 1.0 / len(group)
+    activity = (counts @ membership).transpose(1, 2)  # (n_trials, n_groups, n_bins)
+    return F.avg_pool1d(activity, window, stride=1)
+
+
+def matched_distance(model: torch.Tensor, data: torch.Tensor) -> torch.Tensor:
+    """Mean squared distance of the optimal one-to-one pairs of model and data trials.
+
+    Parameters
+    ----------
+    model, data : torch.Tensor
+        Per-trial statistics, shapes (n_model, ...) and (n_data, ...) with the same trailing
+        shape; ``min(n_model, n_data)`` pairs are formed.
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar: the mean over matched pairs of the mean squared difference (differentiable with
+        respect to both; the assignment itself is not differentiated).
+
+    Examples
+    --------
+    >>> model = torch.tensor([[0.0], [10.0]])
+    >>> data = torch.tensor([[9.0], [1.0]])  # paired 0 <-> 1 and 1 <-> 0
+    >>> matched_distance(model, data)
+    tensor(1.)
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    flat_model, flat_data = model.flatten(1), data.flatten(1)
+    cost = (flat_model[:, None, :] - flat_data[None, :, :]).pow(2).mean(dim=2)
+    rows, columns = linear_sum_assignment(cost.detach().cpu().double().numpy())
+    rows = torch.as_tensor(rows, device=cost.device)
+    columns = torch.as_tensor(columns, device=cost.device)
+    return cost[rows, columns].mean()
+
+
+def matched_by_condition(
+    model: torch.Tensor, data: torch.Tensor, conditions: torch.Tensor | None
+) -> torch.Tensor:
+    """:func:`matched_distance` within each condition, averaged over trials.
+
+    Parameters
+    ----------
+    model, data : torch.Tensor
+        Per-trial statistics, shape (n_trials, ...) each: model trial ``k`` has the condition of
+        data trial ``k`` (the free run simulates each data trial's condition).
+    conditions : torch.Tensor or None
+        Condition code of each trial, shape (n_trials,); None: one condition.
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar.
+    """
+    if conditions is None:
+        return matched_distance(model, data)
+    total = torch.zeros((), dtype=model.dtype, device=model.device)
+    for code in torch.unique(conditions):
+        members = conditions == code
+        total = total + matched_distance(model[members], data[members]) * members.sum()
+    return total / len(conditions)
+
+
+def check_groups(groups: Sequence[Sequence[int]]) -> list[list[int]]:
+    """Groups as lists of non-negative ints, each non-empty."""
+    try:
+        checked = [[int(index) for index in group] for group in groups]
+    except (TypeError, ValueError):
+        checked = []
+    if not checked or any(not group or min(group) < 0 for group in checked):
+        raise ArgumentValueError(
+            f"Expected trial-matching `groups` to be non-empty lists of recorded neuron indices, "
+            f"but got {describe(groups)}."
+        )
+    return checked

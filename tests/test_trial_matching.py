@@ -1,0 +1,94 @@
+"""Trial matching: population activity, the optimal pairing, the loss term in a fit."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from elephant_fit.errors import ArgumentValueError
+from elephant_fit.fitting.loop import _batch
+from elephant_fit.fitting.losses import Batch, TrialMatching, make_loss
+from elephant_fit.fitting.trial_matching import matched_distance, population_activity
+from elephant_fit.network import SpikingNetwork
+from elephant_fit.network.simulation import Simulation
+
+
+def test_population_activity_is_the_groups_mean_over_a_sliding_window(rng):
+    counts = rng.poisson(0.3, size=(4, 12, 5)).astype(float)
+    groups = [[0, 2], [1, 3, 4]]
+    expected = np.empty((4, 2, 12 - 3 + 1))
+    for k, (g, group) in itertools.product(range(4), enumerate(groups)):
+        mean = counts[k][:, group].mean(axis=1)
+        expected[k, g] = [mean[t : t + 3].mean() for t in range(10)]
+    result = population_activity(torch.from_numpy(counts), groups, window=3)
+    np.testing.assert_allclose(result.numpy(), expected, rtol=1e-12)
+
+
+def test_the_matched_distance_is_the_best_pairing_of_all(rng):
+    model = torch.from_numpy(rng.normal(size=(5, 3, 4)))
+    data = torch.from_numpy(rng.normal(size=(5, 3, 4)))
+    brute = min(
+        np.mean([float((model[i] - data[j]).pow(2).mean()) for i, j in enumerate(order)])
+        for order in itertools.permutations(range(5))
+    )
+    assert float(matched_distance(model, data)) == pytest.approx(brute, rel=1e-12)
+    # more model trials than data trials: each data trial gets its nearest distinct partner
+    far = torch.cat([data + 0.01, data + 100.0])
+    assert float(matched_distance(far, data)) == pytest.approx(1e-4, rel=1e-9)
+
+
+def test_the_gradient_flows_through_the_matched_pairs_only():
+    model = torch.tensor([[0.0], [10.0], [50.0]], dtype=torch.float64, requires_grad=True)
+    data = torch.tensor([[9.0], [1.0]], dtype=torch.float64)
+    matched_distance(model, data).backward()
+    # pairs 0 <-> 1 (0 - 1) and 1 <-> 0 (10 - 9); trial 2 is left unmatched
+    torch.testing.assert_close(
+        model.grad, torch.tensor([[-1.0], [1.0], [0.0]], dtype=torch.float64)
+    )
+
+
+def _batch_of(data, simulated, conditions=None):
+    batch = Batch(data, conditions=conditions)
+    batch.free = Simulation(simulated, torch.zeros_like(simulated))
+    return batch
+
+
+def test_the_term_matches_trials_not_indices(rng):
+    model = SpikingNetwork(4, n_hidden=0, n_lags=2, seed=0)
+    data = torch.from_numpy(rng.poisson(0.5, size=(6, 20, 4))).float()
+    term = TrialMatching(window=4)
+    shuffled = data[torch.tensor([3, 0, 5, 1, 2, 4])]
+    assert float(term(model, _batch_of(data, shuffled))) == pytest.approx(0.0, abs=1e-10)
+    assert float(term(model, _batch_of(data, data.flip(1)))) > 0.1
+    # within conditions only: the same shuffle across conditions is no longer free
+    conditions = torch.tensor([0, 0, 0, 1, 1, 1])
+    assert float(term(model, _batch_of(data, shuffled, conditions))) > 0.1
+    within = data[torch.tensor([2, 0, 1, 4, 5, 3])]
+    assert float(term(model, _batch_of(data, within, conditions))) == pytest.approx(0.0, abs=1e-10)
+
+
+def test_bad_settings_are_refused_by_name():
+    with pytest.raises(ArgumentValueError, match="`window`"):
+        TrialMatching(window=0)
+    with pytest.raises(ArgumentValueError, match="`groups`"):
+        TrialMatching(groups=[[]])
+    model = SpikingNetwork(3, n_lags=2, seed=0)
+    data = torch.zeros(2, 10, 3)
+    with pytest.raises(ArgumentValueError, match=r"`window` \(12 bins\).*10 bins"):
+        TrialMatching(window=12)(model, _batch_of(data, data))
+    with pytest.raises(ArgumentValueError, match=r"`groups`.*0\.\.2"):
+        TrialMatching(groups=[[0, 5]])(model, _batch_of(data, data))
+
+
+def test_trial_matching_in_a_loss_dict_trains_the_network():
+    loss = make_loss({"nll": 1.0, "trial_matching": 1.0})
+    assert loss.needs == {"free", "teacher"}
+    model = SpikingNetwork(4, n_hidden=2, n_lags=2, n_bins=30, drive="smooth", seed=0)
+    data = (torch.rand(8, 30, 4, generator=torch.Generator().manual_seed(1)) < 0.2).float()
+    total, values = loss(model, _batch(model, data, loss, 0, "sigmoid"))
+    total.backward()
+    assert values["trial_matching"] > 0
+    assert model.coupling_weights.grad.abs().sum() > 0  # through the simulated spikes
