@@ -1,18 +1,20 @@
 """The recurrent sampling loop compiled with numba: forward and backward, parallel over trials.
 
-Imported only when the numba loop is used (never by ``import elephant_fit``): importing numba and
-compiling cost about a second each, and the compiled machine code is cached on disk
-(``cache=True``: next to this file, or in numba's user-wide cache when the package folder is not
-writable), so a later process loads it in milliseconds.
+Imported only when a compiled loop is used (never by ``import elephant_fit``): importing numba
+takes about 0.25 s and compiling the float32 Bernoulli loops about 4 s (measured on 2 cores), and
+the machine code is cached on disk (``cache=True``: next to this file, or in numba's user-wide
+cache when the package folder is not writable), so a later process loads it in about 0.2 s.
 
 The loops compute what :func:`elephant_fit.network.recurrent.sample_loop` and the backward pass of
 :class:`~elephant_fit.network.recurrent.RecurrentSampler` compute, trial by trial (``prange``):
 
-* forward, per trial and bin: the recurrent input of the last ``n_lags`` bins' spikes, added only
-  for the neurons that spiked (spikes are sparse: at 5 % of bins this is a twentieth of the dense
-  product), then the sample of neurons ``first:``;
-* backward, per trial and bin in reverse: ``dL/du[t, sampled] += (dL/dz[t] + sum_l dL/du[t + l]
-  @ W_l^T) * dz/du[t]``, one dot product of length ``n_neurons`` per lag and sampled neuron.
+* :func:`forward`, per trial and bin: the recurrent input of the last ``n_lags`` bins' spikes,
+  adding only the weight rows of neurons that spiked (spikes are sparse: at 5 % of bins this is
+  a twentieth of the dense product), then the sample of neurons ``first:``;
+* :func:`backward`, per trial and bin in reverse: ``dL/du[t, sampled] += (dL/dz[t] + sum_l
+  dL/du[t + l] @ W_l^T) * dz/du[t]``, accumulated four weight rows at a time and vectorised
+  over the sampled neurons;
+* :func:`weight_gradient`: ``sum_{k, t} window_t^T dL/du[t]``, reading only the spikes.
 
 Arrays are numpy views of torch tensors (no copies); every argument's layout is stated below.
 """
