@@ -67,6 +67,13 @@ def test_auto_compiles_the_loops_of_small_networks_only():
     assert resolve_loop(Bernoulli(), small, False) == ("autograd", "autograd")
 
 
+def test_tensors_off_the_cpu_run_the_torch_loop():
+    off_cpu = torch.zeros(4, 2, device="meta")  # any device but the CPU (CUDA alike)
+    assert resolve_loop(Bernoulli(), off_cpu, True) == ("torch", "torch")
+    with use_loop("numba"), pytest.raises(ArgumentValueError, match="meta"):
+        resolve_loop(Bernoulli(), off_cpu, True)
+
+
 def test_auto_falls_back_to_torch_without_numba(monkeypatch):
     monkeypatch.setattr(loops_module, "numba_available", lambda: False)
     monkeypatch.setattr(loops_module, "_numba_import_error", lambda: "ImportError: no numba")

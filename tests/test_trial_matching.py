@@ -92,3 +92,22 @@ def test_trial_matching_in_a_loss_dict_trains_the_network():
     total.backward()
     assert values["trial_matching"] > 0
     assert model.coupling_weights.grad.abs().sum() > 0  # through the simulated spikes
+
+
+@pytest.mark.filterwarnings("ignore::elephant_fit.errors.NoImprovementWarning")  # 3 iterations
+def test_a_fitter_takes_trial_matching_by_name():
+    import quantities as pq
+
+    from elephant_fit import NetworkFitter, SpikeData
+
+    counts = (torch.rand(12, 30, 4, generator=torch.Generator().manual_seed(3)) < 0.2).float()
+    fitter = NetworkFitter(
+        n_hidden=2,
+        n_lags=2,
+        loss={"nll": 1.0, "trial_matching": 0.5},
+        max_iterations=3,
+        progress=False,
+        seed=0,
+    )
+    fitter.fit(SpikeData(counts, 10 * pq.ms))
+    assert "trial_matching" in fitter.history_.train[-1]
