@@ -1,7 +1,8 @@
 """Which implementation runs the recurrent sampling loop: torch, numba, or autograd (the reference).
 
 The loop over bins of the free run and of the hidden neurons in the teacher-forced pass
-(:mod:`elephant_fit.network.recurrent`) has four implementations with the same results:
+(:mod:`elephant_fit.network.recurrent`) has three implementations with the same samples, and a
+default that chooses between them:
 
 * ``"numba"``: compiled with numba (:mod:`elephant_fit.network._numba_loops`), parallel over
   trials, forward and hand-written backward; CPU only. Small and mid-sized networks are
