@@ -1,9 +1,10 @@
 """The recurrent sampling loop compiled with numba: forward and backward, parallel over trials.
 
 Imported only when a compiled loop is used (never by ``import elephant_fit``): importing numba
-takes about 0.25 s and compiling the float32 Bernoulli loops about 4 s (measured on 2 cores), and
-the machine code is cached on disk (``cache=True``: next to this file, or in numba's user-wide
-cache when the package folder is not writable), so a later process loads it in about 0.2 s.
+and compiling the float32 Bernoulli loops take about 5 s on 2 cores
+(``benchmarks/where_time_goes.py``), and the machine code is cached on disk (``cache=True``:
+next to this file, or in numba's user-wide cache when the package folder is not writable), so
+a later process's first pass takes about 0.2 s.
 
 The loops compute what :func:`elephant_fit.network.recurrent.sample_loop` and the backward pass of
 :class:`~elephant_fit.network.recurrent.RecurrentSampler` compute, trial by trial (``prange``):
