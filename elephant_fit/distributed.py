@@ -55,7 +55,8 @@ __all__ = [
 
 T = TypeVar("T")
 
-#: Backends ``process_group`` accepts ('auto': NCCL when every rank has a CUDA device, else gloo).
+#: Backends :func:`process_group` accepts ('auto': NCCL when every rank has a CUDA device, else
+#: gloo).
 BACKENDS = ("auto", "gloo", "nccl")
 
 #: How long a rank waits for the others in a collective before giving up (seconds).
@@ -67,14 +68,37 @@ _LOCAL = False
 
 
 def is_distributed() -> bool:
-    """Whether work is shared with other ranks (a group of several ranks, outside :func:`local`)."""
+    """Whether work is shared with other ranks (a group of several ranks, outside :func:`local`).
+
+    Returns
+    -------
+    bool
+        True in an initialised process group of more than one rank, except inside
+        :func:`local`; False in a single process.
+
+    Examples
+    --------
+    >>> is_distributed()  # one process, no process group
+    False
+    """
     return (
         not _LOCAL and dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
     )
 
 
 def rank() -> int:
-    """The rank of this process (0 without a process group; its rank inside :func:`local`)."""
+    """The rank of this process (0 without a process group; its rank inside :func:`local`).
+
+    Returns
+    -------
+    int
+        ``torch.distributed.get_rank()`` when a process group is initialised, else 0.
+
+    Examples
+    --------
+    >>> rank()  # one process, no process group
+    0
+    """
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank()
     return 0
@@ -85,6 +109,18 @@ def local() -> Iterator[None]:
     """Work on this rank alone: inside, fits and simulations use no collectives.
 
     For what rank 0 does by itself after a shared fit (the summary, the report, the figures).
+    Contexts nest; the previous state is restored on exit, also when the body raises.
+
+    Yields
+    ------
+    None
+        Nothing: the body runs on this rank alone.
+
+    Examples
+    --------
+    >>> with local():  # inside: no collectives, one shard of everything
+    ...     is_distributed(), world_size(), local_shard(5)
+    (False, 1, Shard(start=0, stop=5, total=5))
     """
     global _LOCAL
     previous, _LOCAL = _LOCAL, True
@@ -95,17 +131,51 @@ def local() -> Iterator[None]:
 
 
 def world_size() -> int:
-    """Number of processes (1 without a process group)."""
+    """Number of processes (1 without a process group).
+
+    Returns
+    -------
+    int
+        ``torch.distributed.get_world_size()`` when :func:`is_distributed`, else 1 (also inside
+        :func:`local`).
+
+    Examples
+    --------
+    >>> world_size()  # one process, no process group
+    1
+    """
     return dist.get_world_size() if is_distributed() else 1
 
 
 def is_main_process() -> bool:
-    """Whether this process writes files and prints (rank 0, or the only process)."""
+    """Whether this process writes files and prints (rank 0, or the only process).
+
+    Returns
+    -------
+    bool
+        True when :func:`rank` is 0.
+
+    Examples
+    --------
+    >>> is_main_process()  # the only process
+    True
+    """
     return rank() == 0
 
 
 def local_shard(total: int) -> Shard:
     """The share of a batch of ``total`` trials that this process runs (all of it in one process).
+
+    Parameters
+    ----------
+    total : int
+        Number of trials in the whole batch (over all ranks).
+
+    Returns
+    -------
+    Shard
+        This rank's contiguous share (:meth:`Shard.of`); the whole batch in one process or inside
+        :func:`local`.
 
     Examples
     --------
@@ -189,6 +259,15 @@ def gather_trials(tensor: torch.Tensor, shard: Shard) -> torch.Tensor:
     -------
     torch.Tensor
         Shape (shard.total, ...), the same on every rank; ``tensor`` itself in one process.
+
+    Examples
+    --------
+    >>> import torch
+    >>> shard = local_shard(4)  # one process: all 4 trials
+    >>> spikes = torch.zeros(4, 100, 3)  # (n_trials, n_bins, n_neurons)
+    >>> gathered = gather_trials(spikes, shard)
+    >>> gathered.shape, gathered is spikes
+    (torch.Size([4, 100, 3]), True)
     """
     if shard.whole:
         return tensor
@@ -206,6 +285,21 @@ class TrialReducer:
     ----------
     shard : Shard
         This rank's trials of the batch.
+
+    Examples
+    --------
+    One process holds the whole batch: sums and gathers return their input.
+
+    >>> import torch
+    >>> reducer = TrialReducer.single(3)
+    >>> reducer, reducer.n_trials, reducer.parallel
+    (TrialReducer(Shard(start=0, stop=3, total=3)), 3, False)
+    >>> counts = torch.ones(3, 10, 2)  # (n_trials, n_bins, n_neurons)
+    >>> psth_sum = reducer.sum(counts.sum(dim=0))  # sum over trials: (n_bins, n_neurons)
+    >>> psth_sum.shape, reducer.gather(counts).shape
+    (torch.Size([10, 2]), torch.Size([3, 10, 2]))
+    >>> reducer.evaluate(lambda: reducer.sum(counts.sum()).item())
+    60.0
     """
 
     def __init__(self, shard: Shard) -> None:
@@ -325,7 +419,23 @@ def _sum_all(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
 
 
 def all_reduce_gradients(parameters: Any) -> None:
-    """Add the gradients of ``parameters`` over ranks (one flat all-reduce); no-op in one process."""
+    """Add the gradients of ``parameters`` over ranks (one flat all-reduce); no-op in one process.
+
+    Parameters
+    ----------
+    parameters : iterable of torch.Tensor
+        E.g. ``module.parameters()``. Each ``.grad`` (same shape as its tensor) is replaced in
+        place by its sum over ranks; tensors without a gradient are skipped.
+
+    Examples
+    --------
+    >>> import torch
+    >>> layer = torch.nn.Linear(2, 1)
+    >>> layer(torch.ones(1, 2)).sum().backward()
+    >>> all_reduce_gradients(layer.parameters())  # one process: the gradients stay as they are
+    >>> layer.weight.grad.tolist(), layer.bias.grad.tolist()
+    ([[1.0, 1.0]], [1.0])
+    """
     if not is_distributed():
         return
     grads = [p.grad for p in parameters if p.grad is not None]
@@ -340,13 +450,42 @@ def all_reduce_gradients(parameters: Any) -> None:
 
 
 def broadcast_object(payload: list[Any]) -> None:
-    """Replace ``payload``'s items on every rank by rank 0's (picklable objects); no-op alone."""
+    """Replace ``payload``'s items on every rank by rank 0's (picklable objects); no-op alone.
+
+    Parameters
+    ----------
+    payload : list
+        Picklable objects, the same number on every rank; replaced in place on the other ranks.
+
+    Examples
+    --------
+    >>> payload = [{"seed": 7}, "report.html"]
+    >>> broadcast_object(payload)  # one process: payload unchanged
+    >>> payload
+    [{'seed': 7}, 'report.html']
+    """
     if is_distributed():
         dist.broadcast_object_list(payload, src=0)
 
 
 def broadcast_parameters(module: torch.nn.Module) -> None:
-    """Make every rank start from rank 0's parameters and buffers; no-op in one process."""
+    """Make every rank start from rank 0's parameters and buffers; no-op in one process.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Its parameters and buffers are overwritten in place with rank 0's (same shapes on every
+        rank).
+
+    Examples
+    --------
+    >>> import torch
+    >>> layer = torch.nn.Linear(2, 1)
+    >>> before = [tensor.detach().clone() for tensor in layer.parameters()]
+    >>> broadcast_parameters(layer)  # one process: nothing to do
+    >>> all(torch.equal(old, new) for old, new in zip(before, layer.parameters()))
+    True
+    """
     if not is_distributed():
         return
     with torch.no_grad():
@@ -355,7 +494,24 @@ def broadcast_parameters(module: torch.nn.Module) -> None:
 
 
 def agree(value: float) -> float:
-    """The maximum of a number over ranks, e.g. a flag any rank may raise."""
+    """The maximum of a number over ranks, e.g. a flag any rank may raise.
+
+    Parameters
+    ----------
+    value : float
+        This rank's number (e.g. 1.0 for "stop", 0.0 for "go on").
+
+    Returns
+    -------
+    float
+        The largest ``value`` of all ranks, the same on every rank; ``value`` itself in one
+        process.
+
+    Examples
+    --------
+    >>> agree(0.0), agree(1.0)  # one process: the value itself
+    (0.0, 1.0)
+    """
     if not is_distributed():
         return value
     tensor = torch.tensor([float(value)], dtype=torch.float64, device=_collective_device())
@@ -368,6 +524,31 @@ def raise_together(check: Callable[[], None]) -> None:
 
     For checks whose answer can differ between ranks (free memory of each GPU): a rank that
     raised alone would leave the others waiting in their next collective.
+
+    Parameters
+    ----------
+    check : callable
+        Called without arguments; refuses by raising an
+        :class:`~elephant_fit.errors.ElephantFitError` (other exceptions propagate at once, on
+        that rank only).
+
+    Raises
+    ------
+    ElephantFitError
+        ``check``'s own error on a rank where it raised; on the others, an ElephantFitError saying
+        that another rank refused.
+
+    Examples
+    --------
+    >>> from elephant_fit.errors import MemoryLimitError
+    >>> def check():
+    ...     raise MemoryLimitError("this GPU has too little free memory")
+    >>> try:
+    ...     raise_together(check)  # one process: check's own error
+    ... except MemoryLimitError as error:
+    ...     print(error)
+    this GPU has too little free memory
+    >>> raise_together(lambda: None)  # no rank refuses: nothing happens
     """
     failure: ElephantFitError | None = None
     try:
@@ -384,6 +565,24 @@ def common_seed(seed: int | None) -> int | None:
     """``seed``, or where it is None in a multi-process run, one random seed drawn by rank 0.
 
     Ranks simulating shares of one run need the same random numbers.
+
+    Parameters
+    ----------
+    seed : int or None
+        The seed asked for (None: a fresh random one).
+
+    Returns
+    -------
+    int or None
+        ``seed`` when it is an int or in one process; else the seed rank 0 drew, the same on
+        every rank.
+
+    Examples
+    --------
+    >>> common_seed(7)
+    7
+    >>> common_seed(None) is None  # one process: no need to agree on a seed
+    True
     """
     if seed is not None or not is_distributed():
         return seed
@@ -400,7 +599,24 @@ def _collective_device() -> torch.device:
 
 
 def launched_by_torchrun() -> bool:
-    """Whether the environment describes a multi-process launch (``torchrun``, ``srun`` + env)."""
+    """Whether the environment describes a multi-process launch (``torchrun``, ``srun`` + env).
+
+    Returns
+    -------
+    bool
+        True when the environment variable ``WORLD_SIZE`` is above 1 and ``RANK`` is set.
+
+    Examples
+    --------
+    >>> import os
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {"WORLD_SIZE": "2", "RANK": "0"}):  # as torchrun sets
+    ...     launched_by_torchrun()
+    True
+    >>> with mock.patch.dict(os.environ, {"WORLD_SIZE": "1", "RANK": "0"}):  # one process
+    ...     launched_by_torchrun()
+    False
+    """
     return int(os.environ.get("WORLD_SIZE", "1")) > 1 and "RANK" in os.environ
 
 
@@ -426,10 +642,10 @@ def process_group(backend: str = "auto") -> Iterator[bool]:
     Does nothing (and yields False) outside a multi-process launch or when a group is already
     initialised by the caller. Where CUDA is available each rank's current device is
     ``LOCAL_RANK`` (modulo the device count), so ``device='cuda'`` spreads the ranks. On a normal
-    exit the ranks wait for each other (on a gloo group, for up to :data:`FINAL_WAIT_S`: rank 0
+    exit the ranks wait for each other (on a gloo group, for up to ``FINAL_WAIT_S``: rank 0
     may still be writing), then destroy the group; when the body raises, the group is destroyed
     at once (with gloo the other ranks then fail in their next collective; NCCL ranks wait for
-    their timeout, :data:`TIMEOUT_S`, unless torchrun stops them first, as it does).
+    their timeout, ``TIMEOUT_S``, unless torchrun stops them first, as it does).
 
     Parameters
     ----------
@@ -441,6 +657,12 @@ def process_group(backend: str = "auto") -> Iterator[bool]:
     ------
     bool
         Whether this call initialised a group.
+
+    Examples
+    --------
+    >>> with process_group() as started:  # a plain Python process, not launched by torchrun
+    ...     started, is_distributed(), world_size()
+    (False, False, 1)
     """
     if not launched_by_torchrun() or (dist.is_available() and dist.is_initialized()):
         yield False

@@ -25,23 +25,90 @@ __all__ = [
 
 
 class ElephantFitError(Exception):
-    """Base class of every error elephant-fit raises on purpose."""
+    """Base class of every error elephant-fit raises on purpose.
+
+    Examples
+    --------
+    One ``except`` clause catches every deliberate error of the package:
+
+    >>> from elephant_fit import load_retina
+    >>> try:
+    ...     load_retina(recording=3)  # there are recordings 1 and 2
+    ... except ElephantFitError as error:
+    ...     print(type(error).__name__)
+    ArgumentValueError
+    """
 
 
 class ArgumentTypeError(ElephantFitError, TypeError):
-    """An argument of the wrong type (a list where a tensor is expected, a float for an int...)."""
+    """An argument of the wrong type (a list where a tensor is expected, a float for an int...).
+
+    Examples
+    --------
+    >>> import neo, quantities as pq
+    >>> from elephant_fit import from_neo
+    >>> train = neo.SpikeTrain([1, 5] * pq.ms, t_stop=10 * pq.ms)
+    >>> try:
+    ...     from_neo([train], bin_size=10)  # a number, not a time quantity
+    ... except TypeError as error:  # also an ElephantFitError
+    ...     print(type(error).__name__)
+    ArgumentTypeError
+    """
 
 
 class ArgumentValueError(ElephantFitError, ValueError):
-    """An argument of the right type but a wrong value (out of range, wrong shape, unknown name)."""
+    """An argument of the right type but a wrong value (out of range, wrong shape, unknown name).
+
+    Examples
+    --------
+    >>> import neo, quantities as pq
+    >>> from elephant_fit import from_neo
+    >>> train = neo.SpikeTrain([1, 5] * pq.ms, t_stop=10 * pq.ms)
+    >>> try:
+    ...     from_neo([train], bin_size=-1 * pq.ms)  # a time quantity, but not positive
+    ... except ValueError as error:  # also an ElephantFitError
+    ...     print(type(error).__name__)
+    ArgumentValueError
+    """
 
 
 class NotFittedError(ElephantFitError, ValueError, AttributeError):
-    """A fitted attribute or method of an estimator is used before ``fit``."""
+    """A fitted attribute or method of an estimator is used before ``fit``.
+
+    Examples
+    --------
+    >>> from elephant_fit import NetworkFitter
+    >>> fitter = NetworkFitter()
+    >>> try:
+    ...     fitter.model_
+    ... except NotFittedError as error:
+    ...     print(type(error).__name__)
+    NotFittedError
+
+    Being an ``AttributeError`` too, it makes ``hasattr`` answer False before ``fit``:
+
+    >>> hasattr(fitter, "model_")
+    False
+    """
 
 
 class ModelFileError(ElephantFitError, ValueError):
-    """A file is not an elephant-fit model, is corrupt, or was written by an incompatible version."""
+    """A file is not an elephant-fit model, is corrupt, or was written by an incompatible version.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from elephant_fit import load_model
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "model.pt")
+    ...     with open(path, "wb") as file:
+    ...         _ = file.write(b"not a model")
+    ...     try:
+    ...         load_model(path)
+    ...     except ModelFileError as error:
+    ...         print(type(error).__name__)
+    ModelFileError
+    """
 
 
 class UnsafeFileError(ElephantFitError, ValueError):
@@ -49,6 +116,22 @@ class UnsafeFileError(ElephantFitError, ValueError):
 
     Raised before anything of the file is executed. Read files you trust with
     ``read_block(path, trust_pickle=True)`` (command line: ``--trust-pickle``).
+
+    Examples
+    --------
+    A pickle that names a function (here ``print``) instead of Neo objects:
+
+    >>> import os, pickle, tempfile
+    >>> from elephant_fit import read_block
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "recording.pkl")
+    ...     with open(path, "wb") as file:
+    ...         pickle.dump(print, file)
+    ...     try:
+    ...         read_block(path)
+    ...     except UnsafeFileError as error:
+    ...         print(type(error).__name__)
+    UnsafeFileError
     """
 
 
@@ -60,13 +143,35 @@ class NonFiniteLossError(ElephantFitError, FloatingPointError):
     history : elephant_fit.fitting.FitHistory
         The losses recorded up to the failure (set by :func:`elephant_fit.fitting.fit_model`;
         typed loosely here so that the exceptions import nothing of the package).
+
+    Examples
+    --------
+    Raised by ``fit``; code that expects the built-in ``FloatingPointError`` catches it too:
+
+    >>> try:
+    ...     raise NonFiniteLossError("The loss became nan at iteration 3.")
+    ... except FloatingPointError as error:
+    ...     print(type(error).__name__, isinstance(error, ElephantFitError))
+    NonFiniteLossError True
     """
 
     history: object
 
 
 class SimulationDivergedError(ElephantFitError, FloatingPointError):
-    """A simulation's rates overflowed: the fitted network excites itself without bound."""
+    """A simulation's rates overflowed: the fitted network excites itself without bound.
+
+    Examples
+    --------
+    Raised by the ``simulate`` method of a fitted estimator; catch it as any error of the
+    package:
+
+    >>> try:
+    ...     raise SimulationDivergedError("The simulated rates overflowed.")
+    ... except ElephantFitError as error:
+    ...     print(type(error).__name__, isinstance(error, FloatingPointError))
+    SimulationDivergedError True
+    """
 
 
 class FitInterrupted(ElephantFitError, KeyboardInterrupt):
@@ -76,14 +181,49 @@ class FitInterrupted(ElephantFitError, KeyboardInterrupt):
     ----------
     signal_number : int
         The signal (2: SIGINT, 15: SIGTERM).
+
+    Examples
+    --------
+    Being a ``KeyboardInterrupt``, it is not caught by ``except Exception``:
+
+    >>> try:
+    ...     raise FitInterrupted("SIGINT at iteration 40: resume with resume=True.")
+    ... except KeyboardInterrupt as error:
+    ...     print(type(error).__name__, error.signal_number)
+    FitInterrupted 2
     """
 
     signal_number: int = 2
 
 
 class MemoryLimitError(ElephantFitError, MemoryError):
-    """An operation would allocate more memory than the limit (checked before allocating)."""
+    """An operation would allocate more memory than the limit (checked before allocating).
+
+    Examples
+    --------
+    >>> import neo, quantities as pq
+    >>> from elephant_fit import from_neo
+    >>> train = neo.SpikeTrain([1, 5] * pq.ms, t_stop=10 * pq.ms)
+    >>> try:
+    ...     from_neo([train], 1 * pq.ms, max_memory=1)  # a limit of 1 byte
+    ... except MemoryError as error:  # also an ElephantFitError
+    ...     print(type(error).__name__)
+    MemoryLimitError
+    """
 
 
 class NoImprovementWarning(UserWarning):
-    """A fit ended without any iteration beating the initial parameters on the validation loss."""
+    """A fit ended without any iteration beating the initial parameters on the validation loss.
+
+    Examples
+    --------
+    Issued by ``NetworkFitter.fit``; silence it (or turn it into an error) with the
+    :mod:`warnings` filters:
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("No iteration improved the validation loss.", NoImprovementWarning)
+    >>> [warning.category.__name__ for warning in caught]
+    ['NoImprovementWarning']
+    """

@@ -591,6 +591,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         unsafe file, bad ``--out``, model file error), 1 for any other failure (out of memory, a
         torch RuntimeError, an unexpected exception). Each error is one line on stderr;
         ``--debug`` raises it instead (with its traceback).
+
+    Examples
+    --------
+    An input error is one line on stderr and exit code 2:
+
+    >>> from elephant_fit.cli import main
+    >>> main(["inspect", "no-such-recording.nix"])
+    2
     """
     parser = build_parser()
     args = parser.parse_args(_join_negative_windows(sys.argv[1:] if argv is None else list(argv)))

@@ -41,7 +41,24 @@ def build_parser() -> argparse.ArgumentParser:
     Returns
     -------
     argparse.ArgumentParser
-        The parser, with ``--version`` and one sub-parser per command.
+        The parser, with ``--version`` and one sub-parser per command. Its namespaces hold
+        ``command`` (the command's name, None without one) and the options; quantities stay
+        strings as typed (``--bin-size 20ms`` gives ``'20ms'``), parsed by the commands.
+
+    Examples
+    --------
+    >>> parser = build_parser()
+    >>> args = parser.parse_args(["fit", "retina", "--bin-size", "20ms", "--hidden", "5"])
+    >>> args.command, args.input, args.bin_size, args.hidden, args.out
+    ('fit', 'retina', '20ms', 5, 'model.pt')
+    >>> parser.parse_args([]).command is None  # no command: ``elephant-fit`` prints the help
+    True
+    >>> try:
+    ...     parser.parse_args(["--version"])  # argparse prints the version, then exits
+    ... except SystemExit as exit:
+    ...     print("exit code", exit.code)
+    elephant-fit ...
+    exit code 0
     """
     parser = argparse.ArgumentParser(
         prog="elephant-fit",

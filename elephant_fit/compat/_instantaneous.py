@@ -287,17 +287,21 @@ def instantaneous_rate(
 ) -> neo.AnalogSignal | list[neo.AnalogSignal]:
     """Instantaneous firing rate by kernel convolution (twin of Elephant's).
 
+    Drop-in twin of ``elephant.statistics.instantaneous_rate``: the spike trains are convolved
+    with ``kernel`` on a grid of step ``sampling_period``.
+
     Parameters
     ----------
     spiketrains : neo.SpikeTrain, list of neo.SpikeTrain or elephant.trials.Trials
-        Input spike train(s).
+        Input spike train(s); a list must share units, ``t_start`` and ``t_stop``.
     sampling_period : pq.Quantity
-        Time resolution of the estimate (and of the discretised kernel).
+        Time resolution of the estimate (and of the discretised kernel), a positive scalar time
+        quantity (e.g. ``1 * pq.ms``).
     kernel : 'auto' or kernel object, optional
         A kernel of :mod:`elephant_fit.compat.kernels` or ``elephant.kernels``; ``'auto'``: a
         Gaussian with the optimal bandwidth of Shimazaki & Shinomoto (one spike train only).
     t_start, t_stop : pq.Quantity, optional
-        Window; default the first spike train's.
+        Window, scalar time quantities; default the first spike train's.
     {rate_options}
 
     Returns
@@ -319,6 +323,31 @@ def instantaneous_rate(
     -----
     UserWarning
         If ``cutoff`` is below the kernel's minimum (the minimum is used).
+
+    See Also
+    --------
+    elephant.statistics.instantaneous_rate : The Elephant function this twins.
+    elephant_fit.statistics.instantaneous_rate : The differentiable estimate on tensors.
+
+    Examples
+    --------
+    >>> import neo
+    >>> import numpy as np
+    >>> import quantities as pq
+    >>> import elephant.kernels
+    >>> import elephant.statistics
+    >>> from elephant_fit.compat import kernels, statistics
+    >>> st = neo.SpikeTrain([0.1, 0.4, 0.7] * pq.s, t_stop=1 * pq.s)
+    >>> rate = statistics.instantaneous_rate(
+    ...     st, sampling_period=100 * pq.ms, kernel=kernels.GaussianKernel(100 * pq.ms)
+    ... )
+    >>> rate.shape, rate.dimensionality.string
+    ((10, 1), 'Hz')
+    >>> theirs = elephant.statistics.instantaneous_rate(
+    ...     st, sampling_period=100 * pq.ms, kernel=elephant.kernels.GaussianKernel(100 * pq.ms)
+    ... )
+    >>> bool(np.allclose(rate.magnitude, theirs.magnitude))
+    True
     """
     checks = {
         "kernel": kernel,

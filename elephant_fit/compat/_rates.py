@@ -180,20 +180,22 @@ def mean_firing_rate(
     Parameters
     ----------
     spiketrain : neo.SpikeTrain or pq.Quantity or np.ndarray or list
-        Spike times, any shape for arrays and quantities.
+        Spike times: a 1-D ``neo.SpikeTrain``, or a time quantity or plain array of any shape.
     t_start : pq.Quantity or float, optional
-        Window start (a quantity for SpikeTrain/Quantity input, a number otherwise). Default:
-        the train's ``t_start``, else 0.
+        Window start, a scalar time quantity for SpikeTrain/Quantity input, a number (in the
+        units of the spike times) otherwise. Default: the train's ``t_start``, else 0.
     t_stop : pq.Quantity or float, optional
-        Window end. Default: the train's ``t_stop``, else the maximum along ``axis``.
+        Window end, same types as ``t_start``. Default: the train's ``t_stop``, else the maximum
+        along ``axis``.
     axis : int, optional
         Axis along which spikes are counted; None counts over the flattened array.
 
     Returns
     -------
     pq.Quantity or np.ndarray or np.float64
-        In ``1 / units`` for SpikeTrain and Quantity input (0-d for a 1-D train), else plain
-        numbers; shape of the input without ``axis``.
+        The rate, in ``1 / units`` of the spike times (e.g. ``1/s``) for SpikeTrain and Quantity
+        input (a 0-d quantity for a 1-D train), else plain numbers in the inverse of the input's
+        implied unit; shape of the input without ``axis``.
 
     Raises
     ------
@@ -202,6 +204,26 @@ def mean_firing_rate(
         (quantities for quantities, numbers for arrays).
     ValueError
         If an array input is empty.
+
+    See Also
+    --------
+    elephant.statistics.mean_firing_rate : The Elephant function this twins.
+    elephant_fit.statistics.mean_firing_rate : The differentiable statistic on tensors.
+
+    Examples
+    --------
+    >>> import neo
+    >>> import numpy as np
+    >>> import quantities as pq
+    >>> import elephant.statistics
+    >>> from elephant_fit.compat import statistics
+    >>> st = neo.SpikeTrain([0.1, 0.4, 0.7] * pq.s, t_stop=1 * pq.s)
+    >>> rate = statistics.mean_firing_rate(st)
+    >>> round(float(rate.rescale("Hz")), 3)
+    3.0
+    >>> theirs = elephant.statistics.mean_firing_rate(st)
+    >>> bool(np.isclose(rate.magnitude, theirs.magnitude)), rate.dimensionality.string
+    (True, '1/s')
     """
     if (
         isinstance(spiketrain, neo.SpikeTrain)
@@ -449,12 +471,13 @@ def time_histogram(
     ----------
     spiketrains : list of neo.SpikeTrain or neo.SpikeTrain or BinnedSpikeTrain or np.ndarray
         Spike trains sharing units (and ``t_start``/``t_stop`` unless given), an Elephant
-        ``BinnedSpikeTrain``, or a binned count matrix of shape (n_trains, n_bins) (then
-        ``t_start`` or ``t_stop`` is required).
+        ``elephant.conversion.BinnedSpikeTrain``, or a binned count matrix of shape
+        (n_trains, n_bins) (then ``t_start`` or ``t_stop`` is required).
     bin_size : pq.Quantity
-        Width of the bins.
+        Width of the bins, a scalar time quantity (e.g. ``5 * pq.ms``).
     t_start, t_stop : pq.Quantity, optional
-        Window; spikes in ``[t_start, t_stop]`` are binned. Default: the trains' own.
+        Window, scalar time quantities; spikes in ``[t_start, t_stop]`` are binned. Default:
+        the trains' own.
     output : {'counts', 'mean', 'rate'}, optional
         Counts per bin, mean count per train, or mean rate per train (``1 / bin_size`` units).
     binary : bool, optional
@@ -477,6 +500,29 @@ def time_histogram(
     -----
     UserWarning
         "Binning discarded N last spike(s)" for spikes at or after the end of the last bin.
+
+    See Also
+    --------
+    elephant.statistics.time_histogram : The Elephant function this twins.
+    elephant_fit.statistics.time_histogram : The differentiable statistic on tensors.
+
+    Examples
+    --------
+    >>> import neo
+    >>> import numpy as np
+    >>> import quantities as pq
+    >>> import elephant.statistics
+    >>> from elephant_fit.compat import statistics
+    >>> trains = [
+    ...     neo.SpikeTrain([0.1, 0.4, 0.7] * pq.s, t_stop=1 * pq.s),
+    ...     neo.SpikeTrain([0.2, 0.45, 0.9] * pq.s, t_stop=1 * pq.s),
+    ... ]
+    >>> hist = statistics.time_histogram(trains, bin_size=0.5 * pq.s)
+    >>> hist.shape, hist.magnitude.ravel().tolist()
+    ((2, 1), [4, 2])
+    >>> theirs = elephant.statistics.time_histogram(trains, bin_size=0.5 * pq.s)
+    >>> bool(np.array_equal(hist.magnitude, theirs.magnitude))
+    True
     """
     if isinstance(spiketrains, neo.SpikeTrain):
         spiketrains = [spiketrains]

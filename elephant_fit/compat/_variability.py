@@ -81,20 +81,47 @@ def isi(
     Parameters
     ----------
     spiketrain : neo.SpikeTrain or pq.Quantity or np.ndarray or list
-        Spike times, at least 1-D.
+        Spike times (sorted along ``axis``), at least 1-D; a ``neo.SpikeTrain``, a time quantity
+        or plain numbers of a real dtype.
     axis : int, optional
         Axis along which the differences are taken (default: the last).
 
     Returns
     -------
     pq.Quantity or np.ndarray
-        Shape of the input with ``axis`` one shorter; a Quantity in the input's units for
+        Shape of the input with ``axis`` one shorter; a Quantity in the input's time units for
         SpikeTrain and Quantity input, else an array of the input's dtype.
+
+    Raises
+    ------
+    ValueError
+        For a 0-d input.
+    TypeError
+        For boolean, complex or object arrays.
 
     Warns
     -----
     UserWarning
         If an interval is negative (unsorted input).
+
+    See Also
+    --------
+    elephant.statistics.isi : The Elephant function this twins.
+    elephant_fit.statistics.isi : The differentiable statistic on tensors.
+
+    Examples
+    --------
+    >>> import neo
+    >>> import numpy as np
+    >>> import quantities as pq
+    >>> import elephant.statistics
+    >>> from elephant_fit.compat import statistics
+    >>> st = neo.SpikeTrain([0.1, 0.4, 0.7] * pq.s, t_stop=1 * pq.s)
+    >>> intervals = statistics.isi(st)
+    >>> np.round(intervals.magnitude, 3).tolist(), intervals.dimensionality.string
+    ([0.3, 0.3], 's')
+    >>> bool(np.allclose(intervals.magnitude, elephant.statistics.isi(st).magnitude))
+    True
     """
     units = spiketrain.units if isinstance(spiketrain, pq.Quantity) else None
     times = np.asarray(spiketrain)
@@ -190,9 +217,35 @@ def cv(
     Returns
     -------
     np.float64 or np.ndarray
-        A scalar for 1-D input (or ``axis=None``), else an array without ``axis``. float32
-        input gives float32. NaN for empty input (with SciPy's ``SmallSampleWarning``), inf or
-        NaN for a zero mean, +-inf or NaN when ``ddof`` equals the sample size.
+        Dimensionless: a scalar for 1-D input (or ``axis=None``), else an array without
+        ``axis``. float32 input gives float32. NaN for empty input (with SciPy's
+        ``SmallSampleWarning``), inf or NaN for a zero mean, +-inf or NaN when ``ddof`` equals
+        the sample size.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``nan_policy``, or NaNs with ``nan_policy='raise'``.
+    TypeError
+        For non-real input or a non-integer ``axis``.
+
+    See Also
+    --------
+    elephant.statistics.cv : The Elephant function this twins.
+    elephant_fit.statistics.cv : The differentiable statistic on tensors.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import quantities as pq
+    >>> import elephant.statistics
+    >>> from elephant_fit.compat import statistics
+    >>> intervals = np.array([0.2, 0.4])  # inter-spike intervals, e.g. in s
+    >>> ours = statistics.cv(intervals)
+    >>> round(float(ours), 4)
+    0.3333
+    >>> bool(np.isclose(ours, elephant.statistics.cv(intervals)))
+    True
     """
     if (
         type(a) is np.ndarray
@@ -334,7 +387,36 @@ def cv2(time_intervals: Any, with_nan: bool = False) -> np.float64 | np.ndarray:
     Returns
     -------
     np.float64 or np.ndarray
-        The CV2; for a list of vectors, an array of shape (n_vectors,).
+        The CV2 (dimensionless, in ``[0, 2)``); for a list of vectors, an array of shape
+        (n_vectors,).
+
+    Raises
+    ------
+    ValueError
+        For input that is not a vector, or fewer than two intervals with ``with_nan=False``.
+
+    Warns
+    -----
+    UserWarning
+        For fewer than two intervals with ``with_nan=True``.
+
+    See Also
+    --------
+    elephant.statistics.cv2 : The Elephant function this twins.
+    elephant_fit.statistics.cv2 : The differentiable statistic on tensors.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import quantities as pq
+    >>> import elephant.statistics
+    >>> from elephant_fit.compat import statistics
+    >>> intervals = [0.2, 0.4] * pq.s
+    >>> ours = statistics.cv2(intervals)
+    >>> round(float(ours), 4)
+    0.6667
+    >>> bool(np.isclose(ours, elephant.statistics.cv2(intervals)))
+    True
     """
     return _interval_statistic(time_intervals, with_nan, _functional.cv2)
 
@@ -356,7 +438,36 @@ def lv(time_intervals: Any, with_nan: bool = False) -> np.float64 | np.ndarray:
     Returns
     -------
     np.float64 or np.ndarray
-        The Lv; for a list of vectors, an array of shape (n_vectors,).
+        The Lv (dimensionless, in ``[0, 3)``); for a list of vectors, an array of shape
+        (n_vectors,).
+
+    Raises
+    ------
+    ValueError
+        For input that is not a vector, or fewer than two intervals with ``with_nan=False``.
+
+    Warns
+    -----
+    UserWarning
+        For fewer than two intervals with ``with_nan=True``.
+
+    See Also
+    --------
+    elephant.statistics.lv : The Elephant function this twins.
+    elephant_fit.statistics.lv : The differentiable statistic on tensors.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import quantities as pq
+    >>> import elephant.statistics
+    >>> from elephant_fit.compat import statistics
+    >>> intervals = [0.2, 0.4] * pq.s
+    >>> ours = statistics.lv(intervals)
+    >>> round(float(ours), 4)
+    0.3333
+    >>> bool(np.isclose(ours, elephant.statistics.lv(intervals)))
+    True
     """
     return _interval_statistic(time_intervals, with_nan, _functional.lv)
 
@@ -372,21 +483,47 @@ def lvr(
     Parameters
     ----------
     time_intervals : pq.Quantity or np.ndarray or list, or a list of them
-        A vector of consecutive intervals; or (extension) a list of such vectors.
+        A vector of consecutive intervals (a time quantity, or plain numbers in ms); or
+        (extension) a list of such vectors.
     R : pq.Quantity or float, optional
-        Refractoriness constant (>= 0).
+        Refractoriness constant (>= 0), a scalar time quantity or a number in ms. Default: 5 ms.
     with_nan : bool, optional
         For fewer than two intervals, warn and return NaN instead of raising ``ValueError``.
 
     Returns
     -------
     np.float64 or np.ndarray
-        The LvR; for a list of vectors, an array of shape (n_vectors,).
+        The LvR (dimensionless); for a list of vectors, an array of shape (n_vectors,).
+
+    Raises
+    ------
+    ValueError
+        For a negative ``R``, input that is not a vector, or fewer than two intervals with
+        ``with_nan=False``.
 
     Warns
     -----
     UserWarning
-        When ``R`` or the intervals carry no units (milliseconds are assumed).
+        When ``R`` or the intervals carry no units (milliseconds are assumed), or for fewer
+        than two intervals with ``with_nan=True``.
+
+    See Also
+    --------
+    elephant.statistics.lvr : The Elephant function this twins.
+    elephant_fit.statistics.lvr : The differentiable statistic on tensors.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import quantities as pq
+    >>> import elephant.statistics
+    >>> from elephant_fit.compat import statistics
+    >>> intervals = [0.2, 0.4] * pq.s
+    >>> ours = statistics.lvr(intervals, R=5 * pq.ms)
+    >>> round(float(ours), 4)
+    0.3444
+    >>> bool(np.isclose(ours, elephant.statistics.lvr(intervals, R=5 * pq.ms)))
+    True
     """
     if isinstance(R, pq.Quantity):
         R = rescaled_magnitude(R, pq.ms)
@@ -464,6 +601,30 @@ def fanofactor(
     ------
     TypeError
         If the trains are SpikeTrains and ``warn_tolerance`` is not a time quantity.
+
+    Warns
+    -----
+    UserWarning
+        If the SpikeTrains' durations differ by more than ``warn_tolerance``.
+
+    See Also
+    --------
+    elephant.statistics.fanofactor : The Elephant function this twins.
+    elephant_fit.statistics.fanofactor : The differentiable statistic on tensors.
+
+    Examples
+    --------
+    >>> import neo
+    >>> import quantities as pq
+    >>> import elephant.statistics
+    >>> from elephant_fit.compat import statistics
+    >>> trains = [
+    ...     neo.SpikeTrain([0.1, 0.4, 0.7] * pq.s, t_stop=1 * pq.s),
+    ...     neo.SpikeTrain([0.5] * pq.s, t_stop=1 * pq.s),
+    ... ]
+    >>> ours = statistics.fanofactor(trains)  # counts 3 and 1: variance 1, mean 2
+    >>> float(ours), bool(ours == elephant.statistics.fanofactor(trains))
+    (0.5, True)
     """
     if isinstance(spiketrains, Trials):
         trials = [

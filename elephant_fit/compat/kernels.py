@@ -52,14 +52,17 @@ class Kernel:
     r"""Base class of the smoothing kernels (Elephant's ``elephant.kernels.Kernel``).
 
     A kernel here is a probability density in time: non-negative, normalised to one, with
-    standard deviation ``sigma``.
+    standard deviation ``sigma``. Abstract: instantiate a subclass such as
+    :class:`GaussianKernel`; they share the methods below (evaluation in ``1 / t.units``,
+    ``cdf``, ``icdf``, ``boundary_enclosing_area_fraction``, ``median_index``).
 
     Parameters
     ----------
     sigma : pq.Quantity
-        Standard deviation of the kernel (a scalar, or an array of one element).
+        Standard deviation of the kernel, a non-negative quantity (a time such as ``10 * pq.ms``
+        for rate estimation): a scalar, or an array of one element.
     invert : bool, optional
-        If True, asymmetric kernels (exponential, alpha) are mirrored in time.
+        If True, asymmetric kernels (exponential, alpha) are mirrored in time. Default: False.
 
     Raises
     ------
@@ -67,6 +70,26 @@ class Kernel:
         If ``sigma`` is not a ``pq.Quantity`` or has more than one element.
     ValueError
         If ``sigma`` is negative, or ``invert`` is not a bool.
+
+    See Also
+    --------
+    elephant.kernels.Kernel : The Elephant class this twins.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import quantities as pq
+    >>> import elephant.kernels
+    >>> from elephant_fit.compat import kernels
+    >>> kernel = kernels.GaussianKernel(sigma=0.1 * pq.s)
+    >>> isinstance(kernel, kernels.Kernel), float(kernel.cdf(0 * pq.s))
+    (True, 0.5)
+    >>> bound = kernel.boundary_enclosing_area_fraction(0.95)  # [-b, b] holds 95 % of the area
+    >>> theirs = elephant.kernels.GaussianKernel(sigma=0.1 * pq.s)
+    >>> round(float(bound.rescale("s")), 4)
+    0.196
+    >>> bool(np.isclose(bound.magnitude, theirs.boundary_enclosing_area_fraction(0.95).magnitude))
+    True
     """
 
     #: Name of the kernel in :mod:`elephant_fit.statistics.kernels`; None for the abstract bases.
@@ -261,13 +284,72 @@ class Kernel:
 
 
 class SymmetricKernel(Kernel):
-    """Base class of the symmetric kernels (``invert`` has no effect on them)."""
+    """Base class of the symmetric kernels (``invert`` has no effect on them).
+
+    Twin of ``elephant.kernels.SymmetricKernel``: abstract, like :class:`Kernel`; its subclasses
+    have ``pdf(-t) == pdf(t)`` and their ``is_symmetric()`` returns True.
+
+    Parameters
+    ----------
+    sigma : pq.Quantity
+        Standard deviation of the kernel, a non-negative scalar quantity (a time such as
+        ``10 * pq.ms`` for rate estimation).
+    invert : bool, optional
+        No effect on this symmetric kernel (kept for Elephant's signature). Default: False.
+
+    See Also
+    --------
+    elephant.kernels.SymmetricKernel : The Elephant class this twins.
+
+    Examples
+    --------
+    >>> import quantities as pq
+    >>> import elephant.kernels
+    >>> from elephant_fit.compat import kernels
+    >>> isinstance(kernels.GaussianKernel(0.1 * pq.s), kernels.SymmetricKernel)
+    True
+    >>> [kernels.GaussianKernel(0.1 * pq.s).is_symmetric(),
+    ...  kernels.ExponentialKernel(0.1 * pq.s).is_symmetric()]
+    [True, False]
+    >>> [elephant.kernels.GaussianKernel(0.1 * pq.s).is_symmetric(),
+    ...  elephant.kernels.ExponentialKernel(0.1 * pq.s).is_symmetric()]
+    [True, False]
+    """
 
 
 class RectangularKernel(SymmetricKernel):
     r"""Rectangular kernel: :math:`K(t) = 1/(2\tau)` for :math:`|t| < \tau`, else 0.
 
     With :math:`\tau = \sqrt{3}\sigma` the half width. ``invert`` has no effect.
+
+    Twin of ``elephant.kernels.RectangularKernel``. Calling an instance on a time quantity ``t``
+    returns the density at ``t`` as a ``pq.Quantity`` of the same shape in ``1 / t.units``.
+
+    Parameters
+    ----------
+    sigma : pq.Quantity
+        Standard deviation of the kernel, a non-negative scalar quantity (a time such as
+        ``10 * pq.ms`` for rate estimation).
+    invert : bool, optional
+        No effect on this symmetric kernel (kept for Elephant's signature). Default: False.
+
+    See Also
+    --------
+    elephant.kernels.RectangularKernel : The Elephant class this twins.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import quantities as pq
+    >>> import elephant.kernels
+    >>> from elephant_fit.compat import kernels
+    >>> times = [-0.1, 0.0, 0.1] * pq.s
+    >>> density = kernels.RectangularKernel(sigma=0.1 * pq.s)(times)
+    >>> np.round(density.magnitude, 4).tolist(), density.dimensionality.string
+    ([2.8868, 2.8868, 2.8868], '1/s')
+    >>> theirs = elephant.kernels.RectangularKernel(sigma=0.1 * pq.s)(times)
+    >>> bool(np.allclose(density.magnitude, theirs.magnitude))
+    True
     """
 
     _name = "rectangular"
@@ -277,6 +359,35 @@ class TriangularKernel(SymmetricKernel):
     r"""Triangular kernel: :math:`K(t) = (1 - |t|/\tau)/\tau` for :math:`|t| < \tau`, else 0.
 
     With :math:`\tau = \sqrt{6}\sigma` the half width. ``invert`` has no effect.
+
+    Twin of ``elephant.kernels.TriangularKernel``. Calling an instance on a time quantity ``t``
+    returns the density at ``t`` as a ``pq.Quantity`` of the same shape in ``1 / t.units``.
+
+    Parameters
+    ----------
+    sigma : pq.Quantity
+        Standard deviation of the kernel, a non-negative scalar quantity (a time such as
+        ``10 * pq.ms`` for rate estimation).
+    invert : bool, optional
+        No effect on this symmetric kernel (kept for Elephant's signature). Default: False.
+
+    See Also
+    --------
+    elephant.kernels.TriangularKernel : The Elephant class this twins.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import quantities as pq
+    >>> import elephant.kernels
+    >>> from elephant_fit.compat import kernels
+    >>> times = [-0.1, 0.0, 0.1] * pq.s
+    >>> density = kernels.TriangularKernel(sigma=0.1 * pq.s)(times)
+    >>> np.round(density.magnitude, 4).tolist(), density.dimensionality.string
+    ([2.4158, 4.0825, 2.4158], '1/s')
+    >>> theirs = elephant.kernels.TriangularKernel(sigma=0.1 * pq.s)(times)
+    >>> bool(np.allclose(density.magnitude, theirs.magnitude))
+    True
     """
 
     _name = "triangular"
@@ -286,6 +397,35 @@ class EpanechnikovLikeKernel(SymmetricKernel):
     r"""Epanechnikov-like kernel: :math:`K(t) = \frac{3}{4d}(1 - (t/d)^2)` for :math:`|t| < d`.
 
     With :math:`d = \sqrt{5}\sigma` the half width. ``invert`` has no effect.
+
+    Twin of ``elephant.kernels.EpanechnikovLikeKernel``. Calling an instance on a time quantity
+    ``t`` returns the density at ``t`` as a ``pq.Quantity`` of the same shape in ``1 / t.units``.
+
+    Parameters
+    ----------
+    sigma : pq.Quantity
+        Standard deviation of the kernel, a non-negative scalar quantity (a time such as
+        ``10 * pq.ms`` for rate estimation).
+    invert : bool, optional
+        No effect on this symmetric kernel (kept for Elephant's signature). Default: False.
+
+    See Also
+    --------
+    elephant.kernels.EpanechnikovLikeKernel : The Elephant class this twins.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import quantities as pq
+    >>> import elephant.kernels
+    >>> from elephant_fit.compat import kernels
+    >>> times = [-0.1, 0.0, 0.1] * pq.s
+    >>> density = kernels.EpanechnikovLikeKernel(sigma=0.1 * pq.s)(times)
+    >>> np.round(density.magnitude, 4).tolist(), density.dimensionality.string
+    ([2.6833, 3.3541, 2.6833], '1/s')
+    >>> theirs = elephant.kernels.EpanechnikovLikeKernel(sigma=0.1 * pq.s)(times)
+    >>> bool(np.allclose(density.magnitude, theirs.magnitude))
+    True
     """
 
     _name = "epanechnikovlike"
@@ -295,6 +435,35 @@ class GaussianKernel(SymmetricKernel):
     r"""Gaussian kernel: :math:`K(t) = \exp(-t^2 / (2\sigma^2)) / (\sigma\sqrt{2\pi})`.
 
     ``invert`` has no effect.
+
+    Twin of ``elephant.kernels.GaussianKernel``. Calling an instance on a time quantity ``t``
+    returns the density at ``t`` as a ``pq.Quantity`` of the same shape in ``1 / t.units``.
+
+    Parameters
+    ----------
+    sigma : pq.Quantity
+        Standard deviation of the kernel, a non-negative scalar quantity (a time such as
+        ``10 * pq.ms`` for rate estimation).
+    invert : bool, optional
+        No effect on this symmetric kernel (kept for Elephant's signature). Default: False.
+
+    See Also
+    --------
+    elephant.kernels.GaussianKernel : The Elephant class this twins.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import quantities as pq
+    >>> import elephant.kernels
+    >>> from elephant_fit.compat import kernels
+    >>> times = [-0.1, 0.0, 0.1] * pq.s
+    >>> density = kernels.GaussianKernel(sigma=0.1 * pq.s)(times)
+    >>> np.round(density.magnitude, 4).tolist(), density.dimensionality.string
+    ([2.4197, 3.9894, 2.4197], '1/s')
+    >>> theirs = elephant.kernels.GaussianKernel(sigma=0.1 * pq.s)(times)
+    >>> bool(np.allclose(density.magnitude, theirs.magnitude))
+    True
     """
 
     _name = "gaussian"
@@ -304,6 +473,35 @@ class LaplacianKernel(SymmetricKernel):
     r"""Laplacian kernel: :math:`K(t) = \exp(-|t/\tau|) / (2\tau)`, :math:`\tau = \sigma/\sqrt{2}`.
 
     ``invert`` has no effect.
+
+    Twin of ``elephant.kernels.LaplacianKernel``. Calling an instance on a time quantity ``t``
+    returns the density at ``t`` as a ``pq.Quantity`` of the same shape in ``1 / t.units``.
+
+    Parameters
+    ----------
+    sigma : pq.Quantity
+        Standard deviation of the kernel, a non-negative scalar quantity (a time such as
+        ``10 * pq.ms`` for rate estimation).
+    invert : bool, optional
+        No effect on this symmetric kernel (kept for Elephant's signature). Default: False.
+
+    See Also
+    --------
+    elephant.kernels.LaplacianKernel : The Elephant class this twins.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import quantities as pq
+    >>> import elephant.kernels
+    >>> from elephant_fit.compat import kernels
+    >>> times = [-0.1, 0.0, 0.1] * pq.s
+    >>> density = kernels.LaplacianKernel(sigma=0.1 * pq.s)(times)
+    >>> np.round(density.magnitude, 4).tolist(), density.dimensionality.string
+    ([1.7191, 7.0711, 1.7191], '1/s')
+    >>> theirs = elephant.kernels.LaplacianKernel(sigma=0.1 * pq.s)(times)
+    >>> bool(np.allclose(density.magnitude, theirs.magnitude))
+    True
     """
 
     _name = "laplacian"
@@ -313,6 +511,35 @@ class ExponentialKernel(Kernel):
     r"""Exponential kernel: :math:`K(t) = \exp(-t/\tau)/\tau` for :math:`t \geq 0`, else 0.
 
     With :math:`\tau = \sigma`; ``invert=True`` mirrors it to :math:`t \leq 0`.
+
+    Twin of ``elephant.kernels.ExponentialKernel``. Calling an instance on a time quantity ``t``
+    returns the density at ``t`` as a ``pq.Quantity`` of the same shape in ``1 / t.units``.
+
+    Parameters
+    ----------
+    sigma : pq.Quantity
+        Standard deviation of the kernel, a non-negative scalar quantity (a time such as
+        ``10 * pq.ms`` for rate estimation).
+    invert : bool, optional
+        If True, mirror the kernel in time (non-zero before 0 instead of after). Default: False.
+
+    See Also
+    --------
+    elephant.kernels.ExponentialKernel : The Elephant class this twins.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import quantities as pq
+    >>> import elephant.kernels
+    >>> from elephant_fit.compat import kernels
+    >>> times = [-0.1, 0.0, 0.1] * pq.s
+    >>> density = kernels.ExponentialKernel(sigma=0.1 * pq.s)(times)
+    >>> np.round(density.magnitude, 4).tolist(), density.dimensionality.string
+    ([0.0, 10.0, 3.6788], '1/s')
+    >>> theirs = elephant.kernels.ExponentialKernel(sigma=0.1 * pq.s)(times)
+    >>> bool(np.allclose(density.magnitude, theirs.magnitude))
+    True
     """
 
     _name = "exponential"
@@ -322,6 +549,35 @@ class AlphaKernel(Kernel):
     r"""Alpha kernel: :math:`K(t) = t\exp(-t/\tau)/\tau^2` for :math:`t > 0`, else 0.
 
     With :math:`\tau = \sigma/\sqrt{2}`; ``invert=True`` mirrors it to :math:`t < 0`.
+
+    Twin of ``elephant.kernels.AlphaKernel``. Calling an instance on a time quantity ``t`` returns
+    the density at ``t`` as a ``pq.Quantity`` of the same shape in ``1 / t.units``.
+
+    Parameters
+    ----------
+    sigma : pq.Quantity
+        Standard deviation of the kernel, a non-negative scalar quantity (a time such as
+        ``10 * pq.ms`` for rate estimation).
+    invert : bool, optional
+        If True, mirror the kernel in time (non-zero before 0 instead of after). Default: False.
+
+    See Also
+    --------
+    elephant.kernels.AlphaKernel : The Elephant class this twins.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import quantities as pq
+    >>> import elephant.kernels
+    >>> from elephant_fit.compat import kernels
+    >>> times = [-0.1, 0.0, 0.1] * pq.s
+    >>> density = kernels.AlphaKernel(sigma=0.1 * pq.s)(times)
+    >>> np.round(density.magnitude, 4).tolist(), density.dimensionality.string
+    ([0.0, 0.0, 4.8623], '1/s')
+    >>> theirs = elephant.kernels.AlphaKernel(sigma=0.1 * pq.s)(times)
+    >>> bool(np.allclose(density.magnitude, theirs.magnitude))
+    True
     """
 
     _name = "alpha"

@@ -161,7 +161,7 @@ def covariance(binned_spiketrain: Any, binary: bool = False, fast: bool = True) 
     Parameters
     ----------
     binned_spiketrain : elephant.conversion.BinnedSpikeTrain
-        N binned spike trains.
+        N binned spike trains (shape (N, L)).
     binary : bool, optional
         Count at most one spike per bin. Default: False.
     fast : bool, optional
@@ -172,12 +172,44 @@ def covariance(binned_spiketrain: Any, binary: bool = False, fast: bool = True) 
     Returns
     -------
     np.ndarray
-        Shape (N, N), float64; a 0-d array when N == 1.
+        Shape (N, N), float64, in squared spike counts per bin (no units); a 0-d array when
+        N == 1.
+
+    Raises
+    ------
+    TypeError
+        If ``binned_spiketrain`` is not a ``BinnedSpikeTrain``.
 
     Warns
     -----
     UserWarning
         If a train is empty and Elephant would take its memory-efficient path.
+
+    See Also
+    --------
+    elephant.spike_train_correlation.covariance : The Elephant function this twins.
+    elephant_fit.statistics.covariance : The differentiable statistic on tensors.
+
+    Examples
+    --------
+    >>> import neo
+    >>> import numpy as np
+    >>> import quantities as pq
+    >>> import elephant.spike_train_correlation
+    >>> from elephant.conversion import BinnedSpikeTrain
+    >>> from elephant_fit.compat import spike_train_correlation
+    >>> binned = BinnedSpikeTrain(
+    ...     [
+    ...         neo.SpikeTrain([0.1, 0.4, 0.7] * pq.s, t_stop=1 * pq.s),
+    ...         neo.SpikeTrain([0.2, 0.45, 0.9] * pq.s, t_stop=1 * pq.s),
+    ...     ],
+    ...     bin_size=0.1 * pq.s,
+    ... )
+    >>> cov = spike_train_correlation.covariance(binned)
+    >>> cov.shape, round(float(cov[0, 1]), 4)
+    ((2, 2), 0.0111)
+    >>> bool(np.allclose(cov, elephant.spike_train_correlation.covariance(binned)))
+    True
     """
     _check_binned(binned_spiketrain, "binned_spiketrain")
     gram, sums, n_bins = _binned_moments(binned_spiketrain, binary)
@@ -196,7 +228,7 @@ def correlation_coefficient(
     Parameters
     ----------
     binned_spiketrain : elephant.conversion.BinnedSpikeTrain
-        N binned spike trains.
+        N binned spike trains (shape (N, L)).
     binary : bool, optional
         Count at most one spike per bin. Default: False.
     fast : bool, optional
@@ -205,14 +237,46 @@ def correlation_coefficient(
     Returns
     -------
     np.ndarray
-        Shape (N, N), float64; a 0-d array (1.0) when N == 1. Not clipped to [-1, 1] (Elephant's
-        dense path clips; the differences are rounding errors).
+        Shape (N, N), float64, dimensionless; a 0-d array (1.0) when N == 1. Not clipped to
+        [-1, 1] (Elephant's dense path clips; the differences are rounding errors).
+
+    Raises
+    ------
+    TypeError
+        If ``binned_spiketrain`` is not a ``BinnedSpikeTrain``.
 
     Warns
     -----
     UserWarning
         If a train is empty and Elephant would take its memory-efficient path (``RuntimeWarning``
         "invalid value encountered in divide" on its dense path, like ``np.corrcoef``).
+
+    See Also
+    --------
+    elephant.spike_train_correlation.correlation_coefficient : The Elephant function this twins.
+    elephant_fit.statistics.correlation_coefficient : The differentiable statistic on tensors.
+
+    Examples
+    --------
+    >>> import neo
+    >>> import numpy as np
+    >>> import quantities as pq
+    >>> import elephant.spike_train_correlation
+    >>> from elephant.conversion import BinnedSpikeTrain
+    >>> from elephant_fit.compat import spike_train_correlation
+    >>> binned = BinnedSpikeTrain(
+    ...     [
+    ...         neo.SpikeTrain([0.1, 0.4, 0.7] * pq.s, t_stop=1 * pq.s),
+    ...         neo.SpikeTrain([0.2, 0.45, 0.9] * pq.s, t_stop=1 * pq.s),
+    ...     ],
+    ...     bin_size=0.1 * pq.s,
+    ... )
+    >>> corr = spike_train_correlation.correlation_coefficient(binned)
+    >>> corr.shape, round(float(corr[0, 1]), 4)
+    ((2, 2), 0.0476)
+    >>> theirs = elephant.spike_train_correlation.correlation_coefficient(binned)
+    >>> bool(np.allclose(corr, theirs))
+    True
     """
     _check_binned(binned_spiketrain, "binned_spiketrain")
     gram, sums, n_bins = _binned_moments(binned_spiketrain, binary)
@@ -222,17 +286,55 @@ def correlation_coefficient(
 
 
 def corrcoef(*args: Any, **kwargs: Any) -> np.ndarray:
-    """Deprecated alias of :func:`correlation_coefficient` (warns ``DeprecationWarning``).
+    """Deprecated alias of :func:`~elephant_fit.compat.spike_train_correlation.correlation_coefficient` (warns ``DeprecationWarning``).
+
+    Drop-in twin of Elephant's deprecated ``elephant.spike_train_correlation.corrcoef``: a
+    wrapper (not the same object) that warns, then calls :func:`correlation_coefficient`.
 
     Parameters
     ----------
     *args, **kwargs
-        Passed to :func:`correlation_coefficient`.
+        Passed to :func:`correlation_coefficient`: an ``elephant.conversion.BinnedSpikeTrain``
+        of N trains, then ``binary`` and ``fast``.
 
     Returns
     -------
     np.ndarray
-        See :func:`correlation_coefficient`.
+        Shape (N, N), float64, dimensionless: see :func:`correlation_coefficient`.
+
+    Warns
+    -----
+    DeprecationWarning
+        On every call.
+
+    See Also
+    --------
+    correlation_coefficient : The function to call instead.
+    elephant.spike_train_correlation.correlation_coefficient : Its Elephant twin.
+
+    Examples
+    --------
+    >>> import neo
+    >>> import numpy as np
+    >>> import quantities as pq
+    >>> import elephant.spike_train_correlation
+    >>> from elephant.conversion import BinnedSpikeTrain
+    >>> from elephant_fit.compat import spike_train_correlation
+    >>> binned = BinnedSpikeTrain(
+    ...     [
+    ...         neo.SpikeTrain([0.1, 0.4, 0.7] * pq.s, t_stop=1 * pq.s),
+    ...         neo.SpikeTrain([0.2, 0.45, 0.9] * pq.s, t_stop=1 * pq.s),
+    ...     ],
+    ...     bin_size=0.1 * pq.s,
+    ... )
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     corr = spike_train_correlation.corrcoef(binned)
+    >>> [w.category.__name__ for w in caught]
+    ['DeprecationWarning']
+    >>> bool(np.allclose(corr, spike_train_correlation.correlation_coefficient(binned)))
+    True
     """
     warnings.warn(
         "'corrcoef' is deprecated; use 'correlation_coefficient'", DeprecationWarning, stacklevel=2
@@ -319,7 +421,9 @@ def cross_correlation_histogram(
 ) -> tuple[neo.AnalogSignal, np.ndarray]:
     """Cross-correlation histogram of two binned spike trains (twin of Elephant's).
 
-    An entry at positive lag counts spikes of ``binned_spiketrain_j`` following spikes of
+    Drop-in twin of ``elephant.spike_train_correlation.cross_correlation_histogram``, also
+    available under Elephant's short name ``cch`` (the same function object). An entry at
+    positive lag counts spikes of ``binned_spiketrain_j`` following spikes of
     ``binned_spiketrain_i``. The trains may have different ``t_start``/``t_stop`` (the shift of
     ``t_start`` must be a whole number of bins).
 
@@ -349,10 +453,11 @@ def cross_correlation_histogram(
     Returns
     -------
     cch_result : neo.AnalogSignal
-        Shape (n_lags, 1), dimensionless, ``t_start = (lags[0] - 0.5) * bin_size``, sampling
-        period the bin size, annotation ``cch_parameters`` as Elephant's.
+        Shape (n_lags, 1), dimensionless (coincidence counts, or coefficients), ``t_start =
+        (lags[0] - 0.5) * bin_size`` in the units of ``binned_spiketrain_i``, sampling period
+        the bin size, annotation ``cch_parameters`` as Elephant's.
     lags : np.ndarray
-        int32 lag of each value, in bins.
+        Shape (n_lags,), int32 lag of each value, in bins.
 
     Raises
     ------
@@ -365,6 +470,36 @@ def cross_correlation_histogram(
     -----
     UserWarning
         ``border_correction=True`` with ``window='valid'``.
+
+    See Also
+    --------
+    elephant.spike_train_correlation.cross_correlation_histogram : The Elephant function this
+        twins.
+    elephant_fit.statistics.cross_correlation_histogram : The differentiable statistic on
+        tensors.
+
+    Examples
+    --------
+    >>> import neo
+    >>> import numpy as np
+    >>> import quantities as pq
+    >>> import elephant.spike_train_correlation
+    >>> from elephant.conversion import BinnedSpikeTrain
+    >>> from elephant_fit.compat import spike_train_correlation
+    >>> st_i = neo.SpikeTrain([0.1, 0.4, 0.7] * pq.s, t_stop=1 * pq.s)
+    >>> st_j = neo.SpikeTrain([0.2, 0.45, 0.9] * pq.s, t_stop=1 * pq.s)
+    >>> binned_i = BinnedSpikeTrain(st_i, bin_size=0.1 * pq.s)
+    >>> binned_j = BinnedSpikeTrain(st_j, bin_size=0.1 * pq.s)
+    >>> hist, lags = spike_train_correlation.cross_correlation_histogram(
+    ...     binned_i, binned_j, window=[-2, 2]
+    ... )
+    >>> lags.tolist(), hist.magnitude.ravel().tolist()
+    ([-2, -1, 0, 1, 2], [1.0, 0.0, 1.0, 1.0, 1.0])
+    >>> theirs, their_lags = elephant.spike_train_correlation.cch(
+    ...     binned_i, binned_j, window=[-2, 2]
+    ... )
+    >>> bool(np.allclose(hist.magnitude, theirs.magnitude)), bool((lags == their_lags).all())
+    (True, True)
     """
     _check_binned(binned_spiketrain_i, "binned_spiketrain_i")
     _check_binned(binned_spiketrain_j, "binned_spiketrain_j")
@@ -420,6 +555,8 @@ def spike_time_tiling_coefficient(
 ) -> float:
     """Spike time tiling coefficient of two spike trains (twin of Elephant's ``sttc``).
 
+    Drop-in twin of ``elephant.spike_train_correlation.spike_time_tiling_coefficient``, also
+    available under Elephant's short name ``sttc`` (the same function object).
     ``STTC = 1/2 ((PA - TB) / (1 - PA TB) + (PB - TA) / (1 - PB TA))``, Cutts & Eglen (2014), with
     Elephant's closeness test ``np.isclose(t, s, atol=dt)`` (which adds ``1e-5 |s|`` to ``dt``) and
     its rule that a half with ``P T = 1`` counts as 1.
@@ -429,12 +566,12 @@ def spike_time_tiling_coefficient(
     spiketrain_i, spiketrain_j : neo.SpikeTrain
         Same units, ``t_start`` and ``t_stop``.
     dt : pq.Quantity, optional
-        Synchrony window, positive. Default: 5 ms.
+        Synchrony window, a positive scalar time quantity. Default: 5 ms.
 
     Returns
     -------
     float
-        The STTC, a ``numpy.float64`` as Elephant's; as in Elephant a plain ``float`` where it is
+        The STTC, dimensionless in ``[-1, 1]``, a ``numpy.float64`` as Elephant's; as in Elephant a plain ``float`` where it is
         NaN (a train is empty) or where both halves have ``P T = 1`` (the value 1; where a
         tiled fraction ``T`` is within rounding of 1 the two may disagree on that case).
 
@@ -444,6 +581,29 @@ def spike_time_tiling_coefficient(
         ``dt <= 0``; different units, ``t_start`` or ``t_stop``.
     TypeError
         Inputs that are not ``neo.SpikeTrain``; ``dt`` that is not a quantity.
+
+    See Also
+    --------
+    elephant.spike_train_correlation.spike_time_tiling_coefficient : The Elephant function
+        this twins.
+    elephant_fit.statistics.spike_time_tiling_coefficient : The differentiable statistic on
+        tensors.
+
+    Examples
+    --------
+    >>> import neo
+    >>> import numpy as np
+    >>> import quantities as pq
+    >>> import elephant.spike_train_correlation
+    >>> from elephant_fit.compat import spike_train_correlation
+    >>> st_i = neo.SpikeTrain([0.1, 0.4, 0.7] * pq.s, t_stop=1 * pq.s)
+    >>> st_j = neo.SpikeTrain([0.2, 0.45, 0.9] * pq.s, t_stop=1 * pq.s)
+    >>> ours = spike_train_correlation.sttc(st_i, st_j, dt=50 * pq.ms)
+    >>> round(float(ours), 4)
+    0.037
+    >>> theirs = elephant.spike_train_correlation.sttc(st_i, st_j, dt=50 * pq.ms)
+    >>> bool(np.isclose(ours, theirs))
+    True
     """
     if not isinstance(dt, pq.Quantity):
         raise ArgumentTypeError(
@@ -485,9 +645,9 @@ def spike_train_timescale(binned_spiketrain: Any, max_tau: pq.Quantity) -> pq.Qu
     Parameters
     ----------
     binned_spiketrain : elephant.conversion.BinnedSpikeTrain
-        One binned spike train.
+        One binned spike train (shape (1, n_bins)).
     max_tau : pq.Quantity
-        Integration limit, a multiple of the bin size.
+        Integration limit, a scalar time quantity, a multiple of the bin size.
 
     Returns
     -------
@@ -500,6 +660,33 @@ def spike_train_timescale(binned_spiketrain: Any, max_tau: pq.Quantity) -> pq.Qu
     ValueError
         ``max_tau`` without time units, not a multiple of the bin size, shorter than one bin or
         longer than the train.
+
+    Warns
+    -----
+    UserWarning
+        If the train has fewer than 2 spikes.
+
+    See Also
+    --------
+    elephant.spike_train_correlation.spike_train_timescale : The Elephant function this twins.
+    elephant_fit.statistics.spike_train_timescale : The differentiable statistic on tensors.
+
+    Examples
+    --------
+    >>> import neo
+    >>> import numpy as np
+    >>> import quantities as pq
+    >>> import elephant.spike_train_correlation
+    >>> from elephant.conversion import BinnedSpikeTrain
+    >>> from elephant_fit.compat import spike_train_correlation
+    >>> st = neo.SpikeTrain([0.1, 0.4, 0.7] * pq.s, t_stop=1 * pq.s)
+    >>> binned = BinnedSpikeTrain(st, bin_size=0.1 * pq.s)
+    >>> tau = spike_train_correlation.spike_train_timescale(binned, max_tau=0.3 * pq.s)
+    >>> round(float(tau.rescale("s")), 4)
+    0.4494
+    >>> theirs = elephant.spike_train_correlation.spike_train_timescale(binned, 0.3 * pq.s)
+    >>> bool(np.isclose(tau.magnitude, theirs.magnitude))
+    True
     """
     _check_binned(binned_spiketrain, "binned_spiketrain")
     if binned_spiketrain.get_num_of_spikes() < 2:

@@ -117,22 +117,23 @@ def van_rossum_distance(
     The Euclidean distance of the trains convolved with a causal exponential of time constant
     ``time_constant``, normalised so that an empty train and a one-spike train are at distance
     1 (divide by ``sqrt(2)`` for van Rossum's normalisation). Computed in closed form by
-    :func:`elephant_fit.statistics.dissimilarity.van_rossum_squared_distance`.
+    ``elephant_fit.statistics.dissimilarity.van_rossum_squared_distance``.
 
     Parameters
     ----------
     spiketrains : sequence of neo.SpikeTrain or pq.Quantity
-        The spike trains (any time units; converted to the first train's unit).
+        The n_trains spike trains, 1-D (any time units; converted to the first train's unit).
     time_constant : pq.Quantity, optional
-        Time constant ``tau`` of the filter. ``0`` and ``inf`` follow Elephant's special cases:
-        ``sqrt(n_i + n_j)`` (also on the diagonal) and ``|n_i - n_j|`` (an integer array).
+        Time constant ``tau`` of the filter, a scalar time quantity. Default: 1 s. ``0`` and
+        ``inf`` follow Elephant's special cases: ``sqrt(n_i + n_j)`` (also on the diagonal) and
+        ``|n_i - n_j|`` (an integer array).
     sort : bool, optional
         Sort each train's spike times; set False only for trains already sorted.
 
     Returns
     -------
     np.ndarray
-        Shape (n_trains, n_trains), float64 (int for ``time_constant = inf``).
+        Shape (n_trains, n_trains), float64, dimensionless (int for ``time_constant = inf``).
 
     Raises
     ------
@@ -145,6 +146,31 @@ def van_rossum_distance(
     -----
     RuntimeWarning
         If rounding made a squared distance negative (it is set to zero).
+
+    See Also
+    --------
+    elephant.spike_train_dissimilarity.van_rossum_distance : The Elephant function this twins.
+    elephant_fit.statistics.van_rossum_distance : The differentiable distance on tensors.
+
+    Examples
+    --------
+    >>> import neo
+    >>> import numpy as np
+    >>> import quantities as pq
+    >>> import elephant.spike_train_dissimilarity
+    >>> from elephant_fit.compat import spike_train_dissimilarity
+    >>> trains = [
+    ...     neo.SpikeTrain([0.1, 0.4, 0.7] * pq.s, t_stop=1 * pq.s),
+    ...     neo.SpikeTrain([0.2, 0.45, 0.9] * pq.s, t_stop=1 * pq.s),
+    ... ]
+    >>> ours = spike_train_dissimilarity.van_rossum_distance(trains, time_constant=100 * pq.ms)
+    >>> ours.shape, round(float(ours[0, 1]), 4)
+    ((2, 2), 1.9105)
+    >>> theirs = elephant.spike_train_dissimilarity.van_rossum_distance(
+    ...     trains, time_constant=100 * pq.ms
+    ... )
+    >>> bool(np.allclose(ours, theirs))
+    True
     """
     _check_spiketrains(spiketrains)
     if not _has_dimension(time_constant, pq.s):
@@ -224,15 +250,15 @@ def victor_purpura_distance(
 
     The minimal cost of turning one train into the other by inserting or deleting spikes (cost
     1) and shifting spikes (cost ``q |dt|``). Computed by the vectorised dynamic programme of
-    :func:`elephant_fit.statistics.dissimilarity.victor_purpura_pairs`; both ``algorithm``
+    ``elephant_fit.statistics.dissimilarity.victor_purpura_pairs``; both ``algorithm``
     values give the same numbers, as in Elephant.
 
     Parameters
     ----------
     spiketrains : sequence of neo.SpikeTrain or pq.Quantity
-        The spike trains (any time units; converted to the first train's unit).
+        The n_trains spike trains, 1-D (any time units; converted to the first train's unit).
     cost_factor : pq.Quantity, optional
-        ``q``, a rate. ``0`` gives ``|n_i - n_j|`` and ``inf`` gives ``n_i + n_j`` (integer
+        ``q``, a scalar rate quantity (e.g. ``10 * pq.Hz``). Default: 1 Hz. ``0`` gives ``|n_i - n_j|`` and ``inf`` gives ``n_i + n_j`` (integer
         arrays) when ``kernel`` is None. Ignored when ``kernel`` is given (except by
         ``algorithm='intuitive'``, which always uses ``q``, as in Elephant).
     kernel : elephant.kernels.Kernel or None, optional
@@ -248,7 +274,8 @@ def victor_purpura_distance(
     Returns
     -------
     np.ndarray
-        Shape (n_trains, n_trains), float64 (int for the special ``cost_factor`` values).
+        Shape (n_trains, n_trains), float64, dimensionless (a cost in units of one spike
+        insertion); int for the special ``cost_factor`` values.
 
     Raises
     ------
@@ -260,6 +287,32 @@ def victor_purpura_distance(
         If ``algorithm`` is unknown and at least two trains are given.
     NotImplementedError
         If ``kernel`` is Elephant's abstract ``Kernel`` or ``SymmetricKernel``.
+
+    See Also
+    --------
+    elephant.spike_train_dissimilarity.victor_purpura_distance : The Elephant function this
+        twins.
+    elephant_fit.statistics.victor_purpura_distance : The differentiable distance on tensors.
+
+    Examples
+    --------
+    >>> import neo
+    >>> import numpy as np
+    >>> import quantities as pq
+    >>> import elephant.spike_train_dissimilarity
+    >>> from elephant_fit.compat import spike_train_dissimilarity
+    >>> trains = [
+    ...     neo.SpikeTrain([0.1, 0.4, 0.7] * pq.s, t_stop=1 * pq.s),
+    ...     neo.SpikeTrain([0.2, 0.45, 0.9] * pq.s, t_stop=1 * pq.s),
+    ... ]
+    >>> ours = spike_train_dissimilarity.victor_purpura_distance(trains, cost_factor=10 * pq.Hz)
+    >>> ours.shape, round(float(ours[0, 1]), 4)
+    ((2, 2), 3.5)
+    >>> theirs = elephant.spike_train_dissimilarity.victor_purpura_distance(
+    ...     trains, cost_factor=10 * pq.Hz
+    ... )
+    >>> bool(np.allclose(ours, theirs))
+    True
     """
     _check_spiketrains(spiketrains)
     if not _has_dimension(cost_factor, pq.Hz):

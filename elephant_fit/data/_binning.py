@@ -29,7 +29,25 @@ DISCARDED_SPIKES_MESSAGE = "Binning discarded {} last spike(s) of the input spik
 
 
 class SpikesOutsideWindowWarning(UserWarning):
-    """Spikes outside the requested ``[t_start, t_stop]`` window were ignored."""
+    """Spikes outside the requested ``[t_start, t_stop]`` window were ignored.
+
+    Issued by :func:`elephant_fit.data.from_neo` when ``t_start`` or ``t_stop`` narrows the
+    trains' own window and some spikes fall outside it.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import neo, quantities as pq
+    >>> from elephant_fit.data import from_neo
+    >>> train = neo.SpikeTrain([2, 15, 35] * pq.ms, t_stop=40 * pq.ms)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     data = from_neo([train], 10 * pq.ms, t_start=10 * pq.ms, t_stop=30 * pq.ms)
+    >>> [warning.category.__name__ for warning in caught]
+    ['SpikesOutsideWindowWarning']
+    >>> data.counts.shape, float(data.counts.sum())  # (n_trials, n_bins, n_neurons); 1 spike kept
+    (torch.Size([1, 2, 1]), 1.0)
+    """
 
 
 def round_binning_errors(values: np.ndarray, tolerance: float | None) -> np.ndarray:

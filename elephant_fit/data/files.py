@@ -55,6 +55,24 @@ def read_block(path: str | os.PathLike, *, trust_pickle: bool = False) -> neo.Bl
         If a pickle names a class or function outside the allow-list (nothing of it is run).
     ValueError
         If no ``neo.io`` class can read it.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import neo, quantities as pq
+    >>> segment = neo.Segment()
+    >>> segment.spiketrains.append(neo.SpikeTrain([1, 5] * pq.ms, t_stop=10 * pq.ms))
+    >>> segment.spiketrains.append(neo.SpikeTrain([3] * pq.ms, t_stop=10 * pq.ms))
+    >>> block = neo.Block()
+    >>> block.segments.append(segment)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = write_block(block, os.path.join(folder, "recording.pkl"))
+    ...     read = read_block(path)
+    >>> len(read.segments), len(read.segments[0].spiketrains)  # 1 trial, 2 units
+    (1, 2)
+    >>> train = read.segments[0].spiketrains[0]
+    >>> train.magnitude.tolist(), train.units.dimensionality.string  # spike times and their unit
+    ([1.0, 5.0], 'ms')
     """
     file = Path(path)
     if not file.exists():
@@ -125,6 +143,23 @@ def write_block(block: neo.Block, path: str | os.PathLike) -> Path:
         start is the Block's ``rec_datetime``, else now. For ``.nix``, naming the annotations that
         NIX cannot store as they are (dicts, sets, nested lists or arrays: neo's NIX writer keeps a
         dict's keys only and drops nested containers). ``block`` itself is not modified.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import neo, quantities as pq
+    >>> segment = neo.Segment()
+    >>> segment.spiketrains.append(neo.SpikeTrain([1, 5] * pq.ms, t_stop=10 * pq.ms))
+    >>> segment.spiketrains.append(neo.SpikeTrain([3] * pq.ms, t_stop=10 * pq.ms))
+    >>> block = neo.Block()
+    >>> block.segments.append(segment)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = write_block(block, os.path.join(folder, "recording.pkl"))
+    ...     print(path.name, path.exists())
+    ...     read = read_block(path)
+    recording.pkl True
+    >>> len(read.segments), len(read.segments[0].spiketrains)  # 1 trial, 2 units
+    (1, 2)
     """
     file = Path(path)
     name, kwargs = _writer_for(file)

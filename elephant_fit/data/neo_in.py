@@ -38,6 +38,11 @@ from .trials import CutTrials, cut_trials, keep_mask
 
 __all__ = ["NeoInput", "from_neo"]
 
+#: What :func:`from_neo` accepts as its first argument (a type alias): a ``neo.Block`` (one
+#: Segment per trial), a ``neo.Segment`` (one trial, or a continuous recording to cut trials
+#: from), a ``neo.SpikeTrain`` or a sequence of them (one trial, one train per unit), a sequence
+#: of such sequences (trials x units), an ``elephant.trials.Trials`` object, or the path (str or
+#: ``os.PathLike``) of a file that ``neo.io`` reads. Spike times are time quantities in any unit.
 NeoInput = (
     neo.Block
     | neo.Segment

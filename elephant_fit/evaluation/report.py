@@ -251,11 +251,31 @@ class BlockStatistics:
     conditions : tuple
         The conditions of ``psth`` (sorted by text; ``(None,)`` without conditions).
     noise_correlations : dict of {str: np.ndarray}
-        ``{"10 ms": matrix, ...}``, each (n_units, n_units), at the fitting and the coarse bin.
+        ``{"10 ms": matrix, ...}``, each (n_units, n_units), dimensionless, at the fitting and
+        the coarse bin (keys: the bin sizes in ms).
     rates : np.ndarray
         Shape (n_units,): mean rate (Hz).
     fano_factors : np.ndarray
-        Shape (n_conditions, n_units): Fano factor of whole-trial counts of each condition.
+        Shape (n_conditions, n_units): Fano factor (dimensionless) of whole-trial counts of each
+        condition.
+
+    Examples
+    --------
+    >>> import quantities as pq
+    >>> from elephant_fit import to_neo
+    >>> from elephant_fit.evaluation import BlockStatistics, block_statistics
+    >>> from elephant_fit.network import use_loop
+    >>> from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
+    >>> truth = hidden_input_network(n_recorded=3, n_hidden=2, n_bins=20, seed=0)
+    >>> with use_loop("torch"):
+    ...     block = to_neo(sample_spikedata(truth, n_trials=8, seed=1).recorded())
+    >>> statistics = block_statistics(block, 10 * pq.ms)
+    >>> isinstance(statistics, BlockStatistics), statistics.conditions
+    (True, (None,))
+    >>> statistics.psth.shape, statistics.rates.shape, statistics.fano_factors.shape
+    ((1, 20, 3), (3,), (1, 3))
+    >>> {label: matrix.shape for label, matrix in statistics.noise_correlations.items()}
+    {'10 ms': (3, 3), '50 ms': (3, 3)}
     """
 
     psth: np.ndarray
@@ -277,13 +297,32 @@ def block_statistics(
     Parameters
     ----------
     block : neo.Block
-        Trials (one Segment per trial).
+        Trials (one Segment per trial), n_units spike trains each.
     bin_size, coarse_bin_size : pq.Quantity
-        The fitting bin and a coarser bin for the noise correlations.
+        The fitting bin and a coarser bin for the noise correlations (time quantities).
 
     Returns
     -------
     BlockStatistics
+        The PSTH of each condition (n_conditions, n_bins, n_units) in Hz, the noise-correlation
+        matrices (n_units, n_units) at both bins, the mean rates (n_units,) in Hz and the Fano
+        factors (n_conditions, n_units).
+
+    Examples
+    --------
+    >>> import quantities as pq
+    >>> from elephant_fit import to_neo
+    >>> from elephant_fit.evaluation import block_statistics
+    >>> from elephant_fit.network import use_loop
+    >>> from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
+    >>> truth = hidden_input_network(n_recorded=3, n_hidden=2, n_bins=20, seed=0)
+    >>> with use_loop("torch"):
+    ...     block = to_neo(sample_spikedata(truth, n_trials=8, seed=1).recorded())
+    >>> statistics = block_statistics(block, 10 * pq.ms, coarse_bin_size=50 * pq.ms)
+    >>> statistics.psth.shape  # (n_conditions, n_bins, n_units), Hz
+    (1, 20, 3)
+    >>> sorted(statistics.noise_correlations)
+    ['10 ms', '50 ms']
     """
     conditions, psth = condition_psths(block, bin_size)
     return BlockStatistics(
@@ -299,7 +338,42 @@ def block_statistics(
 
 
 def compare_statistics(model: BlockStatistics, data: BlockStatistics) -> dict[str, float]:
-    """The comparison row of :func:`compare_blocks`, from statistics computed once per Block."""
+    """The comparison row of :func:`compare_blocks`, from statistics computed once per Block.
+
+    Parameters
+    ----------
+    model, data : BlockStatistics
+        Statistics (:func:`block_statistics`) of simulated and recorded trials: the same units,
+        conditions and bin sizes.
+
+    Returns
+    -------
+    dict of str to float
+        ``"PSTH R2"`` (all conditions' PSTHs), ``"NC R2 (<bin>)"`` and ``"NC r (<bin>)"`` of the
+        off-diagonal noise correlations at each bin, ``"mean-rate error (Hz)"`` and
+        ``"Fano-factor error"`` (mean absolute differences over units; dimensionless R^2, r and
+        Fano factors).
+
+    Raises
+    ------
+    ArgumentValueError
+        If the two have different conditions.
+
+    Examples
+    --------
+    >>> import quantities as pq
+    >>> from elephant_fit import to_neo
+    >>> from elephant_fit.evaluation import block_statistics, compare_statistics
+    >>> from elephant_fit.network import use_loop
+    >>> from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
+    >>> truth = hidden_input_network(n_recorded=3, n_hidden=2, n_bins=20, seed=0)
+    >>> with use_loop("torch"):
+    ...     block = to_neo(sample_spikedata(truth, n_trials=8, seed=1).recorded())
+    >>> statistics = block_statistics(block, 10 * pq.ms)
+    >>> row = compare_statistics(statistics, statistics)  # the data against themselves
+    >>> row["PSTH R2"], row["mean-rate error (Hz)"], row["Fano-factor error"]
+    (1.0, 0.0, 0.0)
+    """
     if model.conditions != data.conditions:
         raise ArgumentValueError(
             f"Expected simulated trials of the recorded conditions {list(data.conditions)}, but "
@@ -334,9 +408,28 @@ def compare_blocks(
 
     Returns
     -------
-    dict
+    dict of str to float
         PSTH R^2, noise-correlation R^2 and r at both bins (off-diagonal pairs), mean-rate error
-        (Hz) and Fano-factor error (mean absolute differences over units).
+        (Hz) and Fano-factor error (mean absolute differences over units): see
+        :func:`compare_statistics`.
+
+    Examples
+    --------
+    >>> import quantities as pq
+    >>> from elephant_fit import to_neo
+    >>> from elephant_fit.evaluation import compare_blocks
+    >>> from elephant_fit.network import use_loop
+    >>> from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
+    >>> truth = hidden_input_network(n_recorded=3, n_hidden=2, n_bins=20, seed=0)
+    >>> with use_loop("torch"):
+    ...     data = to_neo(sample_spikedata(truth, n_trials=8, seed=1).recorded())
+    ...     model = to_neo(sample_spikedata(truth, n_trials=8, seed=2).recorded())
+    >>> row = compare_blocks(model, data, 10 * pq.ms)
+    >>> list(row)
+    ['PSTH R2', 'NC R2 (10 ms)', 'NC r (10 ms)', 'NC R2 (50 ms)', 'NC r (50 ms)',
+     'mean-rate error (Hz)', 'Fano-factor error']
+    >>> row["mean-rate error (Hz)"] >= 0
+    True
     """
     return compare_statistics(
         block_statistics(model, bin_size, coarse_bin_size),
@@ -396,10 +489,39 @@ def write_table(
 ) -> tuple[Path, Path]:
     """Write ``{column: {metric: value}}`` as Markdown and JSON.
 
+    Parameters
+    ----------
+    rows : dict of str to dict
+        ``{column: {metric: value}}``, e.g. one :func:`compare_blocks` row per model; a metric
+        missing from a column gives an empty cell. Floats are shown with 3 decimals (4 for
+        metrics whose name has ``s.e.``); the JSON keeps them whole.
+    out : str or Path
+        The folder to write into (created if missing).
+    name : str, optional
+        Stem of the file names.
+
     Returns
     -------
-    markdown, json : Path
-        The written files.
+    markdown : Path
+        The Markdown table, ``out / f"{name}.md"``: one row per metric, one column per key of
+        ``rows``.
+    json : Path
+        The same values as JSON, ``out / f"{name}.json"``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from elephant_fit.evaluation import write_table
+    >>> rows = {"model": {"PSTH R2": 0.81234, "bits/spike s.e.": 0.00123}, "data": {"PSTH R2": 1.0}}
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     markdown, as_json = write_table(rows, folder, name="table")
+    ...     print(markdown.name, as_json.name)
+    ...     print(markdown.read_text(), end="")
+    table.md table.json
+    | metric | model | data |
+    |---|---|---|
+    | PSTH R2 | 0.812 | 1.000 |
+    | bits/spike s.e. | 0.0012 |  |
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

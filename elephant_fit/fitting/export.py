@@ -39,14 +39,33 @@ def parameters_to_neo(
     Returns
     -------
     neo.Group
-        ``analogsignals``: one coupling-filter AnalogSignal per target neuron (time axis = lag,
-        channels = source neurons, array annotations ``source_unit``; annotation
-        ``target_unit``), and the stimulus-locked drive (if any) as an AnalogSignal over the
-        trial (channels = neurons), one per stimulus condition (annotation ``condition``);
-        with covariates, each history covariate's filter as an AnalogSignal over lags (from lag
+        ``analogsignals``: one coupling-filter AnalogSignal per target neuron, shape
+        (n_lags, n_neurons) (time axis = lag, from one ``bin_size`` on; channels = source
+        neurons, array annotations ``source_unit``; annotation ``target_unit``), and the
+        stimulus-locked drive (if any) as an AnalogSignal over the trial, shape
+        (n_bins, n_neurons), one per stimulus condition (annotation ``condition``); with
+        covariates, each history covariate's filter as an AnalogSignal over lags (from lag
         0, channels = neurons) and each tuning covariate's curve as an IrregularlySampledSignal
-        over its values (annotation ``covariate``). Hyper-parameters are in the Group's
-        annotations.
+        over its values (annotation ``covariate``). All values are dimensionless contributions
+        to the pre-activation. Hyper-parameters are in the Group's annotations.
+
+    Examples
+    --------
+    >>> import quantities as pq
+    >>> import torch
+    >>> from elephant_fit import SpikeData
+    >>> from elephant_fit.fitting import TrainedOn, parameters_to_neo
+    >>> from elephant_fit.network import SpikingNetwork
+    >>> network = SpikingNetwork(n_recorded=2, n_hidden=1, n_lags=3, seed=0)
+    >>> data = SpikeData(torch.zeros(4, 20, 2), 5 * pq.ms, unit_ids=["a", "b"])
+    >>> group = parameters_to_neo(network, TrainedOn.of(data))
+    >>> [signal.name for signal in group.analogsignals]
+    ['coupling to a', 'coupling to b', 'coupling to hidden-0']
+    >>> signal = group.analogsignals[0]
+    >>> signal.shape, signal.times  # (n_lags, n_neurons), lags 1..3 bins
+    ((3, 3), array([ 5., 10., 15.]) * ms)
+    >>> signal.array_annotations["source_unit"].tolist()
+    ['a', 'b', 'hidden-0']
     """
     ids = _neuron_ids(trained_on, model.n_neurons)
     group = neo.Group(

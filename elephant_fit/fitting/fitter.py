@@ -51,7 +51,8 @@ class NetworkFitter(FittedNetwork):
     n_hidden : int, optional
         Number of hidden (unrecorded) neurons.
     bin_size : pq.Quantity, optional
-        Bin width used to bin Neo input (required unless ``fit`` receives a SpikeData).
+        Bin width used to bin Neo input, a time quantity such as ``10 * pq.ms`` (required unless
+        ``fit`` receives a SpikeData).
     n_lags : int, optional
         Coupling filter length in bins.
     basis : None, 'raised_cosine' or 'exponential', optional
@@ -64,10 +65,10 @@ class NetworkFitter(FittedNetwork):
         ``{term: weight}`` with
         terms 'nll', 'psth', 'noise_covariance', 'rate', 'fano', 'hidden_rate' (or custom LossTerms).
     max_lag : int, optional
-        Lags 0..max_lag of the noise-covariance term. Default: ``n_lags``, the coupling length
-        (at most ``n_bins - 1``). A smaller value warns: the fit can then reproduce zero-lag noise
-        correlations with coupling at lags the loss never measures, instead of with hidden common
-        input.
+        Lags 0..max_lag (bins) of the noise-covariance term. Default: ``n_lags``, the coupling
+        length (at most ``n_bins - 1``). A smaller value warns: the fit can then reproduce zero-lag
+        noise correlations with coupling at lags the loss never measures, instead of with hidden
+        common input.
     penalty : None, 'l1' or 'l2', optional
         Penalty on the coupling between different neurons (:class:`elephant_fit.fitting.losses.CouplingPenalty`),
         added to the loss with weight ``penalty_strength``.
@@ -76,7 +77,7 @@ class NetworkFitter(FittedNetwork):
     exogenous_hidden : bool, optional
         Hidden neurons receive no recurrent input (independent sources of common input).
     observation : {'bernoulli', 'poisson'}, optional
-        Observation model (:mod:`elephant_fit.network.observation`).
+        Observation model (``elephant_fit.network.observation``).
     link : str, optional
         Its link: 'sigmoid' (Bernoulli), 'exp' or 'softplus' (Poisson); default the first.
     drive : None, 'smooth' or 'free', optional
@@ -104,11 +105,11 @@ class NetworkFitter(FittedNetwork):
         Gradient surrogate through sampled spikes: 'sigmoid', 'pseudo' or 'gumbel'.
     max_iterations, learning_rate, batch_size, clip_norm : optional
         Optimisation settings (Adam, gradient-norm clipping); defaults from :class:`FitConfig`.
-    validation_fraction : float, optional
-        Fraction of trials held out to select the best checkpoint.
     optimizer : {'adam', 'lbfgs'}, optional
         Adam on mini-batches, or full-batch L-BFGS for the likelihood without hidden neurons
         (``loss='mle'``, ``n_hidden=0``): see :class:`FitConfig` for when each wins.
+    validation_fraction : float, optional
+        Fraction of trials held out to select the best checkpoint.
     eval_every, patience : int, optional
         Validation period (iterations) and early-stopping patience (evaluations without a relative
         improvement of ``tolerance``; None: off). On by default: the best parameters come early.
@@ -130,19 +131,26 @@ class NetworkFitter(FittedNetwork):
     progress : bool, optional
         Show a progress bar.
 
-    Examples
-    --------
-    >>> import quantities as pq
-    >>> from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
-    >>> truth = hidden_input_network(n_recorded=5, n_hidden=3, n_bins=30, seed=0)
-    >>> data = sample_spikedata(truth, n_trials=20, bin_size=10 * pq.ms, seed=1).recorded()
-    >>> fitter = NetworkFitter(n_lags=3, max_iterations=20, device="cpu", progress=False)
-    >>> fitter.fit(data) is fitter
-    True
-    >>> fitter.coupling_.shape  # (n_post, n_pre, n_lags)
-    (5, 5, 3)
-    >>> NetworkFitter(n_hidden=2).set_params(loss="sm")
-    NetworkFitter(n_hidden=2, loss='sm')
+    Attributes
+    ----------
+    model_ : SpikingNetwork
+        The fitted network (recorded neurons first, then hidden ones), in ``dtype`` on ``device``.
+    coupling_ : np.ndarray
+        Effective coupling, float64, shape (n_post, n_pre, n_lags), dimensionless:
+        ``coupling_[j, i, l - 1]`` is added to neuron j's pre-activation ``l`` bins after a spike
+        of neuron i.
+    history_ : FitHistory
+        The losses recorded during the fit.
+    trained_on_ : TrainedOn
+        The layout of the training data.
+    bin_size_, t_start_, t_stop_ : pq.Quantity
+        Bin width and trial window of the training data (time quantities).
+    n_bins_, n_recorded_ : int
+        Bins per trial and recorded units of the training data.
+    unit_ids_, unit_annotations_ : tuple
+        Ids and annotations of the recorded units, in the order of the recorded neurons.
+    covariate_filters_, tuning_values_, tuning_curves_ : np.ndarray
+        With covariates only: see :class:`~elephant_fit.fitting.fitted.FittedNetwork`.
 
     Notes
     -----
@@ -151,6 +159,23 @@ class NetworkFitter(FittedNetwork):
     settings of :class:`FitConfig` (:meth:`fit_config`); the others (``bin_size``, ``loss``,
     ``max_lag``, ``penalty``, ``penalty_strength``, ``validation_fraction``, ``device``,
     ``dtype``, ``max_memory``) are the estimator's own.
+
+    Examples
+    --------
+    >>> import quantities as pq
+    >>> from elephant_fit import NetworkFitter
+    >>> from elephant_fit.network import use_loop
+    >>> from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
+    >>> truth = hidden_input_network(n_recorded=5, n_hidden=3, n_bins=30, seed=0)
+    >>> with use_loop("torch"):
+    ...     data = sample_spikedata(truth, n_trials=20, bin_size=10 * pq.ms, seed=1).recorded()
+    ...     fitter = NetworkFitter(n_lags=3, max_iterations=20, device="cpu", progress=False)
+    ...     fitter.fit(data) is fitter
+    True
+    >>> fitter.coupling_.shape  # (n_post, n_pre, n_lags)
+    (5, 5, 3)
+    >>> NetworkFitter(n_hidden=2).set_params(loss="sm")
+    NetworkFitter(n_hidden=2, loss='sm')
     """
 
     def __init__(

@@ -16,17 +16,41 @@ __all__ = ["FitHistory", "LoopState"]
 class FitHistory:
     """Losses recorded during a fit.
 
+    Each record is a dict with the ``"iteration"`` (int), the total ``"loss"`` (the weighted sum
+    of the terms) and each term's unweighted value under its name (floats; ``"nll"`` in nats per
+    bin and recorded neuron, the sample-and-measure terms dimensionless when normalised).
+
     Attributes
     ----------
     train : list of dict
         Per iteration: the total and each term's value on the training batch.
     validation : list of dict
-        Per evaluation: the iteration, the total and each term on the validation trials.
+        Per evaluation: the iteration, the total and each term on the validation trials (the
+        first record, iteration 0, is the initial state).
     best_iteration : int
         Iteration of the kept (best validation) parameters; 0: no iteration improved on the
         initial state (see :attr:`improved`).
     stopped_early : bool
         Whether early stopping ended the fit.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.fitting import fit_model, make_loss
+    >>> from elephant_fit.network import SpikingNetwork, use_loop
+    >>> generator = torch.Generator().manual_seed(0)
+    >>> counts = torch.bernoulli(torch.full((10, 20, 3), 0.1), generator=generator)
+    >>> model = SpikingNetwork(n_recorded=3, n_lags=2, seed=0)
+    >>> with use_loop("torch"):
+    ...     history = fit_model(
+    ...         model, counts[:8], counts[8:], make_loss("mle"), max_iterations=5, progress=False
+    ...     )
+    >>> type(history).__name__, len(history.train), sorted(history.train[0])
+    ('FitHistory', 5, ['iteration', 'loss', 'nll'])
+    >>> [record["iteration"] for record in history.validation]  # initial state, last iteration
+    [0, 5]
+    >>> history.stopped_early
+    False
     """
 
     @property

@@ -156,7 +156,7 @@ def fit_model(
         Optimisation settings (default: ``FitConfig()``).
     checkpoint : path, optional
         Save the whole loop state (parameters, optimizer, random generators, iteration, history,
-        best checkpoint) there every :data:`~elephant_fit.fitting.checkpoints.CHECKPOINT_EVERY` iterations and on SIGINT/SIGTERM,
+        best checkpoint) there every ``CHECKPOINT_EVERY`` iterations and on SIGINT/SIGTERM,
         which then end the fit with :class:`~elephant_fit.errors.FitInterrupted`.
     resume : bool, optional
         Continue from ``checkpoint``: with the same data, model and settings, the result is
@@ -173,6 +173,27 @@ def fit_model(
     ------
     NonFiniteLossError
         If the loss or a gradient becomes NaN or inf; the model keeps the last good parameters.
+
+    Examples
+    --------
+    >>> from elephant_fit.fitting import fit_model, make_loss
+    >>> from elephant_fit.network import SpikingNetwork, use_loop
+    >>> from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
+    >>> truth = hidden_input_network(n_recorded=4, n_hidden=2, n_bins=20, seed=0)
+    >>> with use_loop("torch"):
+    ...     counts = sample_spikedata(truth, n_trials=10, seed=1).recorded().counts
+    >>> counts.shape, counts.dtype  # (n_trials, n_bins, n_recorded), the model's dtype
+    (torch.Size([10, 20, 4]), torch.float32)
+    >>> model = SpikingNetwork(n_recorded=4, n_lags=3, n_bins=20, drive="free", seed=0)
+    >>> with use_loop("torch"):
+    ...     history = fit_model(
+    ...         model, counts[:8], counts[8:], make_loss("mle"), max_iterations=10, eval_every=5,
+    ...         progress=False,
+    ...     )
+    >>> len(history.train), [record["iteration"] for record in history.validation]
+    (10, [0, 5, 10])
+    >>> model.coupling_array().shape  # fitted in place: (n_post, n_pre, n_lags)
+    (4, 4, 3)
     """
     config = _resolve_config(config, settings)
     train = as_trials(train, "train").for_model(model, "train")

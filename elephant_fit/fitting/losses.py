@@ -42,11 +42,14 @@ __all__ = [
     "make_loss",
 ]
 
-#: Weights of the presets. "sm" is our normalised default (PSTH weight 2 measured against 0.5 on
-#: the synthetic and the retina demos: held-out PSTH R^2 and likelihood up, noise correlations
-#: about the same); "sm_spontaneous" is "sm" without the PSTH term, for activity without a
-#: stimulus (no time-locked response to match: consecutive windows of a spontaneous session;
-#: a fitter with ``drive=None`` uses it for "sm"); "paper" is Bellec et al. (2021), raw.
+#: Loss presets: preset name -> ``{term name: weight}`` (the names of ``default_term``; the
+#: weights are dimensionless factors of the terms); :func:`make_loss` builds a preset by name.
+#: "mle" is the likelihood alone. "sm" is our normalised default (PSTH weight 2 measured against
+#: 0.5 on the synthetic and the retina demos: held-out PSTH R^2 and likelihood up, noise
+#: correlations about the same); "sm_spontaneous" is "sm" without the PSTH term, for activity
+#: without a stimulus (no time-locked response to match: consecutive windows of a spontaneous
+#: session; a fitter with ``drive=None`` uses it for "sm"); "paper" is Bellec et al. (2021), raw
+#: (distances not normalised).
 PRESETS: dict[str, dict[str, float]] = {
     "mle": {"nll": 1.0},
     "sm": {"nll": 1.0, "psth": 2.0, "noise_covariance": 1.0, "hidden_rate": 0.01},
@@ -62,9 +65,10 @@ class Batch:
     Attributes
     ----------
     data : torch.Tensor
-        Recorded counts, shape (n_trials, n_bins, n_recorded).
+        Recorded counts (spikes per bin), shape (n_trials, n_bins, n_recorded).
     teacher : Simulation or None
-        Teacher-forced pass on ``data`` (for the likelihood).
+        Teacher-forced pass on ``data`` (for the likelihood): ``spikes`` and pre-activations
+        ``u``, shape (n_trials, n_bins, n_neurons), recorded neurons first, then hidden ones.
     free : Simulation or None
         Free-running simulation (for SM terms), shape (n_sim_trials, n_window, n_neurons).
     measured : torch.Tensor or None
@@ -81,6 +85,24 @@ class Batch:
         Covariates of the trials of ``data``, shape (n_trials, n_bins, n_inputs).
     reducer : TrialReducer
         Adds sums over trials across ranks (set from ``shard``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.fitting import Batch
+    >>> from elephant_fit.network import SpikingNetwork, simulate, teacher_forced, use_loop
+    >>> network = SpikingNetwork(n_recorded=3, n_hidden=1, n_lags=2, seed=0)
+    >>> counts = torch.zeros(4, 10, 3)  # 4 trials, 10 bins, 3 recorded neurons
+    >>> with use_loop("torch"):
+    ...     batch = Batch(
+    ...         counts,
+    ...         teacher=teacher_forced(network, counts, seed=0),
+    ...         free=simulate(network, n_trials=4, n_bins=10, seed=1),
+    ...     )
+    >>> batch.teacher.u.shape, batch.free.spikes.shape  # recorded, then hidden neurons
+    (torch.Size([4, 10, 4]), torch.Size([4, 10, 4]))
+    >>> batch.sm_data is batch.data  # no window: SM terms measure the whole trials
+    True
     """
 
     data: torch.Tensor
@@ -106,6 +128,21 @@ class Batch:
 class LossTerm:
     """A term of the loss; ``needs`` says which passes it uses ('teacher' and/or 'free').
 
+    A term is called as ``term(model, batch)`` with a
+    :class:`~elephant_fit.network.SpikingNetwork` and a :class:`Batch`, and returns a scalar
+    (0-dimensional) tensor, differentiable with respect to the model's parameters. Subclass it
+    for a custom term and pass it as ``{name: (weight, term)}`` to :func:`make_loss`.
+
+    Attributes
+    ----------
+    needs : frozenset of str
+        The passes the term reads: ``"teacher"`` (``batch.teacher``) and/or ``"free"``
+        (``batch.free``); empty for a penalty on the parameters alone.
+    parallel_safe : bool
+        Whether the term gives the whole-batch value in a data-parallel fit (default False).
+
+    Notes
+    -----
     ``parallel_safe``: whether the term gives the whole-batch value in a data-parallel fit, where
     a batch holds one rank's share of the trials (combine sums over trials with
     ``batch.reducer.sum``, see :mod:`elephant_fit.distributed`). Terms that are not are refused
@@ -113,6 +150,25 @@ class LossTerm:
     then with the sums of all ranks): it must make the same ``batch.reducer`` calls both times
     and not branch on their values; a part that does not depend on the trials (e.g. a penalty on
     the parameters) must go through ``batch.reducer.shared`` so that its gradient is counted once.
+
+    Examples
+    --------
+    A penalty on the biases (it does not depend on the trials: ``batch.reducer.shared``):
+
+    >>> import torch
+    >>> from elephant_fit.fitting import Batch, LossTerm, make_loss
+    >>> from elephant_fit.network import SpikingNetwork
+    >>> class BiasPenalty(LossTerm):
+    ...     needs = frozenset()
+    ...     parallel_safe = True
+    ...
+    ...     def __call__(self, model, batch):
+    ...         return batch.reducer.shared(model.bias.pow(2).mean())
+    >>> network = SpikingNetwork(n_recorded=3, n_lags=2, seed=0)
+    >>> BiasPenalty()(network, Batch(torch.zeros(2, 5, 3))).shape
+    torch.Size([])
+    >>> make_loss({"nll": 1.0, "bias": (0.1, BiasPenalty())}).weights
+    {'nll': 1.0, 'bias': 0.1}
     """
 
     needs: frozenset[str] = frozenset()
@@ -126,9 +182,24 @@ class LossTerm:
 class NegativeLogLikelihood(LossTerm):
     """Mean teacher-forced negative log-likelihood per bin and recorded neuron (nats).
 
+    Called as ``term(model, batch)``: the mean over the trials, bins and recorded neurons of
+    ``batch.data`` (n_trials, n_bins, n_recorded) of the negative log-likelihood of their counts
+    given the pre-activations of ``batch.teacher``; a scalar tensor in nats per bin and neuron.
     Hidden neurons' spikes are sampled given the past (Bellec et al. 2021). A particle-filter
     likelihood (recorded spikes informing the hidden ones) was measured as a training term on the
-    connectivity benchmark and did not help: see :mod:`elephant_fit.network.likelihood`.
+    connectivity benchmark and did not help: see ``elephant_fit.network.likelihood``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.fitting import Batch, NegativeLogLikelihood
+    >>> from elephant_fit.network import SpikingNetwork, teacher_forced
+    >>> network = SpikingNetwork(n_recorded=3, n_lags=2, seed=0)
+    >>> counts = torch.zeros(4, 10, 3)  # 4 trials, 10 bins, 3 recorded neurons
+    >>> batch = Batch(counts, teacher=teacher_forced(network, counts, seed=0))
+    >>> nll = NegativeLogLikelihood()(network, batch)  # nats per bin and neuron
+    >>> nll.shape, bool(nll > 0), sorted(NegativeLogLikelihood.needs)
+    (torch.Size([]), True, ['teacher'])
     """
 
     needs = frozenset({"teacher"})
@@ -203,13 +274,18 @@ def normalised_mse(
 class StatisticLoss(LossTerm):
     """Sample-and-measure term: ``distance(statistic(model activity), statistic(data))``.
 
+    Called as ``term(model, batch)``: the statistic of the free run's recorded neurons
+    (``batch.free``) against that of ``batch.sm_data``; a scalar tensor, dimensionless when
+    normalised (else in the squared units of the statistic).
+
     Parameters
     ----------
     statistic : callable
-        Maps activity of shape (n_trials, n_bins, n_recorded) to a tensor (any shape). In a
-        data-parallel fit a :class:`~elephant_fit.fitting.trial_statistics.TrialStatistic` is
-        assembled from sums over trials; any other callable sees the trials of all ranks
-        (gathered: more communication).
+        Maps activity of shape (n_trials, n_bins, n_recorded), counts per bin, to a tensor (any
+        shape). In a data-parallel fit a
+        ``TrialStatistic`` is assembled from sums
+        over trials; any other callable sees the trials of all ranks (gathered: more
+        communication).
     model_side : {'spikes', 'mean'}
         Measure the model's sampled spikes (gradient through the surrogate) or its spike
         probabilities / mean counts (lower variance; right for first-order statistics like a PSTH).
@@ -217,6 +293,22 @@ class StatisticLoss(LossTerm):
         ``distance(model_value, data_value) -> scalar``; default: (normalised) mean squared error.
     normalise : bool
         Divide the default distance by the mean square of the data statistic.
+
+    Examples
+    --------
+    The PSTH (mean count per bin, shape (n_bins, n_recorded)) of a free run against the data's:
+
+    >>> import torch
+    >>> from elephant_fit.fitting import Batch, StatisticLoss
+    >>> from elephant_fit.network import SpikingNetwork, simulate, use_loop
+    >>> network = SpikingNetwork(n_recorded=3, n_lags=2, seed=0)
+    >>> counts = torch.ones(4, 10, 3)  # 4 trials, 10 bins, 3 recorded neurons
+    >>> with use_loop("torch"):
+    ...     free = simulate(network, n_trials=4, n_bins=10, seed=1)
+    >>> term = StatisticLoss(lambda activity: activity.mean(dim=0), model_side="mean")
+    >>> value = term(network, Batch(counts, free=free))
+    >>> value.shape, value.requires_grad  # a scalar, differentiable through the free run
+    (torch.Size([]), True)
     """
 
     statistic: Callable[[torch.Tensor], torch.Tensor]
@@ -305,12 +397,12 @@ def measure(
         The batch's reducer.
     groups : (torch.Tensor, int), optional
         ``(conditions, n_conditions)``: this rank's trials' condition codes, shape (n_trials,),
-        for a :class:`TrialStatistic` that measures conditions.
+        for a ``TrialStatistic`` that measures conditions.
 
     Returns
     -------
     torch.Tensor
-        One process: ``statistic(activity)``. Across ranks: a :class:`TrialStatistic` assembled
+        One process: ``statistic(activity)``. Across ranks: a ``TrialStatistic`` assembled
         from its sums over trials added across ranks; any other statistic of the gathered trials.
     """
     extra = () if groups is None else groups
@@ -326,10 +418,27 @@ def measure(
 class HiddenRateLoss(LossTerm):
     """Pull the hidden neurons' mean spike probability per bin towards ``target``.
 
+    Called as ``term(model, batch)``: the mean over hidden neurons of
+    ``((rate - target) / target) ** 2``, ``rate`` a hidden neuron's expected count per bin
+    averaged over the trials and bins of ``batch.free``; a dimensionless scalar tensor (zero
+    without hidden neurons).
+
     Parameters
     ----------
     target : float
-        Target mean count per bin (e.g. the recorded neurons' mean).
+        Target mean count per bin (spikes per bin, e.g. the recorded neurons' mean).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.fitting import Batch, HiddenRateLoss
+    >>> from elephant_fit.network import SpikingNetwork, simulate, use_loop
+    >>> network = SpikingNetwork(n_recorded=3, n_hidden=2, n_lags=2, seed=0)
+    >>> with use_loop("torch"):
+    ...     free = simulate(network, n_trials=4, n_bins=10, seed=1)
+    >>> value = HiddenRateLoss(target=0.05)(network, Batch(torch.zeros(4, 10, 3), free=free))
+    >>> value.shape, bool(value >= 0)
+    (torch.Size([]), True)
     """
 
     target: float = 0.05
@@ -360,6 +469,21 @@ class CouplingPenalty(LossTerm):
     ----------
     kind : {'l1', 'l2'}
         The norm.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.fitting import Batch, CouplingPenalty
+    >>> from elephant_fit.network import SpikingNetwork
+    >>> network = SpikingNetwork(n_recorded=3, n_lags=2, seed=0)
+    >>> batch = Batch(torch.zeros(1, 5, 3))  # the trials are not used
+    >>> value = CouplingPenalty("l1")(network, batch)  # coupling weights are dimensionless
+    >>> value.shape, bool(value > 0)
+    (torch.Size([]), True)
+    >>> with torch.no_grad():
+    ...     _ = network.coupling_weights.zero_()
+    >>> CouplingPenalty("l2")(network, batch).item()
+    0.0
     """
 
     kind: str = "l1"
@@ -390,9 +514,13 @@ class TrialMatching(LossTerm):
 
     Simulated and recorded trials are paired one to one by the Hungarian algorithm on the
     distance of a per-trial statistic, within each condition, and the term is the mean squared
-    distance of the pairs (:mod:`elephant_fit.fitting.trial_matching`). The statistic is the
+    distance of the pairs (``elephant_fit.fitting.trial_matching``). The statistic is the
     population activity of groups of recorded neurons, averaged over ``window`` bins and z-scored
     by the data (its mean per group and bin, its standard deviation per group).
+
+    Called as ``term(model, batch)``: a dimensionless scalar tensor (the activity is z-scored),
+    from the recorded neurons of ``batch.free`` and ``batch.sm_data``, both of shape
+    (n_trials, n_bins, n_recorded).
 
     Parameters
     ----------
@@ -406,6 +534,21 @@ class TrialMatching(LossTerm):
     -----
     The assignment needs every trial of the batch at once, so the term is not offered in
     data-parallel fits (``parallel_safe`` is False: such a fit refuses to start).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.fitting import Batch, TrialMatching
+    >>> from elephant_fit.network import SpikingNetwork, simulate, use_loop
+    >>> network = SpikingNetwork(n_recorded=3, n_lags=2, seed=0)
+    >>> generator = torch.Generator().manual_seed(0)
+    >>> counts = torch.bernoulli(torch.full((6, 10, 3), 0.3), generator=generator)  # 6 trials
+    >>> with use_loop("torch"):
+    ...     free = simulate(network, n_trials=6, n_bins=10, seed=1)
+    >>> term = TrialMatching(groups=[[0, 1], [2]], window=3)  # two groups, 3-bin average
+    >>> value = term(network, Batch(counts, free=free))
+    >>> value.shape, bool(value >= 0)
+    (torch.Size([]), True)
     """
 
     needs = frozenset({"free"})
@@ -485,10 +628,30 @@ def default_term(
 class CombinedLoss:
     """Weighted sum of loss terms.
 
+    Called as ``loss(model, batch)``: the scalar total (differentiable) and each term's
+    unweighted value (see ``__call__``).
+
     Parameters
     ----------
     terms : mapping of str to (float, LossTerm)
-        Name -> (weight, term).
+        Name -> (weight, term); the weights are dimensionless, non-negative (a zero weight
+        switches its term off).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.fitting import Batch, CombinedLoss, CouplingPenalty, NegativeLogLikelihood
+    >>> from elephant_fit.network import SpikingNetwork, teacher_forced
+    >>> loss = CombinedLoss(
+    ...     {"nll": (1.0, NegativeLogLikelihood()), "l1": (0.01, CouplingPenalty("l1"))}
+    ... )
+    >>> loss.weights, sorted(loss.needs)
+    ({'nll': 1.0, 'l1': 0.01}, ['teacher'])
+    >>> network = SpikingNetwork(n_recorded=3, n_lags=2, seed=0)
+    >>> counts = torch.zeros(4, 10, 3)  # 4 trials, 10 bins, 3 recorded neurons
+    >>> total, values = loss(network, Batch(counts, teacher=teacher_forced(network, counts)))
+    >>> total.shape, sorted(values)
+    (torch.Size([]), ['l1', 'nll'])
     """
 
     def __init__(self, terms: Mapping[str, tuple[float, LossTerm]]) -> None:
@@ -510,6 +673,13 @@ class CombinedLoss:
         self, model: SpikingNetwork, batch: Batch
     ) -> tuple[torch.Tensor, dict[str, float]]:
         """Total loss and the value of each term.
+
+        Parameters
+        ----------
+        model : SpikingNetwork
+            The network.
+        batch : Batch
+            The passes the terms need (:attr:`needs`) on one batch of trials.
 
         Returns
         -------
@@ -544,7 +714,7 @@ def make_loss(
     ----------
     spec : str, dict or CombinedLoss
         A preset ('mle', 'sm', 'paper'), or ``{name: weight}`` with the names of
-        :func:`default_term`, or ``{name: (weight, LossTerm)}`` for custom terms.
+        ``default_term``, or ``{name: (weight, LossTerm)}`` for custom terms.
     max_lag : int, optional
         Lags 0..max_lag of the noise-covariance term (they should cover the coupling lags).
 

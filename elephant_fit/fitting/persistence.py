@@ -32,6 +32,33 @@ def save_model(fitter: NetworkFitter, path: str | Path) -> None:
     path : str or Path
         The file to write (conventionally ``.pt``). An existing file is replaced atomically: on
         any failure (full disk, file-size limit) it is left as it was.
+
+    Raises
+    ------
+    NotFittedError
+        If ``fitter`` is not fitted.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from elephant_fit import NetworkFitter
+    >>> from elephant_fit.fitting import load_model, save_model
+    >>> from elephant_fit.network import use_loop
+    >>> from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
+    >>> truth = hidden_input_network(n_recorded=3, n_hidden=2, n_bins=30, seed=0)
+    >>> with use_loop("torch"):
+    ...     data = sample_spikedata(truth, n_trials=20, seed=1).recorded()
+    ...     fitter = NetworkFitter(n_lags=2, max_iterations=10, device="cpu", progress=False)
+    ...     _ = fitter.fit(data)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "model.pt"
+    ...     save_model(fitter, path)
+    ...     loaded = load_model(path)
+    >>> type(loaded).__name__, loaded.coupling_.shape  # (n_post, n_pre, n_lags)
+    ('NetworkFitter', (3, 3, 2))
+    >>> bool((loaded.coupling_ == fitter.coupling_).all()), loaded.unit_ids_
+    (True, ('r0', 'r1', 'r2'))
     """
     fitter.save(path)
 
@@ -60,6 +87,27 @@ def load_model(path: str | Path, stimulus_encoder: torch.nn.Module | None = None
         If the file is not an elephant-fit model, was written by an incompatible version, carries
         no checksum (files written before checksums: refit), is corrupt (checksum mismatch), holds
         NaN or inf, or is malformed (missing entries, wrong types or shapes).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from elephant_fit import NetworkFitter
+    >>> from elephant_fit.fitting import load_model
+    >>> from elephant_fit.network import use_loop
+    >>> from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
+    >>> truth = hidden_input_network(n_recorded=3, n_hidden=2, n_bins=30, seed=0)
+    >>> with use_loop("torch"):
+    ...     data = sample_spikedata(truth, n_trials=20, seed=1).recorded()
+    ...     fitter = NetworkFitter(n_lags=2, max_iterations=10, device="cpu", progress=False)
+    ...     _ = fitter.fit(data)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     fitter.save(Path(folder) / "model.pt")
+    ...     loaded = load_model(Path(folder) / "model.pt")
+    >>> loaded.n_lags, loaded.max_iterations, loaded.bin_size_  # hyper-parameters, data layout
+    (2, 10, array(10.) * ms)
+    >>> len(loaded.history_.train)  # the fit's history comes along
+    10
     """
     contents = read_model_file(path)
     name = repr(str(Path(path)))

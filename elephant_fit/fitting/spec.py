@@ -40,6 +40,9 @@ class ModelSpec:
 
     Examples
     --------
+    >>> import quantities as pq
+    >>> import torch
+    >>> from elephant_fit.fitting import ModelSpec
     >>> spec = ModelSpec(n_hidden=2, n_lags=3, drive=None)
     >>> network = spec.build(n_bins=20, bin_size=10 * pq.ms, rate=torch.full((4,), 0.1), seed=0)
     >>> network.n_neurons
@@ -195,11 +198,12 @@ class TrainedOn:
     Attributes
     ----------
     bin_size, t_start, t_stop : pq.Quantity
-        Bin width and trial window.
+        Bin width and trial window (time quantities, in the units of the data).
     n_bins : int
         Bins per trial.
     unit_ids : tuple
-        Ids of the recorded units, in the order of the network's recorded neurons.
+        Ids of the recorded units, in the order of the network's recorded neurons, length
+        n_recorded.
     unit_annotations : tuple of dict
         Their annotations.
     condition_labels : tuple
@@ -208,6 +212,19 @@ class TrainedOn:
         The covariates, in the order of the network's inputs (empty: none).
     covariate_spec : CovariateSpec or None
         How they enter, with the value ranges of the tuning covariates seen in the data.
+
+    Examples
+    --------
+    >>> import quantities as pq
+    >>> import torch
+    >>> from elephant_fit import SpikeData
+    >>> from elephant_fit.fitting import TrainedOn
+    >>> data = SpikeData(torch.zeros(3, 20, 2), 5 * pq.ms, unit_ids=["a", "b"])  # 3 trials
+    >>> layout = TrainedOn.of(data)
+    >>> layout.n_bins, layout.n_recorded, layout.n_conditions, layout.unit_ids
+    (20, 2, 1, ('a', 'b'))
+    >>> layout.t_stop  # n_bins * bin_size after t_start
+    array(100.) * ms
     """
 
     bin_size: pq.Quantity

@@ -35,6 +35,8 @@ class TrialTensors:
 
     Examples
     --------
+    >>> import torch
+    >>> from elephant_fit.fitting import TrialTensors
     >>> trials = TrialTensors(torch.zeros(4, 10, 2), conditions=torch.tensor([0, 1, 0, 1]))
     >>> trials[1:3].conditions.tolist(), trials[1:3].counts.shape
     ([1, 0], torch.Size([2, 10, 2]))

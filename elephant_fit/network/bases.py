@@ -36,8 +36,20 @@ DRIVE_BUMP_BINS = 5
 def drive_bumps(n_bins: int, bin_size: pq.Quantity | None = None) -> int:
     """Default number of bumps of a smooth drive over ``n_bins`` bins (at least 2).
 
-    One bump per :data:`DRIVE_BUMP_SPACING` of the trial when ``bin_size`` is given, else one per
-    :data:`DRIVE_BUMP_BINS` bins.
+    One bump per ``DRIVE_BUMP_SPACING`` of the trial when ``bin_size`` is given, else one per
+    ``DRIVE_BUMP_BINS`` bins.
+
+    Parameters
+    ----------
+    n_bins : int
+        Number of bins of a trial.
+    bin_size : quantities.Quantity, optional
+        Width of a bin (a time, e.g. ``10 * pq.ms``); None: unknown.
+
+    Returns
+    -------
+    int
+        Number of bumps, between 2 and ``n_bins`` when ``bin_size`` is given.
 
     Examples
     --------
@@ -62,12 +74,25 @@ def raised_cosine_basis(n_basis: int, n_lags: int) -> torch.Tensor:
     n_basis : int
         Number of basis functions.
     n_lags : int
-        Number of lags (1..n_lags bins).
+        Number of lags, in bins: column ``l - 1`` is lag ``l`` (lags 1..n_lags).
 
     Returns
     -------
     torch.Tensor
-        Shape (n_basis, n_lags), float64, each row peaking at a later lag, rows of unit max.
+        Shape (n_basis, n_lags), float64, dimensionless values in [0, 1]: each row a bump of
+        height 1 at its centre on the log-stretched axis (which may fall between two lags), the
+        centres equally spaced there from lag 1 to lag ``n_lags``.
+
+    Examples
+    --------
+    >>> from elephant_fit.network import raised_cosine_basis
+    >>> basis = raised_cosine_basis(3, 8)  # 3 bumps over lags 1..8 bins
+    >>> basis.shape, basis.dtype
+    (torch.Size([3, 8]), torch.float64)
+    >>> basis.argmax(dim=1).tolist()  # column of each peak: lags 1, 3 and 8
+    [0, 2, 7]
+    >>> basis[:, 0].tolist()  # at lag 1
+    [1.0, 0.5, 0.0]
     """
     lags = torch.arange(1, n_lags + 1, dtype=torch.float64)
     stretched = torch.log(lags + 1.0)
@@ -90,12 +115,24 @@ def exponential_basis(n_basis: int, n_lags: int) -> torch.Tensor:
     n_basis : int
         Number of basis functions.
     n_lags : int
-        Number of lags.
+        Number of lags, in bins: column ``l - 1`` is lag ``l`` (lags 1..n_lags).
 
     Returns
     -------
     torch.Tensor
-        Shape (n_basis, n_lags), float64, ``exp(-(l - 1) / tau_b)``.
+        Shape (n_basis, n_lags), float64, dimensionless: row ``b`` is ``exp(-(l - 1) / tau_b)``,
+        1 at lag 1, with ``tau_b`` in bins from 1 to ``n_lags``.
+
+    Examples
+    --------
+    >>> from elephant_fit.network import exponential_basis
+    >>> basis = exponential_basis(3, 8)  # time constants 1, sqrt(8) and 8 bins
+    >>> basis.shape, basis.dtype
+    (torch.Size([3, 8]), torch.float64)
+    >>> basis[:, 0].tolist()  # every decay starts at 1 at lag 1
+    [1.0, 1.0, 1.0]
+    >>> [round(value, 3) for value in basis[:, 1].tolist()]  # at lag 2: exp(-1 / tau_b)
+    [0.368, 0.702, 0.882]
     """
     lags = torch.arange(1, n_lags + 1, dtype=torch.float64)
     taus = torch.logspace(0, math.log10(max(n_lags, 1)), n_basis, dtype=torch.float64)
@@ -115,7 +152,20 @@ def gaussian_bumps(n_basis: int, n_bins: int) -> torch.Tensor:
     Returns
     -------
     torch.Tensor
-        Shape (n_bins, n_basis), float64; bump width (standard deviation) = spacing of centres.
+        Shape (n_bins, n_basis), float64, dimensionless values in (0, 1]: column ``b`` is a
+        Gaussian of height 1 centred on a bin, the centres equally spaced from the first to the
+        last bin; its standard deviation is the spacing of the centres (at least 1 bin).
+
+    Examples
+    --------
+    >>> from elephant_fit.network import gaussian_bumps
+    >>> bumps = gaussian_bumps(4, 10)  # 4 bumps over a trial of 10 bins
+    >>> bumps.shape, bumps.dtype  # (n_bins, n_basis)
+    (torch.Size([10, 4]), torch.float64)
+    >>> bumps.argmax(dim=0).tolist()  # the bin of each centre
+    [0, 3, 6, 9]
+    >>> bumps.max(dim=0).values.tolist()
+    [1.0, 1.0, 1.0, 1.0]
     """
     t = torch.arange(n_bins, dtype=torch.float64)
     centres = torch.linspace(0, n_bins - 1, n_basis, dtype=torch.float64)

@@ -71,7 +71,7 @@ class CovariateSpec:
         Length of the history filters in bins, lags ``0 .. n_lags - 1`` (lag 0: the current bin).
     basis : None, 'raised_cosine' or 'exponential', optional
         None: one free weight per lag; otherwise the filters are ``n_basis`` functions of
-        :func:`~elephant_fit.network.bases.temporal_basis` over the ``n_lags`` lags (the
+        ``temporal_basis`` over the ``n_lags`` lags (the
         coupling's bases; column ``l`` is lag ``l``).
     n_basis : int, optional
         Functions of a named history basis (default: ``max(2, n_lags // 2)``).
@@ -80,9 +80,9 @@ class CovariateSpec:
     tuning_order : int, optional
         Order of the B-splines (4: cubic).
     value_range : tuple, optional
-        One entry per covariate: ``(low, high)``, the range of a tuning covariate's B-splines, or
-        None (history covariates; a tuning covariate's range from the data, see
-        :meth:`with_value_ranges`). Default: all None.
+        One entry per covariate: ``(low, high)``, the range of a tuning covariate's B-splines in
+        the covariate's own units, or None (history covariates; a tuning covariate's range from
+        the data, see :meth:`with_value_ranges`). Default: all None.
     mask : optional
         Which neurons receive which covariate: None (all), or one row per covariate, each
         'all', 'recorded', 'hidden' or n_neurons booleans; or an array (n_inputs, n_neurons).

@@ -73,6 +73,22 @@ class LogLikelihood:
         Particles per trial, over all replicate filters (0 when exact).
     exact : bool
         True when the model has no hidden neurons (no sampling).
+
+    Examples
+    --------
+    Without hidden neurons the likelihood is exact; four silent bins of three neurons with bias
+    -3 (logit) cost ``12 * softplus(-3)`` nats per trial:
+
+    >>> import torch
+    >>> from elephant_fit.network import LogLikelihood, SpikingNetwork, log_likelihood
+    >>> network = SpikingNetwork(n_recorded=3, n_lags=3, seed=0)
+    >>> result = log_likelihood(network, torch.zeros(2, 4, 3))  # (n_trials, n_bins, n_recorded)
+    >>> isinstance(result, LogLikelihood), result.exact, result.n_particles
+    (True, True, 0)
+    >>> result.per_trial.shape, result.per_trial.dtype
+    (torch.Size([2]), torch.float64)
+    >>> round(result.total, 4), result.standard_error  # nats
+    (-1.1661, 0.0)
     """
 
     per_trial: torch.Tensor
@@ -109,7 +125,7 @@ def log_likelihood(
     model : SpikingNetwork
         The network.
     recorded : torch.Tensor
-        Recorded spikes, shape (n_trials, n_bins, n_recorded).
+        Recorded spike counts per bin, shape (n_trials, n_bins, n_recorded).
     inputs : torch.Tensor, optional
         Covariates, shape (n_trials, n_bins, n_inputs).
     n_particles : int, optional
@@ -120,7 +136,7 @@ def log_likelihood(
         error (at least 2 for a standard error).
     seed : int or torch.Generator, optional
         Randomness of resampling and hidden spikes; the same seed gives the same estimate (on the
-        same device; trials are filtered in chunks of :data:`ROWS_PER_CHUNK` rows, which set how
+        same device; trials are filtered in chunks of ``ROWS_PER_CHUNK`` rows, which set how
         the random stream is drawn).
     surrogate : str or Surrogate, optional
         Gradient surrogate through the sampled hidden spikes (with ``requires_grad``).
@@ -134,7 +150,24 @@ def log_likelihood(
     Returns
     -------
     LogLikelihood
-        Per-trial estimates and their Monte Carlo variances.
+        Per-trial estimates (nats), shape (n_trials,), and their Monte Carlo variances
+        (nats squared).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.network import SpikingNetwork, log_likelihood
+    >>> network = SpikingNetwork(n_recorded=3, n_hidden=1, n_lags=3, seed=0)
+    >>> recorded = torch.zeros(2, 6, 3)  # (n_trials, n_bins, n_recorded)
+    >>> recorded[:, ::2, 0] = 1.0
+    >>> result = log_likelihood(network, recorded, n_particles=8, seed=0)
+    >>> result.exact, result.n_particles  # two replicate filters of 4 particles
+    (False, 8)
+    >>> result.per_trial.shape, result.variance.shape
+    (torch.Size([2]), torch.Size([2]))
+    >>> again = log_likelihood(network, recorded, n_particles=8, seed=0)
+    >>> bool(torch.equal(result.per_trial, again.per_trial))  # the same seed, the same estimate
+    True
     """
     recorded = check_recorded(model, recorded)
     n_trials = recorded.shape[0]
@@ -199,6 +232,19 @@ class HeldOutLikelihood:
         Spikes in the data.
     n_particles : int
         Particles per trial (0: exact, no hidden neurons).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.network import HeldOutLikelihood, SpikingNetwork, held_out_likelihood
+    >>> network = SpikingNetwork(n_recorded=3, n_lags=3, seed=0)  # untrained
+    >>> recorded = torch.zeros(2, 6, 3)  # (n_trials, n_bins, n_recorded)
+    >>> recorded[:, ::2, 0] = 1.0  # neuron 0 fires every other bin
+    >>> score = held_out_likelihood(network, recorded)
+    >>> isinstance(score, HeldOutLikelihood), score.n_spikes, score.n_particles
+    (True, 6, 0)
+    >>> print(score)  # worse than the baseline: negative
+    -2.923 +/- 0.0000 bits/spike (exact)
     """
 
     bits_per_spike: float
@@ -232,7 +278,7 @@ def held_out_likelihood(
     model : SpikingNetwork
         The network.
     recorded : torch.Tensor
-        Recorded spikes, shape (n_trials, n_bins, n_recorded).
+        Recorded spike counts per bin, shape (n_trials, n_bins, n_recorded).
     n_particles : int, optional
         Particles per trial when the model has hidden neurons (two replicate filters of half).
     seed : int or torch.Generator, optional
@@ -245,7 +291,19 @@ def held_out_likelihood(
     Returns
     -------
     HeldOutLikelihood
-        The estimate.
+        The estimate, in bits per spike, and the log-likelihood in nats.
+
+    Examples
+    --------
+    >>> import math
+    >>> import torch
+    >>> from elephant_fit.network import SpikingNetwork, held_out_likelihood
+    >>> network = SpikingNetwork(n_recorded=3, n_hidden=1, n_lags=3, seed=0)
+    >>> recorded = torch.zeros(2, 6, 3)  # (n_trials, n_bins, n_recorded)
+    >>> recorded[:, ::2, 0] = 1.0
+    >>> score = held_out_likelihood(network, recorded, n_particles=8, seed=0)
+    >>> score.n_particles, score.n_spikes, math.isfinite(score.bits_per_spike)
+    (8, 6, True)
     """
     recorded = check_recorded(model, recorded)
     with torch.no_grad():

@@ -45,7 +45,7 @@ from .observation import Bernoulli, Observation, Poisson
 
 __all__ = ["LOOPS", "get_loop", "numba_available", "resolve_loop", "use_loop"]
 
-#: The implementations of the recurrent loop (see the module docstring).
+#: Names of the recurrent loop's implementations (:func:`use_loop`, ``$ELEPHANT_FIT_LOOP``).
 LOOPS = ("auto", "numba", "torch", "autograd")
 #: Largest ``n_lags * n_sampled * n_neurons`` (the sampled neurons' weights) for which "auto" runs
 #: the backward loop compiled: beyond it the weights leave the core's cache and torch's blocked
@@ -62,7 +62,32 @@ _LOOP: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 
 
 def get_loop() -> str:
-    """The loop chosen by :func:`use_loop`, else ``$ELEPHANT_FIT_LOOP``, else ``"auto"``."""
+    """The loop chosen by :func:`use_loop`, else ``$ELEPHANT_FIT_LOOP``, else ``"auto"``.
+
+    The innermost :func:`use_loop` block wins; outside any block the environment variable
+    ``ELEPHANT_FIT_LOOP`` is read on every call.
+
+    Returns
+    -------
+    str
+        One of :data:`LOOPS`: ``"auto"``, ``"numba"``, ``"torch"`` or ``"autograd"``.
+
+    Raises
+    ------
+    ArgumentValueError
+        Outside a :func:`use_loop` block, when ``$ELEPHANT_FIT_LOOP`` is not one of
+        :data:`LOOPS`.
+
+    Examples
+    --------
+    >>> from elephant_fit.network import get_loop, use_loop
+    >>> with use_loop("autograd"):
+    ...     with use_loop("torch"):
+    ...         inner = get_loop()
+    ...     outer = get_loop()
+    >>> inner, outer
+    ('torch', 'autograd')
+    """
     chosen = _LOOP.get()
     if chosen is None:
         chosen = check_choice(
@@ -85,7 +110,28 @@ def use_loop(loop: str) -> Iterator[str]:
     Yields
     ------
     str
-        The loop.
+        The loop, as :func:`get_loop` returns it inside the block.
+
+    Raises
+    ------
+    ArgumentValueError
+        When ``loop`` is not one of :data:`LOOPS`, or is ``"numba"`` and numba cannot be loaded.
+
+    Examples
+    --------
+    The loops give the same spikes (here the torch loop and the autograd reference):
+
+    >>> import torch
+    >>> from elephant_fit.network import SpikingNetwork, simulate, use_loop
+    >>> network = SpikingNetwork(n_recorded=2, n_hidden=1, n_lags=3, seed=0)
+    >>> with use_loop("torch") as loop:
+    ...     spikes = simulate(network, n_trials=2, n_bins=5, seed=0).spikes
+    >>> loop, spikes.shape  # (n_trials, n_bins, n_neurons)
+    ('torch', torch.Size([2, 5, 3]))
+    >>> with use_loop("autograd"):
+    ...     reference = simulate(network, n_trials=2, n_bins=5, seed=0).spikes
+    >>> bool(torch.equal(spikes, reference))
+    True
     """
     loop = check_choice(loop, "loop", LOOPS)
     if loop == "numba" and not numba_available():

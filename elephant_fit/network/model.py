@@ -8,7 +8,7 @@ For neurons ``j`` (recorded first, then hidden), trials ``k`` and bins ``t``::
 smooth in time or free; one condition: shared by all trials),
 ``W`` coupling and self-history (free lags or a temporal basis), ``x`` optional covariates with
 causal filters ``V`` (lags 0..M-1; or on a basis, or value tuning curves and a neuron mask:
-:mod:`elephant_fit.network.covariates`). Observation models: Bernoulli ``p = sigmoid(u)``; Poisson with
+``elephant_fit.network.covariates``). Observation models: Bernoulli ``p = sigmoid(u)``; Poisson with
 mean count per bin ``exp(u)`` or ``softplus(u)``.
 """
 
@@ -40,6 +40,12 @@ __all__ = ["SpikingNetwork"]
 class SpikingNetwork(nn.Module):
     """Recurrent stochastic spiking network with recorded and hidden neurons.
 
+    Time is in bins throughout: lags, trial lengths and filters count bins, spikes are counts per
+    bin, and the pre-activation ``u`` (shape (n_trials, n_bins, n_neurons), recorded neurons
+    first) is dimensionless: the logit of the spike probability (Bernoulli) or the log, or
+    inverse softplus, of the mean count per bin (Poisson). Every term of ``u`` (bias, drive,
+    coupling, covariates) is in these units.
+
     Parameters
     ----------
     n_recorded : int
@@ -53,7 +59,7 @@ class SpikingNetwork(nn.Module):
     n_basis : int, optional
         Number of basis functions for a named basis.
     observation : {'bernoulli', 'poisson'} or Observation, optional
-        Observation model (:mod:`elephant_fit.network.observation`); the attribute holds the
+        Observation model (``elephant_fit.network.observation``); the attribute holds the
         :class:`~elephant_fit.network.observation.Observation` object.
     link : str, optional
         'sigmoid' (Bernoulli); 'exp' or 'softplus' (Poisson, mean count per bin). Default: the
@@ -93,10 +99,54 @@ class SpikingNetwork(nn.Module):
     excitatory_fraction : float, optional
         With ``dale``, the fraction of excitatory neurons (the first ones of each group).
     coupling_scale : float, optional
-        Standard deviation of the initial coupling weights, divided by sqrt(n_neurons * n_lags):
-        small enough that the initial network is stable.
+        Standard deviation of the initial coupling weights (units of ``u`` per spike), divided by
+        sqrt(n_neurons * n_lags): small enough that the initial network is stable.
     seed : int, optional
         Seed of the initialisation.
+
+    Attributes
+    ----------
+    bias : torch.nn.Parameter
+        Shape (n_neurons,): baseline pre-activation, initially -3 (units of ``u``).
+    coupling_weights : torch.nn.Parameter
+        Shape (n_lags or n_basis, n_pre, n_post) with n_pre = n_post = n_neurons: free weights
+        per lag, or coefficients of the basis functions (units of ``u`` per spike); the
+        effective coupling is :meth:`lagged_coupling`.
+    basis : torch.Tensor or None
+        Buffer of shape (n_basis, n_lags), the coupling's temporal basis; None for free lags.
+    drive_weights : torch.nn.Parameter or None
+        Shape (n_conditions, n_drive_basis, n_neurons) for a smooth drive or
+        (n_conditions, n_bins, n_neurons) for a free one; None without a drive.
+    observation : Observation
+        The observation model.
+    covariate_input : CovariateInput or None
+        The covariate terms (``elephant_fit.network.covariates``); None without covariates.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.network import SpikingNetwork
+    >>> network = SpikingNetwork(n_recorded=3, n_hidden=1, n_lags=4, seed=0)
+    >>> network.n_neurons, network.lagged_coupling().shape  # (n_lags, n_pre, n_post)
+    (4, torch.Size([4, 4, 4]))
+    >>> network.coupling_array().shape  # float64 numpy, (n_post, n_pre, n_lags)
+    (4, 4, 4)
+
+    The pre-activation of given spike trains (the recorded and hidden neurons' spikes):
+
+    >>> spikes = torch.zeros(2, 10, 4)  # (n_trials, n_bins, n_neurons)
+    >>> spikes[:, 3, 0] = 1.0  # neuron 0 fires in bin 3
+    >>> u = network.static_input(10) + network.history(spikes)
+    >>> u.shape
+    torch.Size([2, 10, 4])
+    >>> bool(torch.equal(u[:, :4], network.static_input(4).expand(2, 4, 4)))  # causal
+    True
+
+    A smooth stimulus-locked drive per condition:
+
+    >>> driven = SpikingNetwork(n_recorded=2, n_bins=20, drive="smooth", n_conditions=3)
+    >>> driven.stimulus_drive().shape  # (n_conditions, n_bins, n_neurons)
+    torch.Size([3, 20, 2])
     """
 
     def __init__(
@@ -289,7 +339,7 @@ class SpikingNetwork(nn.Module):
         spikes : torch.Tensor
             Shape (n_trials, n_bins, n_pre) with n_pre = n_neurons (or the rows of ``coupling``).
         coupling : torch.Tensor, optional
-            Shape (n_lags, n_pre, n_neurons); default: :meth:`coupling`.
+            Shape (n_lags, n_pre, n_neurons); default: :meth:`lagged_coupling`.
 
         Returns
         -------

@@ -33,10 +33,43 @@ class Observation:
     :meth:`sample`, :meth:`sample_into` and :meth:`sample_derivative` (and
     :meth:`prepare_noise` when :meth:`sample_into` wants the noise in another form).
 
+    Tensors are of any shape, typically (n_trials, n_bins, n_neurons); the pre-activation ``u``
+    is dimensionless (the logit of the spike probability for Bernoulli, the log or inverse
+    softplus of the mean count per bin for Poisson), counts are spikes per bin, and
+    log-likelihoods are in nats.
+
     Parameters
     ----------
     link : str, optional
         One of ``links``; default the first.
+
+    Attributes
+    ----------
+    name : str
+        Short name (:data:`OBSERVATIONS`' key).
+    links : tuple of str
+        The links the model accepts, the default first.
+    link : str
+        The link of this instance.
+
+    Examples
+    --------
+    The interface, on a Bernoulli model (every observation model has it):
+
+    >>> import torch
+    >>> from elephant_fit.network import Bernoulli, Observation
+    >>> observation = Bernoulli()
+    >>> isinstance(observation, Observation), observation.links, observation.binary
+    (True, ('sigmoid',), True)
+    >>> u = torch.zeros(2, 3, 4)  # (n_trials, n_bins, n_neurons), probability 0.5 per bin
+    >>> generator = torch.Generator().manual_seed(0)
+    >>> noise = observation.noise(tuple(u.shape), generator, u.dtype, u.device)
+    >>> counts = observation.sample(u, noise)
+    >>> counts.shape, bool(((counts == 0) | (counts == 1)).all())
+    (torch.Size([2, 3, 4]), True)
+    >>> nll = observation.neg_log_likelihood(u, counts)  # nats per bin: ln 2 at p = 0.5
+    >>> nll.shape, round(float(nll.sum()), 4)
+    (torch.Size([2, 3, 4]), 16.6355)
     """
 
     name: str = "base"
@@ -48,15 +81,32 @@ class Observation:
         self.link = self.links[0] if link is None else check_choice(link, "link", self.links)
 
     def mean(self, u: torch.Tensor) -> torch.Tensor:
-        """Spike probability or mean count per bin, same shape as ``u``."""
+        """Spike probability or mean count per bin (the inverse link), same shape as ``u``."""
         raise NotImplementedError
 
     def inverse_mean(self, mean: torch.Tensor) -> torch.Tensor:
-        """Pre-activation whose mean is ``mean`` (clamped into the model's range), same shape."""
+        """Pre-activation whose mean is ``mean`` (clamped into the model's range), same shape.
+
+        ``mean`` is a spike probability or a mean count per bin; the floor is
+        ``MEAN_FLOOR``.
+        """
         raise NotImplementedError
 
     def neg_log_likelihood(self, u: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
-        """Per-bin negative log-likelihood (nats) of ``counts`` given ``u`` (broadcast together)."""
+        """Per-bin negative log-likelihood (nats) of ``counts`` given ``u`` (broadcast together).
+
+        Parameters
+        ----------
+        u : torch.Tensor
+            Pre-activations, e.g. shape (n_trials, n_bins, n_neurons).
+        counts : torch.Tensor
+            Spike counts per bin, broadcastable with ``u``.
+
+        Returns
+        -------
+        torch.Tensor
+            The broadcast shape of ``u`` and ``counts``, in nats.
+        """
         raise NotImplementedError
 
     def noise(
@@ -66,7 +116,24 @@ class Observation:
         dtype: torch.dtype,
         device: torch.device,
     ) -> torch.Tensor:
-        """The randomness of one sample per entry of ``shape`` (consumed by :meth:`sample`)."""
+        """The randomness of one sample per entry of ``shape`` (consumed by :meth:`sample`).
+
+        Parameters
+        ----------
+        shape : tuple of int
+            Shape of the samples, e.g. (n_trials, n_bins, n_neurons).
+        generator : torch.Generator or None
+            Random stream (None: torch's global one).
+        dtype : torch.dtype
+            Floating dtype of the noise.
+        device : torch.device
+            Device of the noise.
+
+        Returns
+        -------
+        torch.Tensor
+            Shape ``shape``: standard logistic (Bernoulli) or uniform on (0, 1) (Poisson).
+        """
         raise NotImplementedError
 
     def sample(
@@ -167,7 +234,30 @@ class Observation:
 
 
 class Bernoulli(Observation):
-    """At most one spike per bin with probability ``sigmoid(u)``; noise is standard logistic."""
+    """At most one spike per bin with probability ``sigmoid(u)``; noise is standard logistic.
+
+    ``u`` is the logit of the spike probability of a bin (link ``"sigmoid"``, the only one); a
+    sample is ``1[u + noise > 0]``, with the gradient of a
+    :class:`~elephant_fit.network.surrogates.Surrogate`.
+
+    Parameters
+    ----------
+    link : {'sigmoid'}, optional
+        The link.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.network import Bernoulli
+    >>> observation = Bernoulli()
+    >>> u = torch.tensor([-2.0, 0.0, 2.0])  # logits
+    >>> [round(p, 4) for p in observation.mean(u).tolist()]  # spike probability per bin
+    [0.1192, 0.5, 0.8808]
+    >>> observation.sample(u, torch.zeros(3)).tolist()  # noise 0: a spike where u > 0
+    [0.0, 0.0, 1.0]
+    >>> observation.clip_counts(torch.tensor([0.0, 1.0, 3.0]))  # at most one spike per bin
+    (tensor([0., 1., 1.]), True)
+    """
 
     name = "bernoulli"
     links = ("sigmoid",)
@@ -221,6 +311,25 @@ class Poisson(Observation):
 
     Sampled by the inverse CDF of uniform noise (means up to 20) or a rounded normal approximation
     (above); samples pass the gradient of their mean (straight through).
+
+    Parameters
+    ----------
+    link : {'exp', 'softplus'}, optional
+        How the pre-activation ``u`` gives the mean count per bin: ``exp(u)`` (default) or
+        ``softplus(u)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.network import Poisson
+    >>> observation = Poisson()  # link 'exp'
+    >>> u = observation.inverse_mean(torch.tensor([0.5, 2.0, 30.0]))  # log mean counts
+    >>> [round(m, 3) for m in observation.mean(u).tolist()]  # mean count per bin
+    [0.5, 2.0, 30.0]
+    >>> observation.sample(u, torch.full((3,), 0.5)).tolist()  # uniform 0.5: the medians
+    [0.0, 2.0, 30.0]
+    >>> Poisson("softplus")
+    Poisson(link='softplus')
     """
 
     name = "poisson"
@@ -302,7 +411,7 @@ def poisson_counts(mean: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
     return count + (mean - mean.detach())
 
 
-#: Observation models by name.
+#: Observation model classes by name, the names :func:`get_observation` accepts.
 OBSERVATIONS: dict[str, type[Observation]] = {"bernoulli": Bernoulli, "poisson": Poisson}
 
 

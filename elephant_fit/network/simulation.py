@@ -36,10 +36,25 @@ class Simulation:
     Attributes
     ----------
     spikes : torch.Tensor
-        Shape (n_trials, n_bins, n_neurons): sampled spikes (Bernoulli: 0/1; Poisson: counts). In
-        the teacher-forced pass, the recorded columns are the data.
+        Shape (n_trials, n_bins, n_neurons), recorded neurons first: sampled spikes per bin
+        (Bernoulli: 0/1; Poisson: counts), in the model's dtype. In the teacher-forced pass, the
+        recorded columns are the data.
     u : torch.Tensor
-        Shape (n_trials, n_bins, n_neurons): pre-activations (logits for Bernoulli).
+        Shape (n_trials, n_bins, n_neurons): pre-activations, dimensionless (logits for
+        Bernoulli; for Poisson the log, or inverse softplus, of the mean count per bin).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.network import Simulation, SpikingNetwork, simulate, use_loop
+    >>> network = SpikingNetwork(n_recorded=2, n_hidden=1, n_lags=3, seed=0)
+    >>> with use_loop("torch"):
+    ...     run = simulate(network, n_trials=2, n_bins=6, seed=0)
+    >>> isinstance(run, Simulation), run.spikes.shape, run.u.shape
+    (True, torch.Size([2, 6, 3]), torch.Size([2, 6, 3]))
+    >>> p = network.expected_count(run.u)  # spike probability per bin, sigmoid(u)
+    >>> bool(((p > 0) & (p < 1)).all())
+    True
     """
 
     spikes: torch.Tensor
@@ -59,7 +74,20 @@ def make_generator(seed: int | torch.Generator | None, device: torch.device) -> 
     Returns
     -------
     torch.Generator
-        The generator.
+        The generator (``seed`` itself when it is one).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.network import make_generator
+    >>> generator = make_generator(5, torch.device("cpu"))
+    >>> generator.initial_seed()
+    5
+    >>> make_generator(generator, torch.device("cpu")) is generator
+    True
+    >>> first = torch.rand(3, generator=make_generator(5, torch.device("cpu")))
+    >>> bool(torch.equal(first, torch.rand(3, generator=make_generator(5, torch.device("cpu")))))
+    True
     """
     if isinstance(seed, torch.Generator):
         return seed
@@ -110,7 +138,7 @@ def simulate(
     model : SpikingNetwork
         The network.
     n_trials, n_bins : int
-        Size of the simulation.
+        Size of the simulation: trials, and bins per trial.
     inputs : torch.Tensor, optional
         Covariates from the trial's first bin, shape (n_trials, first_bin + n_bins, n_inputs).
     seed : int or torch.Generator, optional
@@ -141,12 +169,15 @@ def simulate(
 
     Examples
     --------
-    >>> from elephant_fit.network import SpikingNetwork
+    >>> import torch
+    >>> from elephant_fit.network import SpikingNetwork, simulate, use_loop
     >>> network = SpikingNetwork(n_recorded=3, n_hidden=2, n_lags=4, seed=0)
-    >>> run = simulate(network, n_trials=10, n_bins=50, seed=1)
+    >>> with use_loop("torch"):
+    ...     run = simulate(network, n_trials=4, n_bins=20, seed=1)
+    ...     again = simulate(network, 4, 20, seed=1)
     >>> run.spikes.shape  # (n_trials, n_bins, n_neurons), recorded then hidden
-    torch.Size([10, 50, 5])
-    >>> bool(torch.equal(run.spikes, simulate(network, 10, 50, seed=1).spikes))
+    torch.Size([4, 20, 5])
+    >>> bool(torch.equal(run.spikes, again.spikes))
     True
     """
     n_trials = check_positive_int(n_trials, "n_trials")
@@ -253,7 +284,7 @@ def teacher_forced(
     model : SpikingNetwork
         The network.
     recorded : torch.Tensor
-        Recorded spikes, shape (n_trials, n_bins, n_recorded).
+        Recorded spike counts per bin, shape (n_trials, n_bins, n_recorded).
     inputs : torch.Tensor, optional
         Covariates, shape (n_trials, n_bins, n_inputs).
     seed : int or torch.Generator, optional
@@ -270,6 +301,22 @@ def teacher_forced(
     -------
     Simulation
         ``spikes`` (recorded = data, hidden = sampled) and ``u``, shape (n_trials, n_bins, n_neurons).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.network import SpikingNetwork, teacher_forced, use_loop
+    >>> network = SpikingNetwork(n_recorded=3, n_hidden=1, n_lags=3, seed=0)
+    >>> recorded = torch.zeros(2, 8, 3)  # (n_trials, n_bins, n_recorded)
+    >>> recorded[:, ::3, 0] = 1.0  # neuron 0 fires every third bin
+    >>> with use_loop("torch"):
+    ...     run = teacher_forced(network, recorded, seed=0)
+    >>> run.spikes.shape, run.u.shape  # (n_trials, n_bins, n_neurons)
+    (torch.Size([2, 8, 4]), torch.Size([2, 8, 4]))
+    >>> bool(torch.equal(run.spikes[..., :3], recorded))  # the recorded columns are the data
+    True
+    >>> network.neg_log_likelihood(run.u[..., :3], recorded).shape  # nats per bin
+    torch.Size([2, 8, 3])
     """
     recorded = check_recorded(model, recorded)
     n_trials, n_bins, _ = recorded.shape

@@ -72,7 +72,36 @@ class _SigmoidStraightThroughFunction(torch.autograd.Function):
 
 
 class Surrogate:
-    """Base class: ``sample(u, noise)`` returns Bernoulli spikes with a surrogate gradient."""
+    """Base class: ``sample(u, noise)`` returns Bernoulli spikes with a surrogate gradient.
+
+    A subclass sets ``name`` and implements :meth:`sample` (the spikes, with the surrogate
+    gradient through autograd) and, for the fused recurrent loop, :meth:`derivative`. Pass an
+    instance wherever a ``surrogate`` is taken (:func:`get_surrogate`).
+
+    Attributes
+    ----------
+    name : str
+        Short name (``"pseudo"``, ``"sigmoid"``, ``"gumbel"`` for the built-in surrogates).
+
+    Examples
+    --------
+    A box-car surrogate, ``dz/du = 1`` where ``|u| < 1``:
+
+    >>> import torch
+    >>> from elephant_fit.network import Surrogate
+    >>> class Box(Surrogate):
+    ...     name = "box"
+    ...     def derivative(self, u, noise):
+    ...         return (u.abs() < 1).to(u.dtype)
+    ...     def sample(self, u, noise):
+    ...         hard = (u + noise > 0).to(u.dtype)
+    ...         return hard + self.derivative(u, noise) * (u - u.detach())
+    >>> u = torch.tensor([-2.0, -0.5, 0.5, 2.0], requires_grad=True)  # logits
+    >>> spikes = Box().sample(u, torch.zeros(4))  # noise 0: a spike where u > 0
+    >>> spikes.sum().backward()
+    >>> spikes.tolist(), u.grad.tolist()
+    ([0.0, 0.0, 1.0, 1.0], [0.0, 1.0, 1.0, 0.0])
+    """
 
     name = "base"
 
@@ -82,7 +111,8 @@ class Surrogate:
         Parameters
         ----------
         u : torch.Tensor
-            Logits, any shape.
+            Logits of the spike probability (dimensionless), any shape, e.g.
+            (n_trials, n_neurons) for one bin.
         noise : torch.Tensor
             Standard logistic noise of the same shape
             (:meth:`elephant_fit.network.observation.Bernoulli.noise`).
@@ -90,7 +120,7 @@ class Surrogate:
         Returns
         -------
         torch.Tensor
-            Spikes in {0, 1}, same shape and dtype as ``u``.
+            Spikes in {0, 1} (spikes per bin), same shape and dtype as ``u``.
         """
         raise NotImplementedError
 
@@ -99,6 +129,18 @@ class Surrogate:
 
         A subclass that does not implement it is still differentiated by autograd through
         :meth:`sample`, on the slower unfused path.
+
+        Parameters
+        ----------
+        u : torch.Tensor
+            Logits, any shape.
+        noise : torch.Tensor
+            Standard logistic noise, same shape.
+
+        Returns
+        -------
+        torch.Tensor
+            ``dz/du`` (per unit of logit), same shape and dtype as ``u``.
         """
         raise NotImplementedError
 
@@ -113,7 +155,20 @@ class PseudoDerivative(Surrogate):
     Parameters
     ----------
     gamma : float, optional
-        Dampening factor (0.3 in Bellec et al. 2021).
+        Dampening factor (0.3 in Bellec et al. 2021): the derivative's height at ``u = 0``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.network import PseudoDerivative
+    >>> surrogate = PseudoDerivative(gamma=0.3)
+    >>> u = torch.tensor([-2.0, -0.5, 0.0, 0.5, 2.0], requires_grad=True)  # logits
+    >>> spikes = surrogate.sample(u, torch.zeros(5))  # noise 0: a spike where u > 0
+    >>> spikes.tolist()
+    [0.0, 0.0, 0.0, 1.0, 1.0]
+    >>> spikes.sum().backward()
+    >>> [round(g, 4) for g in u.grad.tolist()]  # 0.3 * max(0, 1 - |u|)
+    [0.0, 0.15, 0.3, 0.15, 0.0]
     """
 
     name = "pseudo"
@@ -129,7 +184,21 @@ class PseudoDerivative(Surrogate):
 
 
 class SigmoidStraightThrough(Surrogate):
-    """Straight-through surrogate with the sigmoid's own derivative ``p (1 - p)``."""
+    """Straight-through surrogate with the sigmoid's own derivative ``p (1 - p)``.
+
+    ``p = sigmoid(u)`` is the spike probability of the bin: the gradient is that of the mean
+    spike count, never zero.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.network import SigmoidStraightThrough
+    >>> u = torch.tensor([-2.0, 0.0, 2.0], requires_grad=True)  # logits
+    >>> spikes = SigmoidStraightThrough().sample(u, torch.zeros(3))
+    >>> spikes.sum().backward()
+    >>> spikes.tolist(), [round(g, 4) for g in u.grad.tolist()]
+    ([0.0, 0.0, 1.0], [0.105, 0.25, 0.105])
+    """
 
     name = "sigmoid"
 
@@ -146,7 +215,24 @@ class GumbelSigmoid(Surrogate):
     Parameters
     ----------
     tau : float, optional
-        Temperature of the relaxation (smaller: closer to the hard sample, noisier gradients).
+        Temperature of the relaxation, in units of logit (smaller: closer to the hard sample,
+        noisier gradients).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.network import GumbelSigmoid
+    >>> surrogate = GumbelSigmoid(tau=0.5)
+    >>> u = torch.tensor([-1.0, 0.0, 1.0], requires_grad=True)  # logits
+    >>> noise = torch.tensor([0.5, 0.5, -0.5])  # logistic noise of the samples
+    >>> spikes = surrogate.sample(u, noise)
+    >>> spikes.tolist()  # the hard samples: u + noise > 0
+    [0.0, 1.0, 1.0]
+    >>> spikes.sum().backward()
+    >>> [round(g, 4) for g in u.grad.tolist()]  # sigmoid'((u + noise) / tau) / tau
+    [0.3932, 0.3932, 0.3932]
+    >>> bool(torch.allclose(u.grad, surrogate.derivative(u, noise)))
+    True
     """
 
     name = "gumbel"
@@ -183,7 +269,22 @@ def get_surrogate(surrogate: str | Surrogate) -> Surrogate:
     Returns
     -------
     Surrogate
-        The surrogate instance.
+        The surrogate instance (a new one, with default parameters, for a name).
+
+    Raises
+    ------
+    ArgumentValueError
+        When ``surrogate`` is neither a known name nor a :class:`Surrogate`.
+
+    Examples
+    --------
+    >>> from elephant_fit.network import GumbelSigmoid, get_surrogate
+    >>> get_surrogate("pseudo")
+    PseudoDerivative(gamma=0.3)
+    >>> get_surrogate("sigmoid").name
+    'sigmoid'
+    >>> get_surrogate(GumbelSigmoid(tau=0.5))
+    GumbelSigmoid(tau=0.5)
     """
     if isinstance(surrogate, Surrogate):
         return surrogate

@@ -43,9 +43,23 @@ def pad_spike_times(
     Returns
     -------
     times : torch.Tensor
-        Shape (n_trains, max_spikes); padding repeats the train's last spike (0 if empty).
+        Shape (n_trains, max_spikes), in the unit of ``trains``; padding repeats the train's
+        last spike (0 if empty).
     mask : torch.Tensor
         Shape (n_trains, max_spikes), bool, True on real spikes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from elephant_fit.statistics import pad_spike_times
+    >>> trains = [np.array([0.3, 0.1]), np.array([]), np.array([0.5])]  # seconds
+    >>> times, mask = pad_spike_times(trains)
+    >>> times.shape, times.dtype
+    (torch.Size([3, 2]), torch.float64)
+    >>> times.tolist()
+    [[0.1, 0.3], [0.0, 0.0], [0.5, 0.5]]
+    >>> mask.tolist()
+    [[True, True], [False, False], [True, False]]
     """
     _check_trains(trains)
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
@@ -113,14 +127,23 @@ def unpad_spike_times(times: torch.Tensor, mask: torch.Tensor) -> list[np.ndarra
     Parameters
     ----------
     times : torch.Tensor
-        Shape (n_trains, max_spikes).
+        Shape (n_trains, max_spikes), padded spike times (any time unit).
     mask : torch.Tensor
-        Shape (n_trains, max_spikes), bool.
+        Shape (n_trains, max_spikes), bool, True on real spikes.
 
     Returns
     -------
     list of np.ndarray
-        One float array of shape (n_spikes_i,) per train.
+        One float array of shape (n_spikes_i,) per train, in the unit and dtype of ``times``
+        (detached, on the CPU).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from elephant_fit.statistics import pad_spike_times, unpad_spike_times
+    >>> times, mask = pad_spike_times([np.array([0.1, 0.3]), np.array([]), np.array([0.5])])
+    >>> [train.tolist() for train in unpad_spike_times(times, mask)]
+    [[0.1, 0.3], [], [0.5]]
     """
     check_float_tensor(times, "times", 2, "(n_trains, max_spikes)")
     if times.ndim != 2:

@@ -4,8 +4,8 @@ Twins of ``elephant.spike_train_correlation`` (Elephant 1.2.1) with Elephant's d
 lagged noise covariance used to fit network models (Bellec et al. 2021; defined in
 :mod:`elephant_fit.statistics.noise`, re-exported here).
 
-Shapes
-------
+Shapes:
+
 * binned counts: ``(..., n_bins, n_neurons)``, leading dimensions (e.g. trials) are batch dimensions;
 * cross-correlation histograms work on pairs of single trains: ``(..., n_bins)``, batched over pairs;
 * spike times: padded ``times``/``mask`` tensors, see :mod:`elephant_fit.statistics._padding`.
@@ -146,7 +146,22 @@ def covariance(counts: torch.Tensor, binary: bool = False) -> torch.Tensor:
     Returns
     -------
     torch.Tensor
-        Shape (..., n_neurons, n_neurons).
+        Shape (..., n_neurons, n_neurons), in squared counts. Differentiable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from elephant_fit.statistics import covariance
+    >>> counts = torch.tensor([[1.0, 0.0, 2.0], [0.0, 1.0, 0.0], [2.0, 0.0, 1.0], [1.0, 1.0, 1.0]],
+    ...                       dtype=torch.float64)  # 4 bins, 3 neurons
+    >>> cov = covariance(counts)
+    >>> cov.shape
+    torch.Size([3, 3])
+    >>> torch.round(cov, decimals=4).tolist()
+    [[0.6667, -0.3333, 0.3333], [-0.3333, 0.3333, -0.3333], [0.3333, -0.3333, 0.6667]]
+    >>> bool(np.allclose(cov.numpy(), np.cov(counts.numpy().T)))  # rows of np.cov: neurons
+    True
     """
     counts = _check_tensor(counts, "counts", 2)
     if binary:
@@ -171,7 +186,16 @@ def correlation_coefficient(counts: torch.Tensor, binary: bool = False) -> torch
     torch.Tensor
         Shape (..., n_neurons, n_neurons). Rows and columns of silent neurons are NaN (0/0), as in
         Elephant; unlike Elephant no warning is emitted here (that would need a device sync), the
-        compat layer emits it. Values are not clipped to [-1, 1].
+        compat layer emits it. Values are not clipped to [-1, 1]. Dimensionless. Differentiable.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.statistics import correlation_coefficient
+    >>> counts = torch.tensor([[1.0, 0.0, 2.0], [0.0, 1.0, 0.0], [2.0, 0.0, 1.0], [1.0, 1.0, 1.0]],
+    ...                       dtype=torch.float64)  # 4 bins, 3 neurons
+    >>> torch.round(correlation_coefficient(counts), decimals=4).tolist()
+    [[1.0, -0.7071, 0.5], [-0.7071, 1.0, -0.7071], [0.5, -0.7071, 1.0]]
     """
     return correlation_from_covariance(covariance(counts, binary=binary))
 
@@ -396,9 +420,25 @@ def cross_correlation_histogram(
     Returns
     -------
     cch : torch.Tensor
-        Shape (..., n_lags).
+        Shape (..., n_lags): coincidence counts (products of counts) at each lag, or the
+        dimensionless coefficient with ``cross_correlation_coefficient``. Differentiable.
     lags : torch.Tensor
-        Shape (n_lags,), int64, on the device of the input.
+        Shape (n_lags,), int64, in bins, on the device of the input.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.statistics import cross_correlation_histogram
+    >>> counts_i = torch.tensor([0.0, 1.0, 0.0, 1.0, 0.0, 0.0])
+    >>> counts_j = torch.tensor([0.0, 0.0, 1.0, 0.0, 1.0, 0.0])  # i's spikes, one bin later
+    >>> cch, lags = cross_correlation_histogram(counts_i, counts_j, window=(-2, 2))
+    >>> lags.tolist()  # bins
+    [-2, -1, 0, 1, 2]
+    >>> cch.tolist()
+    [0.0, 1.0, 0.0, 2.0, 0.0]
+    >>> pairs_i = torch.stack([counts_i, counts_j])  # two pairs, batched: shape (2, n_bins)
+    >>> cross_correlation_histogram(pairs_i, counts_j, window=(-2, 2))[0].shape
+    torch.Size([2, 5])
     """
     counts_i = _check_tensor(counts_i, "counts_i", 1)
     counts_j = _check_tensor(counts_j, "counts_j", 1)
@@ -451,8 +491,19 @@ def spike_train_timescale(counts: torch.Tensor, bin_size: float, max_tau: float)
     Returns
     -------
     torch.Tensor
-        Shape (..., n_neurons), in the unit of ``bin_size``. NaN for trains with fewer than
-        2 spikes (Elephant warns and returns NaN); ``max_tau == bin_size`` gives 0.
+        Shape (..., n_neurons), in the unit of ``bin_size`` (e.g. seconds). NaN for trains with
+        fewer than 2 spikes (Elephant warns and returns NaN); ``max_tau == bin_size`` gives 0.
+        Differentiable.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.statistics import spike_train_timescale
+    >>> train = [1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 0, 0, 1]
+    >>> counts = torch.tensor(train, dtype=torch.float64).reshape(16, 1)  # 16 bins, 1 neuron
+    >>> tau = spike_train_timescale(counts, bin_size=0.001, max_tau=0.003)  # 1 ms bins, in s
+    >>> tau.shape, round(tau.item(), 4)
+    (torch.Size([1]), 0.033)
     """
     counts = _check_tensor(counts, "counts", 2)
     n_bins = counts.shape[-2]
@@ -563,17 +614,32 @@ def spike_time_tiling_coefficient(
     mask_i, mask_j : torch.Tensor
         Bool, same shapes as the times, True on real spikes.
     dt : float or torch.Tensor
-        Synchrony window, positive; a tensor broadcastable to the batch shape.
+        Synchrony window in the unit of the times, positive; a tensor broadcastable to the batch
+        shape.
     t_start, t_stop : float or torch.Tensor
-        Recording window shared by both trains; tensors broadcastable to the batch shape.
+        Recording window shared by both trains, in the unit of the times; tensors broadcastable
+        to the batch shape.
     rtol : float, optional
         Relative tolerance of the closeness test (Elephant's ``np.isclose`` default ``1e-5``).
 
     Returns
     -------
     torch.Tensor
-        Shape (...): the STTC, NaN where a train is empty. Differentiable in the spike times
-        through ``TA`` and ``TB``.
+        Shape (...): the STTC, dimensionless, in [-1, 1]; NaN where a train is empty.
+        Differentiable in the spike times through ``TA`` and ``TB``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.statistics import spike_time_tiling_coefficient
+    >>> times_i = torch.tensor([0.100, 0.300, 0.500], dtype=torch.float64)  # seconds
+    >>> times_j = torch.tensor([0.102, 0.400, 0.800], dtype=torch.float64)
+    >>> mask_i = mask_j = torch.ones(3, dtype=torch.bool)
+    >>> sttc = spike_time_tiling_coefficient(
+    ...     times_i, mask_i, times_j, mask_j, dt=0.005, t_start=0.0, t_stop=1.0
+    ... )
+    >>> sttc.shape, round(sttc.item(), 4)
+    (torch.Size([]), 0.3064)
     """
     return _spike_time_tiling(times_i, mask_i, times_j, mask_j, dt, t_start, t_stop, rtol)[0]
 

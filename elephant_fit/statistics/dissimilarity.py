@@ -293,7 +293,7 @@ def van_rossum_distance(
     ``tau``, normalised so that an empty train and a one-spike train are at distance 1
     (``elephant.spike_train_dissimilarity.van_rossum_distance``; divide by ``sqrt(2)`` for the
     normalisation of van Rossum 2001). Exact closed form, no time grid; see
-    :func:`van_rossum_squared_distance`. Small negative squared distances from rounding are
+    ``van_rossum_squared_distance``. Small negative squared distances from rounding are
     clipped to zero; the gradient of a zero distance is zero.
 
     Parameters
@@ -309,15 +309,19 @@ def van_rossum_distance(
     Returns
     -------
     torch.Tensor
-        Shape (..., n_trains, n_trains), symmetric, zero on the diagonal.
+        Shape (..., n_trains, n_trains), dimensionless, symmetric, zero on the diagonal.
 
     Examples
     --------
     >>> import torch
+    >>> from elephant_fit.statistics import van_rossum_distance
     >>> times = torch.tensor([[0.010, 0.020, 0.030], [0.012, 0.024, 0.030]], dtype=torch.float64)
-    >>> mask = torch.ones_like(times, dtype=torch.bool)
-    >>> van_rossum_distance(times, mask, 0.010)[0, 1]
-    tensor(0.9840, dtype=torch.float64)
+    >>> mask = torch.ones_like(times, dtype=torch.bool)  # 2 trains of 3 spikes, in seconds
+    >>> distances = van_rossum_distance(times, mask, 0.010)  # tau = 10 ms
+    >>> distances.shape  # (n_trains, n_trains)
+    torch.Size([2, 2])
+    >>> round(distances[0, 1].item(), 4)
+    0.984
     """
     return clipped_sqrt(van_rossum_squared_distance(times, mask, time_constant))
 
@@ -534,20 +538,25 @@ def victor_purpura_distance(
     shift_cost : callable, optional
         Maps differences ``a_i - b_j`` (a tensor) to shift costs; it must be even
         (``s(-dt) == s(dt)``) since only one triangle of the matrix is computed. For an uneven
-        cost call :func:`victor_purpura_pairs` on the ordered pairs wanted.
+        cost call ``victor_purpura_pairs`` on the ordered pairs wanted.
 
     Returns
     -------
     torch.Tensor
-        Shape (..., n_trains, n_trains), symmetric, zero on the diagonal.
+        Shape (..., n_trains, n_trains), symmetric, zero on the diagonal: a cost, dimensionless
+        (deletions and insertions count 1; ``q |dt|`` is unitless).
 
     Examples
     --------
     >>> import torch
+    >>> from elephant_fit.statistics import victor_purpura_distance
     >>> times = torch.tensor([[10.0, 20.0, 30.0], [12.0, 24.0, 30.0]], dtype=torch.float64)
-    >>> mask = torch.ones_like(times, dtype=torch.bool)
-    >>> victor_purpura_distance(times, mask, 0.1)[0, 1]
-    tensor(0.6000, dtype=torch.float64)
+    >>> mask = torch.ones_like(times, dtype=torch.bool)  # 2 trains of 3 spikes, in ms
+    >>> distances = victor_purpura_distance(times, mask, 0.1)  # q = 0.1 / ms
+    >>> distances.shape  # (n_trains, n_trains)
+    torch.Size([2, 2])
+    >>> round(distances[0, 1].item(), 4)  # shifts by 2 ms and 4 ms, at 0.1 per ms
+    0.6
     """
     _check_trains(times, mask)
     n_trains = times.shape[-2]

@@ -8,7 +8,7 @@ negative round-off is clipped to 0, and an optional border correction rescales t
 ``t_start`` and ``t_stop`` (Gaussian kernels only).
 
 Composable pieces, each usable alone: :func:`histogram_spike_times`, :func:`smooth_counts`,
-:func:`border_correction_factor`, :func:`optimal_kernel_bandwidth`; the two front ends
+``border_correction_factor``, ``optimal_kernel_bandwidth``; the two front ends
 :func:`instantaneous_rate` (padded spike times) and :func:`instantaneous_rate_from_counts` (binned
 counts) chain them.
 
@@ -492,7 +492,7 @@ def instantaneous_rate(
     kernel : SmoothingKernel, KernelGrid or 'auto', optional
         The kernel (``sigma`` in the unit of ``times``), a kernel already discretised in bins
         (then ``cutoff`` and ``center_kernel`` are not used), or ``'auto'``: a Gaussian with
-        :func:`optimal_kernel_bandwidth`, only for a single spike train.
+        ``optimal_kernel_bandwidth``, only for a single spike train.
     t_start, t_stop : float
         Window of the estimate; a trailing piece shorter than ``sampling_period`` is dropped.
     {rate_options}
@@ -502,9 +502,9 @@ def instantaneous_rate(
     Returns
     -------
     InstantaneousRate
-        ``rate`` of shape (..., n_samples, n_trains) in spikes per time unit (``n_samples`` is
-        ``n_bins`` or, with ``trim``, ``n_bins - n_taps + 1``), ``t_start`` of the first sample
-        and the kernel used.
+        ``rate`` of shape (..., n_samples, n_trains) in spikes per time unit (Hz for seconds;
+        ``n_samples`` is ``n_bins`` or, with ``trim``, ``n_bins - n_taps + 1``), ``t_start`` of
+        the first sample and the kernel used.
 
     Raises
     ------
@@ -514,6 +514,32 @@ def instantaneous_rate(
         For an empty window, mismatched ``times``/``mask``, ``'auto'`` with several trains, a
         border correction with a non-Gaussian kernel, or ``trim`` with a kernel longer than the
         window.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from elephant_fit.statistics import instantaneous_rate
+    >>> from elephant_fit.statistics.kernels import SmoothingKernel
+    >>> times = torch.tensor([[0.03, 0.05]], dtype=torch.float64)  # 1 train, seconds
+    >>> mask = torch.ones_like(times, dtype=torch.bool)
+    >>> kernel = SmoothingKernel("gaussian", sigma=0.02)  # 20 ms
+    >>> estimate = instantaneous_rate(times, mask, 0.01, kernel, t_start=0.0, t_stop=0.1)
+    >>> estimate.rate.shape  # (n_samples, n_trains): 10 samples of 10 ms
+    torch.Size([10, 1])
+    >>> torch.round(estimate.rate[:5, 0], decimals=2).tolist()  # Hz
+    [7.35, 14.8, 24.08, 32.05, 35.21]
+
+    The same estimate as Elephant's:
+
+    >>> import neo
+    >>> import quantities as pq
+    >>> from elephant.kernels import GaussianKernel
+    >>> from elephant.statistics import instantaneous_rate as elephant_rate
+    >>> train = neo.SpikeTrain([0.03, 0.05], t_stop=0.1, units="s")
+    >>> reference = elephant_rate(train, 0.01 * pq.s, GaussianKernel(0.02 * pq.s))
+    >>> bool(np.allclose(estimate.rate.numpy(), reference.magnitude))
+    True
     """
     check_float_tensor(times, "times", 2, "(..., n_trains, max_spikes)")
     check_bool_mask(mask, "mask", times, "times")
@@ -598,7 +624,25 @@ def instantaneous_rate_from_counts(
     Returns
     -------
     InstantaneousRate
-        ``rate`` of shape (..., n_samples, n_neurons) in spikes per time unit.
+        ``rate`` of shape (..., n_samples, n_neurons) in spikes per time unit (Hz for seconds;
+        ``n_samples`` is ``n_bins`` or, with ``trim``, ``n_bins - n_taps + 1``), ``t_start`` of
+        the first sample and the kernel used.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.statistics import instantaneous_rate_from_counts
+    >>> from elephant_fit.statistics.kernels import SmoothingKernel
+    >>> counts = torch.zeros(2, 10, 3, dtype=torch.float64)  # (n_trials, n_bins, n_neurons)
+    >>> counts[0, 3, 0] = counts[0, 5, 0] = 1.0  # spikes at 30 ms and 50 ms in 10 ms bins
+    >>> kernel = SmoothingKernel("gaussian", sigma=0.02)  # seconds
+    >>> estimate = instantaneous_rate_from_counts(counts, 0.01, kernel)
+    >>> estimate.rate.shape  # (n_trials, n_samples, n_neurons)
+    torch.Size([2, 10, 3])
+    >>> torch.round(estimate.rate[0, :5, 0], decimals=2).tolist()  # Hz
+    [7.35, 14.8, 24.08, 32.05, 35.21]
+    >>> instantaneous_rate_from_counts(counts, 0.01, kernel, pool_trials=True).rate.shape
+    torch.Size([10, 3])
     """
     check_float_tensor(counts, "counts", 2, "(..., n_bins, n_neurons)")
     sampling_period = _check_sampling_period(sampling_period)

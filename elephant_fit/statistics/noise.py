@@ -115,6 +115,25 @@ def noise_covariance_sums(
         Both in the dtype of ``counts``, differentiable.
     trials : torch.Tensor
         Only with conditions: shape (n_conditions,), the trials of each condition.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.statistics import noise_covariance_sums
+    >>> counts = torch.tensor([[[1.0, 0.0], [0.0, 1.0], [2.0, 1.0], [0.0, 0.0]],
+    ...                        [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [1.0, 0.0]],
+    ...                        [[2.0, 0.0], [0.0, 0.0], [0.0, 2.0], [1.0, 1.0]]],
+    ...                       dtype=torch.float64)  # 3 trials, 4 bins, 2 neurons
+    >>> totals, products = noise_covariance_sums(counts, max_lag=1)
+    >>> totals.shape, products.shape  # (n_bins, n_neurons), (max_lag + 1, n_neurons, n_neurons)
+    (torch.Size([4, 2]), torch.Size([2, 2, 2]))
+    >>> products[0].tolist()  # lag 0: sum over trials and bins of x[t, i] x[t, j]
+    [[13.0, 4.0], [4.0, 9.0]]
+    >>> totals, products, trials = noise_covariance_sums(
+    ...     counts, max_lag=1, conditions=torch.tensor([0, 1, 0]), n_conditions=2
+    ... )
+    >>> totals.shape, trials.tolist()  # (n_conditions, n_bins, n_neurons)
+    (torch.Size([2, 4, 2]), [2.0, 1.0])
     """
     counts = check_float_tensor(counts, "counts", 3, "(..., n_trials, n_bins, n_neurons)")
     max_lag = _check_lag(max_lag, counts.shape[-2])
@@ -178,7 +197,31 @@ def noise_covariance_finish(sums: NoiseSums, n_trials: int, ddof: int = 0) -> to
     Returns
     -------
     torch.Tensor
-        Shape (..., max_lag + 1, n_neurons, n_neurons). Differentiable in the sums.
+        Shape (..., max_lag + 1, n_neurons, n_neurons), in squared counts. Differentiable in the
+        sums.
+
+    Examples
+    --------
+    Trials split into two shares (e.g. two processes): add the shares' sums, finish once.
+
+    >>> import torch
+    >>> from elephant_fit.statistics import (
+    ...     noise_covariance,
+    ...     noise_covariance_finish,
+    ...     noise_covariance_sums,
+    ... )
+    >>> counts = torch.tensor([[[1.0, 0.0], [0.0, 1.0], [2.0, 1.0], [0.0, 0.0]],
+    ...                        [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [1.0, 0.0]],
+    ...                        [[2.0, 0.0], [0.0, 0.0], [0.0, 2.0], [1.0, 1.0]]],
+    ...                       dtype=torch.float64)  # 3 trials, 4 bins, 2 neurons
+    >>> share_a = noise_covariance_sums(counts[:2], max_lag=1)
+    >>> share_b = noise_covariance_sums(counts[2:], max_lag=1)
+    >>> sums = tuple(a + b for a, b in zip(share_a, share_b))
+    >>> cov = noise_covariance_finish(sums, n_trials=3)
+    >>> cov.shape
+    torch.Size([2, 2, 2])
+    >>> torch.allclose(cov, noise_covariance(counts, max_lag=1))
+    True
     """
     if not (isinstance(sums, tuple) and len(sums) in (2, 3)):
         raise ArgumentTypeError(
@@ -246,7 +289,25 @@ def noise_covariance(
     Returns
     -------
     torch.Tensor
-        Shape (..., max_lag + 1, n_neurons, n_neurons).
+        Shape (..., max_lag + 1, n_neurons, n_neurons), in squared counts; entry ``[d, i, j]`` is
+        the lag of ``d`` bins. Differentiable.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.statistics import noise_covariance
+    >>> counts = torch.tensor([[[1.0, 0.0], [0.0, 1.0], [2.0, 1.0], [0.0, 0.0]],
+    ...                        [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [1.0, 0.0]],
+    ...                        [[2.0, 0.0], [0.0, 0.0], [0.0, 2.0], [1.0, 1.0]]],
+    ...                       dtype=torch.float64)  # 3 trials, 4 bins, 2 neurons
+    >>> cov = noise_covariance(counts, max_lag=1)
+    >>> cov.shape  # (max_lag + 1, n_neurons, n_neurons)
+    torch.Size([2, 2, 2])
+    >>> torch.round(cov[0], decimals=4).tolist()  # lag 0
+    [[0.4444, -0.1667], [-0.1667, 0.2222]]
+    >>> by_condition = noise_covariance(counts, conditions=torch.tensor([0, 1, 0]), n_conditions=2)
+    >>> torch.round(by_condition[0], decimals=4).tolist()  # about each condition's PSTH
+    [[0.25, -0.0417], [-0.0417, 0.125]]
     """
     counts = check_float_tensor(counts, "counts", 3, "(..., n_trials, n_bins, n_neurons)")
     max_lag = _check_lag(max_lag, counts.shape[-2])
@@ -286,7 +347,22 @@ def noise_correlation(
     Returns
     -------
     torch.Tensor
-        Shape (..., max_lag + 1, n_neurons, n_neurons).
+        Shape (..., max_lag + 1, n_neurons, n_neurons), dimensionless; entry ``[d, i, j]`` is the
+        lag of ``d`` bins. Differentiable.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.statistics import noise_correlation
+    >>> counts = torch.tensor([[[1.0, 0.0], [0.0, 1.0], [2.0, 1.0], [0.0, 0.0]],
+    ...                        [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [1.0, 0.0]],
+    ...                        [[2.0, 0.0], [0.0, 0.0], [0.0, 2.0], [1.0, 1.0]]],
+    ...                       dtype=torch.float64)  # 3 trials, 4 bins, 2 neurons
+    >>> corr = noise_correlation(counts, max_lag=1)
+    >>> corr.shape  # (max_lag + 1, n_neurons, n_neurons)
+    torch.Size([2, 2, 2])
+    >>> torch.round(corr[0], decimals=4).tolist()  # lag 0: ones on the diagonal
+    [[1.0, -0.5303], [-0.5303, 1.0]]
     """
     eps = check_number(eps, "eps", positive=True)
     cov = noise_covariance(counts, max_lag, ddof, conditions, n_conditions)

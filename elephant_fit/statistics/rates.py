@@ -140,8 +140,17 @@ def mean_firing_rate_from_times(
     -------
     torch.Tensor
         Shape (..., n_trains): spikes in ``[t_start, t_stop]`` (edges included) divided by
-        ``t_stop - t_start``, in the inverse time unit. Differentiable w.r.t. float window edges
-        given as tensors.
+        ``t_stop - t_start``, in the inverse time unit (Hz for seconds). Differentiable w.r.t.
+        float window edges given as tensors.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.statistics import mean_firing_rate_from_times
+    >>> times = torch.tensor([[0.1, 0.4, 0.9], [0.2, 0.2, 0.2]])  # seconds, padded
+    >>> mask = torch.tensor([[True, True, True], [True, False, False]])
+    >>> mean_firing_rate_from_times(times, mask, t_start=0.0, t_stop=0.5).tolist()  # Hz
+    [4.0, 2.0]
     """
     times = _check_tensor(times, "times", "(..., n_trains, max_spikes)", 1)
     if mask is not None:
@@ -168,7 +177,19 @@ def mean_firing_rate(counts: torch.Tensor, bin_size: float = 1.0) -> torch.Tenso
     Returns
     -------
     torch.Tensor
-        Shape (..., n_neurons): total count divided by ``n_bins * bin_size``. Differentiable.
+        Shape (..., n_neurons): total count divided by ``n_bins * bin_size``, in the inverse of
+        the unit of ``bin_size`` (Hz for seconds). Differentiable.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.statistics import mean_firing_rate
+    >>> counts = torch.tensor([[[1.0, 0.0], [0.0, 0.0], [2.0, 1.0], [0.0, 0.0]],
+    ...                        [[0.0, 1.0], [1.0, 0.0], [1.0, 0.0], [0.0, 0.0]]])
+    >>> counts.shape  # (n_trials, n_bins, n_neurons)
+    torch.Size([2, 4, 2])
+    >>> mean_firing_rate(counts, bin_size=0.025).tolist()  # 25 ms bins: Hz per trial and neuron
+    [[30.0, 10.0], [20.0, 10.0]]
     """
     counts = _check_tensor(counts, "counts", "(..., n_bins, n_neurons)", 2)
     bin_size = _check_bin_size(bin_size)
@@ -215,8 +236,20 @@ def time_histogram(
     Returns
     -------
     torch.Tensor
-        Shape (..., n_bins). Differentiable (with ``binary=True``, zero gradient where a count
-        exceeds 1).
+        Shape (..., n_bins): counts (``'counts'``), counts per neuron (``'mean'``) or a rate per
+        neuron in the inverse of the unit of ``bin_size`` (``'rate'``, Hz for seconds).
+        Differentiable (with ``binary=True``, zero gradient where a count exceeds 1).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.statistics import time_histogram
+    >>> counts = torch.tensor([[[1.0, 0.0], [0.0, 0.0], [2.0, 1.0], [0.0, 0.0]],
+    ...                        [[0.0, 1.0], [1.0, 0.0], [1.0, 0.0], [0.0, 0.0]]])
+    >>> time_histogram(counts).tolist()  # (n_trials, n_bins)
+    [[1.0, 0.0, 3.0, 0.0], [1.0, 1.0, 1.0, 0.0]]
+    >>> time_histogram(counts, bin_size=0.025, output="rate").tolist()  # Hz per neuron
+    [[20.0, 0.0, 60.0, 0.0], [20.0, 20.0, 20.0, 0.0]]
     """
     counts = _check_tensor(counts, "counts", "(..., n_bins, n_neurons)", 2)
     check_choice(output, "output", HISTOGRAM_OUTPUTS)
@@ -281,6 +314,20 @@ def psth(
         Shape (..., n_bins, n_neurons). Differentiable w.r.t. ``counts`` and ``kernel``. Equal to
         ``psth_finish(psth_sums(counts), n_trials, ...)`` up to rounding: the trial mean here is
         ``torch.mean``, which on CUDA multiplies by ``1 / n_trials`` rather than dividing.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.statistics import psth
+    >>> counts = torch.tensor([[[1.0, 0.0], [0.0, 0.0], [2.0, 1.0], [0.0, 0.0]],
+    ...                        [[0.0, 1.0], [1.0, 0.0], [1.0, 0.0], [0.0, 0.0]]])
+    >>> psth(counts).tolist()  # mean count per bin, (n_bins, n_neurons)
+    [[0.5, 0.5], [0.5, 0.0], [1.5, 0.5], [0.0, 0.0]]
+    >>> psth(counts, bin_size=0.025).tolist()  # 25 ms bins: Hz
+    [[20.0, 20.0], [20.0, 0.0], [60.0, 20.0], [0.0, 0.0]]
+    >>> kernel = torch.tensor([0.25, 0.5, 0.25])  # smoothing weights over 3 bins
+    >>> psth(counts, kernel=kernel)[:, 0].tolist()
+    [0.375, 0.75, 0.875, 0.375]
     """
     counts = _check_tensor(counts, "counts", "(..., n_trials, n_bins, n_neurons)", 3)
     return _scale_and_smooth(counts.mean(dim=-3), bin_size, kernel)
@@ -298,7 +345,16 @@ def psth_sums(counts: torch.Tensor) -> tuple[torch.Tensor]:
     -------
     tuple of torch.Tensor
         ``(totals,)``, shape (..., n_bins, n_neurons): the counts summed over the trials (sums
-        over disjoint shares of the trials add up). Differentiable.
+        over disjoint shares of the trials add up), in the unit of ``counts``. Differentiable.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.statistics import psth_sums
+    >>> counts = torch.tensor([[[1.0], [0.0], [2.0]], [[0.0], [1.0], [1.0]]])  # 2 trials, 3 bins
+    >>> (totals,) = psth_sums(counts)
+    >>> totals.shape, totals.flatten().tolist()
+    (torch.Size([3, 1]), [1.0, 1.0, 3.0])
     """
     counts = _check_tensor(counts, "counts", "(..., n_trials, n_bins, n_neurons)", 3)
     return (counts.sum(dim=-3),)
@@ -324,8 +380,22 @@ def psth_finish(
     Returns
     -------
     torch.Tensor
-        Shape (..., n_bins, n_neurons): ``totals / n_trials``, then as :func:`psth`.
-        Differentiable.
+        Shape (..., n_bins, n_neurons): ``totals / n_trials``, then as :func:`psth` (a mean
+        count per bin, or a rate in the inverse of the unit of ``bin_size``). Differentiable.
+
+    Examples
+    --------
+    Trials split into two shares (e.g. two processes): add the shares' sums, finish once.
+
+    >>> import torch
+    >>> from elephant_fit.statistics import psth, psth_finish, psth_sums
+    >>> counts = torch.tensor([[[1.0], [0.0], [2.0]], [[0.0], [1.0], [1.0]], [[2.0], [2.0], [3.0]]])
+    >>> share_a, share_b = psth_sums(counts[:2]), psth_sums(counts[2:])
+    >>> sums = tuple(a + b for a, b in zip(share_a, share_b))
+    >>> psth_finish(sums, n_trials=3, bin_size=0.5).flatten().tolist()  # 0.5 s bins: Hz
+    [2.0, 2.0, 4.0]
+    >>> torch.allclose(psth_finish(sums, n_trials=3), psth(counts))
+    True
     """
     if not (isinstance(sums, tuple) and len(sums) == 1):
         raise ArgumentTypeError(
@@ -358,6 +428,8 @@ def condition_indicators(
 
     Examples
     --------
+    >>> import torch
+    >>> from elephant_fit.statistics import condition_indicators
     >>> condition_indicators(torch.tensor([1, 0, 1]), 2, torch.zeros(3, 1, 1))
     tensor([[0., 1.],
             [1., 0.],
@@ -411,6 +483,17 @@ def psth_by_condition_sums(
     trials : torch.Tensor
         Shape (n_conditions,): the number of trials of each condition, in the dtype of ``counts``.
         Both add up over disjoint shares of the trials.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.statistics import psth_by_condition_sums
+    >>> counts = torch.tensor([[[1.0]], [[0.0]], [[3.0]]])  # 3 trials, 1 bin, 1 neuron
+    >>> totals, trials = psth_by_condition_sums(counts, torch.tensor([0, 1, 0]), n_conditions=2)
+    >>> totals.shape  # (n_conditions, n_bins, n_neurons)
+    torch.Size([2, 1, 1])
+    >>> totals.flatten().tolist(), trials.tolist()
+    ([4.0, 0.0], [2.0, 1.0])
     """
     counts = _check_tensor(counts, "counts", "(..., n_trials, n_bins, n_neurons)", 3)
     indicators = condition_indicators(conditions, n_conditions, counts)
@@ -437,7 +520,22 @@ def psth_by_condition_finish(
     -------
     torch.Tensor
         Shape (..., n_conditions, n_bins, n_neurons): ``totals[c] / trials[c]`` (0 for a
-        condition without trials), then as :func:`psth`. Differentiable.
+        condition without trials), then as :func:`psth` (a mean count per bin, or a rate in the
+        inverse of the unit of ``bin_size``). Differentiable.
+
+    Examples
+    --------
+    Trials split into two shares: add the shares' sums, finish once.
+
+    >>> import torch
+    >>> from elephant_fit.statistics import psth_by_condition_finish, psth_by_condition_sums
+    >>> counts = torch.tensor([[[1.0]], [[0.0]], [[3.0]]])  # 3 trials, 1 bin, 1 neuron
+    >>> conditions = torch.tensor([0, 1, 0])
+    >>> share_a = psth_by_condition_sums(counts[:2], conditions[:2], 2)
+    >>> share_b = psth_by_condition_sums(counts[2:], conditions[2:], 2)
+    >>> sums = tuple(a + b for a, b in zip(share_a, share_b))
+    >>> psth_by_condition_finish(sums, bin_size=0.5).flatten().tolist()  # 0.5 s bins: Hz
+    [4.0, 0.0]
     """
     if not (isinstance(sums, tuple) and len(sums) == 2):
         raise ArgumentTypeError(
@@ -477,11 +575,14 @@ def psth_by_condition(
     Returns
     -------
     torch.Tensor
-        Shape (..., n_conditions, n_bins, n_neurons):
+        Shape (..., n_conditions, n_bins, n_neurons), a mean count per bin (or a rate in the
+        inverse of the unit of ``bin_size``):
         ``psth_by_condition_finish(psth_by_condition_sums(...))``. Differentiable.
 
     Examples
     --------
+    >>> import torch
+    >>> from elephant_fit.statistics import psth_by_condition
     >>> counts = torch.tensor([[[1.0]], [[0.0]], [[3.0]]])  # 3 trials, 1 bin, 1 neuron
     >>> psth_by_condition(counts, torch.tensor([0, 1, 0]), 2).flatten().tolist()
     [2.0, 0.0]

@@ -76,10 +76,23 @@ def isi(times: torch.Tensor, mask: torch.Tensor | None = None) -> tuple[torch.Te
     Returns
     -------
     intervals : torch.Tensor
-        Shape (..., n_trains, max(max_spikes - 1, 0)): ``times[..., i + 1] - times[..., i]``;
-        padding holds finite values (0 when padding repeats the last spike). Differentiable.
+        Shape (..., n_trains, max(max_spikes - 1, 0)): ``times[..., i + 1] - times[..., i]``, in
+        the unit of ``times``; padding holds finite values (0 when padding repeats the last
+        spike). Differentiable.
     interval_mask : torch.Tensor
         Same shape, bool, True on real intervals.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.statistics import isi
+    >>> times = torch.tensor([[10.0, 30.0, 60.0, 80.0], [20.0, 50.0, 50.0, 50.0]])  # ms, padded
+    >>> mask = torch.tensor([[True, True, True, True], [True, True, False, False]])
+    >>> intervals, interval_mask = isi(times, mask)
+    >>> intervals.tolist()  # ms
+    [[20.0, 30.0, 20.0], [30.0, 0.0, 0.0]]
+    >>> interval_mask.tolist()
+    [[True, True, True], [True, False, False]]
     """
     times = _check_values(times, "times", "(..., n_trains, max_spikes)")
     mask = _check_mask(mask, times, "times")
@@ -141,8 +154,22 @@ def cv2(intervals: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tens
     Returns
     -------
     torch.Tensor
-        Shape (..., n_trains): ``2 * mean(|I[i+1] - I[i]| / (I[i+1] + I[i]))``; NaN for trains with
-        fewer than two intervals. Differentiable.
+        Shape (..., n_trains), dimensionless: ``2 * mean(|I[i+1] - I[i]| / (I[i+1] + I[i]))``; NaN
+        for trains with fewer than two intervals. Differentiable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from elephant.statistics import cv2 as elephant_cv2
+    >>> from elephant_fit.statistics import cv2, isi
+    >>> times = torch.tensor([[10.0, 30.0, 60.0, 80.0], [20.0, 50.0, 50.0, 50.0]])  # ms, padded
+    >>> mask = torch.tensor([[True, True, True, True], [True, True, False, False]])
+    >>> values = cv2(*isi(times, mask))  # the second train has a single interval
+    >>> [round(value, 4) for value in values.tolist()]
+    [0.4, nan]
+    >>> bool(np.isclose(values[0].item(), elephant_cv2(np.array([20.0, 30.0, 20.0]))))
+    True
     """
     first, second, pair_mask, n_pairs = _pairs(intervals, mask)
     ratio = (second - first) / _pair_sums(first, second, pair_mask)
@@ -162,8 +189,22 @@ def lv(intervals: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tenso
     Returns
     -------
     torch.Tensor
-        Shape (..., n_trains): ``3 * mean(((I[i+1] - I[i]) / (I[i+1] + I[i]))**2)``; NaN for trains
-        with fewer than two intervals. Differentiable.
+        Shape (..., n_trains), dimensionless: ``3 * mean(((I[i+1] - I[i]) / (I[i+1] + I[i]))**2)``;
+        NaN for trains with fewer than two intervals. Differentiable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from elephant.statistics import lv as elephant_lv
+    >>> from elephant_fit.statistics import isi, lv
+    >>> times = torch.tensor([[10.0, 30.0, 60.0, 80.0], [20.0, 50.0, 50.0, 50.0]])  # ms, padded
+    >>> mask = torch.tensor([[True, True, True, True], [True, True, False, False]])
+    >>> values = lv(*isi(times, mask))  # the second train has a single interval
+    >>> [round(value, 4) for value in values.tolist()]
+    [0.12, nan]
+    >>> bool(np.isclose(values[0].item(), elephant_lv(np.array([20.0, 30.0, 20.0]))))
+    True
     """
     first, second, pair_mask, n_pairs = _pairs(intervals, mask)
     ratio = (second - first) / _pair_sums(first, second, pair_mask)
@@ -186,9 +227,22 @@ def lvr(intervals: torch.Tensor, mask: torch.Tensor | None = None, R: float = 5.
     Returns
     -------
     torch.Tensor
-        Shape (..., n_trains): ``3 / (N - 1) * sum((1 - 4 I[i] I[i+1] / t**2) * (1 + 4 R / t))`` with
+        Shape (..., n_trains), dimensionless:
+        ``3 / (N - 1) * sum((1 - 4 I[i] I[i+1] / t**2) * (1 + 4 R / t))`` with
         ``t = I[i] + I[i+1]`` and N intervals; NaN for trains with fewer than two intervals.
         Differentiable.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.statistics import isi, lvr
+    >>> times = torch.tensor([[10.0, 30.0, 60.0, 80.0], [20.0, 50.0, 50.0, 50.0]])  # ms, padded
+    >>> mask = torch.tensor([[True, True, True, True], [True, True, False, False]])
+    >>> intervals, interval_mask = isi(times, mask)
+    >>> [round(value, 4) for value in lvr(intervals, interval_mask, R=5.0).tolist()]  # R = 5 ms
+    [0.168, nan]
+    >>> round(lvr(intervals, interval_mask, R=0.0)[0].item(), 4)  # without refractoriness: Lv
+    0.12
     """
     if isinstance(R, bool) or not isinstance(R, (int, float)):
         raise ArgumentTypeError(f"Expected `R` to be a non-negative number, but got {describe(R)}.")
@@ -223,8 +277,20 @@ def cv(intervals: torch.Tensor, mask: torch.Tensor | None = None, ddof: int = 0)
     torch.Tensor
         Shape (..., n_trains): ``std(ddof=0) * sqrt(N / (N - ddof)) / mean``. As SciPy: NaN for
         an empty train; for ``N == ddof`` +-inf (sign of the mean) if the values differ, else
-        NaN; NaN for ``N < ddof``; inf/NaN for a zero mean. NaN values propagate.
+        NaN; NaN for ``N < ddof``; inf/NaN for a zero mean. NaN values propagate. Dimensionless.
         Differentiable (zero gradient through the standard deviation where it is 0).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.statistics import cv, isi
+    >>> times = torch.tensor([[10.0, 30.0, 60.0, 80.0], [20.0, 50.0, 50.0, 50.0]])  # ms, padded
+    >>> mask = torch.tensor([[True, True, True, True], [True, True, False, False]])
+    >>> intervals, interval_mask = isi(times, mask)
+    >>> [round(value, 4) for value in cv(intervals, interval_mask).tolist()]
+    [0.202, 0.0]
+    >>> [round(value, 4) for value in cv(intervals, interval_mask, ddof=1).tolist()]
+    [0.2474, nan]
     """
     intervals = _check_values(intervals, "intervals", "(..., n_trains, max_intervals)")
     mask = _check_mask(mask, intervals, "intervals")
@@ -297,8 +363,23 @@ def fanofactor(spike_counts: torch.Tensor, dim: int = 0) -> torch.Tensor:
     torch.Tensor
         ``spike_counts``' shape without ``dim``: ``var / mean`` with ``var`` the mean squared
         deviation (``ddof=0``, as ``np.var`` in Elephant). NaN where the mean is 0 or there are
-        no counts. Sums follow NumPy's pairwise order, so float64 results on CPU equal Elephant's
-        bit for bit. Differentiable.
+        no counts. Dimensionless. Sums follow NumPy's pairwise order, so float64 results on CPU
+        equal Elephant's bit for bit. Differentiable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from elephant.statistics import fanofactor as elephant_fanofactor
+    >>> from elephant_fit.statistics import fanofactor
+    >>> counts = torch.tensor([[2.0, 0.0], [4.0, 1.0], [3.0, 2.0]], dtype=torch.float64)
+    >>> counts.shape  # (n_trials, n_neurons)
+    torch.Size([3, 2])
+    >>> [round(value, 4) for value in fanofactor(counts).tolist()]
+    [0.2222, 0.6667]
+    >>> trains = [np.zeros(2), np.zeros(4), np.zeros(3)]  # trains of 2, 4 and 3 spikes
+    >>> bool(fanofactor(counts)[0].item() == elephant_fanofactor(trains))  # bit for bit
+    True
     """
     spike_counts = _check_values(spike_counts, "spike_counts", "(n_trials, ...)")
     dim = check_int(dim, "dim")
@@ -352,8 +433,22 @@ def fanofactor_windows(counts: torch.Tensor, window: int) -> torch.Tensor:
     Returns
     -------
     torch.Tensor
-        Shape (..., n_bins // window, n_neurons): variance (``ddof=0``) over mean across trials of
-        the counts in each window; NaN where the mean count is 0. Differentiable.
+        Shape (..., n_bins // window, n_neurons), dimensionless: variance (``ddof=0``) over mean
+        across trials of the counts in each window; NaN where the mean count is 0.
+        Differentiable.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.statistics import fanofactor_windows
+    >>> counts = torch.tensor([[[1.0], [0.0], [2.0], [1.0]],
+    ...                        [[0.0], [0.0], [1.0], [1.0]],
+    ...                        [[2.0], [1.0], [0.0], [0.0]]])  # 3 trials, 4 bins, 1 neuron
+    >>> factors = fanofactor_windows(counts, window=2)  # two windows of 2 bins
+    >>> factors.shape
+    torch.Size([2, 1])
+    >>> [round(value, 4) for value in factors.flatten().tolist()]
+    [1.1667, 0.9333]
     """
     counts = _check_values(counts, "counts", "(..., n_trials, n_bins, n_neurons)", 3)
     return fanofactor(window_counts(counts, window), dim=-3)
@@ -376,6 +471,19 @@ def fanofactor_windows_sums(counts: torch.Tensor, window: int) -> tuple[torch.Te
     squares : torch.Tensor
         Same shape: ``S2 = sum_k c[k] ** 2``. Both in the dtype of ``counts`` (exact for integer
         counts below 2**24 in float32); sums over disjoint shares of the trials add up.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.statistics import fanofactor_windows_sums
+    >>> counts = torch.tensor([[[1.0], [0.0], [2.0], [1.0]],
+    ...                        [[0.0], [0.0], [1.0], [1.0]],
+    ...                        [[2.0], [1.0], [0.0], [0.0]]])  # 3 trials, 4 bins, 1 neuron
+    >>> totals, squares = fanofactor_windows_sums(counts, window=2)
+    >>> totals.shape  # (n_windows, n_neurons)
+    torch.Size([2, 1])
+    >>> totals.flatten().tolist(), squares.flatten().tolist()
+    ([4.0, 5.0], [10.0, 13.0])
     """
     counts = _check_values(counts, "counts", "(..., n_trials, n_bins, n_neurons)", 3)
     windowed = window_counts(counts, window)
@@ -400,8 +508,30 @@ def fanofactor_windows_finish(
     Returns
     -------
     torch.Tensor
-        Shape (..., n_windows, n_neurons), dtype of the sums: NaN where the mean count is 0, with
-        a zero (not NaN) gradient there. Differentiable.
+        Shape (..., n_windows, n_neurons), dtype of the sums, dimensionless: NaN where the mean
+        count is 0, with a zero (not NaN) gradient there. Differentiable.
+
+    Examples
+    --------
+    Trials split into two shares (e.g. two processes): add the shares' sums, finish once.
+
+    >>> import torch
+    >>> from elephant_fit.statistics import (
+    ...     fanofactor_windows,
+    ...     fanofactor_windows_finish,
+    ...     fanofactor_windows_sums,
+    ... )
+    >>> counts = torch.tensor([[[1.0], [0.0], [2.0], [1.0]],
+    ...                        [[0.0], [0.0], [1.0], [1.0]],
+    ...                        [[2.0], [1.0], [0.0], [0.0]]], dtype=torch.float64)
+    >>> share_a = fanofactor_windows_sums(counts[:1], window=2)
+    >>> share_b = fanofactor_windows_sums(counts[1:], window=2)
+    >>> sums = tuple(a + b for a, b in zip(share_a, share_b))
+    >>> factors = fanofactor_windows_finish(sums, n_trials=3)
+    >>> [round(value, 4) for value in factors.flatten().tolist()]
+    [1.1667, 0.9333]
+    >>> torch.allclose(factors, fanofactor_windows(counts, window=2))
+    True
     """
     if not (isinstance(sums, tuple) and len(sums) == 2):
         raise ArgumentTypeError(
