@@ -7,13 +7,15 @@ import itertools
 import numpy as np
 import pytest
 import torch
+from scipy import stats
 
 from elephant_fit.errors import ArgumentValueError
 from elephant_fit.fitting.loop import _batch
 from elephant_fit.fitting.losses import Batch, TrialMatching, make_loss
 from elephant_fit.fitting.trial_matching import matched_distance, population_activity
-from elephant_fit.network import SpikingNetwork
+from elephant_fit.network import SpikingNetwork, simulate, use_loop
 from elephant_fit.network.simulation import Simulation
+from elephant_fit.network.synthetic import trial_state_network
 
 
 def test_population_activity_is_the_groups_mean_over_a_sliding_window(rng):
@@ -111,3 +113,45 @@ def test_a_fitter_takes_trial_matching_by_name():
     )
     fitter.fit(SpikeData(counts, 10 * pq.ms))
     assert "trial_matching" in fitter.history_.train[-1]
+
+
+def _bimodality_coefficient(values):
+    n = len(values)
+    skew, kurtosis = stats.skew(values, bias=False), stats.kurtosis(values, bias=False)
+    return (skew**2 + 1) / (kurtosis + 3 * (n - 1) ** 2 / ((n - 2) * (n - 3)))
+
+
+def test_trial_matching_tells_two_modes_from_one_where_psth_and_noise_covariance_cannot():
+    # a hidden state on or off for whole trials, and its twin with 16 independent states: the
+    # same mean and variance of the state input (same PSTH and noise covariance to second order)
+    models = {
+        "truth": trial_state_network(seed=0),
+        "twin": trial_state_network(n_states=16, seed=0),
+    }
+    with use_loop("torch"):
+        data = simulate(models["truth"], 400, 100, seed=1, requires_grad=False).spikes[..., :16]
+        runs = {
+            name: simulate(model, 400, 100, seed=2, requires_grad=False)
+            for name, model in models.items()
+        }
+    rates = {name: run.spikes[..., :16].mean(dim=(1, 2)).numpy() for name, run in runs.items()}
+    assert _bimodality_coefficient(rates["truth"]) > 0.7  # two modes of per-trial rate
+    assert _bimodality_coefficient(rates["twin"]) < 5 / 9  # one broad mode
+    loss = make_loss(
+        {
+            "psth": 1.0,
+            "noise_covariance": 1.0,
+            "trial_matching": 1.0,  # the default 5-bin window
+            "wide": (1.0, TrialMatching(window=25)),
+        },
+        max_lag=3,
+    )
+    values = {name: loss(models[name], Batch(data, free=run))[1] for name, run in runs.items()}
+    ratio = {name: values["twin"][name] / values["truth"][name] for name in values["truth"]}
+    # the trial-averaged terms barely tell the twin from the truth (measured 1.27 and 1.08)...
+    assert ratio["psth"] < 1.5
+    assert ratio["noise_covariance"] < 1.5
+    # ...trial matching over 25 bins does (measured 3.6; the truth is at the sampling floor)
+    assert ratio["wide"] > 2.5
+    assert ratio["wide"] > 2 * max(ratio["psth"], ratio["noise_covariance"])
+    assert ratio["trial_matching"] > 1.0  # the default 5-bin window, weakly (measured 1.26)

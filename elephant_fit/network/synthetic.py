@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import math
+
 import quantities as pq
 import torch
 
 from ..data.spikedata import SpikeData
+from ..errors import ArgumentValueError
 from .bases import gaussian_bumps
 from .model import SpikingNetwork
 from .simulation import simulate
 
-__all__ = ["assembly_network", "confounded_pairs", "hidden_input_network", "sample_spikedata"]
+__all__ = [
+    "assembly_network",
+    "confounded_pairs",
+    "hidden_input_network",
+    "sample_spikedata",
+    "trial_state_network",
+]
 
 
 def hidden_input_network(
@@ -149,6 +158,114 @@ def assembly_network(
         model.coupling_weights.copy_(weights)
         model.drive_weights.copy_(drive)
         model.bias.copy_(torch.logit(base))
+    return model
+
+
+def trial_state_network(
+    n_recorded: int = 16,
+    n_bins: int = 100,
+    n_lags: int = 3,
+    n_states: int = 1,
+    switch_probability: float = 1e-4,
+    state_weight: float = 1.0,
+    recorded_rate: float = 0.03,
+    seed: int = 0,
+) -> SpikingNetwork:
+    """A ground truth whose trials fall into two modes: a hidden state set at random per trial.
+
+    Recorded neurons (baseline spike probability ``recorded_rate`` per bin, a smooth
+    stimulus-locked drive, refractoriness, weak sparse couplings) and ``n_states`` hidden *state*
+    neurons. In bin 0 a state neuron fires with probability 1/2; a self-excitation at lag 1 of
+    ``2 logit(1 - switch_probability)`` then keeps it firing in every bin of the trial, or silent
+    in every bin (it flips with probability ``switch_probability`` per bin). It excites recorded
+    neuron i at lag 1 with weight ``a_i / sqrt(n_states)``, ``a_i`` uniform in
+    ``state_weight * [0.5, 1.5]``. With one state, each trial is "on" or "off" as a whole and the
+    per-trial population rate is bimodal. With ``n_states = K`` independent states the summed
+    state input ``sum_k a_i S_k / sqrt(K)`` has the variance of one state's, and the recorded
+    biases are shifted by ``-a_i (sqrt(K) - 1) / 2`` so that its mean is one state's too: the
+    same PSTH and noise covariance to second order, but a unimodal, binomial distribution of the
+    state input: a twin that trial-averaged statistics can hardly tell from the truth.
+
+    Parameters
+    ----------
+    n_recorded : int, optional
+        Recorded neurons (the first ``n_recorded``; the state neurons are hidden).
+    n_bins : int, optional
+        Bins per trial (a free stimulus-locked drive of this length).
+    n_lags : int, optional
+        Filter length in bins.
+    n_states : int, optional
+        Independent hidden state neurons (1: the bimodal truth; more: its unimodal twin).
+    switch_probability : float, optional
+        Probability per bin that a state flips, in (0, 0.5).
+    state_weight : float, optional
+        Scale of the state -> recorded weights (dimensionless, on the input ``u``).
+    recorded_rate : float, optional
+        Baseline spike probability per bin of the recorded neurons.
+    seed : int, optional
+        Seed of the random structure.
+
+    Returns
+    -------
+    SpikingNetwork
+        The ground truth (float32, CPU), with a free drive of ``n_bins`` bins.
+
+    Raises
+    ------
+    ArgumentValueError
+        If ``switch_probability`` is not in (0, 0.5) or ``n_states`` is below 1.
+
+    Examples
+    --------
+    >>> from elephant_fit.network import simulate, use_loop
+    >>> truth = trial_state_network(n_recorded=8, n_bins=50, seed=0)
+    >>> truth.n_recorded, truth.n_hidden
+    (8, 1)
+    >>> with use_loop("torch"):
+    ...     spikes = simulate(truth, n_trials=200, n_bins=50, seed=1, requires_grad=False).spikes
+    >>> state = spikes[:, 1:, 8].mean(dim=1)  # fraction of bins the state neuron fires, per trial
+    >>> round(float(((state < 0.05) | (state > 0.95)).float().mean()), 3)  # off or on all trial
+    0.995
+    >>> round(float((state > 0.5).float().mean()), 3)  # on in about half of the trials
+    0.53
+    """
+    if not 0.0 < switch_probability < 0.5:
+        raise ArgumentValueError(
+            f"switch_probability must be in (0, 0.5), got {switch_probability!r}"
+        )
+    if n_states < 1:
+        raise ArgumentValueError(f"n_states must be at least 1, got {n_states!r}")
+    generator = torch.Generator().manual_seed(seed)
+    n = n_recorded + n_states
+    model = SpikingNetwork(
+        n_recorded, n_hidden=n_states, n_lags=n_lags, n_bins=n_bins, drive="free", seed=seed
+    )
+    decay = torch.exp(-torch.arange(n_lags, dtype=torch.float32))
+    weights = torch.zeros(n_lags, n, n)
+    sparse = (torch.rand(n_recorded, n_recorded, generator=generator) < 0.1).float()
+    recurrent = 0.4 * torch.randn(n_recorded, n_recorded, generator=generator) * sparse
+    weights[:, :n_recorded, :n_recorded] += recurrent.unsqueeze(0) * decay.view(-1, 1, 1)
+    recorded = torch.arange(n_recorded)
+    weights[0, recorded, recorded] = -2.0  # refractoriness
+    stay = math.log((1 - switch_probability) / switch_probability)
+    states = torch.arange(n_recorded, n)
+    weights[0, states, states] = 2 * stay
+    gains = state_weight * (0.5 + torch.rand(n_recorded, generator=generator))
+    weights[0, n_recorded:, :n_recorded] = gains / math.sqrt(n_states)
+    bumps = gaussian_bumps(max(2, n_bins // 10), n_bins).float()
+    drive = torch.zeros(n_bins, n)
+    drive[:, :n_recorded] = (
+        bumps @ torch.randn(bumps.shape[1], n_recorded, generator=generator) * 0.8
+    )
+    drive[0, n_recorded:] = stay  # bin 0: u = -stay + stay = 0, p = 1/2
+    baseline = math.log(recorded_rate / (1 - recorded_rate))
+    # K states: the same mean state input a_i / 2 as one state (and the same variance a_i^2 / 4)
+    recorded_bias = baseline - gains * (math.sqrt(n_states) - 1) / 2
+    bias = torch.cat([recorded_bias, torch.full((n_states,), -stay)])
+    with torch.no_grad():
+        model.coupling_weights.copy_(weights)
+        model.drive_weights.copy_(drive.view_as(model.drive_weights))
+        model.bias.copy_(bias)
     return model
 
 
