@@ -50,12 +50,12 @@ err). The table gives each column's mean over seeds, then the mean of (b) - (a) 
 with its paired 95 % t-interval over seeds (t with n_seeds - 1 degrees of freedom). The figure
 shows the per-trial statistic's histograms (held-out data and each fit) of the first seed.
 
-Measured (5 seeds, defaults, 23.5 min on 2 shared cores): SM alone fits the PSTH (R^2 0.902,
-truth 0.917) and part of the noise correlations (NC err 0.630, truth 0.325) but not the two
-modes (BC 0.337, the truth 0.851; W1 1.96 Hz, the truth 0.22 Hz). Trial matching did not
-recover them: (b) - (a) BC +0.009 +- 0.031, W1 +0.168 +- 0.178 Hz, bits/spike -0.041 +- 0.019,
-NC err +0.194 +- 0.209; (c) - (a) BC +0.008 +- 0.025, W1 +0.008 +- 0.065 Hz, bits/spike
--0.001 +- 0.007.
+Measured (5 seeds, defaults, 181 s on 2 cores): SM alone fits the PSTH (R^2 0.892, truth 0.912)
+and part of the noise correlations (NC err 0.758, truth 0.440) but not the two modes (BC 0.343,
+the truth 0.823; W1 1.67 Hz, the truth 0.21 Hz). Trial matching did not recover them: (b) - (a)
+BC +0.020 +- 0.089, W1 +0.124 +- 0.227 Hz, bits/spike -0.044 +- 0.024, NC err +0.126 +- 0.102;
+(c) - (a) BC -0.006 +- 0.021, W1 +0.027 +- 0.065 Hz, bits/spike -0.005 +- 0.011, NC err
++0.062 +- 0.039.
 
 Run: python benchmarks/trial_matching.py [--seeds 5] [--quick] [--out trial_matching.png]
 """
