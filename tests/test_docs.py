@@ -20,6 +20,7 @@ MODULES = [
     "elephant_fit.data",
     "elephant_fit.statistics",
     "elephant_fit.network",
+    "elephant_fit.network.synthetic",
     "elephant_fit.fitting",
     "elephant_fit.evaluation",
     "elephant_fit.distributed",

@@ -62,6 +62,12 @@ def hidden_input_network(
     -------
     SpikingNetwork
         The ground truth (float32, CPU), with a free drive of ``n_bins`` bins.
+
+    Examples
+    --------
+    >>> truth = hidden_input_network(n_recorded=6, n_hidden=3, seed=0)
+    >>> truth.n_recorded, truth.n_hidden, truth.n_lags
+    (6, 3, 3)
     """
     generator = torch.Generator().manual_seed(seed)
     n = n_recorded + n_hidden
@@ -126,6 +132,14 @@ def assembly_network(
     -------
     SpikingNetwork
         The ground truth (float32, CPU).
+
+    Examples
+    --------
+    The benchmark's truth: 20 recorded neurons, 60 hidden ones in assemblies.
+
+    >>> truth = assembly_network(seed=0)
+    >>> truth.n_recorded, truth.n_hidden
+    (20, 60)
     """
     generator = torch.Generator().manual_seed(seed)
     n = n_recorded + n_hidden
@@ -283,6 +297,12 @@ def confounded_pairs(model: SpikingNetwork) -> torch.Tensor:
         Boolean (n_recorded, n_recorded), ``[post, pre]``: True where some hidden neuron projects
         to both, or ``pre`` projects to a hidden neuron that projects to ``post``; the diagonal is
         False.
+
+    Examples
+    --------
+    >>> pairs = confounded_pairs(assembly_network(seed=0))
+    >>> pairs.shape, pairs.dtype, bool(pairs.diagonal().any())
+    (torch.Size([20, 20]), torch.bool, False)
     """
     n_rec = model.n_recorded
     reach = model.lagged_coupling().detach().abs().sum(dim=0) > 0  # [pre, post]
@@ -314,6 +334,16 @@ def sample_spikedata(
     -------
     SpikeData
         Counts of shape (n_trials, n_bins, n_neurons); unit ids 'r0'.., 'h0'..
+
+    Examples
+    --------
+    >>> import quantities as pq
+    >>> from elephant_fit.network import use_loop
+    >>> truth = hidden_input_network(n_recorded=4, n_hidden=2, n_bins=30, seed=0)
+    >>> with use_loop("torch"):
+    ...     data = sample_spikedata(truth, n_trials=5, bin_size=10 * pq.ms, seed=1)
+    >>> tuple(data.counts.shape), tuple(data.recorded().counts.shape)
+    ((5, 30, 6), (5, 30, 4))
     """
     n_bins = model.n_bins if model.n_bins is not None else 100
     spikes = simulate(model, n_trials, n_bins, seed=seed, requires_grad=False).spikes
