@@ -1,4 +1,8 @@
-"""Every tutorial in docs/tutorials/ runs to the end with --quick (as the documentation build runs it)."""
+"""Every tutorial in docs/tutorials/ runs to the end with --quick (as the documentation build runs it).
+
+Marked slow (about a minute each on 2 cores): the docs build, which CI runs after the tests,
+executes them too and fails on any error.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import pytest
 TUTORIALS = Path(__file__).resolve().parent.parent / "docs" / "tutorials"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("script", "expected"),
     [
