@@ -1,4 +1,4 @@
-"""Where the time of a fit goes now that the recurrent loop is compiled (the figures of README *Speed*).
+"""Where the time of a fit goes now that the recurrent loop is compiled (the figures of docs/benchmarks/speed.md).
 
 1. One SM iteration at 20 + 20 neurons x 32 trials x 100 bins, per loop ("torch", "numba"): the
    whole iteration and the time inside the recurrent loops (forward and backward), and the part

@@ -7,6 +7,7 @@ The galleries (``examples/`` and ``docs/tutorials/``) run every script in its sm
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -26,7 +27,6 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
-    "sphinx.ext.doctest",
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
@@ -75,6 +75,10 @@ intersphinx_mapping = {
 }
 
 # --- Galleries ------------------------------------------------------------------------------------
+#: Full-size galleries (``ELEPHANT_FIT_DOCS_FULL=1``) rerun every script, even one whose output of
+#: an earlier (small) build is still on disk.
+FULL = os.environ.get("ELEPHANT_FIT_DOCS_FULL", "") not in ("", "0")
+
 sphinx_gallery_conf = {
     "examples_dirs": ["../examples", "tutorials"],
     "gallery_dirs": ["auto_examples", "auto_tutorials"],
@@ -84,6 +88,7 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "abort_on_example_error": True,
+    "run_stale_examples": FULL,
     "matplotlib_animations": False,
     "reference_url": {"elephant_fit": None},
     "backreferences_dir": None,
@@ -105,5 +110,3 @@ html_show_sourcelink = False
 
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3
-
-doctest_global_setup = "import torch\nimport numpy as np\nimport quantities as pq\n"

@@ -1,6 +1,6 @@
 """elephant-fit: fit recurrent stochastic spiking networks to Neo spike trains.
 
-The subpackages follow the data flow (see ``docs/architecture.md``):
+The subpackages follow the data flow (see ``docs/explanations/architecture.md``):
 
 * :mod:`elephant_fit.data`: :class:`SpikeData`, :func:`from_neo`, :func:`to_neo`,
   :func:`read_block`, :func:`write_block`, :func:`load_retina`, :func:`load_place_cell`,

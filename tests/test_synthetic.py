@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
 import quantities as pq
 import torch
 
+from elephant_fit.errors import ArgumentValueError
 from elephant_fit.network.model import SpikingNetwork
-from elephant_fit.network.synthetic import assembly_network, confounded_pairs, sample_spikedata
+from elephant_fit.network.synthetic import (
+    assembly_network,
+    confounded_pairs,
+    sample_spikedata,
+    trial_state_network,
+)
 
 
 def test_confounded_pairs_finds_shared_inputs_and_relays():
@@ -38,3 +45,29 @@ def test_assembly_network_has_the_structure_mle_cannot_explain():
     rates = data.counts.mean(dim=(0, 1))
     assert 0.005 < float(rates[:n_rec].mean()) < 0.2  # neither silent nor saturated
     assert float(rates.max()) < 0.5
+
+
+@pytest.mark.parametrize(
+    ("argument", "value"),
+    [
+        ("switch_probability", 0.0),
+        ("switch_probability", 0.5),
+        ("n_states", 0),
+        ("recorded_rate", 1.0),
+    ],
+)
+def test_trial_state_network_refuses_bad_arguments_by_name(argument, value):
+    with pytest.raises(ArgumentValueError, match=argument):
+        trial_state_network(**{argument: value})
+
+
+def test_trial_state_network_twins_share_the_mean_and_variance_of_the_state_input():
+    one, twin = trial_state_network(seed=3), trial_state_network(n_states=9, seed=3)
+    n = one.n_recorded
+    gains_one = one.lagged_coupling()[0, n:, :n].detach()  # (n_states, n_recorded)
+    gains_twin = twin.lagged_coupling()[0, n:, :n].detach()
+    # a state is on with probability 1/2: mean input sum(a)/2, variance sum(a^2)/4
+    mean_one = one.bias[:n].detach() + gains_one.sum(0) / 2
+    mean_twin = twin.bias[:n].detach() + gains_twin.sum(0) / 2
+    torch.testing.assert_close(mean_twin, mean_one)
+    torch.testing.assert_close((gains_twin**2).sum(0), (gains_one**2).sum(0))

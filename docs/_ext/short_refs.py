@@ -6,12 +6,14 @@ object once, under its public path (``elephant_fit.statistics.psth_sums``,
 ``elephant_fit.network.Bernoulli``). When Sphinx cannot find such a target, this extension
 looks for the documented objects of the role's kind whose full name ends with the target's last
 components, from the longest suffix to the shortest (preferring the referring module's package),
-and links to the one object that matches. A target that
-matches nothing, or several objects equally well, stays unresolved and fails a ``-W`` build.
+and links to the one object that matches. A full path (``elephant_fit.x.y``) must import as that
+very object. A target that matches nothing, several objects equally well, or under a wrong
+module path, stays unresolved and fails a ``-W`` build.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from docutils import nodes
@@ -30,6 +32,36 @@ ROLE_TYPES = {
     "attr": {"attribute", "property", "data"},
     "mod": {"module"},
 }
+
+
+_MISSING = object()
+
+
+def _lookup(path: str) -> object:
+    """The object a dotted path names (a module, then attributes), or ``_MISSING``."""
+    parts = path.split(".")
+    for split in range(len(parts), 0, -1):
+        try:
+            obj: object = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        for attribute in parts[split:]:
+            obj = getattr(obj, attribute, _MISSING)
+            if obj is _MISSING:
+                return _MISSING
+        return obj
+    return _MISSING
+
+
+def _same_object(target: str, documented: str) -> bool:
+    """Whether a fully qualified target names the very object documented under another path."""
+    found, other = _lookup(target), _lookup(documented)
+    if found is _MISSING:
+        return False
+    try:  # bound class methods are new objects at each access, equal but not identical
+        return found is other or bool(found == other)
+    except Exception:  # objects whose == does not give a truth value (arrays)
+        return False
 
 
 def _candidates(names: list[str], target: str) -> list[str]:
@@ -70,6 +102,9 @@ def resolve(
         package = module.rsplit(".", 1)[0] if module.count(".") > 1 else module
         found = [name for name in found if name.startswith(package + ".")] or found
     if len(found) != 1:
+        return None
+    if target.startswith("elephant_fit.") and not _same_object(target, found[0]):
+        # A full path must name the documented object itself: a wrong module path is an error.
         return None
     entry = domain.objects[found[0]]
     return make_refnode(

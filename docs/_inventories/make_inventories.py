@@ -52,9 +52,7 @@ def _public(module_name: str) -> Iterable[tuple[str, object]]:
             yield name, getattr(module, name)
 
 
-def _entries(
-    modules: Iterable[str], address: Callable[[str, str, object], str], methods: bool = False
-) -> list[Entry]:
+def _entries(modules: Iterable[str], address: Callable[[str, str, object], str]) -> list[Entry]:
     """Inventory lines for the public names of ``modules``, addressed by ``address``."""
     out: list[Entry] = []
     for module_name in modules:
@@ -66,12 +64,6 @@ def _entries(
             if inspect.isclass(obj) and defined != full:
                 # Sphinx names base classes by their defining path (torch.nn.modules.module.Module).
                 out.append((defined, _role(obj), address(module_name, name, obj)))
-            if methods and inspect.isclass(obj):
-                for member in dir(obj):
-                    if not member.startswith("_") and callable(getattr(obj, member, None)):
-                        out.append(
-                            (f"{full}.{member}", "py:method", address(module_name, name, obj))
-                        )
     return out
 
 

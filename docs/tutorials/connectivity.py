@@ -32,8 +32,7 @@ section.
 # %%
 # Setup
 # -----
-# One thread: these networks are small, and on a machine shared with other jobs torch's thread
-# pool costs more than it gives (the setting is restored at the end).
+# The sizes: ``--quick`` (what the documentation build runs) or the benchmark's.
 
 import sys
 

@@ -28,9 +28,7 @@ interval.
 # %%
 # Setup
 # -----
-# The models here have one neuron each: torch's thread pool has nothing to share, and on a
-# machine shared with other jobs one thread is much faster than several (the previous setting
-# is restored at the end). Files go to a temporary folder, removed at the end.
+# Files go to a temporary folder, removed at the end.
 
 import sys
 import tempfile

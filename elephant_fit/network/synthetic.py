@@ -227,7 +227,8 @@ def trial_state_network(
     Raises
     ------
     ArgumentValueError
-        If ``switch_probability`` is not in (0, 0.5) or ``n_states`` is below 1.
+        If ``switch_probability`` is not in (0, 0.5), ``n_states`` is below 1 or
+        ``recorded_rate`` is not in (0, 1).
 
     Examples
     --------
@@ -238,10 +239,10 @@ def trial_state_network(
     >>> with use_loop("torch"):
     ...     spikes = simulate(truth, n_trials=200, n_bins=50, seed=1, requires_grad=False).spikes
     >>> state = spikes[:, 1:, 8].mean(dim=1)  # fraction of bins the state neuron fires, per trial
-    >>> round(float(((state < 0.05) | (state > 0.95)).float().mean()), 3)  # off or on all trial
-    0.995
-    >>> round(float((state > 0.5).float().mean()), 3)  # on in about half of the trials
-    0.53
+    >>> bool(((state < 0.05) | (state > 0.95)).float().mean() > 0.98)  # off or on all trial
+    True
+    >>> bool(0.4 < (state > 0.5).float().mean() < 0.6)  # on in about half of the trials
+    True
     """
     if not 0.0 < switch_probability < 0.5:
         raise ArgumentValueError(
@@ -249,6 +250,8 @@ def trial_state_network(
         )
     if n_states < 1:
         raise ArgumentValueError(f"n_states must be at least 1, got {n_states!r}")
+    if not 0.0 < recorded_rate < 1.0:
+        raise ArgumentValueError(f"recorded_rate must be in (0, 1), got {recorded_rate!r}")
     generator = torch.Generator().manual_seed(seed)
     n = n_recorded + n_states
     model = SpikingNetwork(
