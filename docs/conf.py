@@ -7,12 +7,13 @@ The galleries (``examples/`` and ``docs/tutorials/``) run every script in its sm
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "_ext"))
+
+from gallery_argv import full_build  # noqa: E402
 
 import elephant_fit  # noqa: E402
 
@@ -77,7 +78,7 @@ intersphinx_mapping = {
 # --- Galleries ------------------------------------------------------------------------------------
 #: Full-size galleries (``ELEPHANT_FIT_DOCS_FULL=1``) rerun every script, even one whose output of
 #: an earlier (small) build is still on disk.
-FULL = os.environ.get("ELEPHANT_FIT_DOCS_FULL", "") not in ("", "0")
+FULL = full_build()
 
 sphinx_gallery_conf = {
     "examples_dirs": ["../examples", "tutorials"],

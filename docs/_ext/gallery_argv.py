@@ -9,6 +9,11 @@ import os
 from typing import Any
 
 
+def full_build() -> bool:
+    """Whether ``ELEPHANT_FIT_DOCS_FULL`` asks for full-size galleries (set, and not ``0``)."""
+    return os.environ.get("ELEPHANT_FIT_DOCS_FULL", "") not in ("", "0")
+
+
 def reset_argv(gallery_conf: dict[str, Any], script_vars: dict[str, Any]) -> list[str]:
     """Return ``["--quick"]`` (each script's small mode) unless a full-size build is asked.
 
@@ -25,5 +30,4 @@ def reset_argv(gallery_conf: dict[str, Any], script_vars: dict[str, Any]) -> lis
         ``[]`` when the environment variable ``ELEPHANT_FIT_DOCS_FULL`` is set to a non-empty
         value other than ``0``, else ``["--quick"]``.
     """
-    full = os.environ.get("ELEPHANT_FIT_DOCS_FULL", "") not in ("", "0")
-    return [] if full else ["--quick"]
+    return [] if full_build() else ["--quick"]
