@@ -47,6 +47,34 @@ def test_assembly_network_has_the_structure_mle_cannot_explain():
     assert float(rates.max()) < 0.5
 
 
+def test_assembly_network_strength_options_scale_the_hidden_input():
+    default = assembly_network(seed=2)
+    assert torch.equal(
+        default.coupling_weights, assembly_network(seed=2, projection_weight=0.6).coupling_weights
+    )
+    strong = assembly_network(seed=2, projection_weight=1.2, assembly_weight=0.5, n_targets=8)
+    n_rec = default.n_recorded
+    to_recorded = strong.lagged_coupling().detach()[:, n_rec:, :n_rec]
+    assert torch.allclose(to_recorded[to_recorded != 0], torch.tensor(1.2))
+    assert int((to_recorded != 0).any(dim=0).any(dim=0).sum()) > 4  # more recorded targets
+    within = strong.lagged_coupling().detach()[0, n_rec : n_rec + 10, n_rec : n_rec + 10]
+    assert float(within[0, 1]) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    ("argument", "value"),
+    [
+        ("n_targets", 0),
+        ("n_targets", 21),
+        ("projection_weight", -1.0),
+        ("assembly_weight", float("nan")),
+    ],
+)
+def test_assembly_network_refuses_bad_arguments_by_name(argument, value):
+    with pytest.raises(ArgumentValueError, match=argument):
+        assembly_network(**{argument: value})
+
+
 @pytest.mark.parametrize(
     ("argument", "value"),
     [

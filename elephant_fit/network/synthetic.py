@@ -8,6 +8,7 @@ import quantities as pq
 import torch
 
 from ..data.spikedata import SpikeData
+from .._validation import check_number
 from ..errors import ArgumentValueError
 from .bases import gaussian_bumps
 from .model import SpikingNetwork
@@ -104,6 +105,10 @@ def assembly_network(
     n_bins: int = 100,
     n_lags: int = 4,
     seed: int = 0,
+    *,
+    projection_weight: float = 0.6,
+    assembly_weight: float = 0.35,
+    n_targets: int = 4,
 ) -> SpikingNetwork:
     """A ground truth in which maximum likelihood on the recorded neurons must fail.
 
@@ -127,11 +132,23 @@ def assembly_network(
         Filter length in bins (delays of hidden -> recorded projections lie in 1..n_lags).
     seed : int, optional
         Seed of the random structure.
+    projection_weight : float, optional
+        Weight (on the input ``u``) of each hidden -> recorded projection; about 60 % of an
+        assembly's members project to each of its targets. Larger: a stronger shared hidden input.
+    assembly_weight : float, optional
+        Weight of the excitation between members of one assembly (how strongly they co-fire).
+    n_targets : int, optional
+        Recorded neurons each assembly projects to (at most ``n_recorded``).
 
     Returns
     -------
     SpikingNetwork
         The ground truth (float32, CPU).
+
+    Raises
+    ------
+    ArgumentValueError
+        If ``n_targets`` is not in 1..n_recorded or a weight is negative or not finite.
 
     Examples
     --------
@@ -141,6 +158,12 @@ def assembly_network(
     >>> truth.n_recorded, truth.n_hidden
     (20, 60)
     """
+    if not 1 <= n_targets <= n_recorded:
+        raise ArgumentValueError(
+            f"n_targets must be in 1..n_recorded ({n_recorded}), got {n_targets!r}"
+        )
+    check_number(projection_weight, "projection_weight", positive=True)
+    check_number(assembly_weight, "assembly_weight", positive=True)
     generator = torch.Generator().manual_seed(seed)
     n = n_recorded + n_hidden
     model = SpikingNetwork(
@@ -153,13 +176,13 @@ def assembly_network(
     drive = bumps @ torch.randn(bumps.shape[1], n, generator=generator) * 0.5
     for assembly in members:
         hidden = assembly + n_recorded
-        weights[0, hidden.view(-1, 1), hidden.view(1, -1)] = 0.35  # co-firing
+        weights[0, hidden.view(-1, 1), hidden.view(1, -1)] = assembly_weight  # co-firing
         drive[:, hidden] += (bumps @ torch.randn(bumps.shape[1], 1, generator=generator)) * 0.8
-        targets = torch.randperm(n_recorded, generator=generator)[:4]
+        targets = torch.randperm(n_recorded, generator=generator)[:n_targets]
         for target in targets.tolist():
             delay = int(torch.randint(0, n_lags, (1,), generator=generator))
             projecting = hidden[torch.rand(len(hidden), generator=generator) < 0.6]
-            weights[delay, projecting, target] = 0.6
+            weights[delay, projecting, target] = projection_weight
         source = int(torch.randint(0, n_recorded, (1,), generator=generator))
         weights[0, source, hidden] = 1.0  # loop: recorded -> assembly -> recorded
     direct = (torch.rand(n_recorded, n_recorded, generator=generator) < 0.1).float()

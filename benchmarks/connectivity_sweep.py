@@ -1,0 +1,271 @@
+"""Connectivity against data size: does maximum likelihood level off at the hidden-input bias?
+
+The ground truth of ``benchmarks/connectivity.py`` (``assembly_network``: 20 recorded neurons, 60
+hidden ones in 6 assemblies), with its strength options (``--projection-weight``,
+``--assembly-weight``, ``--n-targets``), fitted on nested training sets of growing size (the first
+N trials of one long sample per seed) and scored on 500 held-out trials:
+
+- "MLE, no hidden": the exact maximum-likelihood estimate on the recorded neurons (full-batch
+  L-BFGS: Adam on batches of 20 would add an optimisation noise that more data does not remove);
+- "MLE, hidden": likelihood with 20 hidden neurons (Adam, the fitter's defaults);
+- "SM, hidden": the "sm" preset with 20 hidden neurons (Adam, at most 1500 iterations);
+- "oracle": exact maximum likelihood with all 80 neurons observed (L-BFGS): the fully observed,
+  well-specified fit of the same recurrent network, whose error must keep falling with data.
+
+Per fit and size, mean and 95% t-interval over seeds: coupling R^2, slope on the true non-zero
+weights, spurious |w| on confounded pairs, detection AUC, PSTH R^2, NC R^2 at 1 and 5 bins,
+held-out bits/spike (particle filter); paired per-seed intervals of "SM closes half the gap":
+(SM - MLE) - (oracle - MLE) / 2 on coupling R^2 (> 0) and spurious |w| (< 0).
+
+Run: python benchmarks/connectivity_sweep.py [--sizes 150 600 2400 9600] [--seeds 5] [--jobs 2]
+     [--fits "MLE, no hidden;oracle"] [--quick] [--json out.json] [--figure out.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+import torch
+from connectivity import (
+    BIN,
+    FITS,
+    activity_metrics,
+    as_hidden_model,
+    coupling_metrics,
+    interval,
+)
+
+from elephant_fit import SpikeData
+from elephant_fit.fitting.fitter import NetworkFitter
+from elephant_fit.network.likelihood import held_out_likelihood
+from elephant_fit.network.synthetic import assembly_network, confounded_pairs, sample_spikedata
+
+#: Metrics of the figure (error against data size).
+FIGURE_KEYS = (
+    "coupling R2",
+    "spurious |w| (confounded)",
+    "slope (true non-zero)",
+    "bits/spike",
+)
+#: The gap-closing targets: metric -> sign of "better".
+GAP_KEYS = {"coupling R2": 1.0, "spurious |w| (confounded)": -1.0}
+
+
+def fit_specs(settings: dict) -> dict:
+    """NetworkFitter arguments of each fit."""
+    hidden = {"n_hidden": settings["n_hidden"]}
+    return {
+        "MLE, no hidden": {"loss": "mle", "optimizer": "lbfgs"},
+        "MLE, hidden": {"loss": "mle", **hidden, "max_iterations": settings["iterations_mle"]},
+        "SM, hidden": {"loss": "sm", **hidden, "max_iterations": settings["iterations_sm"]},
+        "oracle": {"loss": "mle", "optimizer": "lbfgs"},
+    }
+
+
+def make_truth(seed: int, settings: dict):
+    """The seed's ground truth with the sweep's strength options."""
+    return assembly_network(seed=seed, **settings["truth"])
+
+
+def run_cell(task: tuple[int, int], settings: dict) -> tuple[int, int, dict]:
+    """Every fit of one (seed, training size) cell, with its metrics (one thread)."""
+    seed, size = task
+    torch.set_num_threads(1)
+    truth = make_truth(seed, settings)
+    n_rec = truth.n_recorded
+    longest = sample_spikedata(truth, max(settings["sizes"]), BIN, seed=seed + 1000)
+    counts = longest.counts[:size]  # nested training sets: the first `size` trials
+    test = sample_spikedata(truth, settings["test_trials"], BIN, seed=seed + 2000).recorded()
+    true = truth.coupling_array()[:n_rec, :n_rec]
+    confounded = confounded_pairs(truth).numpy()
+    common = {"bin_size": BIN, "n_lags": truth.n_lags, "seed": seed, "device": "cpu"}
+    rows = {}
+    for name in settings["fits"]:
+        start = time.perf_counter()
+        data = SpikeData(counts if name == "oracle" else counts[..., :n_rec], BIN)
+        fitter = NetworkFitter(**common, progress=False, **fit_specs(settings)[name]).fit(data)
+        elapsed = time.perf_counter() - start
+        model = as_hidden_model(fitter, n_rec) if name == "oracle" else fitter.model_
+        row = coupling_metrics(fitter.coupling_[:n_rec, :n_rec], true, confounded)
+        with torch.no_grad():
+            simulated = fitter.simulate_spikedata(settings["sim_trials"], seed=seed + 3000).counts
+        row.update(activity_metrics(simulated[..., :n_rec], test.counts))
+        score = held_out_likelihood(
+            model, test.counts, n_particles=settings["particles"], seed=seed
+        )
+        row.update({"bits/spike": score.bits_per_spike, "fit time (s)": elapsed})
+        rows[name] = row
+    return seed, size, rows
+
+
+def truth_row(seed: int, settings: dict) -> tuple[int, dict]:
+    """The generating network's activity metrics and held-out bits/spike (the ceiling)."""
+    torch.set_num_threads(1)
+    truth = make_truth(seed, settings)
+    n_rec = truth.n_recorded
+    test = sample_spikedata(truth, settings["test_trials"], BIN, seed=seed + 2000).recorded()
+    with torch.no_grad():
+        simulated = sample_spikedata(truth, settings["sim_trials"], BIN, seed=seed + 3000)
+    row = activity_metrics(simulated.counts[..., :n_rec], test.counts)
+    score = held_out_likelihood(truth, test.counts, n_particles=settings["particles"], seed=seed)
+    row["bits/spike"] = score.bits_per_spike
+    row["recorded rate (Hz)"] = float(test.counts.mean()) / float(BIN.rescale("s").magnitude)
+    return seed, row
+
+
+def gap_closing(cells: dict, key: str, sign: float) -> tuple[float, float]:
+    """Paired interval of sign * ((SM - MLE) - (oracle - MLE) / 2): > 0 means SM closes half."""
+    values = [
+        sign
+        * (
+            rows["SM, hidden"][key]
+            - rows["MLE, no hidden"][key]
+            - 0.5 * (rows["oracle"][key] - rows["MLE, no hidden"][key])
+        )
+        for rows in cells.values()
+    ]
+    return interval(values)
+
+
+def summary_table(results: dict, truth: dict, fits: list[str]) -> str:
+    """Markdown: one row per (size, metric), one column per fit."""
+    keys = list(
+        dict.fromkeys(k for size in results for s in results[size].values() for k in s[fits[0]])
+    )
+    lines = ["| trials | metric | " + " | ".join([*fits, "truth"]) + " |"]
+    lines.append("|---" * (len(fits) + 3) + "|")
+    for size in sorted(results):
+        for key in keys:
+            cells = [
+                format_interval(interval([r[f][key] for r in results[size].values()])) for f in fits
+            ]
+            in_truth = key in next(iter(truth.values()))
+            cells.append(
+                format_interval(interval([r[key] for r in truth.values()])) if in_truth else ""
+            )
+            lines.append(f"| {size} | {key} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def format_interval(pair: tuple[float, float]) -> str:
+    mean, half = pair
+    return f"{mean:.3f} ± {half:.3f}" if np.isfinite(half) else f"{mean:.3f}"
+
+
+def figure(results: dict, fits: list[str], path: str) -> None:
+    """Error against data size (log axis), mean and 95% interval over seeds."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = sorted(results)
+    fig, axes = plt.subplots(1, len(FIGURE_KEYS), figsize=(3.4 * len(FIGURE_KEYS), 3.3))
+    for axis, key in zip(axes, FIGURE_KEYS, strict=True):
+        for fit in fits:
+            pairs = [interval([r[fit][key] for r in results[s].values()]) for s in sizes]
+            means, halves = zip(*pairs, strict=True)
+            axis.errorbar(sizes, means, yerr=halves, marker="o", capsize=3, label=fit)
+        axis.set_xscale("log")
+        axis.set_xlabel("training trials")
+        axis.set_title(key, fontsize=9)
+    axes[0].legend(fontsize=7)
+    fig.suptitle("Connectivity against data size: mean and 95% interval over seeds", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def parse_arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[150, 600, 2400, 9600])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--jobs", type=int, default=2, help="cells in parallel (1 thread each)")
+    parser.add_argument("--fits", default=";".join(FITS), help="fits to run, separated by ;")
+    parser.add_argument("--projection-weight", type=float, default=0.6)
+    parser.add_argument("--assembly-weight", type=float, default=0.35)
+    parser.add_argument("--n-targets", type=int, default=4)
+    parser.add_argument("--particles", type=int, default=64)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, to check the script")
+    parser.add_argument("--json", default=None)
+    parser.add_argument("--figure", default=None)
+    return parser.parse_args()
+
+
+def settings_from(args: argparse.Namespace) -> dict:
+    settings = {
+        "sizes": args.sizes,
+        "test_trials": 500,
+        "sim_trials": 1000,
+        "n_hidden": 20,
+        "iterations_mle": 1000,
+        "iterations_sm": 1500,
+        "particles": args.particles,
+        "fits": args.fits.split(";"),
+        "truth": {
+            "projection_weight": args.projection_weight,
+            "assembly_weight": args.assembly_weight,
+            "n_targets": args.n_targets,
+        },
+    }
+    if args.quick:
+        settings.update(
+            sizes=[20, 40],
+            test_trials=20,
+            sim_trials=40,
+            iterations_mle=10,
+            iterations_sm=5,
+            particles=8,
+        )
+    return settings
+
+
+def main() -> None:
+    args = parse_arguments()
+    settings = settings_from(args)
+    start = time.perf_counter()
+    tasks = sorted(
+        ((seed, size) for seed in range(args.seeds) for size in settings["sizes"]),
+        key=lambda task: -task[1],  # the largest cells first: better load balance
+    )
+    results: dict = {size: {} for size in settings["sizes"]}
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        truth = dict(pool.map(truth_row, range(args.seeds), [settings] * args.seeds))
+        for seed, size, rows in pool.map(run_cell, tasks, [settings] * len(tasks)):
+            results[size][seed] = rows
+            elapsed = time.perf_counter() - start
+            print(f"seed {seed}, {size} trials done ({elapsed:.0f} s)", file=sys.stderr, flush=True)
+    report(results, truth, settings, args, time.perf_counter() - start)
+
+
+def report(results: dict, truth: dict, settings: dict, args, elapsed: float) -> None:
+    """Print the table and the gap-closing intervals; write the JSON and the figure."""
+    fits = settings["fits"]
+    print(summary_table(results, truth, fits))
+    gaps = {}
+    if {"SM, hidden", "MLE, no hidden", "oracle"} <= set(fits):
+        print("\nSM closes half the MLE-oracle gap: sign * ((SM - MLE) - (oracle - MLE) / 2) > 0")
+        for size in sorted(results):
+            gaps[size] = {
+                key: gap_closing(results[size], key, sign) for key, sign in GAP_KEYS.items()
+            }
+            text = ", ".join(f"{k}: {format_interval(v)}" for k, v in gaps[size].items())
+            print(f"  {size} trials: {text}")
+    print(f"\n{args.seeds} seeds, {args.jobs} processes, {elapsed:.0f} s in all")
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(
+                {"settings": settings, "results": results, "truth": truth, "gaps": gaps},
+                handle,
+                indent=2,
+            )
+    if args.figure:
+        figure(results, fits, args.figure)
+
+
+if __name__ == "__main__":
+    main()
