@@ -85,6 +85,54 @@ def test_bad_settings_are_refused_by_name():
         TrialMatching(groups=[[0, 5]])(model, _batch_of(data, data))
 
 
+def _behaviour_batch(rng, model_follows_behaviour):
+    """Per trial a behaviour (0 or 1); recorded trials are active when it is 1. The model's
+    trials are active when it is 1 (follows) or 0 (anti): the same mix of active and quiet
+    trials either way, so only the behaviour channel can tell the two models apart."""
+    behaviour = torch.tensor([0.0, 1.0] * 20)  # 40 trials of 50 bins
+    active = behaviour.view(-1, 1, 1).expand(40, 50, 4)
+    data = torch.from_numpy(rng.binomial(1, (0.1 + 0.6 * active).numpy())).float()
+    model_active = active if model_follows_behaviour else 1.0 - active
+    simulated = torch.from_numpy(rng.binomial(1, (0.1 + 0.6 * model_active).numpy())).float()
+    batch = _batch_of(data, simulated)
+    batch.inputs = behaviour.view(-1, 1, 1).expand(40, 50, 2).clone()
+    batch.inputs[..., 1] = torch.randn(40, 50, generator=torch.Generator().manual_seed(0))
+    return batch
+
+
+def test_behaviour_channels_pair_trials_that_behaved_alike(rng):
+    model = SpikingNetwork(4, n_lags=2, seed=0)
+    follows, anti = _behaviour_batch(rng, True), _behaviour_batch(rng, False)
+    activity_only = TrialMatching(window=5)
+    ratio = float(activity_only(model, anti)) / float(activity_only(model, follows))
+    assert 0.8 < ratio < 1.25  # activity alone: both models look alike
+    with_behaviour = TrialMatching(window=5, covariates=[0], covariate_weight=1.0)
+    assert float(with_behaviour(model, anti)) > 3 * float(with_behaviour(model, follows))
+    # the behaviour channels carry no gradient: the distance of the activity does
+    simulated = anti.free.spikes.clone().requires_grad_(True)
+    anti.free = Simulation(simulated, torch.zeros_like(simulated))
+    with_behaviour(model, anti).backward()
+    assert simulated.grad.abs().sum() > 0
+
+
+def test_behaviour_channels_are_checked_by_name():
+    model = SpikingNetwork(3, n_lags=2, seed=0)
+    data = torch.zeros(2, 10, 3)
+    with pytest.raises(ArgumentValueError, match="`covariates`"):
+        TrialMatching(covariates=[])
+    with pytest.raises(ArgumentValueError, match="`covariate_weight`"):
+        TrialMatching(covariates=[0], covariate_weight=-1.0)
+    with pytest.raises(ArgumentValueError, match="fit has none"):
+        TrialMatching(covariates=[0])(model, _batch_of(data, data))
+    batch = _batch_of(data, data)
+    batch.inputs = torch.zeros(2, 10, 1)
+    with pytest.raises(ArgumentValueError, match=r"`covariates` among the 1 covariate"):
+        TrialMatching(covariates=[1])(model, batch)
+    batch.inputs = torch.zeros(2, 30, 1)  # whole trials, but SM measured on 10-bin windows
+    with pytest.raises(ArgumentValueError, match="sm_window=None"):
+        TrialMatching(covariates=[0])(model, batch)
+
+
 def test_trial_matching_in_a_loss_dict_trains_the_network():
     loss = make_loss({"nll": 1.0, "trial_matching": 1.0})
     assert loss.needs == {"free", "teacher"}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .._validation import check_positive_int, describe
+from .._validation import check_number, check_positive_int, describe
 from ..distributed import TrialReducer
 from ..errors import ArgumentTypeError, ArgumentValueError
 from ..network.model import SpikingNetwork
@@ -23,10 +23,12 @@ from ..network.shard import Shard
 from ..network.simulation import Simulation
 from ..statistics.rates import condition_indicators
 from .trial_matching import (
-    MIN_SCALE,
+    behaviour_channels,
+    check_channels,
     check_groups,
     matched_by_condition,
     population_activity,
+    zscore_by_data,
 )
 from .trial_statistics import FanoFactors, MeanCount, NoiseCovariance, Psth, TrialStatistic
 
@@ -529,6 +531,14 @@ class TrialMatching(LossTerm):
         of all recorded neurons).
     window : int, optional
         Bins of the moving average of the population activity (default 5).
+    covariates : sequence of int, optional
+        Behavioural channels: indices of the fit's covariates (``batch.inputs``, shape
+        (n_trials, n_bins, n_inputs)) added to the per-trial statistic, averaged over the same
+        windows and z-scored by the data. A simulated trial ran under its recorded trial's
+        covariates, so they make the assignment pair trials that behaved alike (no gradient
+        flows through them). Needs whole-trial sample-and-measure (``sm_window=None``).
+    covariate_weight : float, optional
+        Weight of the behavioural channels in the distance, relative to the activity channels.
 
     Notes
     -----
@@ -554,9 +564,17 @@ class TrialMatching(LossTerm):
     needs = frozenset({"free"})
     parallel_safe = False
 
-    def __init__(self, groups: Sequence[Sequence[int]] | None = None, window: int = 5) -> None:
+    def __init__(
+        self,
+        groups: Sequence[Sequence[int]] | None = None,
+        window: int = 5,
+        covariates: Sequence[int] | None = None,
+        covariate_weight: float = 1.0,
+    ) -> None:
         self.window = check_positive_int(window, "window")
         self.groups = None if groups is None else check_groups(groups)
+        self.covariates = None if covariates is None else check_channels(covariates)
+        self.covariate_weight = check_number(covariate_weight, "covariate_weight", positive=True)
 
     def __call__(self, model: SpikingNetwork, batch: Batch) -> torch.Tensor:  # noqa: D102
         data = batch.sm_data
@@ -573,11 +591,19 @@ class TrialMatching(LossTerm):
                 f"got {self.groups}."
             )
         simulated = batch.free.spikes[..., :n_recorded]
-        data_activity = population_activity(data.to(simulated.dtype), groups, self.window)
-        model_activity = population_activity(simulated, groups, self.window)
-        mean = data_activity.mean(dim=0, keepdim=True)
-        scale = data_activity.std(dim=(0, 2), keepdim=True).clamp(min=MIN_SCALE).nan_to_num(1.0)
-        data_z, model_z = (data_activity - mean) / scale, (model_activity - mean) / scale
+        model_z, data_z = zscore_by_data(
+            population_activity(simulated, groups, self.window),
+            population_activity(data.to(simulated.dtype), groups, self.window),
+        )
+        if self.covariates is not None:
+            behaviour = behaviour_channels(batch.inputs, self.covariates, self.window, n_bins)
+            _, behaviour_z = zscore_by_data(behaviour, behaviour.to(simulated.dtype))
+            behaviour_z = behaviour_z * math.sqrt(self.covariate_weight)
+            # simulated trial k ran under recorded trial k's covariates: the same channels
+            model_z, data_z = (
+                torch.cat([model_z, behaviour_z], 1),
+                torch.cat([data_z, behaviour_z], 1),
+            )
         return matched_by_condition(model_z, data_z, batch.conditions)
 
 

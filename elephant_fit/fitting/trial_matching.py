@@ -12,7 +12,11 @@ The maths lives here; the loss term is :class:`elephant_fit.fitting.losses.Trial
 per-trial statistic is the population activity of groups of recorded neurons (default:
 one group of all of them), averaged over a sliding window of ``window`` bins, z-scored by the
 data's mean per group and bin and its standard deviation per group (so that the distance has the
-same scale at any rate and bin size). Trials are matched within their condition.
+same scale at any rate and bin size). Trials are matched within their condition. Optional
+*behavioural channels* add covariates of the trials (running speed, reaction time...), averaged
+over the same windows and z-scored by the data: a simulated trial was run under the covariates of
+its recorded trial, so these channels make the assignment prefer pairs that behaved alike (they
+carry no gradient; the activity channels do).
 """
 
 from __future__ import annotations
@@ -25,7 +29,15 @@ import torch.nn.functional as F
 from .._validation import describe
 from ..errors import ArgumentValueError
 
-__all__ = ["check_groups", "matched_by_condition", "matched_distance", "population_activity"]
+__all__ = [
+    "behaviour_channels",
+    "check_channels",
+    "check_groups",
+    "matched_by_condition",
+    "matched_distance",
+    "population_activity",
+    "zscore_by_data",
+]
 
 #: Smallest standard deviation of the data's activity used to z-score (silent groups).
 MIN_SCALE = 1e-6
@@ -61,6 +73,86 @@ def population_activity(
         membership[list(group), g] = 1.0 / len(group)
     activity = (counts @ membership).transpose(1, 2)  # (n_trials, n_groups, n_bins)
     return F.avg_pool1d(activity, window, stride=1)
+
+
+def zscore_by_data(model: torch.Tensor, data: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Model and data channels z-scored by the data: its mean per channel and window, its standard deviation per channel (over trials and windows).
+
+    Parameters
+    ----------
+    model, data : torch.Tensor
+        Per-trial channels, shapes (n_model, n_channels, n_windows) and (n_data, n_channels,
+        n_windows).
+
+    Returns
+    -------
+    tuple of torch.Tensor
+        ``(model_z, data_z)``, the same shapes (a silent channel is divided by ``MIN_SCALE``).
+
+    Examples
+    --------
+    >>> data = torch.tensor([[[0.0, 4.0]], [[2.0, 6.0]]])  # 2 trials, 1 channel, 2 windows
+    >>> model_z, data_z = zscore_by_data(data + 1.0, data)  # data std over all values: 2.58
+    >>> data_z.flatten()
+    tensor([-0.3873, -0.3873,  0.3873,  0.3873])
+    >>> model_z.flatten()
+    tensor([0.0000, 0.0000, 0.7746, 0.7746])
+    """
+    mean = data.mean(dim=0, keepdim=True)
+    scale = data.std(dim=(0, 2), keepdim=True).clamp(min=MIN_SCALE).nan_to_num(1.0)
+    return (model - mean) / scale, (data - mean) / scale
+
+
+def behaviour_channels(
+    inputs: torch.Tensor | None, channels: Sequence[int], window: int, n_bins: int
+) -> torch.Tensor:
+    """Covariate channels of each trial, averaged over sliding windows of ``window`` bins.
+
+    Parameters
+    ----------
+    inputs : torch.Tensor or None
+        Covariates of the trials, shape (n_trials, n_bins, n_inputs).
+    channels : sequence of int
+        Which covariates.
+    window : int
+        Bins of the moving average.
+    n_bins : int
+        Bins of the trials compared (the covariates must cover exactly these bins).
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (n_trials, len(channels), n_bins - window + 1).
+
+    Raises
+    ------
+    ArgumentValueError
+        If there are no covariates, a channel does not exist, or the covariates do not cover the
+        compared bins (sample-and-measure windows: ``sm_window`` must be None).
+
+    Examples
+    --------
+    >>> inputs = torch.arange(6.0).view(1, 3, 2)  # 1 trial, 3 bins, 2 covariates
+    >>> behaviour_channels(inputs, [1], window=2, n_bins=3)
+    tensor([[[2., 4.]]])
+    """
+    if inputs is None:
+        raise ArgumentValueError(
+            "Expected covariates for the trial-matching `covariates` channels, but the fit has "
+            "none: pass covariates to the fitter, or covariates=None."
+        )
+    if inputs.shape[1] != n_bins:
+        raise ArgumentValueError(
+            f"Expected the covariates to cover the {n_bins} compared bins, but they have "
+            f"{inputs.shape[1]}: trial matching with `covariates` needs whole trials "
+            "(sm_window=None)."
+        )
+    if max(channels) >= inputs.shape[2]:
+        raise ArgumentValueError(
+            f"Expected trial-matching `covariates` among the {inputs.shape[2]} covariate "
+            f"channels (0..{inputs.shape[2] - 1}), but got {list(channels)}."
+        )
+    return F.avg_pool1d(inputs[..., list(channels)].transpose(1, 2), window, stride=1)
 
 
 def matched_distance(model: torch.Tensor, data: torch.Tensor) -> torch.Tensor:
@@ -120,6 +212,26 @@ def matched_by_condition(
         members = conditions == code
         total = total + matched_distance(model[members], data[members]) * members.sum()
     return total / len(conditions)
+
+
+def check_channels(channels: Sequence[int]) -> list[int]:
+    """Covariate channels as a non-empty list of non-negative ints.
+
+    Examples
+    --------
+    >>> check_channels((0, 2))
+    [0, 2]
+    """
+    try:
+        checked = [int(index) for index in channels]
+    except (TypeError, ValueError):
+        checked = []
+    if not checked or min(checked) < 0:
+        raise ArgumentValueError(
+            f"Expected trial-matching `covariates` to be a non-empty list of covariate indices, "
+            f"but got {describe(channels)}."
+        )
+    return checked
 
 
 def check_groups(groups: Sequence[Sequence[int]]) -> list[list[int]]:

@@ -7,8 +7,8 @@ import math
 import quantities as pq
 import torch
 
-from ..data.spikedata import SpikeData
 from .._validation import check_number
+from ..data.spikedata import SpikeData
 from ..errors import ArgumentValueError
 from .bases import gaussian_bumps
 from .model import SpikingNetwork
