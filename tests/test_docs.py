@@ -22,6 +22,7 @@ MODULES = [
     "elephant_fit.network",
     "elephant_fit.network.synthetic",
     "elephant_fit.fitting",
+    "elephant_fit.fitting.trial_matching",
     "elephant_fit.evaluation",
     "elephant_fit.distributed",
     "elephant_fit.errors",

@@ -27,10 +27,15 @@ from .trial_matching import (
     check_channels,
     check_groups,
     matched_by_condition,
+    matched_distance,
     population_activity,
+    sinkhorn_distance,
     zscore_by_data,
 )
 from .trial_statistics import FanoFactors, MeanCount, NoiseCovariance, Psth, TrialStatistic
+
+#: How trial matching pairs simulated with recorded trials.
+MATCHINGS = ("hungarian", "sinkhorn")
 
 __all__ = [
     "PRESETS",
@@ -539,6 +544,17 @@ class TrialMatching(LossTerm):
         flows through them). Needs whole-trial sample-and-measure (``sm_window=None``).
     covariate_weight : float, optional
         Weight of the behavioural channels in the distance, relative to the activity channels.
+    matching : {'hungarian', 'sinkhorn'}, optional
+        One-to-one pairs by the Hungarian algorithm (scipy), or a soft matching: the
+        entropy-regularised transport plan of log-domain Sinkhorn iterations in torch
+        (:func:`~elephant_fit.fitting.trial_matching.sinkhorn_distance`; it stays on the
+        device and also pairs batches of unequal sizes). Measured on the two-mode ground truth
+        (``trial_state_network``, 400 trials, window 25): the twin/truth ratio of the term is 3.6
+        with the Hungarian pairs, 3.1 with Sinkhorn at ``epsilon`` 0.01, 2.2 at 0.05; on 2 CPU
+        cores Sinkhorn is slower (29 vs 2 ms for 20 trials, 430 vs 140 ms for 400): hence the
+        Hungarian default.
+    epsilon : float, optional
+        Sinkhorn's entropic regularisation, relative to the mean pair cost.
 
     Notes
     -----
@@ -570,7 +586,16 @@ class TrialMatching(LossTerm):
         window: int = 5,
         covariates: Sequence[int] | None = None,
         covariate_weight: float = 1.0,
+        matching: str = "hungarian",
+        epsilon: float = 0.01,
     ) -> None:
+        if matching not in MATCHINGS:
+            raise ArgumentValueError(
+                f"Expected trial-matching `matching` to be one of {', '.join(MATCHINGS)}, but "
+                f"got {matching!r}."
+            )
+        check_number(epsilon, "epsilon", positive=True, allow_zero=False)
+        self.matching, self.epsilon = matching, float(epsilon)
         self.window = check_positive_int(window, "window")
         self.groups = None if groups is None else check_groups(groups)
         self.covariates = None if covariates is None else check_channels(covariates)
@@ -604,7 +629,12 @@ class TrialMatching(LossTerm):
                 torch.cat([model_z, behaviour_z], 1),
                 torch.cat([data_z, behaviour_z], 1),
             )
-        return matched_by_condition(model_z, data_z, batch.conditions)
+        return matched_by_condition(model_z, data_z, batch.conditions, self._distance)
+
+    def _distance(self, model: torch.Tensor, data: torch.Tensor) -> torch.Tensor:
+        if self.matching == "sinkhorn":
+            return sinkhorn_distance(model, data, epsilon=self.epsilon)
+        return matched_distance(model, data)
 
 
 def default_term(

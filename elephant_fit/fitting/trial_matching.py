@@ -21,7 +21,8 @@ carry no gradient; the activity channels do).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -35,7 +36,9 @@ __all__ = [
     "check_groups",
     "matched_by_condition",
     "matched_distance",
+    "pair_costs",
     "population_activity",
+    "sinkhorn_distance",
     "zscore_by_data",
 ]
 
@@ -155,6 +158,29 @@ def behaviour_channels(
     return F.avg_pool1d(inputs[..., list(channels)].transpose(1, 2), window, stride=1)
 
 
+def pair_costs(model: torch.Tensor, data: torch.Tensor) -> torch.Tensor:
+    """Mean squared difference of every (model trial, data trial) pair.
+
+    Parameters
+    ----------
+    model, data : torch.Tensor
+        Per-trial statistics, shapes (n_model, ...) and (n_data, ...), the same trailing shape.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (n_model, n_data).
+
+    Examples
+    --------
+    >>> pair_costs(torch.tensor([[0.0], [10.0]]), torch.tensor([[9.0], [1.0]]))
+    tensor([[81.,  1.],
+            [ 1., 81.]])
+    """
+    flat_model, flat_data = model.flatten(1), data.flatten(1)
+    return (flat_model[:, None, :] - flat_data[None, :, :]).pow(2).mean(dim=2)
+
+
 def matched_distance(model: torch.Tensor, data: torch.Tensor) -> torch.Tensor:
     """Mean squared distance of the optimal one-to-one pairs of model and data trials.
 
@@ -179,18 +205,67 @@ def matched_distance(model: torch.Tensor, data: torch.Tensor) -> torch.Tensor:
     """
     from scipy.optimize import linear_sum_assignment
 
-    flat_model, flat_data = model.flatten(1), data.flatten(1)
-    cost = (flat_model[:, None, :] - flat_data[None, :, :]).pow(2).mean(dim=2)
+    cost = pair_costs(model, data)
     rows, columns = linear_sum_assignment(cost.detach().cpu().double().numpy())
     rows = torch.as_tensor(rows, device=cost.device)
     columns = torch.as_tensor(columns, device=cost.device)
     return cost[rows, columns].mean()
 
 
-def matched_by_condition(
-    model: torch.Tensor, data: torch.Tensor, conditions: torch.Tensor | None
+def sinkhorn_distance(
+    model: torch.Tensor, data: torch.Tensor, epsilon: float = 0.01, n_iterations: int = 100
 ) -> torch.Tensor:
-    """:func:`matched_distance` within each condition, averaged over trials.
+    """Entropy-regularised transport distance of model and data trials (a soft trial matching).
+
+    Every model trial sends mass ``1 / n_model`` and every data trial receives ``1 / n_data``;
+    the plan ``P`` minimises ``<P, C> - eps H(P)`` on the pair costs ``C``
+    (:func:`pair_costs`), found by log-domain Sinkhorn iterations with ``eps = epsilon *
+    mean(C)`` (scale-free). The result is ``<P, C>``, with ``P`` held fixed in the gradient as the
+    Hungarian assignment is (at the optimum it is the gradient of the transport cost). As
+    ``epsilon`` -> 0 and ``n_model = n_data`` it tends to :func:`matched_distance`.
+
+    Parameters
+    ----------
+    model, data : torch.Tensor
+        Per-trial statistics, shapes (n_model, ...) and (n_data, ...), the same trailing shape.
+    epsilon : float, optional
+        Entropic regularisation, relative to the mean pair cost.
+    n_iterations : int, optional
+        Sinkhorn iterations (each updates both potentials).
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar, differentiable with respect to ``model`` and ``data``.
+
+    Examples
+    --------
+    >>> model = torch.tensor([[0.0], [10.0]])
+    >>> data = torch.tensor([[9.0], [1.0]])
+    >>> round(float(sinkhorn_distance(model, data, epsilon=0.01)), 3)  # the Hungarian pairs: 1
+    1.0
+    """
+    cost = pair_costs(model, data)
+    n_model, n_data = cost.shape
+    frozen = cost.detach()
+    eps = epsilon * frozen.mean().clamp(min=MIN_SCALE)
+    log_a = torch.full((n_model,), -math.log(n_model), dtype=cost.dtype, device=cost.device)
+    log_b = torch.full((n_data,), -math.log(n_data), dtype=cost.dtype, device=cost.device)
+    f, g = torch.zeros_like(log_a), torch.zeros_like(log_b)
+    for _ in range(n_iterations):
+        f = -eps * torch.logsumexp((g[None, :] - frozen) / eps + log_b[None, :], dim=1)
+        g = -eps * torch.logsumexp((f[:, None] - frozen) / eps + log_a[:, None], dim=0)
+    plan = torch.exp((f[:, None] + g[None, :] - frozen) / eps + log_a[:, None] + log_b[None, :])
+    return (plan * cost).sum() / plan.sum()
+
+
+def matched_by_condition(
+    model: torch.Tensor,
+    data: torch.Tensor,
+    conditions: torch.Tensor | None,
+    distance: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = matched_distance,
+) -> torch.Tensor:
+    """A trial-matching ``distance`` within each condition, averaged over trials.
 
     Parameters
     ----------
@@ -199,23 +274,46 @@ def matched_by_condition(
         data trial ``k`` (the free run simulates each data trial's condition).
     conditions : torch.Tensor or None
         Condition code of each trial, shape (n_trials,); None: one condition.
+    distance : callable, optional
+        :func:`matched_distance` (Hungarian) or e.g. :func:`sinkhorn_distance`.
 
     Returns
     -------
     torch.Tensor
         Scalar.
+
+    Examples
+    --------
+    >>> model = torch.tensor([[0.0], [10.0], [5.0], [6.0]])
+    >>> data = torch.tensor([[9.0], [1.0], [6.0], [5.0]])
+    >>> matched_by_condition(model, data, torch.tensor([0, 0, 1, 1]))  # pairs within conditions
+    tensor(0.5000)
     """
     if conditions is None:
-        return matched_distance(model, data)
+        return distance(model, data)
     total = torch.zeros((), dtype=model.dtype, device=model.device)
     for code in torch.unique(conditions):
         members = conditions == code
-        total = total + matched_distance(model[members], data[members]) * members.sum()
+        total = total + distance(model[members], data[members]) * members.sum()
     return total / len(conditions)
 
 
 def check_channels(channels: Sequence[int]) -> list[int]:
     """Covariate channels as a non-empty list of non-negative ints.
+
+    Parameters
+    ----------
+    channels : sequence of int
+        Covariate indices.
+
+    Returns
+    -------
+    list of int
+
+    Raises
+    ------
+    ArgumentValueError
+        If there is none, or an index is negative or not an integer.
 
     Examples
     --------
@@ -235,7 +333,27 @@ def check_channels(channels: Sequence[int]) -> list[int]:
 
 
 def check_groups(groups: Sequence[Sequence[int]]) -> list[list[int]]:
-    """Groups as lists of non-negative ints, each non-empty."""
+    """Groups as lists of non-negative ints, each non-empty.
+
+    Parameters
+    ----------
+    groups : sequence of sequences of int
+        Recorded neuron indices of each group.
+
+    Returns
+    -------
+    list of list of int
+
+    Raises
+    ------
+    ArgumentValueError
+        If a group is empty or an index is negative or not an integer.
+
+    Examples
+    --------
+    >>> check_groups([(0, 1), [2]])
+    [[0, 1], [2]]
+    """
     try:
         checked = [[int(index) for index in group] for group in groups]
     except (TypeError, ValueError):
