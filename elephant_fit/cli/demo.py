@@ -41,15 +41,19 @@ class DemoSettings:
     iterations_sm: int = 1500
     n_hidden: int = 20
     n_lags: int = 3
+    #: Particles of the held-out likelihood of models with hidden neurons.
+    n_particles: int = 256
 
     @classmethod
     def for_data(cls, data: str, quick: bool = False) -> DemoSettings:
         """Settings of ``elephant-fit demo --data DATA [--quick]``."""
+        particles = 64 if quick else 256  # the particle filter was 40 % of the quick demo
         if data == "retina":
             return cls(
                 iterations_sm=80 if quick else 300,
                 n_hidden=10,
                 n_lags=5,
+                n_particles=particles,
             )
         if data == "session":  # trials = train + held out, 80 % / 20 % by condition
             return cls(
@@ -60,7 +64,13 @@ class DemoSettings:
                 n_hidden=0,
             )
         if quick:
-            return cls(train_trials=150, test_trials=150, iterations_mle=100, iterations_sm=150)
+            return cls(
+                train_trials=150,
+                test_trials=150,
+                iterations_mle=100,
+                iterations_sm=150,
+                n_particles=particles,
+            )
         return cls()
 
 
@@ -154,7 +164,7 @@ def run_demo(
             **params,
         )
         rows[name], fits[name], statistics[name] = _fit_and_score(
-            fitter, fit_input, test, statistics["data"], true_coupling, seed
+            fitter, fit_input, test, statistics["data"], true_coupling, seed, settings.n_particles
         )
         if truth is not None:
             rows[name].update(truth_recovery(fitter, truth, test))
@@ -176,6 +186,7 @@ def _fit_and_score(
     data_statistics: Any,
     true_coupling: np.ndarray | None,
     seed: int,
+    n_particles: int = 256,
 ) -> tuple[dict[str, Any], tuple[NetworkFitter, neo.Block], Any]:
     """Fit, and score on the held-out trials.
 
@@ -187,7 +198,7 @@ def _fit_and_score(
     elapsed = time.perf_counter() - start
     n_simulated = n_simulated_trials(test.n_trials)
     row, simulated, statistics = model_row(
-        fitter, test, data_statistics, n_simulated, seed=seed + 3
+        fitter, test, data_statistics, n_simulated, seed=seed + 3, n_particles=n_particles
     )
     if true_coupling is not None:
         n_rec = test.n_neurons
