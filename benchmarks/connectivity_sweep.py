@@ -56,6 +56,13 @@ FIGURE_KEYS = (
     "slope (true non-zero)",
     "bits/spike",
 )
+#: Paired per-seed differences printed (first minus second).
+PAIRED = (
+    ("SM, hidden", "MLE, no hidden"),
+    ("SM, hidden", "oracle"),
+    ("MLE, hidden", "MLE, no hidden"),
+    ("MLE, no hidden", "oracle"),
+)
 #: The gap-closing targets: metric -> sign of "better".
 GAP_KEYS = {"coupling R2": 1.0, "spurious |w| (confounded)": -1.0}
 
@@ -293,11 +300,29 @@ def report(results: dict, truth: dict, settings: dict, args, elapsed: float) -> 
             }
             text = ", ".join(f"{k}: {format_interval(v)}" for k, v in gaps[size].items())
             print(f"  {size} trials: {text}")
+    differences = {}
+    for first, second in PAIRED:
+        if {first, second} <= set(fits):
+            print(f"\npaired per-seed differences, {first} - {second}:")
+            for size in sorted(results):
+                cells = results[size].values()
+                row = {
+                    k: interval([r[first][k] - r[second][k] for r in cells]) for k in FIGURE_KEYS
+                }
+                differences[f"{first} - {second}, {size}"] = row
+                text = ", ".join(f"{k}: {format_interval(v)}" for k, v in row.items())
+                print(f"  {size} trials: {text}")
     print(f"\n{args.seeds} seeds, {args.jobs} processes, {elapsed:.0f} s in all")
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(
-                {"settings": settings, "results": results, "truth": truth, "gaps": gaps},
+                {
+                    "settings": settings,
+                    "results": results,
+                    "truth": truth,
+                    "gaps": gaps,
+                    "paired": differences,
+                },
                 handle,
                 indent=2,
             )
