@@ -19,8 +19,13 @@ CASES = [
     ("compat_dropin.py", ["--quick"], "same results"),
     ("custom_statistic_loss.py", ["--quick"], "likelihood + synchrony: model synchrony"),
     ("retina_hidden.py", ["--quick"], "NLL + SM, hidden: PSTH R2"),
-    ("kramer_casestudies.py", ["--quick", "--folds", "2"], "one drive per direction -"),
-    # the two below take about a minute each: slow here, and run by every docs build (CI's too)
+    # the three below take 20 s to a minute each: slow here, and run by every docs build (CI's too)
+    pytest.param(
+        "kramer_casestudies.py",
+        ["--quick", "--folds", "2"],
+        "one drive per direction -",
+        marks=pytest.mark.slow,
+    ),
     pytest.param(
         "hidden_connectivity.py",
         ["--quick"],
