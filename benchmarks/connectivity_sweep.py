@@ -284,6 +284,9 @@ def main() -> None:
             results[size][seed] = rows
             elapsed = time.perf_counter() - start
             print(f"seed {seed}, {size} trials done ({elapsed:.0f} s)", file=sys.stderr, flush=True)
+            print(
+                json.dumps({"seed": seed, "size": size, "rows": rows}), file=sys.stderr, flush=True
+            )
     report(results, truth, settings, args, time.perf_counter() - start)
 
 
