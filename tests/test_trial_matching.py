@@ -207,6 +207,26 @@ def test_a_fitter_takes_trial_matching_by_name():
     assert "trial_matching" in fitter.history_.train[-1]
 
 
+@pytest.mark.filterwarnings("ignore::elephant_fit.errors.NoImprovementWarning")  # 3 iterations
+def test_a_fitter_takes_trial_matching_with_a_behavioural_channel():
+    import quantities as pq
+
+    from elephant_fit import NetworkFitter, SpikeData
+
+    generator = torch.Generator().manual_seed(4)
+    counts = (torch.rand(12, 30, 4, generator=generator) < 0.2).float()
+    running = torch.rand(12, 30, 1, generator=generator)  # a covariate per trial and bin
+    fitter = NetworkFitter(
+        n_lags=2,
+        loss={"nll": 1.0, "behaviour-matched": (0.5, TrialMatching(covariates=[0]))},
+        max_iterations=3,
+        progress=False,
+        seed=0,
+    )
+    fitter.fit(SpikeData(counts, 10 * pq.ms, covariates=running))
+    assert fitter.history_.train[-1]["behaviour-matched"] > 0
+
+
 def _bimodality_coefficient(values):
     n = len(values)
     skew, kurtosis = stats.skew(values, bias=False), stats.kurtosis(values, bias=False)

@@ -622,7 +622,8 @@ class TrialMatching(LossTerm):
         )
         if self.covariates is not None:
             behaviour = behaviour_channels(batch.inputs, self.covariates, self.window, n_bins)
-            _, behaviour_z = zscore_by_data(behaviour, behaviour.to(simulated.dtype))
+            behaviour = behaviour.to(simulated.dtype)
+            _, behaviour_z = zscore_by_data(behaviour, behaviour)
             behaviour_z = behaviour_z * math.sqrt(self.covariate_weight)
             # simulated trial k ran under recorded trial k's covariates: the same channels
             model_z, data_z = (
