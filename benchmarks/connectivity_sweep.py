@@ -40,6 +40,7 @@ from connectivity import (
     as_hidden_model,
     coupling_metrics,
     interval,
+    paired_differences,
 )
 
 from elephant_fit import SpikeData
@@ -308,10 +309,8 @@ def report(results: dict, truth: dict, settings: dict, args, elapsed: float) -> 
         if {first, second} <= set(fits):
             print(f"\npaired per-seed differences, {first} - {second}:")
             for size in sorted(results):
-                cells = results[size].values()
-                row = {
-                    k: interval([r[first][k] - r[second][k] for r in cells]) for k in FIGURE_KEYS
-                }
+                paired = paired_differences(results[size], first, second)
+                row = {key: paired[key] for key in FIGURE_KEYS}
                 differences[f"{first} - {second}, {size}"] = row
                 text = ", ".join(f"{k}: {format_interval(v)}" for k, v in row.items())
                 print(f"  {size} trials: {text}")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .._validation import check_number, check_positive_int, describe
+from .._validation import check_choice, check_number, check_positive_int, describe
 from ..distributed import TrialReducer
 from ..errors import ArgumentTypeError, ArgumentValueError
 from ..network.model import SpikingNetwork
@@ -589,13 +589,8 @@ class TrialMatching(LossTerm):
         matching: str = "hungarian",
         epsilon: float = 0.01,
     ) -> None:
-        if matching not in MATCHINGS:
-            raise ArgumentValueError(
-                f"Expected trial-matching `matching` to be one of {', '.join(MATCHINGS)}, but "
-                f"got {matching!r}."
-            )
-        check_number(epsilon, "epsilon", positive=True, allow_zero=False)
-        self.matching, self.epsilon = matching, float(epsilon)
+        self.matching = check_choice(matching, "matching", MATCHINGS)
+        self.epsilon = check_number(epsilon, "epsilon", positive=True, allow_zero=False)
         self.window = check_positive_int(window, "window")
         self.groups = None if groups is None else check_groups(groups)
         self.covariates = None if covariates is None else check_channels(covariates)
