@@ -12,7 +12,10 @@ Variants (each changes one thing of the default):
 - "nll + psth", "nll + noise cov.": one sample-and-measure term at a time;
 - "sm, half weights": psth 1, noise_covariance 0.5;
 - "sm, no early stop": all 1500 iterations, last iterate;
-- "sm, pseudo surrogate": the pseudo-derivative instead of the sigmoid surrogate.
+- "sm, pseudo surrogate": the pseudo-derivative instead of the sigmoid surrogate;
+- "nll + psth (pairs)", "sm (pairs)": the PSTH term as the unbiased pair estimate
+  (``StatisticLoss(..., unbiased=True)``: the mean over pairs of different simulated trials, whose
+  gradient does not lower the variance of the batch's PSTH).
 
 Run: python benchmarks/sm_shrinkage.py [--trials 600] [--seeds 5] [--jobs 2] [--quick]
 """
@@ -30,10 +33,13 @@ from connectivity import BIN, coupling_metrics, interval
 
 from elephant_fit import SpikeData
 from elephant_fit.fitting.fitter import NetworkFitter
+from elephant_fit.fitting.losses import StatisticLoss
+from elephant_fit.fitting.trial_statistics import Psth
 from elephant_fit.network.likelihood import held_out_likelihood
 from elephant_fit.network.synthetic import assembly_network, confounded_pairs, sample_spikedata
 
 SM = {"nll": 1.0, "psth": 2.0, "noise_covariance": 1.0, "hidden_rate": 0.01}
+PAIRS = (2.0, StatisticLoss(Psth(), model_side="mean", unbiased=True))
 VARIANTS: dict[str, dict] = {
     "sm": {"loss": SM},
     "nll only": {"loss": {"nll": 1.0, "hidden_rate": 0.01}},
@@ -42,6 +48,8 @@ VARIANTS: dict[str, dict] = {
     "sm, half weights": {"loss": {**SM, "psth": 1.0, "noise_covariance": 0.5}},
     "sm, no early stop": {"loss": SM, "patience": None},
     "sm, pseudo surrogate": {"loss": SM, "surrogate": "pseudo"},
+    "nll + psth (pairs)": {"loss": {"nll": 1.0, "psth": PAIRS, "hidden_rate": 0.01}},
+    "sm (pairs)": {"loss": {**SM, "psth": PAIRS}},
 }
 KEYS = ("slope (true non-zero)", "coupling R2", "spurious |w| (confounded)", "bits/spike")
 

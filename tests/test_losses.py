@@ -14,7 +14,8 @@ from elephant_fit.fitting.losses import (
     make_loss,
     normalised_mse,
 )
-from elephant_fit.fitting.trial_statistics import NoiseCovariance
+from elephant_fit.distributed import TrialReducer
+from elephant_fit.fitting.trial_statistics import NoiseCovariance, Psth
 from elephant_fit.network.model import SpikingNetwork
 from elephant_fit.network.simulation import simulate, teacher_forced
 from elephant_fit.statistics.rates import psth
@@ -210,3 +211,87 @@ def test_sm_terms_compare_data_and_model_condition_by_condition():
     value = psth_term(model, coded) + noise_term(model, coded)
     value.backward()
     assert model.drive_weights.grad[1].abs().sum() > 0
+
+
+def _pair_mean(values, target, codes):
+    """Brute force: the mean over ordered pairs k != l of the same condition of r_k * r_l."""
+    per_condition, counts = [], []
+    for c in range(target.shape[0]):
+        members = [k for k in range(values.shape[0]) if codes[k] == c]
+        products = [
+            (values[k] - target[c]) * (values[m] - target[c])
+            for k in members
+            for m in members
+            if k != m
+        ]
+        if products:
+            per_condition.append(torch.stack(products).mean(dim=0).mean())
+            counts.append(len(members))
+    share = torch.tensor(counts, dtype=torch.float64) / sum(counts)
+    return torch.stack(per_condition) @ share
+
+
+def test_unbiased_psth_is_the_mean_over_pairs_of_trials():
+    generator = torch.Generator().manual_seed(3)
+    values = torch.rand(9, 5, 2, dtype=torch.float64, generator=generator)
+    target = torch.rand(3, 5, 2, dtype=torch.float64, generator=generator)
+    codes = torch.tensor([0, 1, 0, 2, 0, 1, 1, 0, 2])
+    term = StatisticLoss(Psth(), model_side="spikes", unbiased=True, normalise=False)
+    reducer = TrialReducer.single(9)
+    value = term.pair_estimate(values, target, reducer, (codes, 3))
+    torch.testing.assert_close(value, _pair_mean(values, target, codes), rtol=1e-12, atol=0)
+    one = torch.zeros(9, dtype=torch.long)  # one condition
+    value = term.pair_estimate(values, target[0], reducer)
+    torch.testing.assert_close(value, _pair_mean(values, target[:1], one), rtol=1e-12, atol=0)
+    # a condition with a single trial is left out; normalised: divided by the kept data scale
+    lone = torch.tensor([0, 1, 0, 0, 0, 1, 1, 0, 1])
+    normalised = StatisticLoss(Psth(), unbiased=True).pair_estimate(values, target, reducer, (lone, 3))
+    scale = (target[0].pow(2).mean() * 5 + target[1].pow(2).mean() * 4) / 9
+    torch.testing.assert_close(normalised, _pair_mean(values, target, lone) / scale)
+
+
+def test_unbiased_psth_has_the_squared_error_of_the_expectation_on_average():
+    """Bernoulli trials with probability p: E[pair estimate] = (p - d)^2; the plain adds var / K."""
+    p, d, n_trials, draws = 0.3, 0.2, 8, 20000
+    generator = torch.Generator().manual_seed(4)
+    samples = (torch.rand(draws, n_trials, 1, 1, generator=generator) < p).double()
+    term = StatisticLoss(Psth(), model_side="spikes", unbiased=True, normalise=False)
+    target = torch.full((1, 1), d, dtype=torch.float64)
+    reducer = TrialReducer.single(n_trials)
+    pairs = torch.stack([term.pair_estimate(x, target, reducer) for x in samples])
+    plain = (samples.mean(dim=1) - d).pow(2).flatten()
+    sem = pairs.std() / draws**0.5
+    assert abs(pairs.mean() - (p - d) ** 2) < 4 * sem
+    bias = p * (1 - p) / n_trials
+    assert abs(plain.mean() - (p - d) ** 2 - bias) < 4 * plain.std() / draws**0.5
+
+
+def test_unbiased_psth_gradient_does_not_shrink_the_couplings_at_the_truth():
+    """Data from the model itself: the plain PSTH term's gradient points to smaller couplings
+    (it lowers the variance of the batch mean); the pair estimate's averages to about zero."""
+    model = SpikingNetwork(4, n_lags=2, n_bins=20).double()
+    with torch.no_grad():
+        model.coupling_weights.normal_(0, 0.8, generator=torch.Generator().manual_seed(0))
+        model.bias.fill_(-1.0)
+    data = simulate(model, 40000, 20, seed=100, requires_grad=False).spikes[..., :4]
+    weights = model.coupling_weights
+    projections = {}
+    for unbiased in (False, True):
+        term = StatisticLoss(Psth(), model_side="mean", unbiased=unbiased)
+        values = []
+        for seed in range(150):
+            free = simulate(model, 8, 20, seed=seed)
+            (gradient,) = torch.autograd.grad(term(model, Batch(data, free=free)), weights)
+            values.append((gradient * weights.detach()).sum())
+        projections[unbiased] = torch.stack(values)
+    plain, pairs = projections[False], projections[True]
+    sem = plain.std() / len(plain) ** 0.5
+    assert plain.mean() > 5 * sem  # gradient descent shrinks the couplings
+    assert abs(pairs.mean()) < 0.2 * plain.mean()
+
+
+def test_unbiased_needs_a_trial_mean():
+    with pytest.raises(ValueError, match="`statistic`.*unbiased"):
+        StatisticLoss(NoiseCovariance(2), unbiased=True)
+    with pytest.raises(ValueError, match="`distance`"):
+        StatisticLoss(Psth(), unbiased=True, distance=lambda a, b: (a - b).abs().mean())

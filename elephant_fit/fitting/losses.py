@@ -264,7 +264,29 @@ def normalised_mse(
     torch.Tensor
         Scalar distance.
     """
-    squared = (model_value - data_value).pow(2)
+    return normalised_error((model_value - data_value).pow(2), data_value, normalise, weights)
+
+
+def normalised_error(
+    squared: torch.Tensor,
+    data_value: torch.Tensor,
+    normalise: bool,
+    weights: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Mean of squared errors, divided by the mean square of the data statistic when ``normalise``.
+
+    Parameters
+    ----------
+    squared : torch.Tensor
+        Squared error of each entry of the statistic (or an estimate of it), ``data_value``'s shape.
+    data_value, normalise, weights
+        As in :func:`normalised_mse`.
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar distance.
+    """
     scale = data_value.detach().pow(2)
     if weights is None:
         error, scale = squared.mean(), scale.mean()
@@ -300,6 +322,17 @@ class StatisticLoss(LossTerm):
         ``distance(model_value, data_value) -> scalar``; default: (normalised) mean squared error.
     normalise : bool
         Divide the default distance by the mean square of the data statistic.
+    unbiased : bool
+        For a statistic that is a mean over trials (``Psth``, ``MeanCount``): replace the squared
+        error of the batch mean by its unbiased estimate, the mean over pairs of different
+        simulated trials ``k != l`` (of the same condition) of
+        ``(x_k - data) * (x_l - data)`` (a U-statistic; it can be negative). The squared error of
+        a mean of ``K`` simulated trials adds their variance over ``K`` to the squared error of
+        the model's expected statistic, and its gradient lowers that variance: it shrinks the
+        couplings that carry trial-to-trial variability. The pair estimate's expectation is the
+        squared error of the expectation, and its gradient is zero on average where the model's
+        expected statistic equals the data's. Conditions with fewer than 2 simulated trials in
+        the batch are left out of it.
 
     Examples
     --------
@@ -322,6 +355,7 @@ class StatisticLoss(LossTerm):
     model_side: str = "spikes"
     distance: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
     normalise: bool = True
+    unbiased: bool = False
     needs: frozenset[str] = field(default=frozenset({"free"}), init=False)
     parallel_safe: bool = field(default=True, init=False)
 
@@ -334,6 +368,16 @@ class StatisticLoss(LossTerm):
             raise ArgumentTypeError(
                 f"Expected `statistic` to be callable, but got {describe(self.statistic)}."
             )
+        if self.unbiased and not getattr(self.statistic, "trial_mean", False):
+            raise ArgumentValueError(
+                "Expected `statistic` to be a mean over trials (Psth or MeanCount) with "
+                f"`unbiased=True`, but got {describe(self.statistic)}."
+            )
+        if self.unbiased and self.distance is not None:
+            raise ArgumentValueError(
+                "Expected `distance` to be None with `unbiased=True` (the unbiased estimate is of "
+                f"the squared error), but got {describe(self.distance)}."
+            )
 
     def model_activity(self, model: SpikingNetwork, free: Simulation) -> torch.Tensor:
         """Recorded neurons' activity of the free run, shape (n_trials, n_bins, n_recorded)."""
@@ -345,14 +389,64 @@ class StatisticLoss(LossTerm):
         assert batch.free is not None
         reducer = batch.reducer
         groups = _groups(self.statistic, model, batch)
-        model_value = self.measure(self.model_activity(model, batch.free), reducer, groups)
+        activity = self.model_activity(model, batch.free)
         data_value = self.measure(batch.sm_data, reducer, groups).detach()
+        if self.unbiased:
+            return self.pair_estimate(activity, data_value, reducer, groups)
+        model_value = self.measure(activity, reducer, groups)
         if self.distance is not None:
             return self.distance(model_value, data_value)
         weights = None
         if groups is not None and self.statistic.by_condition == "split":
             weights = condition_trials(groups, reducer, batch.sm_data)
         return normalised_mse(model_value, data_value, self.normalise, weights)
+
+    def pair_estimate(
+        self,
+        activity: torch.Tensor,
+        data_value: torch.Tensor,
+        reducer: TrialReducer,
+        groups: tuple[torch.Tensor, int] | None = None,
+    ) -> torch.Tensor:
+        """The unbiased distance (``unbiased=True``): the mean over pairs of different trials.
+
+        Parameters
+        ----------
+        activity : torch.Tensor
+            The model's activity, shape (n_trials, n_bins, n_recorded): this rank's trials.
+        data_value : torch.Tensor
+            The data's statistic: the statistic's shape, with a leading condition axis
+            (n_conditions, ...) when ``groups`` is given.
+        reducer : TrialReducer
+            The batch's reducer.
+        groups : (torch.Tensor, int), optional
+            ``(conditions, n_conditions)`` of this rank's trials.
+
+        Returns
+        -------
+        torch.Tensor
+            Scalar: with ``S`` and ``Q`` the sums over a condition's ``K`` trials of
+            ``x_k - data`` and of its square, ``(S**2 - Q) / (K * (K - 1))`` averaged as
+            :func:`normalised_mse` averages squared errors (conditions weighted by ``K``).
+        """
+        values = self.statistic.trial_values(activity)  # (n_trials, ...)
+        if groups is None:
+            indicators = values.new_ones(values.shape[0], 1)
+            target = data_value.unsqueeze(0)
+        else:
+            indicators = condition_indicators(*groups, activity)
+            target = data_value
+        indicators, target = indicators.to(values.dtype), target.to(values.dtype)
+        residual = values - torch.einsum("kc,c...->k...", indicators, target)
+        sums = reducer.sum(torch.einsum("kc,k...->c...", indicators, residual))
+        squares = reducer.sum(torch.einsum("kc,k...->c...", indicators, residual.pow(2)))
+        trials = reducer.sum(indicators.sum(dim=0))
+        pairs = (trials * (trials - 1)).clamp(min=1).view(-1, *[1] * (sums.dim() - 1))
+        estimate = (sums.pow(2) - squares) / pairs
+        weights = torch.where(trials >= 2, trials, torch.zeros_like(trials))
+        if not float(weights.sum()):  # fewer than 2 trials of every condition: no pair
+            return estimate.sum() * 0.0
+        return normalised_error(estimate, target, self.normalise, weights)
 
     def measure(
         self,

@@ -56,6 +56,13 @@ class TrialStatistic:
     #: How conditions enter: None (they do not), "split" (one value per condition, a leading
     #: axis of n_conditions), "within" (the same shape, measured within conditions).
     by_condition: ClassVar[str | None] = None
+    #: Whether the statistic is the mean over trials of :meth:`trial_values` (of each
+    #: condition's trials with conditions).
+    trial_mean: ClassVar[bool] = False
+
+    def trial_values(self, activity: torch.Tensor) -> torch.Tensor:
+        """What the statistic averages over trials, shape (n_trials, ...) (``trial_mean`` only)."""
+        raise NotImplementedError
 
     def __call__(self, activity: torch.Tensor) -> torch.Tensor:
         """The statistic of ``activity``, shape (n_trials, n_bins, n_neurons)."""
@@ -97,6 +104,10 @@ class Psth(TrialStatistic):
     """
 
     by_condition: ClassVar[str | None] = "split"
+    trial_mean: ClassVar[bool] = True
+
+    def trial_values(self, activity: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        return activity
 
     def __call__(  # noqa: D102
         self,
@@ -135,6 +146,11 @@ class MeanCount(TrialStatistic):
 
     The PSTH (trial mean) of each trial's :func:`elephant_fit.statistics.mean_firing_rate`.
     """
+
+    trial_mean: ClassVar[bool] = True
+
+    def trial_values(self, activity: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        return mean_firing_rate(activity)
 
     def __call__(self, activity: torch.Tensor) -> torch.Tensor:  # noqa: D102
         return psth(_trial_rates(activity)).squeeze(-2)
