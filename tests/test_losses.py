@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from elephant_fit.distributed import TrialReducer
 from elephant_fit.fitting.losses import (
     PRESETS,
     Batch,
@@ -14,7 +15,6 @@ from elephant_fit.fitting.losses import (
     make_loss,
     normalised_mse,
 )
-from elephant_fit.distributed import TrialReducer
 from elephant_fit.fitting.trial_statistics import NoiseCovariance, Psth
 from elephant_fit.network.model import SpikingNetwork
 from elephant_fit.network.simulation import simulate, teacher_forced
@@ -245,7 +245,9 @@ def test_unbiased_psth_is_the_mean_over_pairs_of_trials():
     torch.testing.assert_close(value, _pair_mean(values, target[:1], one), rtol=1e-12, atol=0)
     # a condition with a single trial is left out; normalised: divided by the kept data scale
     lone = torch.tensor([0, 1, 0, 0, 0, 1, 1, 0, 1])
-    normalised = StatisticLoss(Psth(), unbiased=True).pair_estimate(values, target, reducer, (lone, 3))
+    normalised = StatisticLoss(Psth(), unbiased=True).pair_estimate(
+        values, target, reducer, (lone, 3)
+    )
     scale = (target[0].pow(2).mean() * 5 + target[1].pow(2).mean() * 4) / 9
     torch.testing.assert_close(normalised, _pair_mean(values, target, lone) / scale)
 
@@ -291,7 +293,7 @@ def test_unbiased_psth_gradient_does_not_shrink_the_couplings_at_the_truth():
 
 
 def test_unbiased_needs_a_trial_mean():
-    with pytest.raises(ValueError, match="`statistic`.*unbiased"):
+    with pytest.raises(ValueError, match=r"`statistic`.*unbiased"):
         StatisticLoss(NoiseCovariance(2), unbiased=True)
     with pytest.raises(ValueError, match="`distance`"):
         StatisticLoss(Psth(), unbiased=True, distance=lambda a, b: (a - b).abs().mean())
