@@ -15,7 +15,11 @@ Variants (each changes one thing of the default):
 - "sm, pseudo surrogate": the pseudo-derivative instead of the sigmoid surrogate;
 - "nll + psth (pairs)", "sm (pairs)": the PSTH term as the unbiased pair estimate
   (``StatisticLoss(..., unbiased=True)``: the mean over pairs of different simulated trials, whose
-  gradient does not lower the variance of the batch's PSTH).
+  gradient does not lower the variance of the batch's PSTH);
+- "nll + noise cov. (halves)", "sm (unbiased)": the noise-covariance term as the product of the
+  errors of the even and the odd simulated trials (``unbiased=True``), the latter with PSTH pairs.
+
+``--from-json`` merges saved runs (same seeds and settings) into one report.
 
 Run: python benchmarks/sm_shrinkage.py [--trials 600] [--seeds 5] [--jobs 2] [--quick]
 """
@@ -34,12 +38,13 @@ from connectivity import BIN, coupling_metrics, interval
 from elephant_fit import SpikeData
 from elephant_fit.fitting.fitter import NetworkFitter
 from elephant_fit.fitting.losses import StatisticLoss
-from elephant_fit.fitting.trial_statistics import Psth
+from elephant_fit.fitting.trial_statistics import NoiseCovariance, Psth
 from elephant_fit.network.likelihood import held_out_likelihood
 from elephant_fit.network.synthetic import assembly_network, confounded_pairs, sample_spikedata
 
 SM = {"nll": 1.0, "psth": 2.0, "noise_covariance": 1.0, "hidden_rate": 0.01}
 PAIRS = (2.0, StatisticLoss(Psth(), model_side="mean", unbiased=True))
+HALVES = (1.0, StatisticLoss(NoiseCovariance(2), unbiased=True))
 VARIANTS: dict[str, dict] = {
     "sm": {"loss": SM},
     "nll only": {"loss": {"nll": 1.0, "hidden_rate": 0.01}},
@@ -50,6 +55,10 @@ VARIANTS: dict[str, dict] = {
     "sm, pseudo surrogate": {"loss": SM, "surrogate": "pseudo"},
     "nll + psth (pairs)": {"loss": {"nll": 1.0, "psth": PAIRS, "hidden_rate": 0.01}},
     "sm (pairs)": {"loss": {**SM, "psth": PAIRS}},
+    "nll + noise cov. (halves)": {
+        "loss": {"nll": 1.0, "noise_covariance": HALVES, "hidden_rate": 0.01}
+    },
+    "sm (unbiased)": {"loss": {**SM, "psth": PAIRS, "noise_covariance": HALVES}},
 }
 KEYS = ("slope (true non-zero)", "coupling R2", "spurious |w| (confounded)", "bits/spike")
 
@@ -98,7 +107,11 @@ def main() -> None:
     parser.add_argument("--n-targets", type=int, default=4)
     parser.add_argument("--quick", action="store_true", help="tiny sizes, to check the script")
     parser.add_argument("--json", default=None)
+    parser.add_argument("--from-json", nargs="+", default=None, help="report saved runs")
     args = parser.parse_args()
+    if args.from_json:
+        merge(args)
+        return
     settings = {
         "trials": 20 if args.quick else args.trials,
         "test_trials": 20 if args.quick else 500,
@@ -115,6 +128,21 @@ def main() -> None:
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         results = dict(pool.map(run_seed, range(args.seeds), [settings] * args.seeds))
     report(results, settings, args, time.perf_counter() - start)
+
+
+def merge(args: argparse.Namespace) -> None:
+    """One report of saved runs: their variants side by side, seed by seed."""
+    results: dict = {}
+    settings: dict = {}
+    for path in args.from_json:
+        with open(path) as handle:
+            saved = json.load(handle)
+        for seed, rows in saved["per_seed"].items():
+            results.setdefault(seed, {}).update(rows)
+        variants = settings.get("variants", []) + saved["settings"]["variants"]
+        settings = {**saved["settings"], "variants": list(dict.fromkeys(variants))}
+    args.seeds, args.json = len(results), None
+    report(results, settings, args, float("nan"))
 
 
 def report(results: dict, settings: dict, args: argparse.Namespace, elapsed: float) -> None:

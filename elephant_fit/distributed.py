@@ -20,6 +20,7 @@ Without an initialised process group everything here is the identity: one proces
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime
 import os
 from collections.abc import Callable, Iterator
@@ -309,6 +310,7 @@ class TrialReducer:
         self._combined: list[torch.Tensor] = []
         self._gathers: list[torch.Tensor] = []
         self._position = [0, 0]
+        self._subset = False
 
     @classmethod
     def single(cls, n_trials: int) -> TrialReducer:
@@ -355,8 +357,33 @@ class TrialReducer:
             )
         return tuple(_SumAcrossRanks.apply(part) for part in compute())
 
+    def part(self, shard: Shard) -> TrialReducer:
+        """The reducer of a subset of the batch's trials (for :meth:`sum` and :meth:`sums`).
+
+        Parameters
+        ----------
+        shard : Shard
+            This rank's trials of the subset, numbered within the subset (``total``: the
+            subset's trials over all ranks).
+
+        Returns
+        -------
+        TrialReducer
+            A view whose sums travel with this reducer's (inside :meth:`evaluate` too); it
+            cannot :meth:`gather` (the other ranks' shares of a subset are not known).
+        """
+        view = copy.copy(self)  # shares the lists of collected sums and positions
+        view.shard = shard
+        view._subset = True
+        return view
+
     def gather(self, tensor: torch.Tensor) -> torch.Tensor:
         """The whole batch of a per-trial tensor (trials first): :func:`gather_trials`."""
+        if self._subset and self.parallel:
+            raise ArgumentValueError(
+                "Expected a reducer of the whole batch to gather trials, but got one of a subset "
+                "of it (TrialReducer.part): measure a TrialStatistic from sums instead."
+            )
         if not self.parallel:
             return tensor
         if self._mode == "collect":

@@ -110,10 +110,20 @@ def trial_variance(activity: torch.Tensor) -> torch.Tensor:
 def scenarios() -> dict[str, dict]:
     """The fits and simulation compared between one and several processes."""
     from elephant_fit.fitting.losses import StatisticLoss, make_loss
+    from elephant_fit.fitting.trial_statistics import FanoFactors, MeanCount, NoiseCovariance, Psth
 
     f64, f32 = torch.float64, torch.float32
     custom = make_loss({"nll": 1.0, "psth": 1.0, "rate": 0.5, "fano": 0.2, "l2": 0.1})
     gathered = make_loss({"nll": 1.0, "variance": (1.0, StatisticLoss(trial_variance))})
+    unbiased = make_loss(
+        {
+            "nll": 1.0,
+            "psth": (1.0, StatisticLoss(Psth(), model_side="mean", unbiased=True)),
+            "rate": (0.5, StatisticLoss(MeanCount(), unbiased=True)),
+            "noise_covariance": (1.0, StatisticLoss(NoiseCovariance(2), unbiased=True)),
+            "fano": (0.2, StatisticLoss(FanoFactors(4), unbiased=True)),
+        }
+    )
     results = {
         "mle float64": _fit(f64, 0, "mle"),
         "mle float32": _fit(f32, 0, "mle"),
@@ -125,6 +135,7 @@ def scenarios() -> dict[str, dict]:
         "conditions, covariates, windows float64": _fit(
             f64, 2, "sm", side=True, sm_window=12, sm_burn_in=4
         ),
+        "unbiased terms, conditions float64": _fit(f64, 2, unbiased, side=True),
     }
     results["simulation"] = _simulation()
     return results

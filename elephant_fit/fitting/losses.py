@@ -323,16 +323,18 @@ class StatisticLoss(LossTerm):
     normalise : bool
         Divide the default distance by the mean square of the data statistic.
     unbiased : bool
-        For a statistic that is a mean over trials (``Psth``, ``MeanCount``): replace the squared
-        error of the batch mean by its unbiased estimate, the mean over pairs of different
-        simulated trials ``k != l`` (of the same condition) of
-        ``(x_k - data) * (x_l - data)`` (a U-statistic; it can be negative). The squared error of
-        a mean of ``K`` simulated trials adds their variance over ``K`` to the squared error of
-        the model's expected statistic, and its gradient lowers that variance: it shrinks the
-        couplings that carry trial-to-trial variability. The pair estimate's expectation is the
-        squared error of the expectation, and its gradient is zero on average where the model's
-        expected statistic equals the data's. Conditions with fewer than 2 simulated trials in
-        the batch are left out of it.
+        Replace the squared error of the statistic of the simulated batch by an estimate of the
+        squared error of the model's *expected* statistic (it can be negative). The squared
+        error of a statistic of ``K`` simulated trials adds the statistic's sampling variance,
+        and its gradient lowers that variance: it shrinks the couplings that carry
+        trial-to-trial variability. For a mean over trials (``Psth``, ``MeanCount``): the mean
+        over pairs of different simulated trials ``k != l`` (of the same condition) of
+        ``(x_k - data) * (x_l - data)`` (a U-statistic; conditions with fewer than 2 simulated
+        trials in the batch are left out). For another :class:`TrialStatistic`
+        (``NoiseCovariance``, ``FanoFactors``): ``(model_A - data) * (model_B - data)``, with A
+        and B the even and odd trials of the batch, and ``data`` the mean of the data's
+        statistic on its own even and odd trials (an estimate of the same size as the model's).
+        Where the model's expected statistic equals the data's, the gradient is zero on average.
 
     Examples
     --------
@@ -368,10 +370,10 @@ class StatisticLoss(LossTerm):
             raise ArgumentTypeError(
                 f"Expected `statistic` to be callable, but got {describe(self.statistic)}."
             )
-        if self.unbiased and not getattr(self.statistic, "trial_mean", False):
+        if self.unbiased and not isinstance(self.statistic, TrialStatistic):
             raise ArgumentValueError(
-                "Expected `statistic` to be a mean over trials (Psth or MeanCount) with "
-                f"`unbiased=True`, but got {describe(self.statistic)}."
+                "Expected `statistic` to be a TrialStatistic (Psth, MeanCount, NoiseCovariance, "
+                f"FanoFactors) with `unbiased=True`, but got {describe(self.statistic)}."
             )
         if self.unbiased and self.distance is not None:
             raise ArgumentValueError(
@@ -390,16 +392,73 @@ class StatisticLoss(LossTerm):
         reducer = batch.reducer
         groups = _groups(self.statistic, model, batch)
         activity = self.model_activity(model, batch.free)
+        weights = None
+        if groups is not None and self.statistic.by_condition == "split":
+            weights = condition_trials(groups, reducer, batch.sm_data)
+        if self.unbiased and not self.statistic.trial_mean:
+            return self.half_estimate(activity, batch.sm_data, reducer, groups, weights)
         data_value = self.measure(batch.sm_data, reducer, groups).detach()
         if self.unbiased:
             return self.pair_estimate(activity, data_value, reducer, groups)
         model_value = self.measure(activity, reducer, groups)
         if self.distance is not None:
             return self.distance(model_value, data_value)
-        weights = None
-        if groups is not None and self.statistic.by_condition == "split":
-            weights = condition_trials(groups, reducer, batch.sm_data)
         return normalised_mse(model_value, data_value, self.normalise, weights)
+
+    def half_estimate(
+        self,
+        activity: torch.Tensor,
+        data: torch.Tensor,
+        reducer: TrialReducer,
+        groups: tuple[torch.Tensor, int] | None = None,
+        weights: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The unbiased distance of a statistic that is not a trial mean: even and odd trials.
+
+        Parameters
+        ----------
+        activity : torch.Tensor
+            The model's activity, shape (n_trials, n_bins, n_recorded): this rank's trials.
+        data : torch.Tensor
+            The recorded counts, shape (n_data_trials, n_bins, n_recorded): this rank's trials.
+        reducer : TrialReducer
+            The batch's reducer (the free run and the data are shared alike across ranks).
+        groups : (torch.Tensor, int), optional
+            ``(conditions, n_conditions)`` of this rank's trials.
+        weights : torch.Tensor, optional
+            Shape (n_conditions,): how :func:`normalised_error` weighs conditions.
+
+        Returns
+        -------
+        torch.Tensor
+            Scalar: the normalised mean of ``(model_even - data) * (model_odd - data)``, ``data``
+            the mean of the data's statistic on its even and on its odd trials.
+        """
+        model_even, model_odd = self._halves(activity, reducer, groups)
+        data_value = torch.stack(self._halves(data, reducer, groups)).mean(dim=0).detach()
+        product = (model_even - data_value) * (model_odd - data_value)
+        return normalised_error(product, data_value, self.normalise, weights)
+
+    def _halves(
+        self,
+        activity: torch.Tensor,
+        reducer: TrialReducer,
+        groups: tuple[torch.Tensor, int] | None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The statistic of the batch's even trials and of its odd trials (over all ranks)."""
+        shard = reducer.shard
+        number = torch.arange(shard.start, shard.start + activity.shape[0], device=activity.device)
+        values = []
+        for half in (0, 1):
+            rows = number % 2 == half
+            if reducer.parallel:  # the half's trials on earlier ranks, here, and in all
+                before = _half_count(shard.start, half)
+                part = Shard(before, before + int(rows.sum()), _half_count(shard.total, half))
+            else:
+                part = Shard.whole_batch(int(rows.sum()))
+            kept = None if groups is None else (groups[0][rows], groups[1])
+            values.append(self.measure(activity[rows], reducer.part(part), kept))
+        return values[0], values[1]
 
     def pair_estimate(
         self,
@@ -456,6 +515,11 @@ class StatisticLoss(LossTerm):
     ) -> torch.Tensor:
         """The statistic of the whole batch from this rank's ``activity``: :func:`measure`."""
         return measure(self.statistic, activity, reducer, groups)
+
+
+def _half_count(n_trials: int, half: int) -> int:
+    """How many of trials ``0 .. n_trials - 1`` are even (``half`` 0) or odd (``half`` 1)."""
+    return (n_trials + 1 - half) // 2
 
 
 def _groups(
