@@ -310,7 +310,7 @@ class TrialReducer:
         self._combined: list[torch.Tensor] = []
         self._gathers: list[torch.Tensor] = []
         self._position = [0, 0]
-        self._subset = False
+        self._subset_of_parallel: bool | None = None  # a part's: whether the batch is shared
 
     @classmethod
     def single(cls, n_trials: int) -> TrialReducer:
@@ -328,6 +328,8 @@ class TrialReducer:
     @property
     def parallel(self) -> bool:
         """Whether other ranks hold part of the batch."""
+        if self._subset_of_parallel is not None:
+            return self._subset_of_parallel
         return not self.shard.whole
 
     def sum(self, tensor: torch.Tensor) -> torch.Tensor:
@@ -374,12 +376,12 @@ class TrialReducer:
         """
         view = copy.copy(self)  # shares the lists of collected sums and positions
         view.shard = shard
-        view._subset = True
+        view._subset_of_parallel = self.parallel  # a rank may hold all of a subset
         return view
 
     def gather(self, tensor: torch.Tensor) -> torch.Tensor:
         """The whole batch of a per-trial tensor (trials first): :func:`gather_trials`."""
-        if self._subset and self.parallel:
+        if self._subset_of_parallel is not None and self.parallel:
             raise ArgumentValueError(
                 "Expected a reducer of the whole batch to gather trials, but got one of a subset "
                 "of it (TrialReducer.part): measure a TrialStatistic from sums instead."

@@ -32,7 +32,14 @@ from .trial_matching import (
     sinkhorn_distance,
     zscore_by_data,
 )
-from .trial_statistics import FanoFactors, MeanCount, NoiseCovariance, Psth, TrialStatistic
+from .trial_statistics import (
+    FanoFactors,
+    MeanCount,
+    NoiseCovariance,
+    Psth,
+    TrialStatistic,
+    wide,
+)
 
 #: How trial matching pairs simulated with recorded trials.
 MATCHINGS = ("hungarian", "sinkhorn")
@@ -155,7 +162,9 @@ class LossTerm:
     ``batch.reducer.sum``, see :mod:`elephant_fit.distributed`). Terms that are not are refused
     there. A parallel-safe term is evaluated twice per batch (first with this rank's own sums,
     then with the sums of all ranks): it must make the same ``batch.reducer`` calls both times
-    and not branch on their values; a part that does not depend on the trials (e.g. a penalty on
+    and not branch on their values, and a sum it passes must not depend on another sum of the
+    same evaluation (the second pass reuses the first pass's sums, computed from this rank's own
+    values); a part that does not depend on the trials (e.g. a penalty on
     the parameters) must go through ``batch.reducer.shared`` so that its gradient is counted once.
 
     Examples
@@ -484,28 +493,34 @@ class StatisticLoss(LossTerm):
         Returns
         -------
         torch.Tensor
-            Scalar: with ``S`` and ``Q`` the sums over a condition's ``K`` trials of
-            ``x_k - data`` and of its square, ``(S**2 - Q) / (K * (K - 1))`` averaged as
-            :func:`normalised_mse` averages squared errors (conditions weighted by ``K``).
+            Scalar: for each condition's ``K`` trials, the mean over pairs ``k != l`` of
+            ``(x_k - data) * (x_l - data)``, averaged as :func:`normalised_mse` averages squared
+            errors (conditions weighted by ``K``). Computed from the sums over trials of ``x``
+            and ``x ** 2`` (in float64), which ranks add before the data's statistic is known.
         """
         values = self.statistic.trial_values(activity)  # (n_trials, ...)
         if groups is None:
             indicators = values.new_ones(values.shape[0], 1)
             target = data_value.unsqueeze(0)
         else:
-            indicators = condition_indicators(*groups, activity)
+            indicators = condition_indicators(*groups, activity).to(values.dtype)
             target = data_value
-        indicators, target = indicators.to(values.dtype), target.to(values.dtype)
-        residual = values - torch.einsum("kc,c...->k...", indicators, target)
-        sums = reducer.sum(torch.einsum("kc,k...->c...", indicators, residual))
-        squares = reducer.sum(torch.einsum("kc,k...->c...", indicators, residual.pow(2)))
-        trials = reducer.sum(indicators.sum(dim=0))
-        pairs = (trials * (trials - 1)).clamp(min=1).view(-1, *[1] * (sums.dim() - 1))
-        estimate = (sums.pow(2) - squares) / pairs
+        # sums over trials of x and x**2 alone (across ranks they are added before the target
+        # is known): the pairs' mean of x_k * x_l, minus 2 * target * mean(x), plus target**2
+        totals = wide(reducer.sum(torch.einsum("kc,k...->c...", indicators, values)))
+        squares = wide(reducer.sum(torch.einsum("kc,k...->c...", indicators, values.pow(2))))
+        trials = wide(reducer.sum(indicators.sum(dim=0))).view(-1, *[1] * (totals.dim() - 1))
+        target = wide(target)
+        pairs = (trials * (trials - 1)).clamp(min=1)
+        mean = totals / trials.clamp(min=1)
+        estimate = ((totals.pow(2) - squares) / pairs - 2 * target * mean + target.pow(2)).to(
+            values.dtype
+        )
+        trials = trials.flatten()
         weights = torch.where(trials >= 2, trials, torch.zeros_like(trials))
         if not float(weights.sum()):  # fewer than 2 trials of every condition: no pair
             return estimate.sum() * 0.0
-        return normalised_error(estimate, target, self.normalise, weights)
+        return normalised_error(estimate, target.to(values.dtype), self.normalise, weights)
 
     def measure(
         self,
