@@ -19,6 +19,9 @@ Variants (each changes one thing of the default):
 - "nll + noise cov. (halves)", "sm (unbiased)": the noise-covariance term as the product of the
   errors of the even and the odd simulated trials (``unbiased=True``), the latter with PSTH pairs.
 
+- "sm from nll": the "nll only" fit, then the preset started from its parameters
+  (``NetworkFitter(warm_start=True)``).
+
 ``--from-json`` merges saved runs (same seeds and settings) into one report.
 
 Run: python benchmarks/sm_shrinkage.py [--trials 600] [--seeds 5] [--jobs 2] [--quick]
@@ -59,6 +62,7 @@ VARIANTS: dict[str, dict] = {
         "loss": {"nll": 1.0, "noise_covariance": HALVES, "hidden_rate": 0.01}
     },
     "sm (unbiased)": {"loss": {**SM, "psth": PAIRS, "noise_covariance": HALVES}},
+    "sm from nll": {"loss": {"nll": 1.0, "hidden_rate": 0.01}, "then": SM},
 }
 KEYS = ("slope (true non-zero)", "coupling R2", "spurious |w| (confounded)", "bits/spike")
 
@@ -75,6 +79,8 @@ def run_seed(seed: int, settings: dict) -> tuple[int, dict]:
     rows = {}
     for name in settings["variants"]:
         start = time.perf_counter()
+        options = dict(VARIANTS[name])
+        then = options.pop("then", None)
         fitter = NetworkFitter(
             bin_size=BIN,
             n_lags=truth.n_lags,
@@ -83,8 +89,11 @@ def run_seed(seed: int, settings: dict) -> tuple[int, dict]:
             seed=seed,
             device="cpu",
             progress=False,
-            **VARIANTS[name],
+            warm_start=then is not None,
+            **options,
         ).fit(SpikeData(train.counts, BIN))
+        if then is not None:  # a second fit from the first one's parameters
+            fitter.set_params(loss=then).fit(SpikeData(train.counts, BIN))
         row = coupling_metrics(fitter.coupling_[:n_rec, :n_rec], true, confounded)
         score = held_out_likelihood(
             fitter.model_, test.counts, n_particles=settings["particles"], seed=seed

@@ -14,7 +14,7 @@ from elephant.statistics import fanofactor, time_histogram
 from neo.test.tools import assert_neo_object_is_compliant
 
 from elephant_fit import SpikeData, from_neo, to_neo
-from elephant_fit.errors import ElephantFitError, NotFittedError
+from elephant_fit.errors import ElephantFitError, NoImprovementWarning, NotFittedError
 from elephant_fit.fitting.fitter import NetworkFitter, _noise_covariance_lags
 from elephant_fit.fitting.losses import LossTerm
 from elephant_fit.fitting.model_file import checksum
@@ -738,3 +738,18 @@ def test_finite_but_impossible_rates_are_refused_too():
     _check_not_diverged(torch.full((2, 3, 1), 50.0), bin_seconds=0.01)  # 5 kHz
     with pytest.raises(SimulationDivergedError, match="exceeded 10000 Hz"):
         _check_not_diverged(torch.full((2, 3, 1), 1e6), bin_seconds=0.01)
+
+
+def test_warm_start_continues_from_the_previous_fit(recording):
+    settings = {"n_lags": 2, "max_iterations": 30, "device": "cpu", "progress": False, "seed": 0}
+    first = NetworkFitter(**settings, warm_start=True).fit(recording)
+    tiny = {"learning_rate": 1e-12, "max_iterations": 5, "patience": None}
+    again = first.coupling_.copy()
+    with pytest.warns(NoImprovementWarning, match="previous fit's"):
+        first.set_params(**tiny).fit(recording)  # starts where the first fit ended
+    np.testing.assert_allclose(first.coupling_, again, atol=1e-8)
+    with pytest.warns(NoImprovementWarning, match="mean rates"):
+        cold = NetworkFitter(**settings).set_params(**tiny).fit(recording)
+    assert np.abs(cold.coupling_ - again).max() > 1e-3  # from the initialisation of the seed
+    with pytest.raises(ValueError, match=r"`warm_start`.*same architecture"):
+        first.set_params(n_lags=3).fit(recording)

@@ -31,6 +31,7 @@ from ..data import NeoInput, SpikeData
 from ..distributed import raise_together, world_size
 from ..errors import ArgumentTypeError, ArgumentValueError, NoImprovementWarning, NonFiniteLossError
 from ..network.covariates import CovariateSpec
+from ..network.model import SpikingNetwork
 from .config import FitConfig, resolve_device
 from .fitted import FittedNetwork, trial_tensors
 from .loop import fit_model
@@ -130,6 +131,11 @@ class NetworkFitter(FittedNetwork):
         memory.
     progress : bool, optional
         Show a progress bar.
+    warm_start : bool, optional
+        Start the next :meth:`fit` from the fitted network ``model_`` of the previous one (the
+        same architecture and data layout), e.g. a fit with ``loss='sm'`` after one with
+        ``loss='mle'`` (scikit-learn's ``warm_start``). False: from the initialisation of
+        ``seed``.
 
     Attributes
     ----------
@@ -158,7 +164,7 @@ class NetworkFitter(FittedNetwork):
     :class:`~elephant_fit.fitting.spec.ModelSpec` (:meth:`model_spec`) and the optimisation
     settings of :class:`FitConfig` (:meth:`fit_config`); the others (``bin_size``, ``loss``,
     ``max_lag``, ``penalty``, ``penalty_strength``, ``validation_fraction``, ``device``,
-    ``dtype``, ``max_memory``) are the estimator's own.
+    ``dtype``, ``max_memory``, ``warm_start``) are the estimator's own.
 
     Examples
     --------
@@ -216,6 +222,7 @@ class NetworkFitter(FittedNetwork):
         dtype: torch.dtype = torch.float32,
         max_memory: float | None = None,
         progress: bool = _DEFAULTS.progress,
+        warm_start: bool = False,
     ) -> None:
         self._store_params(locals())
 
@@ -300,6 +307,9 @@ class NetworkFitter(FittedNetwork):
             covariates=trained_on.covariate_spec,
             n_inputs=trained_on.n_inputs,
         ).to(device=device, dtype=self.dtype)
+        warm = self.warm_start and getattr(self, "model_", None) is not None
+        if warm:
+            self._start_from_fitted(model)
         like = model.bias
         try:
             history = fit_model(
@@ -317,14 +327,26 @@ class NetworkFitter(FittedNetwork):
             raise
         self._set_fitted(model, history, trained_on)
         if not history.improved:
+            start = "the previous fit's (warm_start)" if warm else "biases at the mean rates"
             warnings.warn(
-                "No iteration improved the validation loss of the initial parameters (biases at "
-                "the mean rates): the estimator keeps them. Expected when the data hold little "
-                "beyond the mean rates; otherwise try a smaller learning_rate.",
+                f"No iteration improved the validation loss of the initial parameters ({start}): "
+                "the estimator keeps them. Expected when the data hold little beyond the mean "
+                "rates (or the previous fit); otherwise try a smaller learning_rate.",
                 NoImprovementWarning,
                 stacklevel=2,
             )
         return self
+
+    def _start_from_fitted(self, model: SpikingNetwork) -> None:
+        """Copy the previous fit's parameters into ``model`` (``warm_start``), or say why not."""
+        try:
+            model.load_state_dict(self.model_.state_dict())
+        except RuntimeError as error:
+            raise ArgumentValueError(
+                "Expected `warm_start` to continue a fit of the same architecture and data "
+                "layout (neurons, bins, lags, conditions, covariates), but the previous fit's "
+                f"network does not fit this one: {str(error).splitlines()[0]}"
+            ) from None
 
     def _check_fit_memory(self, data: SpikeData, config: FitConfig, device: torch.device) -> None:
         """Refuse a fit whose iterations would need more than ``max_memory`` (an estimate)."""
