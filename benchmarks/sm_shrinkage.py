@@ -100,6 +100,8 @@ def run_seed(seed: int, settings: dict) -> tuple[int, dict]:
         )
         row["bits/spike"] = score.bits_per_spike
         row["kept iteration"] = fitter.history_.best_iteration
+        kept = [r for r in fitter.history_.validation if r["iteration"] == row["kept iteration"]]
+        row["validation (kept)"] = kept[-1] if kept else None  # total and terms there
         row["fit time (s)"] = time.perf_counter() - start
         rows[name] = row
     return seed, rows
