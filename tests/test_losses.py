@@ -349,3 +349,20 @@ def test_unbiased_needs_a_trial_statistic():
         StatisticLoss(psth, unbiased=True)
     with pytest.raises(ValueError, match="`distance`"):
         StatisticLoss(Psth(), unbiased=True, distance=lambda a, b: (a - b).abs().mean())
+
+
+def test_unbiased_estimates_pass_gradcheck():
+    generator = torch.Generator().manual_seed(8)
+    activity = torch.rand(6, 5, 2, dtype=torch.float64, generator=generator).requires_grad_()
+    data = torch.rand(6, 5, 2, dtype=torch.float64, generator=generator)
+    reducer = TrialReducer.single(6)
+    codes = (torch.tensor([0, 1, 0, 1, 1, 0]), 2)
+    pairs = StatisticLoss(Psth(), unbiased=True)
+    target = Psth()(data, *codes)
+    assert torch.autograd.gradcheck(
+        lambda x: pairs.pair_estimate(x, target, reducer, codes), (activity,)
+    )
+    halves = StatisticLoss(NoiseCovariance(1), unbiased=True)
+    assert torch.autograd.gradcheck(
+        lambda x: halves.half_estimate(x, data, reducer, codes), (activity,)
+    )
