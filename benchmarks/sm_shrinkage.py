@@ -20,7 +20,9 @@ Variants (each changes one thing of the default):
   errors of the even and the odd simulated trials (``unbiased=True``), the latter with PSTH pairs.
 
 - "sm from nll": the "nll only" fit, then the preset started from its parameters
-  (``NetworkFitter(warm_start=True)``).
+  (``NetworkFitter(warm_start=True)``);
+- "sm, batches of 80", "sm, gumbel surrogate": less noise in the descent (batches of 80 trials
+  instead of 20), another gradient estimator through the samples.
 
 ``--from-json`` merges saved runs (same seeds and settings) into one report.
 
@@ -63,6 +65,8 @@ VARIANTS: dict[str, dict] = {
     },
     "sm (unbiased)": {"loss": {**SM, "psth": PAIRS, "noise_covariance": HALVES}},
     "sm from nll": {"loss": {"nll": 1.0, "hidden_rate": 0.01}, "then": SM},
+    "sm, batches of 80": {"loss": SM, "batch_size": 80},
+    "sm, gumbel surrogate": {"loss": SM, "surrogate": "gumbel"},
 }
 KEYS = ("slope (true non-zero)", "coupling R2", "spurious |w| (confounded)", "bits/spike")
 
