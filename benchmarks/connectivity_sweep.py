@@ -14,7 +14,8 @@ N trials of one long sample per seed) and scored on 500 held-out trials:
 - "oracle, 2 lags" (optional, ``--fits``): fully observed but misspecified (filters of 2 bins; the
   truth's reach 4): a model-misspecification bias without hidden neurons;
 - "SM from MLE, hidden" (optional): "MLE, hidden", then the "sm" preset started from its
-  parameters (``warm_start``; at most 1500 iterations, early stopping on SM's validation loss).
+  parameters (``warm_start``; at most 1500 iterations, early stopping on SM's validation loss);
+- "SM, hidden, batches of 80" (optional): "SM, hidden" on batches of 80 trials instead of 20.
 
 Per fit and size, mean and 95% t-interval over seeds: coupling R^2, slope on the true non-zero
 weights, spurious |w| on confounded pairs, detection AUC, PSTH R^2, NC R^2 at 1 and 5 bins,
@@ -56,6 +57,8 @@ from elephant_fit.network.synthetic import assembly_network, confounded_pairs, s
 MISSPECIFIED = "oracle, 2 lags"
 #: An optional fit: "MLE, hidden", then the "sm" preset started from it (warm_start).
 WARM = "SM from MLE, hidden"
+#: An optional fit: the "sm" preset on batches of 80 trials (less noise in the descent).
+LARGE_BATCH = "SM, hidden, batches of 80"
 #: Metrics of the figure (error against data size).
 FIGURE_KEYS = (
     "coupling R2",
@@ -71,6 +74,8 @@ PAIRED = (
     ("MLE, no hidden", "oracle"),
     (WARM, "MLE, no hidden"),
     (WARM, "SM, hidden"),
+    (LARGE_BATCH, "MLE, no hidden"),
+    (LARGE_BATCH, "SM, hidden"),
 )
 #: The gap-closing targets: metric -> sign of "better".
 GAP_KEYS = {"coupling R2": 1.0, "spurious |w| (confounded)": -1.0}
@@ -83,6 +88,12 @@ def fit_specs(settings: dict) -> dict:
         "MLE, no hidden": {"loss": "mle", "optimizer": "lbfgs"},
         "MLE, hidden": {"loss": "mle", **hidden, "max_iterations": settings["iterations_mle"]},
         "SM, hidden": {"loss": "sm", **hidden, "max_iterations": settings["iterations_sm"]},
+        LARGE_BATCH: {
+            "loss": "sm",
+            **hidden,
+            "max_iterations": settings["iterations_sm"],
+            "batch_size": 80,
+        },
         WARM: {
             "loss": "mle",
             **hidden,
@@ -322,7 +333,7 @@ def report(results: dict, truth: dict, settings: dict, args, elapsed: float) -> 
     fits = settings["fits"]
     print(summary_table(results, truth, fits))
     gaps = {}
-    for fit in ("SM, hidden", WARM):
+    for fit in ("SM, hidden", WARM, LARGE_BATCH):
         if not {fit, "MLE, no hidden", "oracle"} <= set(fits):
             continue
         print(
