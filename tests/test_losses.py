@@ -328,14 +328,14 @@ def test_unbiased_noise_covariance_gradient_does_not_shrink_the_couplings_at_the
     with torch.no_grad():
         model.coupling_weights.normal_(0, 0.8, generator=torch.Generator().manual_seed(0))
         model.bias.fill_(-1.0)
-    data = simulate(model, 8 * 250, 20, seed=100, requires_grad=False).spikes[..., :4]
+    data = simulate(model, 4 * 150, 20, seed=100, requires_grad=False).spikes[..., :4]
     weights = model.coupling_weights
     projections = {}
     for unbiased in (False, True):
         term = StatisticLoss(NoiseCovariance(2), unbiased=unbiased, normalise=False)
         values = []
-        for seed in range(250):
-            batch = Batch(data[8 * seed : 8 * seed + 8], free=simulate(model, 8, 20, seed=seed + 1))
+        for seed in range(150):  # batches of 4 trials (halves of 2)
+            batch = Batch(data[4 * seed : 4 * seed + 4], free=simulate(model, 4, 20, seed=seed + 1))
             (gradient,) = torch.autograd.grad(term(model, batch), weights)
             values.append((gradient * weights.detach()).sum())
         projections[unbiased] = torch.stack(values)
