@@ -72,6 +72,20 @@ def test_one_process_is_the_identity():
     assert parameter.grad.tolist() == [2.0, 2.0]
 
 
+def test_a_part_of_a_reducer_keeps_its_batch_s_mode_and_cannot_gather():
+    single = TrialReducer.single(6).part(Shard.whole_batch(3))
+    assert (single.n_trials, single.parallel) == (3, False)
+    tensor = torch.arange(3.0)
+    assert single.sum(tensor) is tensor
+    assert single.gather(tensor) is tensor
+    shared = TrialReducer(Shard(0, 3, 6))  # rank 0 of two
+    part = shared.part(Shard(0, 3, 3))  # all of a subset on this rank: still a shared batch
+    assert part.parallel
+    assert part.n_trials == 3
+    with pytest.raises(ValueError, match="reducer of the whole batch to gather"):
+        part.gather(tensor)
+
+
 def test_process_group_outside_torchrun_does_nothing(monkeypatch):
     monkeypatch.delenv("WORLD_SIZE", raising=False)
     with process_group() as started:
