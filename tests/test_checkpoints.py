@@ -126,7 +126,10 @@ def test_resume_refuses_a_checkpoint_of_other_settings(tmp_path):
         NetworkFitter(n_lags=2, progress=False).fit(data, checkpoint=tmp_path / "no", resume=True)
 
 
-@pytest.mark.parametrize("name", ["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize(
+    "name",
+    ["SIGINT", pytest.param("SIGTERM", marks=pytest.mark.slow)],  # one handler for both
+)
 def test_ctrl_c_on_the_command_line_saves_the_checkpoint_and_prints_one_line(tmp_path, name):
     import signal
 

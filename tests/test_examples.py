@@ -15,11 +15,23 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 CASES = [
     ("neo_roundtrip.py", ["--out", "{tmp}", "--trials", "8"], "identical SpikeData"),
     ("neo_roundtrip.py", ["--quick"], "identical SpikeData"),
-    ("fit_and_analyse.py", ["--quick"], "model {'peak population rate (Hz)'"),
     ("compat_dropin.py", ["--quick"], "same results"),
-    ("custom_statistic_loss.py", ["--quick"], "likelihood + synchrony: model synchrony"),
-    ("retina_hidden.py", ["--quick"], "NLL + SM, hidden: PSTH R2"),
-    # the three below take 20 s to a minute each: slow here, and run by every docs build (CI's too)
+    # the ones below take 8 s to a minute each: slow here, and run by every docs build (CI's too)
+    pytest.param(
+        "fit_and_analyse.py",
+        ["--quick"],
+        "model {'peak population rate (Hz)'",
+        marks=pytest.mark.slow,
+    ),
+    pytest.param(
+        "custom_statistic_loss.py",
+        ["--quick"],
+        "likelihood + synchrony: model synchrony",
+        marks=pytest.mark.slow,
+    ),
+    pytest.param(
+        "retina_hidden.py", ["--quick"], "NLL + SM, hidden: PSTH R2", marks=pytest.mark.slow
+    ),
     pytest.param(
         "kramer_casestudies.py",
         ["--quick", "--folds", "2"],
