@@ -18,6 +18,7 @@ import torch
 from elephant_fit import (
     NetworkFitter,
 )
+from elephant_fit.cli.commands import main
 from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
 
 
@@ -181,8 +182,11 @@ def test_a_checkpoint_resumes_in_another_process_and_is_checked_up_front(files, 
         [*argv, "--max-iterations", "110", "--resume"], capture_output=True, text=True
     )
     assert resumed.returncode == 0, resumed.stderr  # same fingerprint in a new process
-    clash = subprocess.run(
-        [*argv[:-1], str(out), "--max-iterations", "5"], capture_output=True, text=True
-    )
-    assert clash.returncode == 2
-    assert "--out" in clash.stderr or "checkpoint" in clash.stderr or "same file" in clash.stderr
+
+
+def test_a_checkpoint_at_the_output_path_is_refused(files, tmp_path, capsys):
+    out = str(tmp_path / "m.pt")
+    argv = ["fit", str(files["recording"]), "--bin-size", "10ms", "--lags", "2", "--quiet"]
+    assert main([*argv, "--out", out, "--checkpoint", out, "--max-iterations", "5"]) == 2
+    stderr = capsys.readouterr().err
+    assert "--out" in stderr or "checkpoint" in stderr or "same file" in stderr

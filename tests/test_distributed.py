@@ -218,6 +218,7 @@ def _written(log: Path) -> dict[int, list[str]]:
     return files
 
 
+@pytest.mark.slow  # the launcher around the command line; the fit itself: the test above
 def test_command_line_fit_and_simulate_under_torchrun(recording):
     fit = ["fit", "recording.pkl", "--lags", "2", "--loss", "mle"]
     fit += ["--max-iterations", "100", "--patience", "0", "--quiet", "--checkpoint", "state.ckpt"]
