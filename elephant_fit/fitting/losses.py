@@ -339,7 +339,7 @@ class StatisticLoss(LossTerm):
         trial-to-trial variability. For a mean over trials (``Psth``, ``MeanCount``): the mean
         over pairs of different simulated trials ``k != l`` (of the same condition) of
         ``(x_k - data) * (x_l - data)`` (a U-statistic; conditions with fewer than 2 simulated
-        trials in the batch are left out). For another :class:`TrialStatistic`
+        trials in the batch are left out). For another ``TrialStatistic``
         (``NoiseCovariance``, ``FanoFactors``): ``(model_A - data) * (model_B - data)``, with A
         and B the even and odd trials of the batch, and ``data`` the mean of the data's
         statistic on its own even and odd trials (an estimate of the same size as the model's).
@@ -435,7 +435,7 @@ class StatisticLoss(LossTerm):
         groups : (torch.Tensor, int), optional
             ``(conditions, n_conditions)`` of this rank's trials.
         weights : torch.Tensor, optional
-            Shape (n_conditions,): how :func:`normalised_error` weighs conditions.
+            Shape (n_conditions,): how conditions are weighed (as by the plain distance).
 
         Returns
         -------
@@ -494,7 +494,7 @@ class StatisticLoss(LossTerm):
         -------
         torch.Tensor
             Scalar: for each condition's ``K`` trials, the mean over pairs ``k != l`` of
-            ``(x_k - data) * (x_l - data)``, averaged as :func:`normalised_mse` averages squared
+            ``(x_k - data) * (x_l - data)``, averaged as the plain distance averages squared
             errors (conditions weighted by ``K``). Computed from the sums over trials of ``x``
             and ``x ** 2`` (in float64), which ranks add before the data's statistic is known.
         """
