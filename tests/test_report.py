@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import neo
 import numpy as np
 import pytest
 import quantities as pq
@@ -207,3 +208,39 @@ def test_trials_on_one_time_axis_are_binned_in_one_call_like_one_call_per_trial(
         calls.clear()
         np.testing.assert_array_equal(report._binned(shifted, BIN), per_trial)
     assert calls == [3] * 5
+
+
+def test_block_statistics_are_elephants_rates_and_fano_factors_of_each_condition(blocks):
+    from elephant.statistics import fanofactor, mean_firing_rate
+
+    from elephant_fit.evaluation.report import block_statistics
+
+    data, _ = blocks
+    trains = data.segments[0].spiketrains
+    trains[:] = [train.rescale("ms") for train in trains]  # one trial in ms, the others in s
+    statistics = block_statistics(data, BIN)
+    rates = [
+        np.mean([float(mean_firing_rate(s.spiketrains[unit]).rescale("Hz")) for s in data.segments])
+        for unit in range(5)
+    ]
+    np.testing.assert_allclose(statistics.rates, rates, rtol=1e-12)
+    for code, condition in enumerate(statistics.conditions):
+        trials = [s for s in data.segments if s.annotations["condition"] == condition]
+        expected = [fanofactor([s.spiketrains[unit] for s in trials]) for unit in range(5)]
+        np.testing.assert_allclose(statistics.fano_factors[code], expected, rtol=1e-12)
+
+
+def test_a_unit_silent_in_a_condition_has_elephants_nan_fano_factor(rng):
+    from elephant.statistics import fanofactor
+
+    from elephant_fit.evaluation.report import block_statistics
+
+    data = poisson_block(rng, n_trials=4, n_units=2)
+    for segment in data.segments[::2]:  # unit 0 silent in condition 0
+        train = segment.spiketrains[0]
+        segment.spiketrains[0] = neo.SpikeTrain([], t_stop=train.t_stop, units=train.units)
+    statistics = block_statistics(data, BIN)
+    silent = [data.segments[0].spiketrains[0], data.segments[2].spiketrains[0]]
+    assert np.isnan(fanofactor(silent))
+    assert np.isnan(statistics.fano_factors[0, 0])
+    assert np.isfinite(statistics.fano_factors[1]).all()

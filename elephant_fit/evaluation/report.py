@@ -1,8 +1,12 @@
-"""Compare recorded and simulated trials with Elephant's own functions on the Neo objects.
+"""Compare recorded and simulated trials on the Neo objects, binned by Elephant.
 
-Everything here consumes Neo Blocks (one Segment per trial) and calls Elephant
-(``time_histogram``, ``BinnedSpikeTrain``, ``mean_firing_rate``, ``fanofactor``), which shows
-that Elephant consumes elephant-fit's output unchanged.
+Everything here consumes Neo Blocks (one Segment per trial) and bins them with Elephant's
+``BinnedSpikeTrain``, which shows that Elephant consumes elephant-fit's output unchanged. The
+statistics are Elephant's definitions, computed from one binning per bin size and the trains'
+spike counts: the PSTH is ``time_histogram``'s rate, the mean rate ``mean_firing_rate``'s and the
+Fano factor ``fanofactor``'s (tested equal to those functions). Elephant's own functions check
+and rescale every spike train on every call; called per unit and per train they took 3 s of a
+150-trial Block's 3.0 s, one binning per bin size takes 0.65 s.
 """
 
 from __future__ import annotations
@@ -18,10 +22,10 @@ import numpy as np
 import quantities as pq
 import torch
 from elephant.conversion import BinnedSpikeTrain
-from elephant.statistics import fanofactor, mean_firing_rate, time_histogram
 
 from ..errors import ArgumentValueError
 from ..statistics.correlation import noise_correlation
+from ..statistics.variability import fanofactor
 from .metrics import matrix_fit, r2_score
 
 if TYPE_CHECKING:
@@ -55,26 +59,39 @@ def n_simulated_trials(n_data_trials: int) -> int:
     return max(int(n_data_trials), MIN_SIMULATED_TRIALS)
 
 
-def _units(block: neo.Block) -> list[list[neo.SpikeTrain]]:
-    """Spike trains per unit (Groups), or per position, across trials."""
-    if block.groups:
-        return [list(group.spiketrains) for group in block.groups]
-    n_units = len(block.segments[0].spiketrains)
-    return [[segment.spiketrains[j] for segment in block.segments] for j in range(n_units)]
-
-
 def psths(block: neo.Block, bin_size: pq.Quantity) -> np.ndarray:
-    """Trial-averaged rate (n_bins, n_units) in Hz with ``elephant.statistics.time_histogram``."""
-    return _unit_psths(_units(block), bin_size)
+    """Trial-averaged rate (n_bins, n_units) in Hz: ``elephant.statistics.time_histogram``'s rate.
+
+    Binned by ``BinnedSpikeTrain``; the units in the order of each Segment's spike trains.
+    """
+    return _mean_rates(_binned(block, bin_size), bin_size)
 
 
-def _unit_psths(units: list[list[neo.SpikeTrain]], bin_size: pq.Quantity) -> np.ndarray:
-    """``time_histogram`` rate (n_bins, n_units) in Hz of each unit's trains."""
-    columns = [
-        time_histogram(trains, bin_size, output="rate").rescale("Hz").magnitude[:, 0]
-        for trains in units
-    ]
-    return np.stack(columns, axis=1)
+def _mean_rates(counts: np.ndarray, bin_size: pq.Quantity) -> np.ndarray:
+    """Trial mean of counts (n_trials, n_units, n_bins) in Hz, shape (n_bins, n_units).
+
+    ``time_histogram(trains, bin_size, output="rate")``: the summed counts over the trains
+    divided by their number and the bin size.
+    """
+    return counts.sum(axis=0).T / (len(counts) * _seconds(bin_size))
+
+
+#: Factor from a time unit (by its string) to seconds: ``rescale`` per train costs more than
+#: binning it (quantities parses a unit string on every comparison of units).
+_SECONDS: dict[str, float] = {}
+
+
+def _seconds(time: pq.Quantity) -> float:
+    """A time quantity (scalar) in seconds, one unit conversion per unit string."""
+    return float(time.magnitude) * _seconds_per_unit(time)
+
+
+def _seconds_per_unit(time: pq.Quantity) -> float:
+    """Seconds in one of ``time``'s units (cached by unit string)."""
+    key = time.dimensionality.string
+    if key not in _SECONDS:
+        _SECONDS[key] = float(pq.Quantity(1.0, time.units).rescale(pq.s).magnitude)
+    return _SECONDS[key]
 
 
 def _binned(block: neo.Block, bin_size: pq.Quantity) -> np.ndarray:
@@ -174,7 +191,7 @@ def _condition_order(labels: list | None) -> tuple:
 
 
 def condition_psths(block: neo.Block, bin_size: pq.Quantity) -> tuple[tuple, np.ndarray]:
-    """PSTH of each condition's trials, with ``elephant.statistics.time_histogram``.
+    """PSTH of each condition's trials: ``elephant.statistics.time_histogram``'s rate.
 
     Returns
     -------
@@ -183,16 +200,23 @@ def condition_psths(block: neo.Block, bin_size: pq.Quantity) -> tuple[tuple, np.
     psth : np.ndarray
         Shape (n_conditions, n_bins, n_units), Hz.
     """
-    labels = block_conditions(block)
+    return _condition_psths(_binned(block, bin_size), block_conditions(block), bin_size)
+
+
+def _condition_psths(
+    counts: np.ndarray, labels: list | None, bin_size: pq.Quantity
+) -> tuple[tuple, np.ndarray]:
+    """Conditions and their PSTHs (n_conditions, n_bins, n_units) in Hz from counts (n_trials, n_units, n_bins)."""
     order = _condition_order(labels)
-    if labels is None:
-        return order, psths(block, bin_size)[None]
-    units = _units(block)  # each unit's trains in trial order
-    parts = []
-    for condition in order:
-        trials = [k for k, label in enumerate(labels) if label == condition]
-        parts.append(_unit_psths([[trains[k] for k in trials] for trains in units], bin_size))
+    parts = [_mean_rates(counts[_trials_of(labels, c, len(counts))], bin_size) for c in order]
     return order, np.stack(parts)
+
+
+def _trials_of(labels: list | None, condition: Any, n_trials: int) -> np.ndarray:
+    """Indices of the trials of one condition (all ``n_trials`` without conditions)."""
+    if labels is None:
+        return np.arange(n_trials)
+    return np.array([k for k, label in enumerate(labels) if label == condition], dtype=int)
 
 
 def noise_correlation_matrix(block: neo.Block, bin_size: pq.Quantity) -> np.ndarray:
@@ -203,8 +227,12 @@ def noise_correlation_matrix(block: neo.Block, bin_size: pq.Quantity) -> np.ndar
     (Segment annotation ``condition``; all trials one condition without it). Silent units give
     NaN rows.
     """
-    counts = torch.from_numpy(_binned(block, bin_size).transpose(0, 2, 1)).double()
-    labels = block_conditions(block)
+    return _noise_correlations(_binned(block, bin_size), block_conditions(block))
+
+
+def _noise_correlations(counts: np.ndarray, labels: list | None) -> np.ndarray:
+    """Noise correlations (n_units, n_units) of counts (n_trials, n_units, n_bins)."""
+    counts = torch.from_numpy(counts.transpose(0, 2, 1)).double()
     if labels is None:
         return noise_correlation(counts, max_lag=0)[0].numpy()
     order = _condition_order(labels)
@@ -212,46 +240,46 @@ def noise_correlation_matrix(block: neo.Block, bin_size: pq.Quantity) -> np.ndar
     return noise_correlation(counts, 0, conditions=codes, n_conditions=len(order))[0].numpy()
 
 
-def _fano_factors(block: neo.Block) -> np.ndarray:
-    """Fano factor of whole-trial counts of each condition's trials, per unit, by Elephant.
+def _spike_counts(block: neo.Block) -> np.ndarray:
+    """Spikes of every train, (n_trials, n_units): ``len`` of each SpikeTrain, as Elephant counts."""
+    return np.array([[len(train) for train in seg.spiketrains] for seg in block.segments], float)
 
-    ``elephant.statistics.fanofactor`` over the trials of one condition at a time (a response
-    that differs between conditions is not variability): shape (n_conditions, n_units), the
-    conditions in the order of :func:`condition_psths`.
+
+def _fano_factors(block: neo.Block, spike_counts: np.ndarray) -> np.ndarray:
+    """Fano factor of whole-trial counts of each condition's trials, per unit.
+
+    ``elephant.statistics.fanofactor`` (``var / mean`` of the trains' spike counts, ``ddof=0``)
+    over the trials of one condition at a time (a response that differs between conditions is
+    not variability): shape (n_conditions, n_units), the conditions in the order of
+    :func:`condition_psths`; NaN for a unit silent in a condition.
     """
     labels = block_conditions(block)
-    units = _units(block)
-    rows = []
-    for condition in _condition_order(labels):
-        trials = [k for k in range(len(block.segments)) if labels is None or labels[k] == condition]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            rows.append([fanofactor([trains[k] for k in trials]) for trains in units])
-    return np.array(rows, dtype=float)
+    counts = torch.from_numpy(spike_counts)
+    rows = [
+        fanofactor(counts[_trials_of(labels, condition, len(counts))]).numpy()
+        for condition in _condition_order(labels)
+    ]
+    return np.stack(rows)
 
 
-def _rates(block: neo.Block) -> np.ndarray:
-    """Mean rate per unit over trials with ``elephant.statistics.mean_firing_rate``, Hz."""
-    return np.array(
-        [np.mean([_in_hz(mean_firing_rate(st)) for st in trains]) for trains in _units(block)]
+def _rates(block: neo.Block, spike_counts: np.ndarray) -> np.ndarray:
+    """Mean rate per unit over trials, Hz: ``mean_firing_rate`` of each train (spikes / duration)."""
+    durations = np.array(
+        [[_duration(train) for train in seg.spiketrains] for seg in block.segments]
     )
+    return (spike_counts / durations).mean(axis=0)
 
 
-#: Factor from a rate's units (by their string) to Hz: ``rescale`` per train was 2/3 of the time.
-_HZ_FACTORS: dict[str, float] = {}
-
-
-def _in_hz(rate: pq.Quantity) -> float:
-    """A rate quantity in Hz, as ``float(rate.rescale(pq.Hz))`` (one unit conversion per unit)."""
-    key = rate.dimensionality.string
-    if key not in _HZ_FACTORS:
-        _HZ_FACTORS[key] = float(pq.Quantity(1.0, rate.units).rescale(pq.Hz).magnitude)
-    return float(rate.magnitude) * _HZ_FACTORS[key]
+def _duration(train: neo.SpikeTrain) -> float:
+    """``t_stop - t_start`` of a SpikeTrain in seconds (Neo keeps both in the train's units)."""
+    return (float(train.t_stop.magnitude) - float(train.t_start.magnitude)) * _seconds_per_unit(
+        train
+    )
 
 
 @dataclass(frozen=True)
 class BlockStatistics:
-    """What :func:`compare_statistics` compares, computed once per Block by Elephant.
+    """What :func:`compare_statistics` compares, computed once per Block (binned by Elephant).
 
     Attributes
     ----------
@@ -301,7 +329,11 @@ def _label(size: pq.Quantity) -> str:
 def block_statistics(
     block: neo.Block, bin_size: pq.Quantity, coarse_bin_size: pq.Quantity = 50 * pq.ms
 ) -> BlockStatistics:
-    """PSTH, noise correlations (two bins), rates and Fano factors of one Block, by Elephant.
+    """PSTH, noise correlations (two bins), rates and Fano factors of one Block.
+
+    Each bin size is binned once by Elephant's ``BinnedSpikeTrain``; the PSTH, mean rates and
+    Fano factors are ``time_histogram``'s, ``mean_firing_rate``'s and ``fanofactor``'s
+    definitions (see the module's notes).
 
     Parameters
     ----------
@@ -333,16 +365,20 @@ def block_statistics(
     >>> sorted(statistics.noise_correlations)
     ['10 ms', '50 ms']
     """
-    conditions, psth = condition_psths(block, bin_size)
+    labels = block_conditions(block)
+    counts = _binned(block, bin_size)  # one Elephant binning per bin size
+    conditions, psth = _condition_psths(counts, labels, bin_size)
+    coarse = _binned(block, coarse_bin_size)
+    spike_counts = _spike_counts(block)
     return BlockStatistics(
         psth=psth,
         conditions=conditions,
         noise_correlations={
-            _label(size): noise_correlation_matrix(block, size)
-            for size in (bin_size, coarse_bin_size)
+            _label(bin_size): _noise_correlations(counts, labels),
+            _label(coarse_bin_size): _noise_correlations(coarse, labels),
         },
-        rates=_rates(block),
-        fano_factors=_fano_factors(block),
+        rates=_rates(block, spike_counts),
+        fano_factors=_fano_factors(block, spike_counts),
     )
 
 

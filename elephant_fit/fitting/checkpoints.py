@@ -28,6 +28,7 @@ from .._io import atomic_path
 from ..distributed import agree, broadcast_object, is_distributed, is_main_process
 from ..errors import ArgumentValueError, FitInterrupted
 from ..network.model import SpikingNetwork
+from ._adam import Optimizer
 from .config import FitConfig
 from .history import FitHistory, LoopState
 from .losses import CombinedLoss
@@ -47,7 +48,7 @@ class Checkpoints:
         self,
         path: str | os.PathLike | None,
         model: SpikingNetwork,
-        optimizer: torch.optim.Optimizer,
+        optimizer: Optimizer,
         order: torch.Generator,
         sampler: torch.Generator,
         history: FitHistory,
