@@ -189,3 +189,27 @@ def test_the_filter_scores_each_trial_under_its_condition():
         torch.testing.assert_close(estimate.per_trial[k : k + 1], exact, rtol=0, atol=0.03)
     held = held_out_likelihood(model, recorded, n_particles=64, conditions=conditions)
     assert math.isfinite(held.bits_per_spike)
+
+
+@pytest.mark.parametrize(("scale", "tolerance"), [(0.05, 1e-6), (0.5, 2e-2)])
+def test_the_look_ahead_gain_is_the_exact_ratio_to_third_order(scale, tolerance):
+    from elephant_fit.network.likelihood import _lookahead_gain
+
+    generator = torch.Generator().manual_seed(0)
+    mean_input = torch.randn(3, 5, 4, generator=generator, dtype=torch.float64)
+    r_next = (torch.rand(3, 1, 4, generator=generator) < 0.5).double()
+    p_hidden = torch.rand(3, 5, 2, generator=generator, dtype=torch.float64)
+    lag1 = scale * torch.randn(2, 4, generator=generator, dtype=torch.float64)
+    # exact: sum over recorded r of log p(x_r | h fires) - log p(x_r | h silent), the other
+    # hidden neurons at their mean: inputs m + (1 - p_h) w and m - p_h w (Bernoulli, logits)
+    fires = mean_input.unsqueeze(2) + (1 - p_hidden.unsqueeze(3)) * lag1
+    silent = mean_input.unsqueeze(2) - p_hidden.unsqueeze(3) * lag1
+    x = r_next.unsqueeze(2)
+
+    def log_p(logits):
+        return x * logits - torch.nn.functional.softplus(logits)
+
+    exact = (log_p(fires) - log_p(silent)).sum(dim=-1)
+    gain = _lookahead_gain(mean_input, r_next, p_hidden, lag1)
+    assert gain.shape == (3, 5, 2)
+    torch.testing.assert_close(gain, exact, rtol=0, atol=tolerance * float(exact.abs().max()))
