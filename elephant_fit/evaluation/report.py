@@ -4,9 +4,9 @@ Everything here consumes Neo Blocks (one Segment per trial) and bins them with E
 ``BinnedSpikeTrain``, which shows that Elephant consumes elephant-fit's output unchanged. The
 statistics are Elephant's definitions, computed from one binning per bin size and the trains'
 spike counts: the PSTH is ``time_histogram``'s rate, the mean rate ``mean_firing_rate``'s and the
-Fano factor ``fanofactor``'s (tested equal to those functions). Elephant's own functions check
-and rescale every spike train on every call; called per unit and per train they took 3 s of a
-150-trial Block's 3.0 s, one binning per bin size takes 0.65 s.
+Fano factor ``fanofactor``'s (tested equal to those functions). Elephant's functions check
+and rescale every spike train on every call: for a 150-trial, 20-unit Block the statistics took
+2.98 s with one call per unit and per train, and take 1.41 s with one binning per bin size.
 """
 
 from __future__ import annotations
