@@ -78,6 +78,9 @@ def test_adam_refuses_a_state_of_other_parameters():
     other = torch.optim.Adam(_parameters(torch.float32)[:2], lr=0.1)
     with pytest.raises(ArgumentValueError, match="one group of 3 parameters"):
         optimizer.load_state_dict(other.state_dict())
+    amsgrad = torch.optim.Adam(_parameters(torch.float32), lr=0.1, amsgrad=True)
+    with pytest.raises(ArgumentValueError, match="default options"):
+        optimizer.load_state_dict(amsgrad.state_dict())
 
 
 def test_a_fit_does_not_import_the_torch_compiler():

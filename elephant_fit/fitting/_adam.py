@@ -20,6 +20,9 @@ from ..errors import ArgumentValueError
 
 __all__ = ["Adam", "Optimizer"]
 
+#: The options of ``torch.optim.Adam`` this update implements (their defaults).
+_DEFAULT_OPTIONS = {"weight_decay": 0, "amsgrad": False, "maximize": False}
+
 
 class Adam:
     """Adam (Kingma & Ba 2015), the same update as ``torch.optim.Adam`` with its defaults.
@@ -105,9 +108,7 @@ class Adam:
             "lr": self.lr,
             "betas": self.betas,
             "eps": self.eps,
-            "weight_decay": 0,
-            "amsgrad": False,
-            "maximize": False,
+            **_DEFAULT_OPTIONS,
             "foreach": None,
             "capturable": False,
             "differentiable": False,
@@ -135,6 +136,12 @@ class Adam:
                 f"groups of {[len(group.get('params', [])) for group in groups]}."
             )
         group = groups[0]
+        options = {key: group.get(key) for key in _DEFAULT_OPTIONS}
+        if any(options[key] not in (None, value) for key, value in _DEFAULT_OPTIONS.items()):
+            raise ArgumentValueError(
+                f"Expected an Adam state with the default options {_DEFAULT_OPTIONS}, but got "
+                f"{options}."
+            )
         ids = list(group["params"])
         self.lr, self.eps = float(group["lr"]), float(group["eps"])
         self.betas = (float(group["betas"][0]), float(group["betas"][1]))
