@@ -421,11 +421,13 @@ def _guided_sample(
     firing probability of ``h``, ``w`` the lag-1 weights): elementwise over filters x particles
     x hidden x recorded. Its expansion to third order in ``w`` about ``m`` is separable,
     ``(x_r - s_r) w_hr - (1 - 2 p_h) s'_r w_hr^2 / 2 - (1 - 3 p_h + 3 p_h^2) s''_r w_hr^3 / 6``
-    with ``s = sigmoid(m)`` and its derivatives: three matrix products per bin. Measured
-    (``benchmarks/particle_filter.py``; per-trial variance of the estimate with 4 filters x 128
-    particles, exact term / this term / the second-order term, and times on 2 cores): demo's
-    ground truth (lag-1 weights up to 2, 50 trials) 1.067 / 1.182 / 1.276 nats^2 in 7.2 / 2.5 /
-    2.0 s; a small truth (8 + 8 neurons, 100 trials) 0.389 / 0.385 / 0.600 in 2.7 / 1.6 / 1.5 s.
+    with ``s = sigmoid(m)`` and its derivatives: three matrix products per bin. Measured by
+    ``benchmarks/particle_filter.py`` (per-trial variance of the estimate, 4 filters x 128
+    particles; exact term / third order / second order; times of one run on 2 cores): demo's
+    ground truth (200 trials, lag-1 weights up to 2) 1.315 / 1.177 / 1.572 nats^2 in 29.6 / 7.9 /
+    6.8 s; the connectivity benchmark's truth (``--truth assembly``, 60 hidden, 100 trials) 0.309
+    / 0.306 / 0.286 in 66.8 / 14.3 / 11.8 s; the 8 + 8 truth of the tests (``--truth small``)
+    0.389 / 0.385 / 0.600.
 
     Parameters
     ----------
