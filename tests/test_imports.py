@@ -180,3 +180,12 @@ def test_importing_the_package_does_not_import_numba():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_importing_the_package_does_not_import_elephant():
+    """Elephant (1.3 s: its package loads scikit-learn and scipy.stats) loads with the report."""
+    code = "import sys, elephant_fit; print('elephant' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

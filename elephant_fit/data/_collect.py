@@ -8,13 +8,13 @@ object or file and returns every trial's trains in one unit order (see
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import neo
 import numpy as np
-from elephant.trials import Trials, TrialsFromBlock
 from neo.core.spiketrainlist import SpikeTrainList
 
 from .._validation import describe
@@ -51,9 +51,10 @@ def collect(obj: Any, unit_key: str | None) -> Collected:
         return collect_block(read_block(obj), unit_key)
     if isinstance(obj, neo.Block):
         return collect_block(obj, unit_key)
-    if isinstance(obj, TrialsFromBlock):
+    elephant_trials = sys.modules.get("elephant.trials")  # loaded if obj is one of its Trials
+    if elephant_trials is not None and isinstance(obj, elephant_trials.TrialsFromBlock):
         return collect_block(obj.block, unit_key)
-    if isinstance(obj, Trials):
+    if elephant_trials is not None and isinstance(obj, elephant_trials.Trials):
         trials = [list(obj.get_spiketrains_from_trial_as_list(i)) for i in range(obj.n_trials)]
         return _collect_trials(trials, [{} for _ in trials], {}, unit_key)
     if isinstance(obj, neo.Segment):

@@ -13,13 +13,12 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import neo
 import numpy as np
 import quantities as pq
 import torch
-from elephant.trials import Trials
 
 from .._validation import check_time_quantity, describe
 from ..errors import ArgumentTypeError, ArgumentValueError
@@ -36,6 +35,9 @@ from ._trial_fields import TrialFields, check_condition_label
 from .spikedata import SpikeData
 from .trials import CutTrials, cut_trials, keep_mask
 
+if TYPE_CHECKING:  # Elephant loads in 1.3 s and is not needed to read Neo objects
+    from elephant.trials import Trials
+
 __all__ = ["NeoInput", "from_neo"]
 
 #: What :func:`from_neo` accepts as its first argument (a type alias): a ``neo.Block`` (one
@@ -43,15 +45,9 @@ __all__ = ["NeoInput", "from_neo"]
 #: from), a ``neo.SpikeTrain`` or a sequence of them (one trial, one train per unit), a sequence
 #: of such sequences (trials x units), an ``elephant.trials.Trials`` object, or the path (str or
 #: ``os.PathLike``) of a file that ``neo.io`` reads. Spike times are time quantities in any unit.
-NeoInput = (
-    neo.Block
-    | neo.Segment
-    | neo.SpikeTrain
-    | Sequence[neo.SpikeTrain]
-    | Sequence[Sequence[neo.SpikeTrain]]
-    | Trials
-    | str
-    | os.PathLike
+NeoInput: TypeAlias = (
+    "neo.Block | neo.Segment | neo.SpikeTrain | Sequence[neo.SpikeTrain]"
+    " | Sequence[Sequence[neo.SpikeTrain]] | Trials | str | os.PathLike"
 )
 
 
