@@ -35,7 +35,7 @@ from ._trial_fields import TrialFields, check_condition_label
 from .spikedata import SpikeData
 from .trials import CutTrials, cut_trials, keep_mask
 
-if TYPE_CHECKING:  # Elephant loads in 1.3 s and is not needed to read Neo objects
+if TYPE_CHECKING:  # Elephant takes 1.3-2 s to import and is not needed to read Neo objects
     from elephant.trials import Trials
 
 __all__ = ["NeoInput", "from_neo"]
