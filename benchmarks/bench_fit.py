@@ -10,6 +10,7 @@ products forward and backward, and the weight gradients as single products over 
 Run: python benchmarks/bench_fit.py [--device cuda] [--sizes ...] [--threads N]
      python benchmarks/bench_fit.py --crossover   # numba vs torch loops alone, by size
      python benchmarks/bench_fit.py --whole   # also the demo's whole-command times (minutes)
+     python benchmarks/bench_fit.py --commands-only   # only those
 """
 
 from __future__ import annotations
@@ -295,6 +296,9 @@ def main():
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--whole", action="store_true", help="also time the demo commands")
     parser.add_argument(
+        "--commands-only", action="store_true", help="only the demo commands (as --whole)"
+    )
+    parser.add_argument(
         "--crossover", action="store_true", help="only the loops alone: numba vs torch by size"
     )
     parser.add_argument("--fits", action="store_true", help="also time whole SM fits per size")
@@ -303,6 +307,9 @@ def main():
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
+    if args.commands_only:
+        bench_whole(device)
+        return
     if args.crossover:
         if not numba_available():
             raise SystemExit("--crossover needs numba")

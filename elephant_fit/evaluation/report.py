@@ -25,8 +25,7 @@ from elephant.conversion import BinnedSpikeTrain
 
 from ..errors import ArgumentValueError
 from ..statistics.correlation import noise_correlation
-from ..statistics.variability import fanofactor
-from .metrics import matrix_fit, r2_score
+from .metrics import _condition_fano_factors, matrix_fit, r2_score
 
 if TYPE_CHECKING:
     from ..data.spikedata import SpikeData
@@ -233,11 +232,18 @@ def noise_correlation_matrix(block: neo.Block, bin_size: pq.Quantity) -> np.ndar
 def _noise_correlations(counts: np.ndarray, labels: list | None) -> np.ndarray:
     """Noise correlations (n_units, n_units) of counts (n_trials, n_units, n_bins)."""
     counts = torch.from_numpy(counts.transpose(0, 2, 1)).double()
-    if labels is None:
+    order, codes = _condition_codes(labels)
+    if codes is None:
         return noise_correlation(counts, max_lag=0)[0].numpy()
-    order = _condition_order(labels)
-    codes = torch.tensor([order.index(label) for label in labels])
     return noise_correlation(counts, 0, conditions=codes, n_conditions=len(order))[0].numpy()
+
+
+def _condition_codes(labels: list | None) -> tuple[tuple, torch.Tensor | None]:
+    """The conditions in order and each trial's index into them, shape (n_trials,) (None without)."""
+    order = _condition_order(labels)
+    if labels is None:
+        return order, None
+    return order, torch.tensor([order.index(label) for label in labels])
 
 
 def _spike_counts(block: neo.Block) -> np.ndarray:
@@ -253,13 +259,9 @@ def _fano_factors(block: neo.Block, spike_counts: np.ndarray) -> np.ndarray:
     not variability): shape (n_conditions, n_units), the conditions in the order of
     :func:`condition_psths`; NaN for a unit silent in a condition.
     """
-    labels = block_conditions(block)
-    counts = torch.from_numpy(spike_counts)
-    rows = [
-        fanofactor(counts[_trials_of(labels, condition, len(counts))]).numpy()
-        for condition in _condition_order(labels)
-    ]
-    return np.stack(rows)
+    order, codes = _condition_codes(block_conditions(block))
+    per_trial = torch.from_numpy(spike_counts)[:, None]  # (n_trials, 1 bin, n_units)
+    return _condition_fano_factors(per_trial, codes, len(order)).numpy()
 
 
 def _rates(block: neo.Block, spike_counts: np.ndarray) -> np.ndarray:
