@@ -424,9 +424,9 @@ def _guided_sample(
     with ``s = sigmoid(m)`` and its derivatives: three matrix products per bin. Measured by
     ``benchmarks/particle_filter.py`` (per-trial variance of the estimate, 4 filters x 128
     particles; exact term / third order / second order; times of one run on 2 cores): demo's
-    ground truth (200 trials, lag-1 weights up to 2) 1.315 / 1.177 / 1.572 nats^2 in 29.6 / 7.9 /
-    6.8 s; the connectivity benchmark's truth (``--truth assembly``, 60 hidden, 100 trials) 0.309
-    / 0.306 / 0.286 in 66.8 / 14.3 / 11.8 s; the 8 + 8 truth of the tests (``--truth small``)
+    ground truth (200 trials, lag-1 weights up to 2) 1.315 / 1.177 / 1.572 nats^2 in 52.8 / 10.2
+    / 9.1 s; the connectivity benchmark's truth (``--truth assembly``, 60 hidden, 100 trials)
+    0.309 / 0.306 / 0.286 in 74.5 / 15.9 / 12.4 s; the 8 + 8 truth of the tests (``--truth small``)
     0.389 / 0.385 / 0.600.
 
     Parameters
