@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import neo
 import numpy as np
@@ -12,6 +13,7 @@ import torch
 from helpers import elephant_counts, poisson_block, segments_as_lists
 
 from elephant_fit import SpikeData, to_neo
+from elephant_fit.evaluation import report
 from elephant_fit.evaluation.report import (
     MIN_SIMULATED_TRIALS,
     compare_blocks,
@@ -172,42 +174,76 @@ def test_value_tuning_is_the_mean_rate_of_the_bins_at_each_value():
         value_tuning(to_neo(data), 5 * pq.ms, "speed", edges)
 
 
-def test_trials_on_one_time_axis_are_binned_in_one_call_like_one_call_per_trial(rng):
-    import neo
-    from elephant.conversion import BinnedSpikeTrain
+def _elephant_counts(block, bin_size):
+    """``BinnedSpikeTrain(segment.spiketrains, bin_size).to_array()`` of each Segment, stacked."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Elephant's "discarded spikes" warning
+        return elephant_counts(segments_as_lists(block), bin_size).transpose(0, 2, 1)
 
-    from elephant_fit.evaluation import report
 
-    block = poisson_block(rng, n_trials=5, n_units=3)
-    per_trial = np.stack(
-        [BinnedSpikeTrain(seg.spiketrains, bin_size=BIN).to_array() for seg in block.segments]
-    )
-    calls = []
-    original = report.BinnedSpikeTrain
-
-    def counting(*args, **kwargs):
-        calls.append(len(args[0]))
-        return original(*args, **kwargs)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(report, "BinnedSpikeTrain", counting)
-        np.testing.assert_array_equal(report._binned(block, BIN), per_trial)
-        assert calls == [15]  # one call of all 5 x 3 trains
-    # trials cut from a session keep their own times: each trial is binned by its own call
-    shifted = neo.Block()
-    for k, segment in enumerate(block.segments):
+def _shifted(block, offsets, units=None):
+    """The trials of ``block`` moved by ``offsets`` (one per trial, s), optionally in other units."""
+    moved_block = neo.Block()
+    for segment, offset in zip(block.segments, offsets, strict=True):
         moved = neo.Segment()
         for train in segment.spiketrains:
-            offset = 2.0 * k * pq.s
-            moved.spiketrains.append(
-                neo.SpikeTrain(train.times + offset, t_start=offset, t_stop=train.t_stop + offset)
+            shift = offset * pq.s
+            times, t_start, t_stop = (
+                train.times + shift,
+                train.t_start + shift,
+                train.t_stop + shift,
             )
-        shifted.segments.append(moved)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(report, "BinnedSpikeTrain", counting)
-        calls.clear()
-        np.testing.assert_array_equal(report._binned(shifted, BIN), per_trial)
-    assert calls == [3] * 5
+            if units is not None:
+                times, t_start, t_stop = (q.rescale(units) for q in (times, t_start, t_stop))
+            moved.spiketrains.append(neo.SpikeTrain(times, t_start=t_start, t_stop=t_stop))
+        moved_block.segments.append(moved)
+    return moved_block
+
+
+@pytest.mark.parametrize("bin_size", [BIN, 3 * pq.ms, 0.1 * pq.s])
+def test_counts_equal_elephants_binned_spike_train_of_every_segment(rng, bin_size):
+    block = poisson_block(rng, n_trials=5, n_units=3)
+    # spikes on bin edges, at t_stop (dropped by Elephant) and at t_start
+    edge_train = block.segments[0].spiketrains[0]
+    edges = np.array([0.0, 0.01, 0.02, 0.03, 0.1, 0.3]) * pq.s
+    edge = neo.SpikeTrain(
+        np.append(edges.magnitude, edge_train.t_stop.rescale("s").magnitude) * pq.s,
+        t_start=edge_train.t_start,
+        t_stop=edge_train.t_stop,
+    )
+    block.segments[0].spiketrains[0] = edge
+    expected = _elephant_counts(block, bin_size)
+    np.testing.assert_array_equal(report._binned(block, bin_size), expected)
+    # trials cut from a session keep their own times (each on its own window), in any unit
+    for units in (None, pq.ms):
+        shifted = _shifted(block, 2.0 * np.arange(5) + 0.3, units)
+        np.testing.assert_array_equal(
+            report._binned(shifted, bin_size), _elephant_counts(shifted, bin_size)
+        )
+        np.testing.assert_array_equal(report._binned(shifted, bin_size), expected)
+
+
+def test_binning_refuses_segments_that_elephant_cannot_stack(rng):
+    block = poisson_block(rng, n_trials=3, n_units=2)
+    uneven = _shifted(block, [0.0, 0.0, 0.0])
+    uneven.segments[0].spiketrains = list(uneven.segments[0].spiketrains)[:1]
+    with pytest.raises(ValueError, match="same number"):
+        report._binned(uneven, BIN)
+    mixed = _shifted(block, [0.0, 0.0, 0.0])
+    train = mixed.segments[1].spiketrains[1]
+    mixed.segments[1].spiketrains[1] = neo.SpikeTrain(
+        train.times + 1 * pq.s, t_start=train.t_start + 1 * pq.s, t_stop=train.t_stop + 1 * pq.s
+    )
+    with pytest.raises(ValueError, match="Segment 1 has"):
+        report._binned(mixed, BIN)
+    longer = _shifted(block, [0.0, 0.0, 0.0])
+    first = longer.segments[0].spiketrains
+    for j, train in enumerate(list(first)):
+        first[j] = neo.SpikeTrain(
+            train.times, t_start=train.t_start, t_stop=train.t_stop + 1 * pq.s
+        )
+    with pytest.raises(ValueError, match="one length"):
+        report._binned(longer, BIN)
 
 
 def test_block_statistics_are_elephants_rates_and_fano_factors_of_each_condition(blocks):

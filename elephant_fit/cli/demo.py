@@ -13,7 +13,7 @@ import numpy as np
 import quantities as pq
 
 from ..data.datasets import load_retina
-from ..data.files import write_block
+from ..data.files import read_block, write_block
 from ..data.neo_in import from_neo
 from ..data.neo_out import to_neo
 from ..data.spikedata import SpikeData
@@ -131,7 +131,7 @@ def run_demo(
         else:
             train, test, true_coupling, bin_size = _retina(quick, seed)
         recording = write_block(to_neo(train), out / f"recording{suffix}")
-        fit_input = recording
+        fit_input = read_block(recording)  # read back once for both fits (as in a notebook)
     n_simulated = n_simulated_trials(test.n_trials)
     print(
         f"{data}: {train.n_neurons} recorded neurons, {train.n_bins} bins of {bin_size}; "
@@ -181,7 +181,7 @@ def run_demo(
 
 def _fit_and_score(
     fitter: NetworkFitter,
-    recording: Path | SpikeData,
+    recording: neo.Block | SpikeData,
     test: SpikeData,
     data_statistics: Any,
     true_coupling: np.ndarray | None,

@@ -89,26 +89,34 @@ def to_neo(data: SpikeData, include_hidden: bool = False) -> neo.Block:
     block = neo.Block(name="elephant-fit")
     block.annotate(**data.annotations)
     groups = [_unit_group(data, j) for j in range(data.n_neurons)]
+    names = [str(unit_id) for unit_id in data.unit_ids]
+    t_start, t_stop, units = data.t_start, data.t_stop, data.units
+    members: list[list[neo.SpikeTrain]] = [[] for _ in groups]
     for k in range(data.n_trials):
         segment = neo.Segment(name=f"trial {k}")
         segment.annotate(**data.trial_annotations[k])
         if data.conditions is not None:
             segment.annotate(condition=data.conditions[k])
         _add_covariates(data, k, segment)
+        segment_trains = []
         for j, group in enumerate(groups):
             st = neo.SpikeTrain(
                 trains[k * data.n_neurons + j],
-                t_start=data.t_start,
-                t_stop=data.t_stop,
-                units=data.units,
-                name=str(data.unit_ids[j]),
+                t_start=t_start,
+                t_stop=t_stop,
+                units=units,
+                name=names[j],
             )
             st.annotate(**group.annotations)
             st.segment = segment
-            segment.spiketrains.append(st)
-            group.add(st)
+            segment_trains.append(st)
+            members[j].append(st)
+        segment.spiketrains.extend(segment_trains)
         segment.block = block
         block.segments.append(segment)
+    # one extend per list: Neo's append checks membership against the whole list (quadratic)
+    for group, unit_trains in zip(groups, members, strict=True):
+        group.spiketrains.extend(unit_trains)
     for group in groups:
         group.block = block
         block.groups.append(group)

@@ -1,7 +1,7 @@
 """PNG figures comparing recorded and simulated trials (used by ``demo`` and ``report``).
 
 Every panel is computed from the Neo Blocks with the same functions as the tables in
-:mod:`elephant_fit.evaluation.report` (binned by Elephant's ``BinnedSpikeTrain``), so a figure
+:mod:`elephant_fit.evaluation.report` (binned by ``BinnedSpikeTrain``'s rules), so a figure
 and its table never disagree. matplotlib is optional (``pip install 'elephant-fit[plot]'``):
 without it, :func:`comparison_figures` writes nothing and says so.
 """
