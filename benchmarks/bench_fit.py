@@ -36,9 +36,10 @@ SIZES = {
     "50+50": (50, 50, 32, 100, 5),
     "200+100": (200, 100, 64, 100, 9),
     "1000": (800, 200, 64, 100, 9),
+    "retina": (38, 10, 20, 900, 5),  # demo --data retina: 38 recorded + 10 hidden, 18 s of 20 ms
 }
 #: SM iterations of the whole fits timed by --fits, per size (the largest are slow on 2 cores).
-FIT_ITERATIONS = {"demo": 100, "20+20": 100, "50+50": 50, "200+100": 10, "1000": 3}
+FIT_ITERATIONS = {"demo": 100, "20+20": 100, "50+50": 50, "200+100": 10, "1000": 3, "retina": 20}
 
 
 def _sync(device):

@@ -74,9 +74,9 @@ class _LaggedProducts(torch.autograd.Function):
         right = left if other is None else _padded(other, max_lag)
         n_rows, m = left.shape[1], right.shape[2]
         products = values.new_empty(left.shape[0], max_lag + 1, n, m)
-        for b in range(left.shape[0]):
-            for d in range(max_lag + 1):
-                torch.mm(left[b, d:].T, right[b, : n_rows - d], out=products[b, d])
+        for x, y, out in zip(left.unbind(0), right.unbind(0), products.unbind(0), strict=True):
+            for d, out_d in enumerate(out.unbind(0)):
+                torch.mm(x[d:].T, y[: n_rows - d], out=out_d)
         ctx.save_for_backward(left, right)
         ctx.layout = (batch, n_trials, n_bins, max_lag, other is None)
         return products.view(*batch, max_lag + 1, n, m)
@@ -90,10 +90,11 @@ class _LaggedProducts(torch.autograd.Function):
         n_rows = left.shape[1]
         grad_left = torch.zeros_like(left)
         grad_right = grad_left if same else torch.zeros_like(right)
-        for b in range(left.shape[0]):
-            for d in range(max_lag + 1):
-                grad_left[b, d:].addmm_(right[b, : n_rows - d], grad[b, d].T)
-                grad_right[b, : n_rows - d].addmm_(left[b, d:], grad[b, d])
+        batches = (t.unbind(0) for t in (left, right, grad, grad_left, grad_right))
+        for x, y, g, grad_x, grad_y in zip(*batches, strict=True):
+            for d, g_d in enumerate(g.unbind(0)):
+                grad_x[d:].addmm_(y[: n_rows - d], g_d.T)
+                grad_y[: n_rows - d].addmm_(x[d:], g_d)
 
         def unpadded(padded: torch.Tensor) -> torch.Tensor:
             shape = (*batch, n_trials, n_bins + max_lag, padded.shape[2])
