@@ -371,14 +371,18 @@ def _filter(
     log_z = torch.zeros(n_filters, dtype=dtype, device=device)
     correction = torch.zeros(n_filters, n_particles, dtype=dtype, device=device)
     offsets = torch.arange(n_particles, dtype=dtype, device=device) / n_particles
+    first_row = torch.arange(n_filters, device=device).unsqueeze(1) * n_particles  # (F, 1)
     guided = isinstance(model.observation, Bernoulli)  # the look-ahead is derived for it
     for t in range(n_bins):
         u_t = trial_u[:, t] + window @ weights  # (F, K, N)
         log_w = correction - model.neg_log_likelihood(u_t[..., :n_rec], trial_r[:, t]).sum(dim=-1)
         log_z = log_z + torch.logsumexp(log_w, dim=1) - math.log(n_particles)
         ancestors = _systematic_resampling(log_w.detach(), offsets, generator)
-        u_hidden = u_t[..., n_rec:].gather(1, ancestors.unsqueeze(2).expand(-1, -1, n_hidden))
-        window = window.gather(1, ancestors.unsqueeze(2).expand(-1, -1, window.shape[2]))
+        # the ancestors' rows, copied whole (a gather along dim 1 took 5x as long)
+        rows = (ancestors + first_row).view(-1)
+        u_hidden = u_t.reshape(-1, u_t.shape[2]).index_select(0, rows)[:, n_rec:]
+        u_hidden = u_hidden.view(n_filters, n_particles, n_hidden)
+        window = window.reshape(-1, window.shape[2]).index_select(0, rows).view(window.shape)
         noise = _noise(model, (n_filters, n_particles, n_hidden), generator)
         if guided and t + 1 < n_bins:
             spikes, correction = _guided_sample(
