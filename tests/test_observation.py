@@ -174,3 +174,14 @@ def test_get_observation_by_name_instance_and_errors():
         get_observation("gauss")
     with pytest.raises(TypeError, match="`observation`"):
         get_observation(3)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_bernoulli_noise_is_the_logistic_transform_of_the_generators_uniforms(dtype):
+    """Bit for bit ``log(U + tiny) - log1p(-U + tiny)`` of the same draws (fits stay reproducible)."""
+    uniform = torch.rand((6, 50, 7), generator=torch.Generator().manual_seed(3), dtype=dtype)
+    tiny = torch.finfo(dtype).tiny
+    expected = torch.log(uniform + tiny) - torch.log1p(-uniform + tiny)
+    noise = Bernoulli().noise((6, 50, 7), torch.Generator().manual_seed(3), dtype, "cpu")
+    assert torch.equal(noise, expected)
+    assert (noise > 0).double().mean().item() == pytest.approx(0.5, abs=0.05)  # median 0

@@ -282,7 +282,9 @@ class Bernoulli(Observation):
         # logistic noise L = log(U) - log(1 - U): u + L > 0 is Bernoulli(sigmoid(u))
         uniform = torch.rand(shape, generator=generator, dtype=dtype, device=device)
         tiny = torch.finfo(dtype).tiny
-        return torch.log(uniform + tiny) - torch.log1p(-uniform + tiny)
+        # log(U + tiny) - log1p(-U + tiny), the same operations in place (two buffers, not five)
+        logistic = torch.add(uniform, tiny).log_()
+        return logistic.sub_(uniform.neg_().add_(tiny).log1p_())
 
     def sample(  # noqa: D102
         self, u: torch.Tensor, noise: torch.Tensor, surrogate: Surrogate | None = None
