@@ -13,7 +13,7 @@ import numpy as np
 import quantities as pq
 
 from ..data.datasets import load_retina
-from ..data.files import read_block, write_block
+from ..data.files import write_block
 from ..data.neo_in import from_neo
 from ..data.neo_out import to_neo
 from ..data.spikedata import SpikeData
@@ -130,8 +130,11 @@ def run_demo(
             train, test, true_coupling, bin_size = _synthetic(settings, seed)
         else:
             train, test, true_coupling, bin_size = _retina(quick, seed)
-        recording = write_block(to_neo(train), out / f"recording{suffix}")
-        fit_input = read_block(recording)  # read back once for both fits (as in a notebook)
+        # the fits take the Block that is written (as a notebook holds it); the file is for the
+        # user's own runs (``elephant-fit fit recording.pkl``): reading it back rebuilt every
+        # SpikeTrain through Neo's constructor (1-3 s) for the same counts
+        fit_input = to_neo(train)
+        recording = write_block(fit_input, out / f"recording{suffix}")
     n_simulated = n_simulated_trials(test.n_trials)
     print(
         f"{data}: {train.n_neurons} recorded neurons, {train.n_bins} bins of {bin_size}; "
