@@ -1,10 +1,12 @@
-"""from_neo vs elephant.conversion.BinnedSpikeTrain, measured side by side in one run.
+"""from_neo vs elephant.conversion.BinnedSpikeTrain, and to_neo vs Neo's constructor, side by side in one run.
 
 Workloads (issue 2), each at 1 ms and at 10 ms bins:
   (a) 500 spike trains x 100 s at 10 Hz and at 50 Hz, one trial;
   (b) 1000 trials x 50 units x 2 s at 10 Hz (Elephant: one BinnedSpikeTrain per trial, and also
       one BinnedSpikeTrain over all 50 000 trains, its fastest use).
 Each timing is the best of ``--repeats`` runs. Counts are checked equal before timing.
+Then ``to_neo`` of 500 trials x 20 units (10 ms bins, 100 bins) against its floor: creating the
+same 10 000 ``neo.SpikeTrain`` objects alone, without Segments, Groups or annotations.
 
 Run: python benchmarks/bench_conversion.py [--repeats 3] [--quick]
 """
@@ -20,7 +22,7 @@ import numpy as np
 import quantities as pq
 from elephant.conversion import BinnedSpikeTrain
 
-from elephant_fit import from_neo
+from elephant_fit import SpikeData, from_neo, to_neo
 
 
 def poisson_trains(rng, n_trains, duration, rate):
@@ -102,6 +104,28 @@ def main():
                 ("one BST for all trains", lambda b=bin_size: all_at_once(trials_b, b)),
             ],
         )
+    compare_to_neo(args.repeats, 500 // scale)
+
+
+def compare_to_neo(repeats, n_trials):
+    """to_neo of n_trials x 20 units against creating its SpikeTrains alone (Neo's constructor)."""
+    import torch
+
+    generator = torch.Generator().manual_seed(0)
+    counts = torch.bernoulli(torch.full((n_trials, 100, 20), 0.05), generator=generator)
+    data = SpikeData(counts, 10 * pq.ms)
+    ours_time, block = best_of(repeats, lambda: to_neo(data))
+    times = [np.asarray(st.magnitude) for seg in block.segments for st in seg.spiketrains]
+
+    def constructor_alone():
+        start, stop, units = data.t_start, data.t_stop, data.units
+        return [neo.SpikeTrain(t, t_start=start, t_stop=stop, units=units) for t in times]
+
+    floor_time, _ = best_of(repeats, constructor_alone)
+    print(
+        f"\nto_neo, {n_trials} trials x 20 units ({len(times)} trains): {ours_time:.3f} s; "
+        f"the SpikeTrains alone: {floor_time:.3f} s ({ours_time / floor_time:.2f}x)"
+    )
 
 
 if __name__ == "__main__":

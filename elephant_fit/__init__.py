@@ -12,7 +12,7 @@ The subpackages follow the data flow (see ``docs/explanations/architecture.md``)
   :func:`teacher_forced`, surrogate gradients, synthetic ground truths;
 * :mod:`elephant_fit.fitting`: :class:`NetworkFitter`, :func:`make_loss`, :class:`StatisticLoss`,
   :func:`load_model`;
-* :mod:`elephant_fit.evaluation`: held-out likelihood, metrics, Elephant-computed reports, figures;
+* :mod:`elephant_fit.evaluation`: held-out likelihood, metrics, reports with Elephant's definitions, figures;
 * :mod:`elephant_fit.errors`: :class:`ElephantFitError` and its subclasses.
 """
 
