@@ -308,8 +308,10 @@ def _add_simulate(commands: Any) -> None:
 
 
 def _add_report(commands: Any) -> None:
-    """The ``report`` command: compare a model with a recording using Elephant."""
-    report = commands.add_parser("report", help="compare a model with a recording using Elephant")
+    """The ``report`` command: compare a model with a recording (Elephant's statistics)."""
+    report = commands.add_parser(
+        "report", help="compare a model with a recording (Elephant's statistics)"
+    )
     report.add_argument("model")
     report.add_argument("input")
     report.add_argument("--out", default="elephant-fit-report", help="output folder")
