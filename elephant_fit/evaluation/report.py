@@ -151,7 +151,8 @@ def _bin(trains: _Trains, bin_size: pq.Quantity) -> np.ndarray:
     flat, n_trials, n_units = trains.flat, trains.n_trials, trains.n_units
     step = float(bin_size.rescale(flat.units).magnitude)
     windows = np.stack([flat.t_starts[::n_units], flat.t_stops[::n_units]], axis=1)
-    n_bins = {n_bins_for_window(start, stop, step, _TOLERANCE) for start, stop in windows}
+    distinct, window_of_trial = np.unique(windows, axis=0, return_inverse=True)
+    n_bins = {n_bins_for_window(start, stop, step, _TOLERANCE) for start, stop in distinct}
     if len(n_bins) != 1 or min(n_bins) < 1:
         raise ArgumentValueError(
             f"Expected trials of one length of at least one bin of {bin_size}, but got "
@@ -159,13 +160,15 @@ def _bin(trains: _Trains, bin_size: pq.Quantity) -> np.ndarray:
         )
     n_bins_value = n_bins.pop()
     train_of_spike = np.repeat(np.arange(n_trials * n_units), flat.lengths)
-    distinct, window_of_trial = np.unique(windows, axis=0, return_inverse=True)
     window_of_spike = window_of_trial.reshape(-1)[train_of_spike // n_units]
+    # the spikes grouped by window (trials cut from a session have one window each)
+    by_window = np.argsort(window_of_spike, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(window_of_spike, minlength=len(distinct)))])
     cells = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for index, (start, stop) in enumerate(distinct):
-            spikes = np.flatnonzero(window_of_spike == index)
+            spikes = by_window[bounds[index] : bounds[index + 1]]
             kept, bins = bin_spike_times(
                 flat.times[spikes], start, stop, step, n_bins_value, _TOLERANCE
             )
