@@ -229,6 +229,8 @@ def test_binning_refuses_segments_that_elephant_cannot_stack(rng):
     uneven.segments[0].spiketrains = list(uneven.segments[0].spiketrains)[:1]
     with pytest.raises(ValueError, match="same number"):
         report._binned(uneven, BIN)
+    with pytest.raises(ValueError, match="same number"):
+        report._binned(neo.Block(), BIN)  # no trials
     mixed = _shifted(block, [0.0, 0.0, 0.0])
     train = mixed.segments[1].spiketrains[1]
     mixed.segments[1].spiketrains[1] = neo.SpikeTrain(

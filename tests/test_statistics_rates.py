@@ -13,8 +13,8 @@ import torch
 from elephant.conversion import BinnedSpikeTrain
 from helpers import elephant_counts
 
+from elephant_fit._quantities import rescaled_magnitude
 from elephant_fit.compat._rates import mean_firing_rate as compat_mean_firing_rate
-from elephant_fit.compat._rates import rescaled_magnitude
 from elephant_fit.compat._rates import time_histogram as compat_time_histogram
 from elephant_fit.statistics._padding import pad_spike_times
 from elephant_fit.statistics.rates import (

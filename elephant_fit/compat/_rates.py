@@ -31,8 +31,10 @@ from elephant.utils import is_time_quantity as _elephant_is_time_quantity
 from neo.core.spiketrainlist import SpikeTrainList
 from numpy.lib.array_utils import normalize_axis_tuple
 
-from .._quantities import unit_key
+from .._quantities import cache_by_units as _cache
+from .._quantities import rescaled_magnitude, unit_key
 from .._validation import describe
+from ..data._binning import ELEPHANT_TOLERANCE as _TOLERANCE
 from ..data._binning import bin_spike_times, n_bins_for_window
 from ..errors import ArgumentTypeError, ArgumentValueError
 from ..statistics.rates import (
@@ -45,25 +47,12 @@ from ..statistics.rates import time_histogram as _time_histogram
 
 __all__ = ["is_time_quantity", "mean_firing_rate", "rescaled_magnitude", "time_histogram"]
 
-#: ``BinnedSpikeTrain``'s default rounding tolerance (in bins and in time units).
-_TOLERANCE = 1e-8
-#: Units whose ids key the caches below (kept alive so that no id is reused).
-_CACHED_UNITS: list[Any] = []
 #: Cache of inverse units (1 / unit) by unit key.
 _INVERSE_UNITS: dict[tuple, Any] = {}
 #: Cache of "is a unit of time" by unit key.
 _TIME_UNITS: dict[tuple, bool] = {}
-#: Cache of unit conversion factors by (from, to) unit keys.
-_FACTORS: dict[tuple, float] = {}
 #: Above this many (train, bin) cells, ``binary=True`` deduplicates with ``np.unique``.
 _MAX_OCCUPANCY_CELLS = 50_000_000
-
-
-def _cache(cache: dict, key: tuple, value: Any, *quantities: pq.Quantity) -> Any:
-    """Store ``value``, keeping the units of ``quantities`` alive so that their ids stay unique."""
-    _CACHED_UNITS.extend(q._dimensionality.copy() for q in quantities)
-    cache[key] = value
-    return value
 
 
 def _inverse_units(spiketrain: pq.Quantity) -> Any:
@@ -89,24 +78,6 @@ def is_time_quantity(*quantities: Any, allow_none: bool = False) -> bool:
         if not answer:
             return False
     return True
-
-
-def rescaled_magnitude(quantity: pq.Quantity, units: pq.Quantity) -> np.ndarray | float:
-    """``quantity.rescale(units).magnitude``, bit for bit, with the conversion factor cached.
-
-    Quantities parses unit names on every ``rescale``; for float64 data the result is the
-    magnitude times one factor, which is computed once per pair of units here.
-    """
-    key = (unit_key(quantity), unit_key(units))
-    if key[0] == key[1]:
-        return quantity.magnitude
-    if quantity.dtype != np.float64:
-        return quantity.rescale(units).magnitude
-    factor = _FACTORS.get(key)
-    if factor is None:
-        unit = pq.Quantity(1.0, quantity.dimensionality)
-        factor = _cache(_FACTORS, key, float(unit.rescale(units).magnitude), quantity, units)
-    return quantity.magnitude * factor
 
 
 # ------------------------------------------------------------------------------ mean_firing_rate

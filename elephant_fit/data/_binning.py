@@ -18,11 +18,16 @@ import numpy as np
 
 __all__ = [
     "DISCARDED_SPIKES_MESSAGE",
+    "ELEPHANT_TOLERANCE",
     "SpikesOutsideWindowWarning",
     "bin_spike_times",
     "n_bins_for_window",
     "round_binning_errors",
 ]
+
+#: ``BinnedSpikeTrain``'s default rounding tolerance (in bins for bin positions, in time units
+#: for comparing the trains' windows).
+ELEPHANT_TOLERANCE = 1e-8
 
 #: Text of Elephant's warning for spikes that fall at or after the right edge of the last bin.
 DISCARDED_SPIKES_MESSAGE = "Binning discarded {} last spike(s) of the input spiketrain"

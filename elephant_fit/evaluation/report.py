@@ -25,7 +25,9 @@ import numpy as np
 import quantities as pq
 import torch
 
-from ..data._bin_trains import _Flat, _flatten
+from .._quantities import rescaled_magnitude
+from ..data._bin_trains import _Flat, _flatten, _scatter
+from ..data._binning import ELEPHANT_TOLERANCE as _TOLERANCE
 from ..data._binning import bin_spike_times, n_bins_for_window
 from ..errors import ArgumentValueError
 from ..statistics.correlation import noise_correlation
@@ -79,27 +81,9 @@ def _mean_rates(counts: np.ndarray, bin_size: pq.Quantity) -> np.ndarray:
     return counts.sum(axis=0).T / (len(counts) * _seconds(bin_size))
 
 
-#: Factor from a time unit (by its string) to seconds: ``rescale`` per train costs more than
-#: binning it (quantities parses a unit string on every comparison of units).
-_SECONDS: dict[str, float] = {}
-
-
 def _seconds(time: pq.Quantity) -> float:
-    """A time quantity (scalar) in seconds, one unit conversion per unit string."""
-    return float(time.magnitude) * _seconds_per_unit(time)
-
-
-def _seconds_per_unit(time: pq.Quantity) -> float:
-    """Seconds in one of ``time``'s units (cached by unit string)."""
-    key = time.dimensionality.string
-    if key not in _SECONDS:
-        _SECONDS[key] = float(pq.Quantity(1.0, time.units).rescale(pq.s).magnitude)
-    return _SECONDS[key]
-
-
-#: ``BinnedSpikeTrain``'s default rounding tolerance (in bins for the bin positions, in time
-#: units for the trains' windows).
-_TOLERANCE = 1e-8
+    """A scalar time quantity in seconds (the unit conversion cached: quantities is slow)."""
+    return float(rescaled_magnitude(time, pq.s))
 
 
 def _binned(block: neo.Block, bin_size: pq.Quantity) -> np.ndarray:
@@ -149,7 +133,7 @@ def _bin(trains: _Trains, bin_size: pq.Quantity) -> np.ndarray:
     are dropped, as Elephant drops them (its warning is not repeated here).
     """
     flat, n_trials, n_units = trains.flat, trains.n_trials, trains.n_units
-    step = float(bin_size.rescale(flat.units).magnitude)
+    step = float(rescaled_magnitude(bin_size, flat.units))
     windows = np.stack([flat.t_starts[::n_units], flat.t_stops[::n_units]], axis=1)
     distinct, window_of_trial = np.unique(windows, axis=0, return_inverse=True)
     n_bins = {n_bins_for_window(start, stop, step, _TOLERANCE) for start, stop in distinct}
@@ -159,12 +143,12 @@ def _bin(trains: _Trains, bin_size: pq.Quantity) -> np.ndarray:
             f"{sorted(n_bins)} bins."
         )
     n_bins_value = n_bins.pop()
-    train_of_spike = np.repeat(np.arange(n_trials * n_units), flat.lengths)
-    window_of_spike = window_of_trial.reshape(-1)[train_of_spike // n_units]
+    spikes_per_trial = flat.lengths.reshape(n_trials, n_units).sum(axis=1)
+    window_of_spike = np.repeat(window_of_trial.reshape(-1), spikes_per_trial)
     # the spikes grouped by window (trials cut from a session have one window each)
     by_window = np.argsort(window_of_spike, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(np.bincount(window_of_spike, minlength=len(distinct)))])
-    cells = []
+    kept_parts, bin_parts = [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for index, (start, stop) in enumerate(distinct):
@@ -172,10 +156,11 @@ def _bin(trains: _Trains, bin_size: pq.Quantity) -> np.ndarray:
             kept, bins = bin_spike_times(
                 flat.times[spikes], start, stop, step, n_bins_value, _TOLERANCE
             )
-            spikes = spikes if kept is None else spikes[kept]
-            cells.append(train_of_spike[spikes] * n_bins_value + bins)
-    counts = np.bincount(np.concatenate(cells), minlength=n_trials * n_units * n_bins_value)
-    return counts.astype(np.float64).reshape(n_trials, n_units, n_bins_value)
+            kept_parts.append(spikes if kept is None else spikes[kept])
+            bin_parts.append(bins)
+    kept, bins = np.concatenate(kept_parts), np.concatenate(bin_parts)
+    counts = _scatter(flat, kept, bins, n_trials, n_bins_value, n_units, torch.float64)
+    return counts.numpy().transpose(0, 2, 1)  # (n_trials, n_units, n_bins), as Elephant's arrays
 
 
 def value_tuning(
@@ -298,7 +283,7 @@ def _spike_counts(trains: _Trains) -> np.ndarray:
     return trains.flat.lengths.reshape(trains.n_trials, trains.n_units).astype(np.float64)
 
 
-def _fano_factors(block: neo.Block, spike_counts: np.ndarray) -> np.ndarray:
+def _fano_factors(labels: list | None, spike_counts: np.ndarray) -> np.ndarray:
     """Fano factor of whole-trial counts of each condition's trials, per unit.
 
     ``elephant.statistics.fanofactor`` (``var / mean`` of the trains' spike counts, ``ddof=0``)
@@ -306,7 +291,7 @@ def _fano_factors(block: neo.Block, spike_counts: np.ndarray) -> np.ndarray:
     not variability): shape (n_conditions, n_units), the conditions in the order of
     :func:`condition_psths`; NaN for a unit silent in a condition.
     """
-    order, codes = _condition_codes(block_conditions(block))
+    order, codes = _condition_codes(labels)
     per_trial = torch.from_numpy(spike_counts)[:, None]  # (n_trials, 1 bin, n_units)
     return _condition_fano_factors(per_trial, codes, len(order)).numpy()
 
@@ -314,7 +299,7 @@ def _fano_factors(block: neo.Block, spike_counts: np.ndarray) -> np.ndarray:
 def _rates(trains: _Trains, spike_counts: np.ndarray) -> np.ndarray:
     """Mean rate per unit over trials, Hz: ``mean_firing_rate`` of each train (spikes / duration)."""
     flat = trains.flat
-    durations = (flat.t_stops - flat.t_starts) * _seconds_per_unit(flat.units)
+    durations = (flat.t_stops - flat.t_starts) * _seconds(flat.units)
     return (spike_counts / durations.reshape(spike_counts.shape)).mean(axis=0)
 
 
@@ -420,7 +405,7 @@ def block_statistics(
             _label(coarse_bin_size): _noise_correlations(coarse, labels),
         },
         rates=_rates(trains, spike_counts),
-        fano_factors=_fano_factors(block, spike_counts),
+        fano_factors=_fano_factors(labels, spike_counts),
     )
 
 
