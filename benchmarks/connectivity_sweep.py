@@ -15,7 +15,11 @@ N trials of one long sample per seed) and scored on 500 held-out trials:
   truth's reach 4): a model-misspecification bias without hidden neurons;
 - "SM from MLE, hidden" (optional): "MLE, hidden", then the "sm" preset started from its
   parameters (``warm_start``; at most 1500 iterations, early stopping on SM's validation loss);
-- "SM, hidden, batches of 80" (optional): "SM, hidden" on batches of 80 trials instead of 20.
+- "SM, hidden, batches of 80" (optional): "SM, hidden" on batches of 80 trials instead of 20;
+- "MLE, hidden, smoother" and "SM, hidden, smoother" (optional): "MLE, hidden" and "SM, hidden"
+  with the likelihood term ``"nll_posterior"`` instead of ``"nll"``: the hidden spikes drawn given
+  the recorded ones (a particle smoother, 32 particles) instead of from the model alone, whose
+  complete-data likelihood gradient estimates the marginal likelihood's (a stochastic EM).
 
 Per fit and size, mean and 95% t-interval over seeds: coupling R^2, slope on the true non-zero
 weights, spurious |w| on confounded pairs, detection AUC, PSTH R^2, NC R^2 at 1 and 5 bins,
@@ -50,6 +54,7 @@ from connectivity import (
 from elephant_fit import SpikeData
 from elephant_fit.errors import NoImprovementWarning
 from elephant_fit.fitting.fitter import NetworkFitter
+from elephant_fit.fitting.losses import PRESETS
 from elephant_fit.network.likelihood import held_out_likelihood
 from elephant_fit.network.synthetic import assembly_network, confounded_pairs, sample_spikedata
 
@@ -59,6 +64,9 @@ MISSPECIFIED = "oracle, 2 lags"
 WARM = "SM from MLE, hidden"
 #: An optional fit: the "sm" preset on batches of 80 trials (less noise in the descent).
 LARGE_BATCH = "SM, hidden, batches of 80"
+#: Optional fits: the likelihood term with hidden spikes drawn given the recorded ones.
+SMOOTHER_MLE = "MLE, hidden, smoother"
+SMOOTHER_SM = "SM, hidden, smoother"
 #: Metrics of the figure (error against data size).
 FIGURE_KEYS = (
     "coupling R2",
@@ -76,6 +84,11 @@ PAIRED = (
     (WARM, "SM, hidden"),
     (LARGE_BATCH, "MLE, no hidden"),
     (LARGE_BATCH, "SM, hidden"),
+    (SMOOTHER_MLE, "MLE, no hidden"),
+    (SMOOTHER_MLE, "MLE, hidden"),
+    (SMOOTHER_SM, "MLE, no hidden"),
+    (SMOOTHER_SM, "SM, hidden"),
+    (SMOOTHER_SM, SMOOTHER_MLE),
 )
 #: The gap-closing targets: metric -> sign of "better".
 GAP_KEYS = {"coupling R2": 1.0, "spurious |w| (confounded)": -1.0}
@@ -100,6 +113,19 @@ def fit_specs(settings: dict) -> dict:
             "max_iterations": settings["iterations_mle"],
             "warm_start": True,
             "then": {"loss": "sm", "max_iterations": settings["iterations_sm"]},
+        },
+        SMOOTHER_MLE: {
+            "loss": {"nll_posterior": 1.0},
+            **hidden,
+            "max_iterations": settings["iterations_mle"],
+        },
+        SMOOTHER_SM: {
+            "loss": {
+                ("nll_posterior" if name == "nll" else name): weight
+                for name, weight in PRESETS["sm"].items()
+            },
+            **hidden,
+            "max_iterations": settings["iterations_sm"],
         },
         "oracle": {"loss": "mle", "optimizer": "lbfgs"},
         MISSPECIFIED: {"loss": "mle", "optimizer": "lbfgs", "n_lags": 2},
@@ -333,7 +359,7 @@ def report(results: dict, truth: dict, settings: dict, args, elapsed: float) -> 
     fits = settings["fits"]
     print(summary_table(results, truth, fits))
     gaps = {}
-    for fit in ("SM, hidden", WARM, LARGE_BATCH):
+    for fit in ("SM, hidden", WARM, LARGE_BATCH, SMOOTHER_MLE, SMOOTHER_SM):
         if not {fit, "MLE, no hidden", "oracle"} <= set(fits):
             continue
         print(

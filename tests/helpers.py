@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import socket
 
 import neo
 import numpy as np
 import quantities as pq
+import torch
 from elephant.conversion import BinnedSpikeTrain
+
+from elephant_fit.network.model import SpikingNetwork
 
 
 def poisson_block(
@@ -97,3 +101,37 @@ def one_error(capsys, *needles: str) -> str:
     for needle in needles:
         assert needle in errors[0], errors[0]
     return errors[0]
+
+
+def small_network(n_recorded=2, n_hidden=2, n_lags=2, seed=0, observation="bernoulli"):
+    model = SpikingNetwork(n_recorded, n_hidden=n_hidden, n_lags=n_lags, observation=observation)
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        model.coupling_weights.normal_(0, 1.5, generator=generator)
+        model.bias.normal_(-1.0, 0.5, generator=generator)
+    return model.double()
+
+
+def joint_log_probabilities(model, recorded):
+    """log p(recorded, h) of every hidden history h of one trial, shape (2 ** (n_bins * n_hidden),).
+
+    Histories are enumerated by ``itertools.product`` over bins (outer) and hidden neurons.
+    """
+    n_bins = recorded.shape[1]
+    terms = []
+    for bits in itertools.product([0.0, 1.0], repeat=n_bins * model.n_hidden):
+        hidden = torch.tensor(bits, dtype=torch.float64).view(1, n_bins, model.n_hidden)
+        spikes = torch.cat([recorded, hidden], dim=2)
+        u = model.static_input(n_bins) + model.history(spikes)
+        terms.append(-model.neg_log_likelihood(u, spikes).sum())
+    return torch.stack(terms)
+
+
+def exact_marginal(model, recorded):
+    """log p(recorded) by summing over every hidden spike history (tiny models only)."""
+    return torch.stack(
+        [
+            torch.logsumexp(joint_log_probabilities(model, recorded[k : k + 1]), dim=0)
+            for k in range(recorded.shape[0])
+        ]
+    )

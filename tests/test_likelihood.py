@@ -2,42 +2,18 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import pytest
 import quantities as pq
 import torch
+from helpers import exact_marginal, joint_log_probabilities, small_network
 
 from elephant_fit.fitting.fitter import NetworkFitter
-from elephant_fit.network.likelihood import held_out_likelihood, log_likelihood
+from elephant_fit.network.likelihood import held_out_likelihood, log_likelihood, sample_hidden
 from elephant_fit.network.model import SpikingNetwork
 from elephant_fit.network.simulation import simulate, teacher_forced
 from elephant_fit.network.synthetic import hidden_input_network, sample_spikedata
-
-
-def small_network(n_recorded=2, n_hidden=2, n_lags=2, seed=0, observation="bernoulli"):
-    model = SpikingNetwork(n_recorded, n_hidden=n_hidden, n_lags=n_lags, observation=observation)
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        model.coupling_weights.normal_(0, 1.5, generator=generator)
-        model.bias.normal_(-1.0, 0.5, generator=generator)
-    return model.double()
-
-
-def exact_marginal(model, recorded):
-    """log p(recorded) by summing over every hidden spike history (tiny models only)."""
-    n_trials, n_bins, _ = recorded.shape
-    totals = []
-    for k in range(n_trials):
-        terms = []
-        for bits in itertools.product([0.0, 1.0], repeat=n_bins * model.n_hidden):
-            hidden = torch.tensor(bits, dtype=torch.float64).view(1, n_bins, model.n_hidden)
-            spikes = torch.cat([recorded[k : k + 1], hidden], dim=2)
-            u = model.static_input(n_bins) + model.history(spikes)
-            terms.append(-model.neg_log_likelihood(u, spikes).sum())
-        totals.append(torch.logsumexp(torch.stack(terms), dim=0))
-    return torch.stack(totals)
 
 
 def test_the_filter_is_unbiased_against_enumeration_of_hidden_histories():
@@ -213,3 +189,45 @@ def test_the_look_ahead_gain_is_the_exact_ratio_to_third_order(scale, tolerance)
     gain = _lookahead_gain(mean_input, r_next, p_hidden, lag1)
     assert gain.shape == (3, 5, 2)
     torch.testing.assert_close(gain, exact, rtol=0, atol=tolerance * float(exact.abs().max()))
+
+
+def history_distribution(hidden):
+    """Frequency of each hidden history among draws (n_draws, n_bins, 1), enumeration order."""
+    n_bins = hidden.shape[1]
+    places = 2.0 ** torch.arange(n_bins - 1, -1, -1, dtype=torch.float64)
+    codes = (hidden[..., 0].double() * places).sum(dim=1).long()
+    return torch.bincount(codes, minlength=2**n_bins).double() / hidden.shape[0]
+
+
+def test_sample_hidden_draws_from_the_posterior_of_enumerated_histories():
+    model = small_network(n_recorded=2, n_hidden=1, n_lags=2, seed=1)
+    recorded = simulate(model, 1, 5, seed=2, requires_grad=False).spikes[..., :2]
+    posterior = torch.softmax(joint_log_probabilities(model, recorded).detach(), dim=0)
+    many = recorded.expand(20000, -1, -1)  # 20000 draws for the same recorded trial
+    with torch.no_grad():
+        drawn = history_distribution(sample_hidden(model, many, n_particles=32, seed=3))
+        single = history_distribution(sample_hidden(model, many, n_particles=1, seed=3))
+    # total variation: 0.013-0.015 between 20000 exact draws and the posterior itself
+    assert 0.5 * float((drawn - posterior).abs().sum()) < 0.03
+    # one particle is a draw from the proposal, not from the posterior: the test can fail
+    assert 0.5 * float((single - posterior).abs().sum()) > 0.06
+
+
+def test_sample_hidden_is_seeded_binary_and_empty_without_hidden_neurons():
+    model = small_network(n_recorded=3, n_hidden=2, n_lags=3, seed=4)
+    recorded = simulate(model, 4, 12, seed=5, requires_grad=False).spikes[..., :3]
+    first = sample_hidden(model, recorded, n_particles=8, seed=6)
+    assert first.shape == (4, 12, 2)
+    assert first.dtype == torch.float64
+    assert not first.requires_grad
+    assert bool(((first == 0) | (first == 1)).all())
+    assert torch.equal(first, sample_hidden(model, recorded, n_particles=8, seed=6))
+    assert sample_hidden(small_network(3, n_hidden=0), recorded).shape == (4, 12, 0)
+
+
+def test_sample_hidden_refuses_bad_input():
+    model = small_network(n_recorded=3, n_hidden=2)
+    with pytest.raises(ValueError, match="n_particles"):
+        sample_hidden(model, torch.zeros(2, 5, 3), n_particles=0)
+    with pytest.raises(ValueError, match="`recorded`"):
+        sample_hidden(model, torch.zeros(2, 5, 4))

@@ -18,9 +18,10 @@ import torch
 from .._validation import check_choice, check_number, check_positive_int, describe
 from ..distributed import TrialReducer
 from ..errors import ArgumentTypeError, ArgumentValueError
+from ..network.likelihood import sample_hidden
 from ..network.model import SpikingNetwork
 from ..network.shard import Shard
-from ..network.simulation import Simulation
+from ..network.simulation import Simulation, known_input
 from ..statistics.rates import condition_indicators
 from .trial_matching import (
     behaviour_channels,
@@ -51,6 +52,7 @@ __all__ = [
     "HiddenRateLoss",
     "LossTerm",
     "NegativeLogLikelihood",
+    "PosteriorNegativeLogLikelihood",
     "StatisticLoss",
     "TrialMatching",
     "make_loss",
@@ -225,6 +227,64 @@ class NegativeLogLikelihood(LossTerm):
         assert batch.teacher is not None
         u = batch.teacher.u[..., : model.n_recorded]
         return trial_mean(model.neg_log_likelihood(u, batch.data), batch.reducer)
+
+
+@dataclass
+class PosteriorNegativeLogLikelihood(LossTerm):
+    """Complete-data negative log-likelihood, the hidden spikes drawn given the recorded ones.
+
+    Called as ``term(model, batch)``: hidden spikes ``h`` are drawn for each trial of
+    ``batch.data`` (n_trials, n_bins, n_recorded) from a particle smoother
+    (:func:`~elephant_fit.network.sample_hidden`: given the trial's recorded spikes, past and
+    future; no gradient through the draw), and the term is ``-log p(r, h)``, the likelihood of
+    the recorded *and* the drawn hidden spikes given their past, summed over all neurons and
+    averaged over trials and bins, divided by ``n_recorded`` (without hidden neurons it equals
+    :class:`NegativeLogLikelihood`; nats per bin and recorded neuron). By Fisher's identity its
+    gradient estimates that of the marginal likelihood ``-log p(r)``: a stochastic EM, where
+    :class:`NegativeLogLikelihood` draws the hidden spikes from the model alone (given the past),
+    which optimises a lower bound that ignores what the recorded spikes say about the hidden ones.
+
+    Parameters
+    ----------
+    n_particles : int
+        Particles per trial of the smoother (cost grows linearly with it).
+    seed : int
+        Seed of the term's own random stream (created on the model's device at the first call).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.fitting import Batch, PosteriorNegativeLogLikelihood
+    >>> from elephant_fit.network import SpikingNetwork
+    >>> network = SpikingNetwork(n_recorded=3, n_hidden=2, n_lags=2, seed=0)
+    >>> counts = torch.zeros(4, 10, 3)  # 4 trials, 10 bins, 3 recorded neurons
+    >>> term = PosteriorNegativeLogLikelihood(n_particles=8)
+    >>> value = term(network, Batch(counts))  # nats per bin and recorded neuron
+    >>> value.shape, bool(value > 0), sorted(term.needs)  # no teacher-forced or free pass
+    (torch.Size([]), True, [])
+    """
+
+    n_particles: int = 32
+    seed: int = 0
+    needs: frozenset[str] = field(default=frozenset(), init=False)
+    parallel_safe: bool = field(default=False, init=False)
+    _generator: torch.Generator | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        """Validate the particle count."""
+        self.n_particles = check_positive_int(self.n_particles, "n_particles")
+
+    def __call__(self, model: SpikingNetwork, batch: Batch) -> torch.Tensor:  # noqa: D102
+        device = model.bias.device
+        if self._generator is None or self._generator.device != device:
+            self._generator = torch.Generator(device).manual_seed(self.seed)
+        hidden = sample_hidden(
+            model, batch.data, batch.inputs, self.n_particles, self._generator, batch.conditions
+        )
+        spikes = torch.cat([batch.data.to(hidden.dtype), hidden], dim=2)
+        coupling = model.lagged_coupling()
+        u = known_input(model, spikes, batch.inputs, coupling, batch.conditions)
+        return model.neg_log_likelihood(u, spikes).sum(dim=2).mean() / model.n_recorded
 
 
 def trial_mean(values: torch.Tensor, reducer: TrialReducer) -> torch.Tensor:
@@ -809,7 +869,7 @@ class TrialMatching(LossTerm):
 def default_term(
     name: str, normalise: bool = True, max_lag: int = 2, fano_window: int = 10
 ) -> LossTerm:
-    """The term behind a weight name: 'nll', 'psth', 'noise_covariance', 'rate', 'fano', 'hidden_rate', 'trial_matching', 'l1', 'l2'.
+    """The term behind a weight name: 'nll', 'nll_posterior', 'psth', 'noise_covariance', 'rate', 'fano', 'hidden_rate', 'trial_matching', 'l1', 'l2'.
 
     Parameters
     ----------
@@ -829,6 +889,8 @@ def default_term(
     """
     if name == "nll":
         return NegativeLogLikelihood()
+    if name == "nll_posterior":
+        return PosteriorNegativeLogLikelihood()
     if name == "psth":
         return StatisticLoss(Psth(), model_side="mean", normalise=normalise)
     if name == "noise_covariance":
@@ -844,7 +906,7 @@ def default_term(
     if name == "trial_matching":
         return TrialMatching()
     raise ArgumentValueError(
-        "Expected loss term names among 'nll', 'psth', 'noise_covariance', 'rate', 'fano', "
+        "Expected loss term names among 'nll', 'nll_posterior', 'psth', 'noise_covariance', 'rate', 'fano', "
         "'hidden_rate', 'trial_matching', 'l1', 'l2' (or a LossTerm object), but got "
         f"{name!r}."
     )

@@ -9,7 +9,13 @@ from .bases import (
     raised_cosine_basis,
 )
 from .covariates import CovariateInput, CovariateSpec
-from .likelihood import HeldOutLikelihood, LogLikelihood, held_out_likelihood, log_likelihood
+from .likelihood import (
+    HeldOutLikelihood,
+    LogLikelihood,
+    held_out_likelihood,
+    log_likelihood,
+    sample_hidden,
+)
 from .loops import LOOPS, get_loop, use_loop
 from .model import SpikingNetwork
 from .observation import OBSERVATIONS, Bernoulli, Observation, Poisson, get_observation
@@ -50,6 +56,7 @@ __all__ = [
     "log_likelihood",
     "make_generator",
     "raised_cosine_basis",
+    "sample_hidden",
     "simulate",
     "teacher_forced",
     "use_loop",

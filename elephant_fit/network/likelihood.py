@@ -46,7 +46,13 @@ from .simulation import (
 )
 from .surrogates import Surrogate, get_surrogate
 
-__all__ = ["HeldOutLikelihood", "LogLikelihood", "held_out_likelihood", "log_likelihood"]
+__all__ = [
+    "HeldOutLikelihood",
+    "LogLikelihood",
+    "held_out_likelihood",
+    "log_likelihood",
+    "sample_hidden",
+]
 
 #: Rows (trials x particles) handled at once without gradients; bounds memory on long recordings.
 ROWS_PER_CHUNK = 8192
@@ -217,6 +223,77 @@ def log_likelihood(
     return LogLikelihood(per_trial, variance, per_filter * n_replicates, False)
 
 
+def sample_hidden(
+    model: SpikingNetwork,
+    recorded: torch.Tensor,
+    inputs: torch.Tensor | None = None,
+    n_particles: int = 32,
+    seed: int | torch.Generator | None = None,
+    conditions: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Hidden spikes drawn given the recorded ones: one history per trial, from a particle smoother.
+
+    The particle filter of :func:`log_likelihood` (one filter of ``n_particles`` per trial) keeps
+    the genealogy of its particles; after the last bin one particle is drawn (they are equally
+    weighted after resampling) and its hidden spikes are followed back through its ancestors. The
+    history is an approximate draw from ``p(h | r)``, the hidden spikes given *all* the recorded
+    ones, past and future (exact as ``n_particles`` grows; with few particles the early bins of
+    different draws share ancestors). With such draws, the gradient of the complete-data
+    log-likelihood ``log p(r, h)`` is an estimate of the gradient of the marginal log-likelihood
+    ``log p(r)`` (Fisher's identity; a stochastic EM), with no gradient through the sampling:
+    :class:`~elephant_fit.fitting.PosteriorNegativeLogLikelihood` uses it as a training term.
+
+    Parameters
+    ----------
+    model : SpikingNetwork
+        The network.
+    recorded : torch.Tensor
+        Recorded spike counts per bin, shape (n_trials, n_bins, n_recorded).
+    inputs : torch.Tensor, optional
+        Covariates, shape (n_trials, n_bins, n_inputs).
+    n_particles : int, optional
+        Particles per trial.
+    seed : int or torch.Generator, optional
+        Randomness of resampling, hidden spikes and the final draw.
+    conditions : torch.Tensor, optional
+        Condition code of each trial, shape (n_trials,).
+
+    Returns
+    -------
+    torch.Tensor
+        Hidden spikes, shape (n_trials, n_bins, n_hidden), in the model's dtype (no gradient).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from elephant_fit.network import SpikingNetwork, sample_hidden
+    >>> network = SpikingNetwork(n_recorded=3, n_hidden=2, n_lags=3, seed=0)
+    >>> recorded = torch.zeros(4, 6, 3)  # (n_trials, n_bins, n_recorded)
+    >>> hidden = sample_hidden(network, recorded, n_particles=8, seed=0)
+    >>> hidden.shape  # (n_trials, n_bins, n_hidden)
+    torch.Size([4, 6, 2])
+    >>> bool(torch.equal(hidden, sample_hidden(network, recorded, n_particles=8, seed=0)))
+    True
+    """
+    recorded = check_recorded(model, recorded)
+    n_particles = check_positive_int(n_particles, "n_particles")
+    n_trials, n_bins, _ = recorded.shape
+    if model.n_hidden == 0:
+        return recorded.new_zeros(n_trials, n_bins, 0)
+    generator = make_generator(seed, model.bias.device)
+    trace: list[tuple[torch.Tensor, torch.Tensor]] = []
+    with torch.no_grad():
+        coupling = model.lagged_coupling()
+        u_known = known_input(model, recorded, inputs, coupling, conditions)
+        weights = sampled_weights(model, coupling, first=model.n_recorded)
+        surrogate = get_surrogate("sigmoid")  # unused without gradients
+        _filter(model, recorded, u_known, weights, n_particles, 1, generator, surrogate, trace)
+        chosen = torch.randint(
+            n_particles, (n_trials,), generator=generator, device=model.bias.device
+        )
+        return _trace_back(trace, chosen)
+
+
 @dataclass(frozen=True)
 class HeldOutLikelihood:
     """Held-out log-likelihood of recorded spikes, in bits per spike over a homogeneous baseline.
@@ -343,6 +420,7 @@ def _filter(
     n_replicates: int,
     generator: torch.Generator,
     surrogate: Surrogate,
+    trace: list[tuple[torch.Tensor, torch.Tensor]] | None = None,
 ) -> torch.Tensor:
     """Run ``n_replicates`` filters of ``n_particles`` per trial; log-likelihood per trial and replicate.
 
@@ -355,6 +433,10 @@ def _filter(
     weights : torch.Tensor
         Hidden neurons' outgoing weights, shape (n_lags * n_hidden, n_neurons), rows ordered
         oldest lag first (:func:`elephant_fit.network.simulation.sampled_weights`).
+    trace : list, optional
+        When given, receives per bin the resampling's ancestor indices, shape (F, K), and the
+        hidden spikes sampled for each particle, shape (F, K, n_hidden) (F = n_trials *
+        n_replicates filters, K = n_particles): the genealogy :func:`_trace_back` follows.
 
     Returns
     -------
@@ -397,8 +479,36 @@ def _filter(
             )
         else:
             spikes = model.observation.sample(u_hidden, noise, surrogate)
+        if trace is not None:
+            trace.append((ancestors, spikes))
         window = torch.cat([window[..., n_hidden:], spikes], dim=2)
     return log_z.view(n_trials, n_replicates)
+
+
+def _trace_back(
+    trace: list[tuple[torch.Tensor, torch.Tensor]], chosen: torch.Tensor
+) -> torch.Tensor:
+    """The hidden spike history of one particle per filter, followed back through its ancestors.
+
+    Parameters
+    ----------
+    trace : list of (torch.Tensor, torch.Tensor)
+        Per bin, the ancestor indices (F, K) and the sampled hidden spikes (F, K, n_hidden)
+        recorded by :func:`_filter`.
+    chosen : torch.Tensor
+        Shape (F,): the particle of each filter after the last bin.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape (F, n_bins, n_hidden).
+    """
+    rows = torch.arange(chosen.shape[0], device=chosen.device)
+    particle, path = chosen, []
+    for ancestors, spikes in reversed(trace):
+        path.append(spikes[rows, particle])
+        particle = ancestors[rows, particle]
+    return torch.stack(path[::-1], dim=1)
 
 
 def _guided_sample(

@@ -358,7 +358,8 @@ def known_input(
     Parameters
     ----------
     recorded : torch.Tensor
-        Recorded spikes, shape (n_trials, n_bins, n_recorded), validated.
+        Recorded spikes, shape (n_trials, n_bins, n_recorded), validated; or the spikes of every
+        neuron, shape (n_trials, n_bins, n_neurons), for the complete input (hidden spikes given).
     inputs : torch.Tensor or None
         Covariates, shape (n_trials, n_bins, n_inputs) (validated here).
     coupling : torch.Tensor
@@ -377,7 +378,7 @@ def known_input(
     if conditions is not None:
         conditions = model.check_conditions(conditions, n_trials)
     u = model.static_input(n_bins, inputs, conditions=conditions) + model.history(
-        recorded, coupling[:, : model.n_recorded]
+        recorded, coupling[:, : recorded.shape[2]]
     )
     return u.expand(n_trials, n_bins, model.n_neurons)
 
