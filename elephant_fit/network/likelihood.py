@@ -18,6 +18,10 @@ says how large that is.
 
 Without hidden neurons the likelihood is exact (one teacher-forced pass, no sampling).
 
+:func:`sample_hidden` runs the same filter keeping each particle's genealogy and returns one hidden
+history per trial followed back from the last bin: an approximate draw from the hidden spikes
+given all the recorded ones (a particle smoother), used by the training term ``"nll_posterior"``.
+
 ``log_likelihood(..., requires_grad=True)`` is differentiable (through the weights and, straight
 through, the sampled hidden spikes; not through resampling). Used as the training likelihood instead
 of one prior sample of the hidden spikes (16 particles per trial, with and without SM terms), it
