@@ -147,6 +147,7 @@ def test_parsers():
         "noise_covariance": 50.0,
     }
     assert parse_loss("nll=1,trial_matching=0.5") == {"nll": 1.0, "trial_matching": 0.5}
+    assert parse_loss("nll_posterior=1,psth=2") == {"nll_posterior": 1.0, "psth": 2.0}
 
 
 def one_trial_file(tmp_path):
