@@ -395,10 +395,21 @@ def test_posterior_nll_gradient_is_the_marginal_likelihood_gradient_by_enumerati
 
 
 def test_posterior_nll_equals_the_nll_without_hidden_neurons(data):
-    network = SpikingNetwork(4, n_lags=3, n_bins=30, drive="smooth").double()
-    batch = Batch(data, teacher=teacher_forced(network, data))
+    network = SpikingNetwork(
+        4, n_lags=3, n_bins=30, drive="smooth", n_conditions=2, n_inputs=1
+    ).double()
+    with torch.no_grad():  # every parameter non-zero: the inputs and conditions matter
+        for parameter in network.parameters():
+            parameter.normal_(0, 0.3, generator=torch.Generator().manual_seed(3))
+    conditions = torch.arange(12) % 2
+    inputs = torch.randn(12, 30, 1, generator=torch.Generator().manual_seed(2)).double()
+    teacher = teacher_forced(network, data, inputs, conditions=conditions)
+    batch = Batch(data, teacher=teacher, conditions=conditions, inputs=inputs)
     posterior = PosteriorNegativeLogLikelihood()(network, batch)
     torch.testing.assert_close(posterior, NegativeLogLikelihood()(network, batch))
+    other = teacher_forced(network, data, torch.zeros_like(inputs), conditions=conditions)
+    without_inputs = NegativeLogLikelihood()(network, Batch(data, teacher=other))
+    assert not torch.allclose(posterior, without_inputs)  # the inputs are used
 
 
 def test_posterior_nll_is_seeded_by_its_own_stream_and_refuses_bad_particles(model, data):
