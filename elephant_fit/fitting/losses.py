@@ -205,9 +205,9 @@ class NegativeLogLikelihood(LossTerm):
     given the pre-activations of ``batch.teacher``; a scalar tensor in nats per bin and neuron.
     Hidden neurons' spikes are sampled given the past (Bellec et al. 2021). A particle-filter
     likelihood (recorded spikes informing the hidden ones) was measured as a training term on the
-    connectivity benchmark and did not help: see ``elephant_fit.network.likelihood``; nor did
-    hidden spikes drawn given the recorded ones (:class:`PosteriorNegativeLogLikelihood`, the
-    connectivity sweep's page).
+    connectivity benchmark and did not help: see ``elephant_fit.network.likelihood``; hidden
+    spikes drawn given the recorded ones (:class:`PosteriorNegativeLogLikelihood`) reproduced
+    the activity better there but not the coupling (the connectivity sweep's page).
 
     Examples
     --------
