@@ -19,7 +19,10 @@ N trials of one long sample per seed) and scored on 500 held-out trials:
 - "MLE, hidden, smoother" and "SM, hidden, smoother" (optional): "MLE, hidden" and "SM, hidden"
   with the likelihood term ``"nll_posterior"`` instead of ``"nll"``: the hidden spikes drawn given
   the recorded ones (a particle smoother, 32 particles) instead of from the model alone, whose
-  complete-data likelihood gradient estimates the marginal likelihood's (a stochastic EM).
+  complete-data likelihood gradient estimates the marginal likelihood's (a stochastic EM);
+- "MLE, hidden, smoother, 3000 iterations" and "SM from MLE smoother, hidden" (optional): the
+  stochastic EM with three times the iterations, and the "sm" preset started from the (1000
+  iterations) stochastic EM fit (``warm_start``).
 
 Per fit and size, mean and 95% t-interval over seeds: coupling R^2, slope on the true non-zero
 weights, spurious |w| on confounded pairs, detection AUC, PSTH R^2, NC R^2 at 1 and 5 bins,
@@ -67,6 +70,9 @@ LARGE_BATCH = "SM, hidden, batches of 80"
 #: Optional fits: the likelihood term with hidden spikes drawn given the recorded ones.
 SMOOTHER_MLE = "MLE, hidden, smoother"
 SMOOTHER_SM = "SM, hidden, smoother"
+#: Optional fits: the stochastic EM three times longer, and the "sm" preset started from it.
+SMOOTHER_LONG = "MLE, hidden, smoother, 3000 iterations"
+SM_FROM_SMOOTHER = "SM from MLE smoother, hidden"
 #: Metrics of the figure (error against data size).
 FIGURE_KEYS = (
     "coupling R2",
@@ -89,6 +95,10 @@ PAIRED = (
     (SMOOTHER_SM, "MLE, no hidden"),
     (SMOOTHER_SM, "SM, hidden"),
     (SMOOTHER_SM, SMOOTHER_MLE),
+    (SMOOTHER_LONG, "MLE, no hidden"),
+    (SMOOTHER_LONG, SMOOTHER_MLE),
+    (SM_FROM_SMOOTHER, "MLE, no hidden"),
+    (SM_FROM_SMOOTHER, "SM, hidden"),
 )
 #: The gap-closing targets: metric -> sign of "better".
 GAP_KEYS = {"coupling R2": 1.0, "spurious |w| (confounded)": -1.0}
@@ -126,6 +136,18 @@ def fit_specs(settings: dict) -> dict:
             },
             **hidden,
             "max_iterations": settings["iterations_sm"],
+        },
+        SMOOTHER_LONG: {
+            "loss": {"nll_posterior": 1.0},
+            **hidden,
+            "max_iterations": 3 * settings["iterations_mle"],
+        },
+        SM_FROM_SMOOTHER: {
+            "loss": {"nll_posterior": 1.0},
+            **hidden,
+            "max_iterations": settings["iterations_mle"],
+            "warm_start": True,
+            "then": {"loss": "sm", "max_iterations": settings["iterations_sm"]},
         },
         "oracle": {"loss": "mle", "optimizer": "lbfgs"},
         MISSPECIFIED: {"loss": "mle", "optimizer": "lbfgs", "n_lags": 2},
@@ -383,7 +405,15 @@ def report(results: dict, truth: dict, settings: dict, args, elapsed: float) -> 
     fits = settings["fits"]
     print(summary_table(results, truth, fits))
     gaps = {}
-    for fit in ("SM, hidden", WARM, LARGE_BATCH, SMOOTHER_MLE, SMOOTHER_SM):
+    for fit in (
+        "SM, hidden",
+        WARM,
+        LARGE_BATCH,
+        SMOOTHER_MLE,
+        SMOOTHER_SM,
+        SMOOTHER_LONG,
+        SM_FROM_SMOOTHER,
+    ):
         if not {fit, "MLE, no hidden", "oracle"} <= set(fits):
             continue
         print(
