@@ -231,3 +231,19 @@ def test_sample_hidden_refuses_bad_input():
         sample_hidden(model, torch.zeros(2, 5, 3), n_particles=0)
     with pytest.raises(ValueError, match="`recorded`"):
         sample_hidden(model, torch.zeros(2, 5, 4))
+
+
+def test_sample_hidden_in_chunks_of_trials_and_for_poisson_counts(monkeypatch):
+    from elephant_fit.network import likelihood
+
+    monkeypatch.setattr(likelihood, "ROWS_PER_CHUNK", 16)  # 2 trials of 8 particles per chunk
+    model = small_network(n_recorded=3, n_hidden=2, n_lags=2, seed=4, observation="poisson")
+    with torch.no_grad():
+        model.coupling_weights.mul_(0.1)  # exp link: no runaway rates
+    recorded = simulate(model, 5, 10, seed=5, requires_grad=False).spikes[..., :3]
+    hidden = sample_hidden(model, recorded, n_particles=8, seed=6)
+    assert hidden.shape == (5, 10, 2)
+    assert bool((hidden >= 0).all())
+    assert bool((hidden == hidden.round()).all())  # counts
+    assert torch.equal(hidden, sample_hidden(model, recorded, n_particles=8, seed=6))
+    assert sample_hidden(model, recorded[:, :0], n_particles=8).shape == (5, 0, 2)

@@ -282,20 +282,26 @@ def sample_hidden(
     recorded = check_recorded(model, recorded)
     n_particles = check_positive_int(n_particles, "n_particles")
     n_trials, n_bins, _ = recorded.shape
-    if model.n_hidden == 0:
-        return recorded.new_zeros(n_trials, n_bins, 0)
+    if model.n_hidden == 0 or n_bins == 0:
+        return recorded.new_zeros(n_trials, n_bins, model.n_hidden)
     generator = make_generator(seed, model.bias.device)
-    trace: list[tuple[torch.Tensor, torch.Tensor]] = []
+    chunk = max(1, ROWS_PER_CHUNK // n_particles)  # bounds the genealogy's memory
     with torch.no_grad():
         coupling = model.lagged_coupling()
         u_known = known_input(model, recorded, inputs, coupling, conditions)
         weights = sampled_weights(model, coupling, first=model.n_recorded)
         surrogate = get_surrogate("sigmoid")  # unused without gradients
-        _filter(model, recorded, u_known, weights, n_particles, 1, generator, surrogate, trace)
-        chosen = torch.randint(
-            n_particles, (n_trials,), generator=generator, device=model.bias.device
-        )
-        return _trace_back(trace, chosen)
+        parts = []
+        for start in range(0, n_trials, chunk):
+            trace: list[tuple[torch.Tensor, torch.Tensor]] = []
+            trials = recorded[start : start + chunk]
+            known = u_known[start : start + chunk]
+            _filter(model, trials, known, weights, n_particles, 1, generator, surrogate, trace)
+            chosen = torch.randint(
+                n_particles, (trials.shape[0],), generator=generator, device=model.bias.device
+            )
+            parts.append(_trace_back(trace, chosen))
+        return torch.cat(parts)
 
 
 @dataclass(frozen=True)
