@@ -388,7 +388,7 @@ def test_posterior_nll_gradient_is_the_marginal_likelihood_gradient_by_enumerati
     from_prior = torch.autograd.grad(prior, parameters)
     scale = max(float(g.abs().max()) for g in exact)  # 0.07
     for got, want in zip(estimate, exact, strict=True):
-        torch.testing.assert_close(got, want, rtol=0, atol=0.05 * scale)  # measured: 0.01
+        torch.testing.assert_close(got, want, rtol=0, atol=0.05 * scale)  # measured: 0.019
     # hidden spikes drawn from the model alone follow another gradient: the test can fail
     errors = [float((g - w).abs().max()) for g, w in zip(from_prior, exact, strict=True)]
     assert max(errors) > 0.2 * scale  # measured: 0.29

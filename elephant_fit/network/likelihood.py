@@ -60,6 +60,10 @@ __all__ = [
 
 #: Rows (trials x particles) handled at once without gradients; bounds memory on long recordings.
 ROWS_PER_CHUNK = 8192
+#: Rows (trials x particles) of one call of the smoother in :func:`sample_hidden`: its genealogy
+#: holds n_bins x rows x n_hidden spikes (262 MB at 100 bins, 20 hidden, float32). A training batch
+#: and a validation set of up to 1024 trials at 32 particles are one call (one random stream).
+SMOOTHER_ROWS_PER_CHUNK = 32768
 #: Weight of the look-ahead term in the proposal (1: the full likelihood ratio). Chosen during
 #: development on the demo ground truth (100 trials, 4 x 256 particles; not a script in the repo):
 #: variance of the per-trial log-likelihood 9.7 nats^2 without look-ahead, 3.9 with 1.0, 0.6 with
@@ -285,7 +289,7 @@ def sample_hidden(
     if model.n_hidden == 0 or n_bins == 0:
         return recorded.new_zeros(n_trials, n_bins, model.n_hidden)
     generator = make_generator(seed, model.bias.device)
-    chunk = max(1, ROWS_PER_CHUNK // n_particles)  # bounds the genealogy's memory
+    chunk = max(1, SMOOTHER_ROWS_PER_CHUNK // n_particles)  # bounds the genealogy's memory
     with torch.no_grad():
         coupling = model.lagged_coupling()
         u_known = known_input(model, recorded, inputs, coupling, conditions)
