@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import neo
 import numpy as np
 import pytest
 import quantities as pq
@@ -48,6 +49,41 @@ def test_round_trip_from_neo_of_to_neo_is_exact(data):
     assert back == data
     if data.n_recorded:
         assert from_neo(to_neo(data), data.bin_size) == data.recorded()
+
+
+@settings(max_examples=30, deadline=None)
+@given(spike_data())
+def test_each_train_equals_neos_constructor_and_owns_its_objects(data):
+    # to_neo slices one SpikeTrain of all spikes: each train must be what the constructor gives
+    block = to_neo(data, include_hidden=True)
+    for segment in block.segments:
+        for st in segment.spiketrains:
+            reference = neo.SpikeTrain(
+                st.magnitude.copy(),
+                t_start=data.t_start,
+                t_stop=data.t_stop,
+                units=data.units,
+                name=st.name,
+                **st.annotations,
+            )
+            assert type(st) is neo.SpikeTrain
+            assert st.dtype == reference.dtype
+            assert st.units == reference.units
+            assert st.t_start.units == reference.t_start.units
+            np.testing.assert_array_equal(st.magnitude, reference.magnitude)
+            assert st.t_start == reference.t_start
+            assert st.t_stop == reference.t_stop
+            assert st.sampling_rate == reference.sampling_rate
+            assert dict(st.array_annotations) == dict(reference.array_annotations) == {}
+            assert st.segment is segment
+            assert st.base is None
+    trains = [st for segment in block.segments for st in segment.spiketrains]
+    first, others = trains[0], trains[1:]
+    first.annotate(touched=True)
+    first.t_start -= 1 * pq.s
+    for st in others:
+        assert "touched" not in st.annotations
+        assert st.t_start == data.t_start
 
 
 def test_to_neo_structure(rng):
