@@ -124,7 +124,7 @@ def compare_to_neo(repeats, n_trials):
     floor_time, _ = best_of(repeats, constructor_alone)
     print(
         f"\nto_neo, {n_trials} trials x 20 units ({len(times)} trains): {ours_time:.3f} s; "
-        f"the SpikeTrains alone: {floor_time:.3f} s ({ours_time / floor_time:.2f}x)"
+        f"Neo's constructor per train alone: {floor_time:.3f} s ({ours_time / floor_time:.2f}x)"
     )
 
 
