@@ -22,7 +22,12 @@ N trials of one long sample per seed) and scored on 500 held-out trials:
   complete-data likelihood gradient estimates the marginal likelihood's (a stochastic EM);
 - "MLE, hidden, smoother, 3000 iterations" and "SM from MLE smoother, hidden" (optional): the
   stochastic EM with three times the iterations, and the "sm" preset started from the (1000
-  iterations) stochastic EM fit (``warm_start``).
+  iterations) stochastic EM fit (``warm_start``);
+- "MLE, hidden, smoother, L1 <strength>" and "MLE, no hidden, L1 <strength>" (optional; strengths
+  in ``L1_STRENGTHS``): the stochastic EM with an L1 penalty on the recorded-to-recorded
+  couplings only (``CouplingPenalty("l1", pairs="recorded")``: hidden neurons explain shared
+  input at no cost), and its control, the same penalty on the likelihood without hidden neurons
+  (Adam, as the EM).
 
 Per fit and size, mean and 95% t-interval over seeds: coupling R^2, slope on the true non-zero
 weights, spurious |w| on confounded pairs, detection AUC, PSTH R^2, NC R^2 at 1 and 5 bins,
@@ -57,7 +62,7 @@ from connectivity import (
 from elephant_fit import SpikeData
 from elephant_fit.errors import NoImprovementWarning
 from elephant_fit.fitting.fitter import NetworkFitter
-from elephant_fit.fitting.losses import PRESETS
+from elephant_fit.fitting.losses import PRESETS, CouplingPenalty
 from elephant_fit.network.likelihood import held_out_likelihood
 from elephant_fit.network.synthetic import assembly_network, confounded_pairs, sample_spikedata
 
@@ -73,6 +78,12 @@ SMOOTHER_SM = "SM, hidden, smoother"
 #: Optional fits: the stochastic EM three times longer, and the "sm" preset started from it.
 SMOOTHER_LONG = "MLE, hidden, smoother, 3000 iterations"
 SM_FROM_SMOOTHER = "SM from MLE smoother, hidden"
+#: Optional fits: strengths of an L1 penalty on the recorded couplings (the stochastic EM and its
+#: control without hidden neurons); a weight of magnitude w is shrunk by about 20 * strength * w
+#: / |w| at 5 Hz (the penalty's gradient over the likelihood's curvature per weight).
+L1_STRENGTHS = (0.003, 0.01, 0.03)
+SMOOTHER_L1 = "MLE, hidden, smoother, L1 {:g}"
+NO_HIDDEN_L1 = "MLE, no hidden, L1 {:g}"
 #: Metrics of the figure (error against data size).
 FIGURE_KEYS = (
     "coupling R2",
@@ -99,6 +110,15 @@ PAIRED = (
     (SMOOTHER_LONG, SMOOTHER_MLE),
     (SM_FROM_SMOOTHER, "MLE, no hidden"),
     (SM_FROM_SMOOTHER, "SM, hidden"),
+    *(
+        pair
+        for strength in L1_STRENGTHS
+        for pair in (
+            (SMOOTHER_L1.format(strength), NO_HIDDEN_L1.format(strength)),
+            (SMOOTHER_L1.format(strength), "MLE, no hidden"),
+            (NO_HIDDEN_L1.format(strength), "MLE, no hidden"),
+        )
+    ),
 )
 #: The gap-closing targets: metric -> sign of "better".
 GAP_KEYS = {"coupling R2": 1.0, "spurious |w| (confounded)": -1.0}
@@ -144,9 +164,27 @@ def fit_specs(settings: dict) -> dict:
             "warm_start": True,
             "then": {"loss": "sm", "max_iterations": settings["iterations_sm"]},
         },
+        **l1_specs(settings),
         "oracle": {"loss": "mle", "optimizer": "lbfgs"},
         MISSPECIFIED: {"loss": "mle", "optimizer": "lbfgs", "n_lags": 2},
     }
+
+
+def l1_specs(settings: dict) -> dict:
+    """The stochastic EM and the likelihood without hidden neurons, with an L1 on recorded pairs."""
+    specs = {}
+    for strength in L1_STRENGTHS:
+        penalty = ("l1", (strength, CouplingPenalty("l1", pairs="recorded")))
+        specs[SMOOTHER_L1.format(strength)] = {
+            "loss": dict([("nll_posterior", 1.0), penalty]),
+            "n_hidden": settings["n_hidden"],
+            "max_iterations": settings["iterations_mle"],
+        }
+        specs[NO_HIDDEN_L1.format(strength)] = {
+            "loss": dict([("nll", 1.0), penalty]),
+            "max_iterations": settings["iterations_mle"],
+        }
+    return specs
 
 
 def make_truth(seed: int, settings: dict):
@@ -409,6 +447,7 @@ def report(results: dict, truth: dict, settings: dict, args, elapsed: float) -> 
         SMOOTHER_SM,
         SMOOTHER_LONG,
         SM_FROM_SMOOTHER,
+        *(SMOOTHER_L1.format(strength) for strength in L1_STRENGTHS),
     ):
         if not {fit, "MLE, no hidden", "oracle"} <= set(fits):
             continue

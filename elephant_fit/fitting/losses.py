@@ -702,15 +702,18 @@ class HiddenRateLoss(LossTerm):
 class CouplingPenalty(LossTerm):
     """L1 or L2 penalty on the coupling between different neurons (self-history is not penalised).
 
-    The value is the mean over the ordered pairs ``i != j`` (recorded and hidden) that the network
-    may connect (its coupling mask) of ``sum_l |W[l, i, j]|`` (L1) or ``sum_l W[l, i, j] ** 2``
-    (L2): its weight (``penalty_strength``) is on the scale of the mean negative log-likelihood per
-    bin and neuron.
+    The value is the mean over the ordered pairs ``i != j`` that the network may connect (its
+    coupling mask) of ``sum_l |W[l, i, j]|`` (L1) or ``sum_l W[l, i, j] ** 2`` (L2): its weight
+    (``penalty_strength``) is on the scale of the mean negative log-likelihood per bin and neuron.
 
     Parameters
     ----------
     kind : {'l1', 'l2'}
         The norm.
+    pairs : {'all', 'recorded'}, optional
+        The pairs penalised: all (recorded and hidden; default), or those between recorded
+        neurons only, so that hidden neurons explain shared input at no cost (a sparsity prior on
+        the recorded circuit).
 
     Examples
     --------
@@ -729,6 +732,7 @@ class CouplingPenalty(LossTerm):
     """
 
     kind: str = "l1"
+    pairs: str = "all"
     needs: frozenset[str] = field(default=frozenset(), init=False)
     parallel_safe: bool = field(default=True, init=False)
 
@@ -737,18 +741,28 @@ class CouplingPenalty(LossTerm):
             raise ArgumentValueError(
                 f"Expected `penalty` to be one of {PENALTIES}, but got {describe(self.kind)}."
             )
+        if self.pairs not in PENALISED_PAIRS:
+            raise ArgumentValueError(
+                f"Expected `pairs` to be one of {PENALISED_PAIRS}, but got {describe(self.pairs)}."
+            )
 
     def __call__(self, model: SpikingNetwork, batch: Batch) -> torch.Tensor:  # noqa: D102
         coupling = model.lagged_coupling()  # (n_lags, pre, post)
+        mask = model.coupling_mask
+        if self.pairs == "recorded":
+            n_rec = model.n_recorded
+            coupling, mask = coupling[:, :n_rec, :n_rec], mask[:n_rec, :n_rec]
         size = coupling.abs() if self.kind == "l1" else coupling.pow(2)
         total = size.sum() - torch.diagonal(size, dim1=1, dim2=2).sum()
-        free = model.coupling_mask.sum() - torch.diagonal(model.coupling_mask).sum()
+        free = mask.sum() - torch.diagonal(mask).sum()
         # the same on every rank: each passes its share of the gradient
         return batch.reducer.shared(total / free.clamp(min=1.0).to(total.dtype))
 
 
 #: Coupling penalties, also names of loss terms.
 PENALTIES = ("l1", "l2")
+#: The pairs a coupling penalty can cover.
+PENALISED_PAIRS = ("all", "recorded")
 
 
 class TrialMatching(LossTerm):
