@@ -32,7 +32,10 @@ N trials of one long sample per seed) and scored on 500 held-out trials:
   (optional): the same fits, then the recorded pairs whose coupling (summed |w| over lags) is
   below ``PRUNE_BELOW`` removed from the network (its coupling mask) and the rest fitted again
   without the penalty from there (``warm_start``): the L1 selects, the refit undoes its shrinkage
-  (a relaxed lasso).
+  (a relaxed lasso);
+- "SM, hidden, L1 <strength>" and "SM from EM + L1 <strength> refit, hidden" (optional): the
+  "sm" preset with the same penalty on the recorded pairs, and the "sm" preset started from the
+  EM's refit (its removed pairs stay removed).
 
 Per fit and size, mean and 95% t-interval over seeds: coupling R^2, slope on the true non-zero
 weights, spurious |w| on confounded pairs, detection AUC, PSTH R^2, NC R^2 at 1 and 5 bins,
@@ -93,6 +96,8 @@ NO_HIDDEN_L1 = "MLE, no hidden, L1 {:g}"
 #: removed (Adam's steps of 0.01 keep a penalised weight within about 0.01 of 0 per lag).
 PRUNE_BELOW = 0.05
 REFIT = "{}, refit"
+SM_L1 = "SM, hidden, L1 {:g}"
+SM_FROM_REFIT = "SM from EM + L1 {:g} refit, hidden"
 #: Metrics of the figure (error against data size).
 FIGURE_KEYS = (
     "coupling R2",
@@ -132,6 +137,11 @@ PAIRED = (
             ),
             (REFIT.format(SMOOTHER_L1.format(strength)), "MLE, no hidden"),
             (REFIT.format(SMOOTHER_L1.format(strength)), SMOOTHER_L1.format(strength)),
+            (SM_L1.format(strength), "SM, hidden"),
+            (SM_L1.format(strength), "MLE, no hidden"),
+            (SM_FROM_REFIT.format(strength), REFIT.format(SMOOTHER_L1.format(strength))),
+            (SM_FROM_REFIT.format(strength), "SM, hidden"),
+            (SM_FROM_REFIT.format(strength), "MLE, no hidden"),
         )
     ),
 )
@@ -205,8 +215,21 @@ def l1_specs(settings: dict) -> dict:
                 **selected,
                 "warm_start": True,
                 "prune_below": PRUNE_BELOW,
-                "then": {"loss": {likelihood: 1.0}},
+                "then": [{"loss": {likelihood: 1.0}}],
             }
+        specs[SM_L1.format(strength)] = {
+            "loss": dict([*PRESETS["sm"].items(), penalty]),
+            "n_hidden": settings["n_hidden"],
+            "max_iterations": settings["iterations_sm"],
+        }
+        refit = specs[REFIT.format(SMOOTHER_L1.format(strength))]
+        specs[SM_FROM_REFIT.format(strength)] = {
+            **refit,
+            "then": [
+                *refit["then"],
+                {"loss": "sm", "max_iterations": settings["iterations_sm"]},
+            ],
+        }
     return specs
 
 
@@ -252,10 +275,11 @@ def run_cell(task: tuple[int, int], settings: dict) -> tuple[int, int, dict]:
         fitter = NetworkFitter(**spec, progress=False).fit(data)
         if prune_below is not None:
             n_removed = prune(fitter, n_rec, prune_below)
-        if then is not None:  # a second fit from the first one's parameters
+        for stage in [then] if isinstance(then, dict) else then or []:
+            # a further fit from the previous one's parameters
             with warnings.catch_warnings():  # kept the first fit's: said in the row
                 warnings.simplefilter("ignore", NoImprovementWarning)
-                fitter.set_params(**then).fit(data)
+                fitter.set_params(**stage).fit(data)
         elapsed = time.perf_counter() - start
         model = as_hidden_model(fitter, n_rec) if name in observed_fully else fitter.model_
         row = coupling_metrics(fitter.coupling_[:n_rec, :n_rec], true, confounded)
