@@ -16,7 +16,7 @@ from neo.test.tools import assert_neo_object_is_compliant
 from elephant_fit import SpikeData, from_neo, to_neo
 from elephant_fit.errors import ElephantFitError, NoImprovementWarning, NotFittedError
 from elephant_fit.fitting.fitter import NetworkFitter, _noise_covariance_lags
-from elephant_fit.fitting.losses import LossTerm
+from elephant_fit.fitting.losses import CouplingPenalty, LossTerm
 from elephant_fit.fitting.model_file import checksum
 from elephant_fit.fitting.persistence import load_model as load
 from elephant_fit.network.simulation import teacher_forced
@@ -444,6 +444,40 @@ def test_penalty_and_exogenous_hidden_are_fitted_and_saved(recording, tmp_path):
         NetworkFitter(penalty="l3", progress=False).fit(recording)
     with pytest.raises(ValueError, match="`penalty_strength`"):
         NetworkFitter(penalty="l2", penalty_strength=-1.0, progress=False).fit(recording)
+
+
+def test_a_penalty_on_recorded_pairs_leaves_the_hidden_couplings_free(recording, tmp_path):
+    def fit(pairs):
+        return NetworkFitter(
+            bin_size=10 * pq.ms,
+            n_lags=2,
+            n_hidden=2,
+            penalty="l1",
+            penalty_strength=5.0,
+            penalty_pairs=pairs,
+            max_iterations=60,
+            progress=False,
+            device="cpu",
+        ).fit(recording)
+
+    recorded, every = fit("recorded"), fit("all")
+    assert recorded._loss(50).terms["l1"][1] == CouplingPenalty("l1", pairs="recorded")
+    off = ~np.eye(6, dtype=bool)
+
+    def mean_size(
+        fitter,
+    ):  # coupling_ is (n_post, n_pre, n_lags): recorded pairs, hidden -> recorded
+        coupling = np.abs(fitter.coupling_).sum(axis=2)
+        return coupling[:6, :6][off].mean(), coupling[:6, 6:].mean()
+
+    recorded_pairs, hidden_in = mean_size(recorded)
+    assert hidden_in > 3 * mean_size(every)[1]  # penalised only with pairs="all"
+    assert hidden_in > 3 * recorded_pairs
+    path = tmp_path / "model.pt"
+    recorded.save(path)
+    assert load(path).penalty_pairs == "recorded"
+    with pytest.raises(ValueError, match=r"`penalty_pairs`.*'hidden'"):
+        NetworkFitter(penalty="l1", penalty_pairs="hidden", progress=False).fit(recording)
 
 
 def test_an_l2_penalty_shrinks_the_coupling(recording):

@@ -363,6 +363,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         max_lag=args.max_lag,
         penalty=penalty,
         penalty_strength=strength,
+        penalty_pairs=args.penalty_pairs,
         exogenous_hidden=args.exogenous_hidden,
         max_iterations=args.max_iterations,
         learning_rate=args.learning_rate,

@@ -205,6 +205,13 @@ def _add_model_options(fit: argparse.ArgumentParser) -> None:
         help="coupling penalty, e.g. l1:1e-3 or l2:1e-2 (norm:strength; default none)",
     )
     fit.add_argument(
+        "--penalty-pairs",
+        choices=("all", "recorded"),
+        default="all",
+        help="pairs the coupling penalty covers: all, or between recorded neurons only (hidden "
+        "neurons then explain shared input at no cost)",
+    )
+    fit.add_argument(
         "--drive",
         choices=("smooth", "free", "none"),
         default="smooth",
