@@ -104,6 +104,10 @@ def test_fit_simulate_report_from_the_command_line(recording_files, tmp_path, ca
             "3",
             "--drive-basis",
             "8",
+            "--penalty",
+            "l1:1e-3",
+            "--penalty-pairs",
+            "recorded",
             "--quiet",
             "--out",
             str(model),
@@ -115,6 +119,7 @@ def test_fit_simulate_report_from_the_command_line(recording_files, tmp_path, ca
     assert "bits/spike" in out
     params = torch.load(model, weights_only=True)["params"]
     assert (params["n_lags"], params["n_drive_basis"]) == (3, 8)
+    assert (params["penalty"], params["penalty_pairs"]) == ("l1", "recorded")
     simulated = tmp_path / f"sim.{suffix}"
     assert (
         main(["simulate", str(model), "--trials", "4", "--seed", "1", "--out", str(simulated)]) == 0
