@@ -515,6 +515,8 @@ def report(results: dict, truth: dict, settings: dict, args, elapsed: float) -> 
         SM_FROM_SMOOTHER,
         *(SMOOTHER_L1.format(strength) for strength in L1_STRENGTHS),
         *(REFIT.format(SMOOTHER_L1.format(strength)) for strength in L1_STRENGTHS),
+        *(SM_L1.format(strength) for strength in L1_STRENGTHS),
+        *(SM_FROM_REFIT.format(strength) for strength in L1_STRENGTHS),
     ):
         if not {fit, "MLE, no hidden", "oracle"} <= set(fits):
             continue

@@ -166,8 +166,12 @@ def test_coupling_penalty_values_and_self_history_exempt():
     assert float(CouplingPenalty("l1")(model, batch).detach()) == pytest.approx(3.0 / 6)
     assert float(CouplingPenalty("l2")(model, batch).detach()) == pytest.approx(5.0 / 6)
     # recorded pairs only: 0 -> 1 (the hidden neuron's weight is free); 2 ordered pairs, 2 lags
-    assert float(CouplingPenalty("l1", pairs="recorded")(model, batch).detach()) == pytest.approx(1.0)
-    assert float(CouplingPenalty("l2", pairs="recorded")(model, batch).detach()) == pytest.approx(2.0)
+    assert float(CouplingPenalty("l1", pairs="recorded")(model, batch).detach()) == pytest.approx(
+        1.0
+    )
+    assert float(CouplingPenalty("l2", pairs="recorded")(model, batch).detach()) == pytest.approx(
+        2.0
+    )
     with pytest.raises(ValueError, match="`penalty`"):
         CouplingPenalty("l3")
     with pytest.raises(ValueError, match=r"`pairs`.*'hidden'"):
