@@ -478,6 +478,8 @@ def test_a_penalty_on_recorded_pairs_leaves_the_hidden_couplings_free(recording,
     assert load(path).penalty_pairs == "recorded"
     with pytest.raises(ValueError, match=r"`penalty_pairs`.*'hidden'"):
         NetworkFitter(penalty="l1", penalty_pairs="hidden", progress=False).fit(recording)
+    with pytest.raises(ValueError, match="`penalty_pairs`"):  # refused without a penalty too
+        NetworkFitter(penalty_pairs="hidden", progress=False).fit(recording)
 
 
 def test_an_l2_penalty_shrinks_the_coupling(recording):

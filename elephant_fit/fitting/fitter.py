@@ -259,11 +259,11 @@ class NetworkFitter(FittedNetwork):
         spontaneous = self.loss == "sm" and self.drive is None and not has_inputs
         spec = "sm_spontaneous" if spontaneous else self.loss
         loss = make_loss(spec, max_lag=_noise_covariance_lags(self, n_bins))
+        check_choice(self.penalty_pairs, "penalty_pairs", PENALISED_PAIRS)
         if self.penalty is None:
             return loss
         check_choice(self.penalty, "penalty", (None, *PENALTIES))
         strength = check_number(self.penalty_strength, "penalty_strength", positive=True)
-        check_choice(self.penalty_pairs, "penalty_pairs", PENALISED_PAIRS)
         term = CouplingPenalty(self.penalty, pairs=self.penalty_pairs)
         return CombinedLoss({**loss.terms, self.penalty: (strength, term)})
 
