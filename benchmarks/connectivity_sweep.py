@@ -172,7 +172,7 @@ def fit_specs(settings: dict) -> dict:
             **hidden,
             "max_iterations": settings["iterations_mle"],
             "warm_start": True,
-            "then": {"loss": "sm", "max_iterations": settings["iterations_sm"]},
+            "then": [{"loss": "sm", "max_iterations": settings["iterations_sm"]}],
         },
         SMOOTHER_MLE: smoother,
         SMOOTHER_SM: {
@@ -187,7 +187,7 @@ def fit_specs(settings: dict) -> dict:
         SM_FROM_SMOOTHER: {
             **smoother,
             "warm_start": True,
-            "then": {"loss": "sm", "max_iterations": settings["iterations_sm"]},
+            "then": [{"loss": "sm", "max_iterations": settings["iterations_sm"]}],
         },
         **l1_specs(settings),
         "oracle": {"loss": "mle", "optimizer": "lbfgs"},
@@ -273,10 +273,8 @@ def run_cell(task: tuple[int, int], settings: dict) -> tuple[int, int, dict]:
         then = spec.pop("then", None)
         prune_below = spec.pop("prune_below", None)
         fitter = NetworkFitter(**spec, progress=False).fit(data)
-        if prune_below is not None:
-            n_removed = prune(fitter, n_rec, prune_below)
-        for stage in [then] if isinstance(then, dict) else then or []:
-            # a further fit from the previous one's parameters
+        n_removed = None if prune_below is None else prune(fitter, n_rec, prune_below)
+        for stage in then or []:  # further fits, each from the previous one's parameters
             with warnings.catch_warnings():  # kept the first fit's: said in the row
                 warnings.simplefilter("ignore", NoImprovementWarning)
                 fitter.set_params(**stage).fit(data)
@@ -291,7 +289,7 @@ def run_cell(task: tuple[int, int], settings: dict) -> tuple[int, int, dict]:
         )
         row.update({"bits/spike": score.bits_per_spike, "fit time (s)": elapsed})
         row["kept iteration"] = fitter.history_.best_iteration
-        if prune_below is not None:
+        if n_removed is not None:
             row["pairs removed"] = n_removed
         rows[name] = row
     return seed, size, rows

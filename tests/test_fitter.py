@@ -464,9 +464,8 @@ def test_a_penalty_on_recorded_pairs_leaves_the_hidden_couplings_free(recording,
     assert recorded._loss(50).terms["l1"][1] == CouplingPenalty("l1", pairs="recorded")
     off = ~np.eye(6, dtype=bool)
 
-    def mean_size(
-        fitter,
-    ):  # coupling_ is (n_post, n_pre, n_lags): recorded pairs, hidden -> recorded
+    def mean_size(fitter):
+        """Mean summed |w| of the recorded pairs and of hidden -> recorded (post, pre, lags)."""
         coupling = np.abs(fitter.coupling_).sum(axis=2)
         return coupling[:6, :6][off].mean(), coupling[:6, 6:].mean()
 

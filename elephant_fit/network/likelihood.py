@@ -206,7 +206,7 @@ def log_likelihood(
         coupling = model.lagged_coupling()
         u_known = known_input(model, recorded, inputs, coupling, conditions)
         weights = sampled_weights(model, coupling, first=model.n_recorded)
-        chunk = n_trials if requires_grad else max(1, ROWS_PER_CHUNK // n_particles)
+        chunk = n_trials if requires_grad else _trials_per_chunk(ROWS_PER_CHUNK, n_particles)
         parts = [
             _filter(
                 model,
@@ -289,7 +289,7 @@ def sample_hidden(
     if model.n_hidden == 0 or n_bins == 0:
         return recorded.new_zeros(n_trials, n_bins, model.n_hidden)
     generator = make_generator(seed, model.bias.device)
-    chunk = max(1, SMOOTHER_ROWS_PER_CHUNK // n_particles)  # bounds the genealogy's memory
+    chunk = _trials_per_chunk(SMOOTHER_ROWS_PER_CHUNK, n_particles)  # bounds the genealogy
     with torch.no_grad():
         coupling = model.lagged_coupling()
         u_known = known_input(model, recorded, inputs, coupling, conditions)
@@ -418,6 +418,11 @@ def held_out_likelihood(
         n_spikes=round(n_spikes),
         n_particles=estimate.n_particles,
     )
+
+
+def _trials_per_chunk(rows: int, n_particles: int) -> int:
+    """Trials filtered in one call so that trials x particles stays within ``rows`` (at least 1)."""
+    return max(1, rows // n_particles)
 
 
 def _homogeneous_nll(model: SpikingNetwork, counts: torch.Tensor) -> float:
