@@ -33,6 +33,8 @@ N trials of one long sample per seed) and scored on 500 held-out trials:
   below ``PRUNE_BELOW`` removed from the network (its coupling mask) and the rest fitted again
   without the penalty from there (``warm_start``): the L1 selects, the refit undoes its shrinkage
   (a relaxed lasso);
+- "MLE, 60 hidden, smoother, L1 <strength>" and its ", refit" (optional): the same stochastic EM
+  fits with the L1 and the refit, with 60 hidden neurons (as many as the truth has) instead of 20;
 - "SM, hidden, L1 <strength>" and "SM from EM + L1 <strength> refit, hidden" (optional): the
   "sm" preset with the same penalty on the recorded pairs, and the "sm" preset started from the
   EM's refit (its removed pairs stay removed).
@@ -96,6 +98,10 @@ NO_HIDDEN_L1 = "MLE, no hidden, L1 {:g}"
 #: removed (Adam's steps of 0.01 keep a penalised weight within about 0.01 of 0 per lag).
 PRUNE_BELOW = 0.05
 REFIT = "{}, refit"
+#: Optional fits: the stochastic EM with the L1 (and its refit) with as many hidden neurons as the
+#: truth has (60) instead of 20.
+WIDE_HIDDEN = 60
+WIDE_L1 = "MLE, 60 hidden, smoother, L1 {:g}"
 SM_L1 = "SM, hidden, L1 {:g}"
 SM_FROM_REFIT = "SM from EM + L1 {:g} refit, hidden"
 #: Metrics of the figure (error against data size).
@@ -142,6 +148,9 @@ PAIRED = (
             (SM_FROM_REFIT.format(strength), REFIT.format(SMOOTHER_L1.format(strength))),
             (SM_FROM_REFIT.format(strength), "SM, hidden"),
             (SM_FROM_REFIT.format(strength), "MLE, no hidden"),
+            (REFIT.format(WIDE_L1.format(strength)), REFIT.format(SMOOTHER_L1.format(strength))),
+            (REFIT.format(WIDE_L1.format(strength)), "MLE, no hidden"),
+            (WIDE_L1.format(strength), SMOOTHER_L1.format(strength)),
         )
     ),
 )
@@ -222,6 +231,12 @@ def l1_specs(settings: dict) -> dict:
             "n_hidden": settings["n_hidden"],
             "max_iterations": settings["iterations_sm"],
         }
+        for name in (SMOOTHER_L1, REFIT.format(SMOOTHER_L1)):
+            wide = name.replace(SMOOTHER_L1, WIDE_L1)
+            specs[wide.format(strength)] = {
+                **specs[name.format(strength)],
+                "n_hidden": WIDE_HIDDEN,
+            }
         refit = specs[REFIT.format(SMOOTHER_L1.format(strength))]
         specs[SM_FROM_REFIT.format(strength)] = {
             **refit,
@@ -513,6 +528,8 @@ def report(results: dict, truth: dict, settings: dict, args, elapsed: float) -> 
         SM_FROM_SMOOTHER,
         *(SMOOTHER_L1.format(strength) for strength in L1_STRENGTHS),
         *(REFIT.format(SMOOTHER_L1.format(strength)) for strength in L1_STRENGTHS),
+        *(WIDE_L1.format(strength) for strength in L1_STRENGTHS),
+        *(REFIT.format(WIDE_L1.format(strength)) for strength in L1_STRENGTHS),
         *(SM_L1.format(strength) for strength in L1_STRENGTHS),
         *(SM_FROM_REFIT.format(strength) for strength in L1_STRENGTHS),
     ):
