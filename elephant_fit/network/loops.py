@@ -15,6 +15,9 @@ default that chooses between them:
   ``benchmarks/bench_fit.py --crossover``: the backward loop up to 100,000 weights, the forward
   loop up to 2 million); torch otherwise.
 
+The particle filter of :mod:`elephant_fit.network.likelihood` (held-out likelihood, the
+smoother's draws) follows the same choice without gradients: compiled when the forward loop is.
+
 Choose with :func:`use_loop` (a context manager, per thread and task) or the environment variable
 ``ELEPHANT_FIT_LOOP``; the command line takes ``--loop``.
 
