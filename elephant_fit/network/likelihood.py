@@ -46,9 +46,9 @@ import torch
 
 from .._validation import check_positive_int
 from ..errors import ArgumentValueError
-from .loops import _as_numpy, _threads, resolve_loop
+from .loops import _as_numpy, _threads, numba_kind, resolve_loop
 from .model import SpikingNetwork
-from .observation import Bernoulli, Poisson
+from .observation import Bernoulli, normal_quantiles
 from .simulation import (
     _noise,
     check_recorded,
@@ -552,16 +552,8 @@ def _compiled_filter(
     n_kept = n_bins if trace is not None else 0
     ancestors = torch.zeros(n_kept, n_filters, n_particles, dtype=torch.int64)
     spikes = torch.zeros(n_kept, n_filters, n_particles, n_hidden, **like)
-    observation = model.observation
-    if isinstance(observation, Poisson):
-        kind = (
-            _numba_loops.POISSON_SOFTPLUS
-            if observation.link == "softplus"
-            else _numba_loops.POISSON_EXP
-        )
-    else:
-        kind = _numba_loops.BERNOULLI
-    lookahead = LOOKAHEAD if isinstance(observation, Bernoulli) else 0.0
+    kind = numba_kind(model.observation)
+    lookahead = LOOKAHEAD if isinstance(model.observation, Bernoulli) else 0.0
     inputs = (
         _as_numpy(u_known.contiguous()),
         _as_numpy(recorded.to(u_known.dtype).contiguous()),
@@ -573,14 +565,8 @@ def _compiled_filter(
     block = max(1, NOISE_PER_BLOCK // (n_filters * n_particles * max(n_hidden, 1)))
     for first in range(0, n_bins, block):
         size = min(block, n_bins - first)
-        starts = torch.empty(size, n_filters, **like)
-        noise = torch.empty(size, n_filters, n_particles, n_hidden, **like)
-        for b in range(size):
-            starts[b] = torch.rand((n_filters, 1), generator=generator, **like)[:, 0]
-            noise[b] = _noise(model, (n_filters, n_particles, n_hidden), generator)
-        normal = noise
-        if kind != _numba_loops.BERNOULLI:
-            normal = math.sqrt(2.0) * torch.erfinv(2 * noise.double() - 1)
+        starts, noise = _draw_block(model, generator, size, n_filters, n_particles, u_known.dtype)
+        normal = noise if kind == _numba_loops.BERNOULLI else normal_quantiles(noise)
         _numba_filter.run_bins(
             *inputs,
             _as_numpy(starts),
@@ -600,6 +586,31 @@ def _compiled_filter(
     if trace is not None:
         trace.extend(zip(ancestors.unbind(0), spikes.unbind(0), strict=True))
     return log_z.view(n_trials, n_replicates)
+
+
+def _draw_block(
+    model: SpikingNetwork,
+    generator: torch.Generator,
+    n_bins: int,
+    n_filters: int,
+    n_particles: int,
+    dtype: torch.dtype,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The random numbers of ``n_bins`` bins, drawn in the torch filter's order.
+
+    Returns
+    -------
+    starts, noise : torch.Tensor
+        Shapes (n_bins, n_filters): each filter's resampling uniform per bin, and (n_bins,
+        n_filters, n_particles, n_hidden): the hidden neurons' noise.
+    """
+    like = {"dtype": dtype, "device": model.bias.device}
+    starts = torch.empty(n_bins, n_filters, **like)
+    noise = torch.empty(n_bins, n_filters, n_particles, model.n_hidden, **like)
+    for b in range(n_bins):
+        starts[b] = torch.rand((n_filters, 1), generator=generator, **like)[:, 0]
+        noise[b] = _noise(model, (n_filters, n_particles, model.n_hidden), generator)
+    return starts, noise
 
 
 def _trace_back(

@@ -44,7 +44,7 @@ import torch
 
 from .._validation import check_choice
 from ..errors import ArgumentValueError
-from .observation import Bernoulli, Observation, Poisson
+from .observation import Bernoulli, Observation, Poisson, normal_quantiles
 
 __all__ = ["LOOPS", "get_loop", "numba_available", "resolve_loop", "use_loop"]
 
@@ -223,6 +223,23 @@ def _threads() -> None:
     numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
 
 
+def numba_kind(observation: Observation) -> int:
+    """What the compiled loops sample for ``observation`` (a constant of ``_numba_loops``).
+
+    Returns
+    -------
+    int
+        ``BERNOULLI``, ``POISSON_EXP`` or ``POISSON_SOFTPLUS``.
+    """
+    from . import _numba_loops
+
+    if isinstance(observation, Bernoulli):
+        return _numba_loops.BERNOULLI
+    if observation.link == "softplus":
+        return _numba_loops.POISSON_SOFTPLUS
+    return _numba_loops.POISSON_EXP
+
+
 def numba_forward(
     observation: Observation,
     u_known: torch.Tensor,
@@ -249,19 +266,17 @@ def numba_forward(
     arrays = (_as_numpy(u), _as_numpy(weights.detach().contiguous()))
     if isinstance(observation, Bernoulli):
         noise = observation.prepare_noise(noise.detach()).to(**like).contiguous()
-        normal, kind = noise, _numba_loops.BERNOULLI
+        normal = noise
     else:
         noise = noise.detach().double().contiguous()
-        normal = torch.sqrt(torch.tensor(2.0, dtype=torch.float64)) * torch.erfinv(2 * noise - 1)
-        softplus = observation.link == "softplus"
-        kind = _numba_loops.POISSON_SOFTPLUS if softplus else _numba_loops.POISSON_EXP
+        normal = normal_quantiles(noise)
     _numba_loops.forward(
         *arrays,
         _as_numpy(noise),
         _as_numpy(normal),
         _as_numpy(history.view(n_trials, -1)),
         first,
-        kind,
+        numba_kind(observation),
     )
     return history, u
 

@@ -12,6 +12,8 @@ in bits per spike. The rest of the package calls these methods and never branche
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -407,10 +409,29 @@ def poisson_counts(mean: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
             count += below.to(count.dtype)
             term = term * small / k
             cdf = cdf + term
-        normal = torch.sqrt(torch.tensor(2.0, dtype=lam.dtype)) * torch.erfinv(2 * uniform - 1)
+        normal = normal_quantiles(uniform)
         large = torch.clamp(torch.round(lam + torch.sqrt(lam) * normal), min=0.0)
         count = torch.where(lam > 20.0, large, count).to(mean.dtype)
     return count + (mean - mean.detach())
+
+
+def normal_quantiles(uniform: torch.Tensor) -> torch.Tensor:
+    """Standard normal quantiles of uniforms, ``sqrt(2) erfinv(2 uniform - 1)``, in float64.
+
+    The normal approximation of Poisson counts with large means (:func:`poisson_counts` and the
+    compiled loops).
+
+    Parameters
+    ----------
+    uniform : torch.Tensor
+        Uniform(0, 1) samples, any shape.
+
+    Returns
+    -------
+    torch.Tensor
+        Same shape, float64.
+    """
+    return math.sqrt(2.0) * torch.erfinv(2 * uniform.double() - 1)
 
 
 #: Observation model classes by name, the names :func:`get_observation` accepts.
