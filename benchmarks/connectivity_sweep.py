@@ -51,6 +51,7 @@ Run: python benchmarks/connectivity_sweep.py [--sizes 150 600 2400 9600] [--seed
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import time
@@ -152,6 +153,10 @@ PAIRED = (
             (REFIT.format(WIDE_L1.format(strength)), "MLE, no hidden"),
             (WIDE_L1.format(strength), SMOOTHER_L1.format(strength)),
         )
+    ),
+    *(  # the refit at each strength against the next stronger
+        (REFIT.format(SMOOTHER_L1.format(weak)), REFIT.format(SMOOTHER_L1.format(strong)))
+        for weak, strong in itertools.pairwise(L1_STRENGTHS)
     ),
 )
 #: The gap-closing targets: metric -> sign of "better".

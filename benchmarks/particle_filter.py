@@ -9,12 +9,7 @@ On the demo ground truth (20 recorded + 20 hidden neurons, 10 ms bins), for the 
 - the round-1 estimator (log of the mean of 20 whole-trial samples from the prior);
 - an MLE fit of the recorded neurons alone, for the ranking.
 
-With ``--speed``: the compiled (numba) filter against the torch filter, timed side by side
-(interleaved, best of three, the same random numbers): the held-out likelihood (256 particles)
-and the smoother's draws of a training batch (32 particles; 20 and 100 trials), on the chosen
-truth's held-out trials.
-
-Run: python benchmarks/particle_filter.py [--trials 200] [--truth assembly|small] [--speed]
+Run: python benchmarks/particle_filter.py [--trials 200] [--truth assembly|small]
 (``--truth assembly``: the connectivity benchmark's ground truth, 60 hidden neurons; ``small``:
 the 8 + 8 truth of ``tests/test_likelihood.py``; the variance comparison only.)
 """
@@ -29,7 +24,7 @@ import quantities as pq
 import torch
 
 from elephant_fit.fitting.fitter import NetworkFitter
-from elephant_fit.network import likelihood, use_loop
+from elephant_fit.network import likelihood
 from elephant_fit.network.simulation import teacher_forced
 from elephant_fit.network.synthetic import assembly_network, hidden_input_network, sample_spikedata
 
@@ -49,10 +44,7 @@ def second_order_gain(mean_input, r_next, p_hidden, lag1):
 
 
 def proposal_variances(truth, test):
-    """Variance of log p per trial (4 filters x 128 particles) and time, for each proposal.
-
-    The torch filter (the proposals are swapped in its Python code).
-    """
+    """Variance of log p per trial (4 filters x 128 particles) and time, for each proposal."""
     third_order = likelihood._lookahead_gain
     for name, lookahead, gain in (
         ("bootstrap (prior proposal)", 0.0, third_order),
@@ -62,7 +54,7 @@ def proposal_variances(truth, test):
     ):
         likelihood.LOOKAHEAD, likelihood._lookahead_gain = lookahead, gain
         start = time.perf_counter()
-        with torch.no_grad(), use_loop("torch"):
+        with torch.no_grad():
             estimate = likelihood.log_likelihood(
                 truth, test, n_particles=4 * 128, n_replicates=4, seed=1
             )
@@ -73,38 +65,6 @@ def proposal_variances(truth, test):
             f"log p {float(estimate.total):.1f} nats  [{elapsed:.1f} s]"
         )
     likelihood.LOOKAHEAD, likelihood._lookahead_gain = 0.75, third_order
-
-
-def filter_speed(model, test):
-    """Time the torch and the compiled filter side by side and print their ratio."""
-    model = model.float()
-    test = test.float()
-    cases = (
-        ("likelihood, 256 particles", lambda: likelihood.log_likelihood(model, test, seed=0)),
-        *(
-            (
-                f"smoother, {n} trials x 32 particles",
-                lambda n=n: likelihood.sample_hidden(model, test[:n], n_particles=32, seed=0),
-            )
-            for n in (20, 100)
-        ),
-    )
-    with use_loop("numba"):
-        likelihood.sample_hidden(model, test[:2], n_particles=2, seed=0)  # compile or load
-    print(f"  {model.n_recorded} + {model.n_hidden} neurons, {test.shape[1]} bins, float32")
-    for name, run in cases:
-        times = {"torch": [], "numba": []}
-        for _ in range(3):
-            for loop, spent in times.items():
-                with torch.no_grad(), use_loop(loop):
-                    start = time.perf_counter()
-                    run()
-                    spent.append(time.perf_counter() - start)
-        best = {loop: min(spent) for loop, spent in times.items()}
-        print(
-            f"  {name:<36} torch {best['torch']:.3f} s, compiled {best['numba']:.3f} s: "
-            f"{best['torch'] / best['numba']:.2f}x"
-        )
 
 
 def prior_samples_estimate(model, counts, n_samples=20, seed=0):
@@ -122,19 +82,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--truth", choices=("demo", "assembly", "small"), default="demo")
-    parser.add_argument("--speed", action="store_true", help="compiled against torch filter")
     args = parser.parse_args()
     torch.set_num_threads(2)
-    if args.speed:
-        truth, seed = {
-            "demo": (hidden_input_network(seed=0), 2),
-            "assembly": (assembly_network(seed=0), 2),
-            "small": (hidden_input_network(n_recorded=8, n_hidden=8, n_bins=60, seed=3), 5),
-        }[args.truth]
-        test = sample_spikedata(truth, args.trials, 10 * pq.ms, seed=seed).recorded().counts
-        print(f"{args.truth} truth, {args.trials} held-out trials: the filters' times")
-        filter_speed(truth, test)
-        return
     if args.truth != "demo":
         truth, seed = (
             (assembly_network(seed=0), 2)

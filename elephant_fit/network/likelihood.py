@@ -18,14 +18,6 @@ says how large that is.
 
 Without hidden neurons the likelihood is exact (one teacher-forced pass, no sampling).
 
-Without gradients on the CPU the loop over bins runs compiled with numba
-(:mod:`elephant_fit.network._numba_filter`, parallel over filters) whenever the recurrent loop
-chosen by :func:`~elephant_fit.network.use_loop` is numba (``"auto"``: for the network sizes
-where the compiled forward loop is faster). It draws the same random numbers in the same order
-as the torch loop and gives the same estimates and draws (float64: to about 1e-13 nats; it sums
-in float64 whatever the model's dtype); ``use_loop("torch")`` runs the torch loop, and gradients
-always do.
-
 :func:`sample_hidden` runs the same filter keeping each particle's genealogy and returns one hidden
 history per trial followed back from the last bin: an approximate draw from the hidden spikes
 given all the recorded ones (a particle smoother), used by the training term ``"nll_posterior"``.
@@ -46,9 +38,8 @@ import torch
 
 from .._validation import check_positive_int
 from ..errors import ArgumentValueError
-from .loops import _as_numpy, _threads, numba_kind, resolve_loop
 from .model import SpikingNetwork
-from .observation import Bernoulli, normal_quantiles
+from .observation import Bernoulli
 from .simulation import (
     _noise,
     check_recorded,
@@ -80,8 +71,6 @@ SMOOTHER_ROWS_PER_CHUNK = 32768
 #: since 2026-12-07). ``benchmarks/particle_filter.py`` measures the default against the
 #: bootstrap filter and against the exact term.
 LOOKAHEAD = 0.75
-#: Random numbers (bins x rows x hidden neurons) drawn for one call of the compiled filter.
-NOISE_PER_BLOCK = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -473,10 +462,6 @@ def _filter(
     torch.Tensor
         Shape (n_trials, n_replicates).
     """
-    if not torch.is_grad_enabled() and _compiled(model, weights):
-        return _compiled_filter(
-            model, recorded, u_known, weights, n_particles, n_replicates, generator, trace
-        )
     n_trials, n_bins, n_rec = recorded.shape
     n_filters, n_hidden, lags = n_trials * n_replicates, model.n_hidden, model.n_lags
     dtype, device = u_known.dtype, u_known.device
@@ -517,100 +502,6 @@ def _filter(
             trace.append((ancestors, spikes))
         window = torch.cat([window[..., n_hidden:], spikes], dim=2)
     return log_z.view(n_trials, n_replicates)
-
-
-def _compiled(model: SpikingNetwork, weights: torch.Tensor) -> bool:
-    """Whether the filter runs compiled: when the chosen loop (:func:`~elephant_fit.network.use_loop`) is numba."""
-    return resolve_loop(model.observation, weights, True)[0] == "numba"
-
-
-def _compiled_filter(
-    model: SpikingNetwork,
-    recorded: torch.Tensor,
-    u_known: torch.Tensor,
-    weights: torch.Tensor,
-    n_particles: int,
-    n_replicates: int,
-    generator: torch.Generator,
-    trace: list[tuple[torch.Tensor, torch.Tensor]] | None = None,
-) -> torch.Tensor:
-    """:func:`_filter` without gradients, its loop over bins compiled with numba (same arguments).
-
-    The random numbers are drawn here in the torch loop's order (per bin: the resampling
-    uniforms, then the hidden neurons' noise), a block of bins at a time
-    (:data:`NOISE_PER_BLOCK`), so both loops filter with the same numbers.
-    """
-    from . import _numba_filter, _numba_loops
-
-    _threads()
-    n_trials, n_bins, _ = recorded.shape
-    n_filters, n_hidden = n_trials * n_replicates, model.n_hidden
-    like = {"dtype": u_known.dtype, "device": u_known.device}
-    window = torch.zeros(n_filters, n_particles, model.n_lags * n_hidden, **like)
-    correction = torch.zeros(n_filters, n_particles, **like)
-    log_z = torch.zeros(n_filters, dtype=torch.float64)
-    n_kept = n_bins if trace is not None else 0
-    ancestors = torch.zeros(n_kept, n_filters, n_particles, dtype=torch.int64)
-    spikes = torch.zeros(n_kept, n_filters, n_particles, n_hidden, **like)
-    kind = numba_kind(model.observation)
-    lookahead = LOOKAHEAD if isinstance(model.observation, Bernoulli) else 0.0
-    inputs = (
-        _as_numpy(u_known.contiguous()),
-        _as_numpy(recorded.to(u_known.dtype).contiguous()),
-        _as_numpy(weights.contiguous()),
-    )
-    lag1 = weights[-n_hidden:, : model.n_recorded].double()
-    powers = torch.stack([lag1, lag1 * lag1, lag1 * lag1 * lag1])  # (3, n_hidden, n_rec)
-    state = (_as_numpy(window), _as_numpy(correction), _as_numpy(log_z))
-    block = max(1, NOISE_PER_BLOCK // (n_filters * n_particles * max(n_hidden, 1)))
-    for first in range(0, n_bins, block):
-        size = min(block, n_bins - first)
-        starts, noise = _draw_block(model, generator, size, n_filters, n_particles, u_known.dtype)
-        normal = noise if kind == _numba_loops.BERNOULLI else normal_quantiles(noise)
-        _numba_filter.run_bins(
-            *inputs,
-            _as_numpy(starts),
-            _as_numpy(noise),
-            _as_numpy(normal),
-            first,
-            n_replicates,
-            kind,
-            _as_numpy(powers),
-            _as_numpy(powers.transpose(1, 2).contiguous()),
-            lookahead,
-            torch.finfo(u_known.dtype).tiny,
-            *state,
-            _as_numpy(ancestors[first : first + size] if n_kept else ancestors),
-            _as_numpy(spikes[first : first + size] if n_kept else spikes),
-        )
-    if trace is not None:
-        trace.extend(zip(ancestors.unbind(0), spikes.unbind(0), strict=True))
-    return log_z.view(n_trials, n_replicates)
-
-
-def _draw_block(
-    model: SpikingNetwork,
-    generator: torch.Generator,
-    n_bins: int,
-    n_filters: int,
-    n_particles: int,
-    dtype: torch.dtype,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The random numbers of ``n_bins`` bins, drawn in the torch filter's order.
-
-    Returns
-    -------
-    starts, noise : torch.Tensor
-        Shapes (n_bins, n_filters): each filter's resampling uniform per bin, and (n_bins,
-        n_filters, n_particles, n_hidden): the hidden neurons' noise.
-    """
-    like = {"dtype": dtype, "device": model.bias.device}
-    starts = torch.empty(n_bins, n_filters, **like)
-    noise = torch.empty(n_bins, n_filters, n_particles, model.n_hidden, **like)
-    for b in range(n_bins):
-        starts[b] = torch.rand((n_filters, 1), generator=generator, **like)[:, 0]
-        noise[b] = _noise(model, (n_filters, n_particles, model.n_hidden), generator)
-    return starts, noise
 
 
 def _trace_back(

@@ -15,9 +15,6 @@ default that chooses between them:
   ``benchmarks/bench_fit.py --crossover``: the backward loop up to 100,000 weights, the forward
   loop up to 2 million); torch otherwise.
 
-The particle filter of :mod:`elephant_fit.network.likelihood` (held-out likelihood, the
-smoother's draws) follows the same choice without gradients: compiled when the forward loop is.
-
 Choose with :func:`use_loop` (a context manager, per thread and task) or the environment variable
 ``ELEPHANT_FIT_LOOP``; the command line takes ``--loop``.
 
@@ -223,7 +220,7 @@ def _threads() -> None:
     numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
 
 
-def numba_kind(observation: Observation) -> int:
+def _numba_kind(observation: Observation) -> int:
     """What the compiled loops sample for ``observation`` (a constant of ``_numba_loops``).
 
     Returns
@@ -276,7 +273,7 @@ def numba_forward(
         _as_numpy(normal),
         _as_numpy(history.view(n_trials, -1)),
         first,
-        numba_kind(observation),
+        _numba_kind(observation),
     )
     return history, u
 
