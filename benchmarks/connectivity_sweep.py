@@ -33,6 +33,8 @@ N trials of one long sample per seed) and scored on 500 held-out trials:
   below ``PRUNE_BELOW`` removed from the network (its coupling mask) and the rest fitted again
   without the penalty from there (``warm_start``): the L1 selects, the refit undoes its shrinkage
   (a relaxed lasso);
+- "MLE, hidden, smoother, L1 <strength>, refit, 3000 iterations" (optional): the refit stage with
+  three times the iterations;
 - "MLE, 60 hidden, smoother, L1 <strength>" and its ", refit" (optional): the same stochastic EM
   fits with the L1 and the refit, with 60 hidden neurons (as many as the truth has) instead of 20;
 - "SM, hidden, L1 <strength>" and "SM from EM + L1 <strength> refit, hidden" (optional): the
@@ -99,6 +101,9 @@ NO_HIDDEN_L1 = "MLE, no hidden, L1 {:g}"
 #: removed (Adam's steps of 0.01 keep a penalised weight within about 0.01 of 0 per lag).
 PRUNE_BELOW = 0.05
 REFIT = "{}, refit"
+#: Optional fits: the refit with three times the iterations (the 1000 of the refit above end
+#: before its validation loss stops falling).
+LONG_REFIT = "{}, refit, 3000 iterations"
 #: Optional fits: the stochastic EM with the L1 (and its refit) with as many hidden neurons as the
 #: truth has (60) instead of 20.
 WIDE_HIDDEN = 60
@@ -150,6 +155,11 @@ PAIRED = (
             (SM_FROM_REFIT.format(strength), "SM, hidden"),
             (SM_FROM_REFIT.format(strength), "MLE, no hidden"),
             (REFIT.format(WIDE_L1.format(strength)), REFIT.format(SMOOTHER_L1.format(strength))),
+            (
+                LONG_REFIT.format(SMOOTHER_L1.format(strength)),
+                REFIT.format(SMOOTHER_L1.format(strength)),
+            ),
+            (LONG_REFIT.format(SMOOTHER_L1.format(strength)), "MLE, no hidden"),
             (REFIT.format(WIDE_L1.format(strength)), "MLE, no hidden"),
             (WIDE_L1.format(strength), SMOOTHER_L1.format(strength)),
         )
@@ -231,6 +241,11 @@ def l1_specs(settings: dict) -> dict:
                 "prune_below": PRUNE_BELOW,
                 "then": [{"loss": {likelihood: 1.0}}],
             }
+        refit = specs[REFIT.format(SMOOTHER_L1.format(strength))]
+        specs[LONG_REFIT.format(SMOOTHER_L1.format(strength))] = {
+            **refit,
+            "then": [{**refit["then"][0], "max_iterations": 3 * settings["iterations_mle"]}],
+        }
         specs[SM_L1.format(strength)] = {
             "loss": dict([*PRESETS["sm"].items(), penalty]),
             "n_hidden": settings["n_hidden"],
@@ -533,6 +548,7 @@ def report(results: dict, truth: dict, settings: dict, args, elapsed: float) -> 
         SM_FROM_SMOOTHER,
         *(SMOOTHER_L1.format(strength) for strength in L1_STRENGTHS),
         *(REFIT.format(SMOOTHER_L1.format(strength)) for strength in L1_STRENGTHS),
+        *(LONG_REFIT.format(SMOOTHER_L1.format(strength)) for strength in L1_STRENGTHS),
         *(WIDE_L1.format(strength) for strength in L1_STRENGTHS),
         *(REFIT.format(WIDE_L1.format(strength)) for strength in L1_STRENGTHS),
         *(SM_L1.format(strength) for strength in L1_STRENGTHS),
