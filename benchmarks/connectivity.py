@@ -13,7 +13,8 @@ Fits, on the same training trials of each seed:
 Per fit, over seeds (mean and 95% t-interval): coupling r, R^2 and slope on the true non-zero
 weights (recorded pairs, summed over lags), mean |coupling| on pairs that share a hidden confound
 but have no direct connection, detection AUC, PSTH R^2, noise-correlation R^2 at 1 and 5 bins,
-held-out bits/spike (particle filter; the oracle scored as a hidden-neuron model).
+held-out bits/spike (particle filter; the oracle scored as a hidden-neuron model); the time
+of each fit, of simulating it and of scoring it (one thread per seed).
 
 Run: python benchmarks/connectivity.py [--seeds 5] [--jobs 2] [--quick] [--json out.json] [--figure out.png]
 """
@@ -121,24 +122,34 @@ def run_seed(seed, settings):
         fitter = NetworkFitter(**common, **specs[name]).fit(data)
         elapsed = time.perf_counter() - start
         model = as_hidden_model(fitter, n_rec) if name == "oracle" else fitter.model_
+        start = time.perf_counter()
         with torch.no_grad():
             simulated = fitter.simulate_spikedata(settings["sim_trials"], seed=seed + 3000).counts
+        simulating = time.perf_counter() - start
         row = coupling_metrics(fitter.coupling_[:n_rec, :n_rec], true, confounded)
         row.update(activity_metrics(simulated[..., :n_rec], test.counts))
-        score = held_out_likelihood(model, test.counts, n_particles=particles, seed=seed)
-        row["bits/spike"] = score.bits_per_spike
-        row["bits/spike s.e."] = score.standard_error
-        row["fit time (s)"] = elapsed
+        row.update(scored(model, test.counts, particles, seed))
+        row.update({"fit time (s)": elapsed, "simulation time (s)": simulating})
         rows[name] = row
     # the ceiling of the activity metrics: the true network simulated like the fits
+    start = time.perf_counter()
     with torch.no_grad():
         simulated = sample_spikedata(truth, settings["sim_trials"], BIN, seed=seed + 3000).counts
     rows["truth"] = activity_metrics(simulated[..., :n_rec], test.counts)
-    score = held_out_likelihood(truth, test.counts, n_particles=particles, seed=seed)
-    rows["truth"].update(
-        {"bits/spike": score.bits_per_spike, "bits/spike s.e.": score.standard_error}
-    )
+    rows["truth"]["simulation time (s)"] = time.perf_counter() - start
+    rows["truth"].update(scored(truth, test.counts, particles, seed))
     return seed, rows
+
+
+def scored(model, counts, particles, seed):
+    """Held-out bits/spike (particle filter), its standard error and the time it took."""
+    start = time.perf_counter()
+    score = held_out_likelihood(model, counts, n_particles=particles, seed=seed)
+    return {
+        "bits/spike": score.bits_per_spike,
+        "bits/spike s.e.": score.standard_error,
+        "scoring time (s)": time.perf_counter() - start,
+    }
 
 
 def interval(values):
@@ -172,7 +183,7 @@ def paired_differences(results, first, second):
     return {
         key: interval([rows[first][key] - rows[second][key] for rows in results.values()])
         for key in keys
-        if key not in ("bits/spike s.e.", "fit time (s)")
+        if key != "bits/spike s.e." and not key.endswith("time (s)")
     }
 
 
